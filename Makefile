@@ -1,0 +1,93 @@
+# rasso_research pipeline. `make help` lists the targets.
+# Each target is a file; `make -j2` is safe; a second `make all` with nothing changed does no work.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+# ---- environment ---------------------------------------------------------------------------
+# With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;
+# otherwise build a local virtualenv from pyproject.toml, pinned by constraints.txt.
+ifdef CONDA_PREFIX
+PY        := python
+ENV_STAMP := .make/conda.stamp
+else
+PY        := .venv/bin/python
+ENV_STAMP := .venv/.stamp
+endif
+PYTHON3   ?= python3
+
+SRC      := $(wildcard src/rasso_research/*.py src/rasso_research/*/*.py)
+# Modules the processed data depend on (model/plot code changes do not rebuild the panel).
+DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/fetch.py \
+              src/rasso_research/read_*.py src/rasso_research/panel.py \
+              src/rasso_research/schemas.py src/rasso_research/forces.py \
+              src/rasso_research/periods.py src/rasso_research/timeline.py)
+
+.venv/.stamp: pyproject.toml constraints.txt
+	@echo "[env] building .venv from pyproject.toml (pinned by constraints.txt)"
+	@test -x .venv/bin/python || $(PYTHON3) -m venv .venv
+	@.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $@
+
+.make/conda.stamp: pyproject.toml
+	@mkdir -p .make
+	@echo "[env] installing rasso_research into the active conda env ($(CONDA_PREFIX))"
+	@python -m pip install -q --no-deps -e .
+	@touch $@
+
+.PHONY: env
+env: $(ENV_STAMP) ## Build (or reuse) the Python environment
+
+# ---- data ----------------------------------------------------------------------------------
+RAW_STAMP := data/raw/.fetched
+PANEL     := data/processed/panel.parquet
+
+$(RAW_STAMP): data/raw/registry.csv src/rasso_research/fetch.py $(ENV_STAMP)
+	@echo "[data] fetching raw inputs (mirror: $${RASSO_DATA_MIRROR:-../shared/data if present}, else download)"
+	@$(PY) -m rasso_research.fetch
+
+$(PANEL): $(RAW_STAMP) $(DATA_SRC) config/interventions.csv
+	@echo "[data] building the processed panel and tables"
+	@$(PY) -m rasso_research.panel
+
+.PHONY: data
+data: $(PANEL) ## Fetch raw files (checksummed) and build data/processed/
+
+# ---- notebooks (papermill) -----------------------------------------------------------------
+NB_OUT := results/notebooks
+include notebooks.mk
+
+# ---- quality -------------------------------------------------------------------------------
+.PHONY: all test lint format bench clean distclean help
+
+all: data notebooks ## Run the whole pipeline: data, models, notebooks, figures and tables
+
+test: $(ENV_STAMP) $(PANEL) ## Run the test suite (unit, validation, integration, nbval)
+	@echo "[test] pytest"
+	@$(PY) -m pytest
+
+lint: $(ENV_STAMP) ## ruff check and format check (src, tests, notebooks)
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+
+format: $(ENV_STAMP) ## Apply ruff formatting and fixes
+	@$(PY) -m ruff check --fix .
+	@$(PY) -m ruff format .
+
+bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build time and memory, workbook read speed
+	@$(PY) benchmarks/bench_data.py
+
+clean: ## Remove generated outputs (keeps data/raw registry and the environment)
+	rm -rf results .pytest_cache
+	find data/processed figures tables -mindepth 1 -not -name .gitkeep -delete
+	find data/raw -mindepth 1 -not -name registry.csv -not -name README.md -not -name .gitkeep -delete
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+distclean: clean ## clean, and remove the environment
+	rm -rf .venv .make
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
