@@ -1,0 +1,147 @@
+"""Pandera schemas for the tidy frames the readers return, and a column-check helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+FY_REGEX = r"^\d{4}/\d{2}$"
+RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
+
+
+class InputFormatError(ValueError):
+    """A raw file does not have the expected layout (names the file and what is missing)."""
+
+
+def standardise_columns(
+    df: pd.DataFrame, aliases: Mapping[str, str], required: Iterable[str], path: Path | str
+) -> pd.DataFrame:
+    """Rename columns via ``aliases`` (case/space-insensitive) and check ``required`` exist."""
+    norm = {" ".join(str(k).lower().replace("_", " ").split()): v for k, v in aliases.items()}
+    rename = {}
+    for c in df.columns:
+        key = " ".join(str(c).lstrip("\ufeff").lower().replace("_", " ").split())
+        if key in norm:
+            rename[c] = norm[key]
+    out = df.rename(columns=rename)
+    missing = [c for c in required if c not in out.columns]
+    if missing:
+        raise InputFormatError(
+            f"{path}: missing column(s) {missing}; found {list(map(str, df.columns))}"
+        )
+    return out
+
+
+def to_number(s: pd.Series) -> pd.Series:
+    """Parse counts written as '1,234', ' 12 ', ' -00' (zero), '..'/'N/A ...' (missing)."""
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64")
+    t = s.astype("string").str.strip().str.replace(",", "", regex=False)
+    t = t.str.replace(r"^-0+$", "0", regex=True).str.rstrip("%")
+    return pd.to_numeric(t, errors="coerce").astype("float64")
+
+
+_fy = pa.Column(str, pa.Check.str_matches(FY_REGEX))
+_q = pa.Column(int, pa.Check.isin([1, 2, 3, 4]))
+
+RECORDED_CRIME = pa.DataFrameSchema(
+    {
+        "fiscal_year": _fy,
+        "fiscal_q": _q,
+        "force_name": pa.Column(str),
+        "offence_code": pa.Column(str),
+        "offence_description": pa.Column(str, nullable=True),
+        # quarterly counts can be negative (crimes cancelled after the quarter was published)
+        "offences": pa.Column(float, nullable=True),
+    },
+    strict=False,
+    coerce=True,
+)
+
+OUTCOMES = pa.DataFrameSchema(
+    {
+        "fiscal_year": _fy,
+        "fiscal_q": _q,
+        "force_name": pa.Column(str),
+        "offence_code": pa.Column(str),
+        "outcome_type": pa.Column(int, pa.Check.in_range(0, 30)),
+        "outcomes_cohort": pa.Column(float, nullable=True),
+        "outcomes_in_quarter": pa.Column(float, nullable=True)  # adjustments can be negative,
+    },
+    strict=False,
+    coerce=True,
+)
+
+CHARGED_NATIONAL = pa.DataFrameSchema(
+    {
+        "fiscal_year": _fy,
+        "fiscal_q": _q,
+        "offence_code": pa.Column(str),
+        "charged": pa.Column(float, pa.Check.ge(0)),
+    },
+    strict=False,
+    coerce=True,
+)
+
+CPS_POC = pa.DataFrameSchema(
+    {
+        "period": pa.Column(str),
+        "period_type": pa.Column(str, pa.Check.isin(["quarter", "month"])),
+        "area": pa.Column(str),
+        "category": pa.Column(str),
+        "convictions": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "unsuccessful": pa.Column(float, pa.Check.ge(0), nullable=True),
+    },
+    strict=False,
+    coerce=True,
+)
+
+CPS_TRANSCRIBED = pa.DataFrameSchema(
+    {
+        "period_type": pa.Column(str, pa.Check.isin(["financial_year", "rolling_year", "quarter"])),
+        "period": pa.Column(str),
+        "measure": pa.Column(str),
+        "value": pa.Column(float),
+        "unit": pa.Column(str, pa.Check.isin(["count", "percent"])),
+        "source_url": pa.Column(str),
+    },
+    strict=False,
+    coerce=True,
+)
+
+POPULATION = pa.DataFrameSchema(
+    {
+        "force": pa.Column(str),
+        "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
+        "population": pa.Column(float, pa.Check.gt(0)),
+        "source": pa.Column(str),
+        "interpolated": pa.Column(bool),
+    },
+    strict=False,
+    coerce=True,
+)
+
+PANEL = pa.DataFrameSchema(
+    {
+        "fiscal_quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}/\d{2} Q[1-4]$")),
+        "quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}Q[1-4]$")),
+        "force": pa.Column(str),
+        "force_code": pa.Column(str),
+        "measure": pa.Column(str),
+        "value": pa.Column(float, nullable=True),
+        "source": pa.Column(str),
+    },
+    strict=False,
+    coerce=True,
+)
+
+
+def validate(schema: pa.DataFrameSchema, df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """Validate ``df``; re-raise pandera errors as :class:`InputFormatError` naming the file."""
+    try:
+        return schema.validate(df, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        raise InputFormatError(f"{path}: failed validation:\n{exc}") from exc
