@@ -1,0 +1,204 @@
+"""Readers for CPS data: case outcomes by principal offence category, and the transcribed
+national rape-flagged figures.
+
+Rule for the built national rape-flagged series (:func:`build_cps_rape_series`), following
+``cps/transcribed/NOTES.md``:
+
+1. Only CPS rape-flagged measures are used; police-side, MoJ, RMG, scorecard and other-basis
+   rows stay in the transcribed table but never enter the series.
+2. One basis per measure: ``charge_rate_pct`` is split into ``charge_rate_pct_all_decisions``
+   (basis 1: share of all pre-charge decisions incl. admin finalised) and
+   ``charge_rate_pct_legal_decisions`` (basis 2: share of legal decisions; the CPS quarterly
+   summaries from 2019-20 and Metro's VAWG-2018-19 figures). ``adult_*`` rows are their own
+   measures (adult-only, from 2023-24) and are never spliced onto all-age series.
+3. Rows the notes mark as suspected mislabels are dropped from the series.
+4. For each (measure, period type, period): identical values -> that value; values differing
+   only by rounding (< 1 unit, percentages) -> the more precise one; a documented resolution
+   from NOTES.md -> that value; otherwise the value is left missing with flag
+   ``unresolved_conflict``. Values are never averaged. Every conflict is reported.
+5. Flags: ``definitional_break_early_advice`` on pre-charge receipts from 2021-22 Q3 (early
+   advice included), ``assumed_period`` where the period was mapped (e.g. "2016 levels"),
+   ``adult_only`` for adult rows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from rasso_research import forces, periods, schemas
+from rasso_research.schemas import InputFormatError, to_number
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_NUM = re.compile(r"^Number of (.+?) (Convictions|Unsuccessful)$", re.I)
+
+
+def period_from_filename(path: Path | str) -> tuple[str, str]:
+    """(period, period_type) from a CPS file name: ``POC-18-19-q4`` -> ``('2018/19 Q4', 'quarter')``,
+    ``2014_principal_offence_category_april_2014`` / ``2018_..._Feb`` -> ``('2014-04', 'month')``."""
+    stem = Path(path).name.split(".")[0]
+    m = re.match(r"^POC-(\d{2})-(\d{2})-q([1-4])$", stem, re.I)
+    if m:
+        return periods.fiscal_quarter_label(2000 + int(m.group(1)), int(m.group(3))), "quarter"
+    m = re.match(r"^(\d{4})_principal_offence_category_([a-z]+)", stem, re.I)
+    if m and m.group(2)[:3].lower() in _MONTHS:
+        return f"{m.group(1)}-{_MONTHS[m.group(2)[:3].lower()]:02d}", "month"
+    raise InputFormatError(f"{path}: cannot tell the period from the file name")
+
+
+def read_cps_poc(path: Path | str, period: str | None = None, period_type: str | None = None) -> pd.DataFrame:
+    """One CPS principal-offence-category file, long: area x category with convictions and
+    unsuccessful counts. ``force`` is canonical (``England and Wales`` for National;
+    ``Metropolitan and City`` -> Metropolitan Police, which then includes the City of London)."""
+    path = Path(path)
+    if period is None:
+        period, period_type = period_from_filename(path)
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    raw = raw.rename(columns={raw.columns[0]: "area"})
+    pairs = {c: _NUM.match(str(c).strip()) for c in raw.columns}
+    pairs = {c: m for c, m in pairs.items() if m}
+    cats = {m.group(1).strip() for m in pairs.values()}
+    if "Sexual Offences" not in {c.title() for c in cats}:
+        raise InputFormatError(f"{path}: missing column(s) ['Number of Sexual Offences Convictions', "
+                               "'Number of Sexual Offences Unsuccessful']")
+    raw = raw.dropna(subset=["area"])
+    raw["area"] = raw["area"].str.strip()
+    rows = []
+    for c, m in pairs.items():
+        part = pd.DataFrame({"area": raw["area"], "category": m.group(1).strip().title(),
+                             "kind": m.group(2).lower(), "value": to_number(raw[c])})
+        rows.append(part)
+    long = pd.concat(rows, ignore_index=True)
+    wide = long.pivot_table(index=["area", "category"], columns="kind", values="value",
+                            aggfunc="first", dropna=False).reset_index()
+    for k in ("convictions", "unsuccessful"):
+        if k not in wide:
+            wide[k] = float("nan")
+    wide["force"] = forces.map_forces(wide["area"], source=str(path))
+    wide["period"], wide["period_type"] = period, period_type
+    wide["file"] = path.name
+    cols = ["period", "period_type", "area", "force", "category", "convictions", "unsuccessful", "file"]
+    out = schemas.validate(schemas.CPS_POC, wide[cols], path)
+    return out.sort_values(["period", "category", "area"]).reset_index(drop=True)
+
+
+def read_cps_poc_dir(folder: Path | str) -> pd.DataFrame:
+    """All CPS POC files below ``folder`` (quarterly and monthly), stacked."""
+    files = sorted(Path(folder).rglob("*.csv"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no CPS CSV files (run `python -m rasso_research.fetch`)")
+    return pd.concat([read_cps_poc(f) for f in files], ignore_index=True)
+
+
+def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
+    """Sum complete fiscal quarters (3 months present) of monthly rows; incomplete quarters
+    are returned in ``attrs['incomplete']`` (fiscal quarter -> months present)."""
+    m = df[df["period_type"] == "month"].copy()
+    m["fiscal_quarter"] = [periods.calendar_to_fiscal(str(pd.Period(p, freq="M").asfreq("Q")))
+                           for p in m["period"]]
+    nmonths = m.groupby("fiscal_quarter")["period"].nunique()
+    complete = nmonths[nmonths == 3].index
+    q = (m[m["fiscal_quarter"].isin(complete)]
+         .groupby(["fiscal_quarter", "area", "force", "category"], as_index=False)
+         [["convictions", "unsuccessful"]].sum(min_count=1))
+    q.attrs["incomplete"] = {k: int(v) for k, v in nmonths[nmonths < 3].items()}
+    return q
+
+
+# ---- transcribed national rape-flagged figures ------------------------------------------
+
+CPS_MEASURES = {
+    "charges", "prosecutions", "convictions", "precharge_receipts", "precharge_decisions",
+    "admin_finalised", "admin_finalised_pct", "charge_rate_pct", "conviction_rate_pct",
+    "receipts_for_charging_decision", "adult_charges", "adult_precharge_receipts",
+    "adult_charge_rate_pct", "adult_live_caseload",
+}
+#: documented resolutions of conflicts (NOTES.md): (measure, period) -> (value kept, reason)
+RESOLUTIONS = {
+    ("precharge_receipts", "2016-17"): (
+        4595.0, "6,611 is total pre-charge decisions (3,671/6,611 = 55.5%), not receipts (NOTES.md)"),
+}
+#: rows the notes treat as suspect: (measure, period, value)
+SUSPECT = {("police_recorded_rape", "2020-21", 70330.0)}
+
+
+def _period_end_fq(period_type: str, period: str) -> str | None:
+    """Fiscal quarter label of the end of a transcribed period, for ordering/flags."""
+    p = str(period).replace("year ending ", "").strip()
+    m = re.match(r"^(\d{4})-(\d{2}) Q([1-4])$", p)
+    if m:
+        return periods.fiscal_quarter_label(int(m.group(1)), int(m.group(3)))
+    m = re.match(r"^(\d{4})-(\d{2})$", p)
+    if m:
+        return periods.fiscal_quarter_label(int(m.group(1)), 4)
+    return None
+
+
+def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
+    """Every row of the transcribed table, with its source, plus ``basis``, ``flag`` and
+    ``period_end`` (fiscal quarter label) columns."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
+    req = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url", "quoted_text"]
+    missing = [c for c in req if c not in df.columns]
+    if missing:
+        raise InputFormatError(f"{path}: missing column(s) {missing}")
+    df = schemas.validate(schemas.CPS_TRANSCRIBED, df, path)
+    df["period_end"] = [_period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)]
+    q = df["quoted_text"].fillna("")
+    flags = []
+    for r, text in zip(df.itertuples(), q, strict=True):
+        f = []
+        if "mislabel" in text.lower() or (r.measure, r.period, r.value) in SUSPECT:
+            f.append("suspect_mislabel")
+        if "[assumed" in text.lower():
+            f.append("assumed_period")
+        if r.measure.startswith("adult_"):
+            f.append("adult_only")
+        if r.measure == "precharge_receipts" and r.period_end and r.period_end >= "2021/22 Q3":
+            f.append("definitional_break_early_advice")
+        flags.append(";".join(f))
+    df["flag"] = flags
+    df["basis"] = ""
+    cr = df["measure"] == "charge_rate_pct"
+    legal = (df["period_end"].fillna("") >= "2019/20 Q1") | df["source_title"].str.contains("Metro", na=False)
+    df.loc[cr & legal, "basis"] = "legal_decisions"
+    df.loc[cr & ~legal, "basis"] = "all_decisions"
+    df["file"] = path.name
+    return df.reset_index(drop=True)
+
+
+def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One national series per measure (see module docstring). Returns (series, conflicts)."""
+    use = tr[tr["measure"].isin(CPS_MEASURES) & ~tr["flag"].str.contains("suspect_mislabel")].copy()
+    use["series_measure"] = use["measure"]
+    cr = use["measure"] == "charge_rate_pct"
+    use.loc[cr, "series_measure"] = "charge_rate_pct_" + use.loc[cr, "basis"]
+    out, conflicts = [], []
+    for (meas, ptype, period), g in use.groupby(["series_measure", "period_type", "period"], sort=True):
+        vals = sorted(g["value"].unique())
+        flag = ";".join(sorted({f for fl in g["flag"] for f in fl.split(";") if f}))
+        note, value = "", vals[0]
+        if len(vals) > 1:
+            res = RESOLUTIONS.get((g["measure"].iloc[0], period))
+            is_int = [float(v).is_integer() for v in vals]
+            if res is not None:
+                value, note = res
+            elif len(vals) == 2 and abs(vals[1] - vals[0]) < 1 and is_int.count(True) == 1:
+                value = vals[is_int.index(False)]
+                note = f"rounded value {vals[is_int.index(True)]:g} also reported"
+            else:
+                value, note = float("nan"), "conflicting values; not resolved"
+                flag = ";".join(filter(None, [flag, "unresolved_conflict"]))
+            conflicts.append({"measure": meas, "period_type": ptype, "period": period,
+                              "values": "; ".join(f"{v:g}" for v in vals),
+                              "kept": "" if pd.isna(value) else f"{value:g}", "resolution": note})
+        out.append({"period_type": ptype, "period": period, "period_end": g["period_end"].iloc[0],
+                    "measure": meas, "value": value, "unit": g["unit"].iloc[0],
+                    "n_rows": len(g), "n_sources": g["source_url"].nunique(), "flag": flag,
+                    "note": note, "sources": " | ".join(sorted(g["source_url"].unique()))})
+    series = pd.DataFrame(out).sort_values(["measure", "period_type", "period"]).reset_index(drop=True)
+    return series, pd.DataFrame(conflicts, columns=["measure", "period_type", "period", "values", "kept", "resolution"])
