@@ -1,0 +1,42 @@
+"""Interrupted time-series (ITS) models: design, fitting, effects, diagnostics, robustness.
+
+Public API::
+
+    ITSSpec, Interruption, fit_its, ITSResult, build_design, newey_west_lags,
+    compare_specs, acf_pacf_table, placebo_in_time, placebo_in_space, PlaceboResult,
+    leave_out_disrupted, alternative_dates, load_sicily, sicily_spec
+"""
+
+from .design import FAMILIES, Design, Interruption, ITSSpec, TimeAxis, build_design, newey_west_lags
+from .models import ITSResult, acf_pacf_table, fit_its
+from .robustness import (
+    PlaceboResult,
+    alternative_dates,
+    compare_specs,
+    leave_out_disrupted,
+    placebo_in_space,
+    placebo_in_time,
+)
+from .validation import load_sicily, sicily_path, sicily_spec
+
+__all__ = [
+    "FAMILIES",
+    "Design",
+    "ITSResult",
+    "ITSSpec",
+    "Interruption",
+    "PlaceboResult",
+    "TimeAxis",
+    "acf_pacf_table",
+    "alternative_dates",
+    "build_design",
+    "compare_specs",
+    "fit_its",
+    "leave_out_disrupted",
+    "load_sicily",
+    "newey_west_lags",
+    "placebo_in_space",
+    "placebo_in_time",
+    "sicily_path",
+    "sicily_spec",
+]

@@ -1,0 +1,436 @@
+"""Specification and design matrix for segmented (interrupted time-series) regression.
+
+The design is built explicitly (named columns) so that every coefficient has a fixed,
+documented meaning and the same matrix can be reused to compute fitted values and
+counterfactuals with the parameter covariance.
+
+Conventions
+-----------
+* Time ``t`` runs 1..n over the whole series (for a Period axis ``t = ordinal - origin``).
+* An interruption at ``t0`` with ``phase_in = p`` excludes periods ``t0 .. t0+p-1`` from the
+  fit; the new regime starts at ``s = t0 + p``. Its terms are ``level_<name> = 1{t >= s}`` and
+  ``slope_<name> = (t - s) * 1{t >= s}``. Because the slope term is centred at ``s`` the level
+  coefficient is the jump at ``s`` (fitted post-model minus the projected pre-model at ``s``).
+* ``trend`` is ``t`` itself, so the trend coefficient is the change per period.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+FAMILIES = ("ols", "ols_log", "poisson", "quasipoisson", "negbin", "arima")
+COUNT_FAMILIES = ("poisson", "quasipoisson", "negbin")
+LOG_FAMILIES = ("ols_log", "poisson", "quasipoisson", "negbin")
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """An interruption: a name, a date (Period string, Timestamp/date, Period or integer
+    time) and an optional phase-in (number of periods after it excluded from the fit)."""
+
+    name: str
+    at: object
+    phase_in: int = 0
+    slope: bool = True  # False: level change only (as in Lopez Bernal et al. 2017)
+
+
+@dataclass(frozen=True)
+class ITSSpec:
+    """Full description of an ITS model; see module docstring for the term definitions.
+
+    season: None, "quarter", "month" or ("fourier", K, period).
+    disrupted: a column name (or list of names) of indicators already in the data, or a
+        list of periods (each gets its own indicator, i.e. is effectively excluded).
+    hac_lags: Newey-West lag; None uses floor(4 * (n/100) ** (2/9)) (Newey & West 1994).
+    cov_type: None chooses "HAC" for OLS, "nonrobust" for GLMs/negbin and "hac-panel" for a
+        controlled ITS; or give "HAC", "nonrobust", "cluster", "hac-panel".
+    group/treated: controlled ITS; ``group`` names the unit column and ``treated`` the
+        treated unit; all other units in the data are controls.
+    rate_per: when an offset is given, outcomes are reported as rates per ``rate_per``.
+    season_col: column holding the position within the seasonal cycle (e.g. "month") for an
+        integer time axis; by default derived from the Period axis or from ``t``.
+    """
+
+    outcome: str
+    time: str = "time"
+    interruptions: tuple[Interruption, ...] | list[Interruption] = ()
+    family: str = "ols"
+    offset: str | None = None
+    season: object = None
+    disrupted: object = None
+    hac_lags: int | None = None
+    small_sample: bool = True
+    arma_order: tuple[int, int, int] = (1, 0, 0)
+    covariates: tuple[str, ...] | list[str] = ()
+    cov_type: str | None = None
+    group: str | None = None
+    treated: object = None
+    freq: str | None = None
+    season_col: str | None = None
+    rate_per: float = 1.0
+    min_pre: int = 3
+    min_post: int = 3
+    alpha: float = 0.05
+
+    def replace(self, **changes) -> ITSSpec:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey-West (1994) rule of thumb for the HAC truncation lag: floor(4 * (n/100)^(2/9))."""
+    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"\W+", "_", str(name)).strip("_") or "x"
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """Maps between integer time t (1..n) and calendar periods."""
+
+    kind: str  # "int" or "period"
+    freq: str | None = None
+    origin: int = 0
+
+    def to_t(self, at) -> int:
+        """Map an interruption date to integer time (a date maps to the period containing it)."""
+        if isinstance(at, bool):
+            raise ValueError(f"Cannot interpret {at!r} as a time")
+        if isinstance(at, (int, np.integer)):
+            return int(at)
+        if self.kind == "int":
+            raise ValueError(
+                f"The time axis is integer, so the date {at!r} cannot be placed on it; "
+                "give an integer time or use a Period/date time column"
+            )
+        if isinstance(at, pd.Period):
+            p = at.asfreq(self.freq)
+        elif isinstance(at, (pd.Timestamp, _dt.date, np.datetime64)):
+            p = pd.Period(pd.Timestamp(at), freq=self.freq)
+        elif isinstance(at, str):
+            try:
+                p = pd.Period(at, freq=self.freq)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"Cannot parse {at!r} as a {self.freq} period") from exc
+        else:
+            raise ValueError(f"Cannot interpret {at!r} as a time")
+        return int(p.ordinal) - self.origin
+
+    def label(self, t) -> str:
+        """Human-readable label of integer time t."""
+        if self.kind == "int":
+            return str(int(t))
+        return str(pd.Period(ordinal=int(t) + self.origin, freq=self.freq))
+
+    def period(self, t):
+        """The pandas Period for t (or t itself on an integer axis)."""
+        if self.kind == "int":
+            return int(t)
+        return pd.Period(ordinal=int(t) + self.origin, freq=self.freq)
+
+
+def _to_periods(values: pd.Series, freq: str | None) -> pd.Series:
+    if isinstance(values.dtype, pd.PeriodDtype):
+        if freq is not None:
+            return values.dt.asfreq(freq)
+        return values
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if freq is None:
+            months = pd.Series(values.dt.to_period("M").map(lambda p: p.ordinal))
+            diffs = np.diff(np.sort(months.unique()))
+            freq = "Q" if len(diffs) and diffs.min() >= 3 else "M"
+        return values.dt.to_period(freq)
+    strs = values.astype(str)
+    if freq is None:
+        freq = "Q" if strs.str.fullmatch(r"\d{4}\s*-?Q[1-4]").all() else None
+    if freq is None:
+        freq = pd.Period(strs.iloc[0]).freqstr
+    try:
+        return strs.map(lambda s: pd.Period(s, freq=freq))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Cannot parse the time column as {freq} periods: {exc}") from exc
+
+
+def parse_time(values: pd.Series, freq: str | None = None) -> tuple[np.ndarray, TimeAxis]:
+    """Integer time for each row and the axis; integers are kept as they are."""
+    if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, pd.PeriodDtype):
+        return values.to_numpy(dtype=int), TimeAxis("int")
+    if pd.api.types.is_float_dtype(values):
+        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+            raise ValueError("Time column must hold integers, Periods, dates or period strings")
+        return values.to_numpy().astype(int), TimeAxis("int")
+    periods = _to_periods(values, freq)
+    pfreq = periods.iloc[0].freqstr
+    ords = periods.map(lambda p: p.ordinal).to_numpy(dtype=int)
+    origin = int(ords.min()) - 1
+    return ords - origin, TimeAxis("period", pfreq, origin)
+
+
+@dataclass
+class InterruptionInfo:
+    """Resolved interruption: integer times and design term names."""
+
+    name: str
+    t0: int
+    start: int
+    label: str
+    level: str
+    slope: str | None
+    effect_level: str
+    effect_slope: str | None
+
+
+@dataclass
+class Design:
+    """Prepared data and design for a spec."""
+
+    spec: ITSSpec
+    frame: pd.DataFrame  # sorted; columns y, t, label, in_fit, terms..., log_offset, unit
+    terms: list[str]
+    axis: TimeAxis
+    interruptions: list[InterruptionInfo]
+    disrupted_terms: list[str] = field(default_factory=list)
+    controlled: bool = False
+
+    @property
+    def formula(self) -> str:
+        return "y ~ " + " + ".join(self.terms)
+
+    def fit_frame(self) -> pd.DataFrame:
+        return self.frame.loc[self.frame["in_fit"]]
+
+
+def _season_position(frame: pd.DataFrame, data: pd.DataFrame, spec: ITSSpec, axis, period: int):
+    if spec.season_col is not None:
+        return data.loc[frame.index, spec.season_col].to_numpy(dtype=float)
+    if axis.kind == "period":
+        ords = frame["t"].to_numpy() + axis.origin
+        if axis.freq.startswith("M") and period == 12:
+            return np.array([pd.Period(ordinal=o, freq=axis.freq).month for o in ords], float)
+        if axis.freq.startswith("Q") and period == 4:
+            return np.array([pd.Period(ordinal=o, freq=axis.freq).quarter for o in ords], float)
+        return (ords % period + 1).astype(float)
+    return ((frame["t"].to_numpy() - 1) % period + 1).astype(float)
+
+
+def _season_columns(frame, data, spec, axis) -> dict[str, np.ndarray]:
+    season = spec.season
+    if season is None:
+        return {}
+    if season in ("quarter", "month"):
+        period = 4 if season == "quarter" else 12
+        pos = _season_position(frame, data, spec, axis, period).astype(int)
+        prefix = "q" if season == "quarter" else "m"
+        return {f"{prefix}{k}": (pos == k).astype(float) for k in range(2, period + 1)}
+    if isinstance(season, (tuple, list)) and len(season) == 3 and season[0] == "fourier":
+        _, k_max, period = season
+        pos = _season_position(frame, data, spec, axis, int(period))
+        cols = {}
+        for k in range(1, int(k_max) + 1):
+            s = np.sin(2 * np.pi * k * pos / period)
+            c = np.cos(2 * np.pi * k * pos / period)
+            if np.max(np.abs(s)) > 1e-10:  # sin vanishes at the Nyquist harmonic
+                cols[f"sin{k}"] = s
+            cols[f"cos{k}"] = c
+        return cols
+    raise ValueError(
+        f"season must be None, 'quarter', 'month' or ('fourier', K, period); got {season!r}"
+    )
+
+
+def _check_columns(data: pd.DataFrame, spec: ITSSpec) -> None:
+    needed = [spec.outcome, spec.time, *spec.covariates]
+    for extra in (spec.offset, spec.group, spec.season_col):
+        if extra is not None:
+            needed.append(extra)
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise ValueError(f"Missing column(s) {missing}; the data has columns {list(data.columns)}")
+
+
+def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
+    """Validate the data against the spec and build the named design columns."""
+    if spec.family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}; got {spec.family!r}")
+    if not spec.interruptions:
+        raise ValueError("At least one Interruption is needed")
+    _check_columns(data, spec)
+    controlled = spec.group is not None
+    if controlled and spec.treated is None:
+        raise ValueError("A controlled ITS needs `treated` (the treated unit in `group`)")
+    if controlled and spec.family == "arima":
+        raise ValueError("family='arima' is not supported for a controlled (panel) ITS")
+
+    t, axis = parse_time(data[spec.time], spec.freq)
+    frame = pd.DataFrame(index=data.index)
+    frame["t"] = t
+    frame["unit"] = data[spec.group].to_numpy() if controlled else "series"
+    if controlled and spec.treated not in set(frame["unit"]):
+        raise ValueError(f"Treated unit {spec.treated!r} not found in column {spec.group!r}")
+
+    # gaps and duplicates, per unit
+    for unit, sub in frame.groupby("unit", sort=False):
+        ts = np.sort(sub["t"].to_numpy())
+        dup = ts[1:][np.diff(ts) == 0]
+        where = f" for unit {unit!r}" if controlled else ""
+        if dup.size:
+            raise ValueError(
+                f"Duplicate periods{where}: {[axis.label(x) for x in np.unique(dup)][:5]}"
+            )
+        gaps = np.flatnonzero(np.diff(ts) > 1)
+        if gaps.size:
+            i = gaps[0]
+            raise ValueError(
+                f"Gap in the series{where}: nothing between {axis.label(ts[i])} and "
+                f"{axis.label(ts[i + 1])} ({gaps.size} gap(s)); the series must be regular"
+            )
+
+    y = pd.to_numeric(data[spec.outcome], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(y).any():
+        raise ValueError(f"Outcome {spec.outcome!r} has {int(np.isnan(y).sum())} missing values")
+    if spec.family in COUNT_FAMILIES and (y < 0).any():
+        raise ValueError(
+            f"Negative counts in {spec.outcome!r} ({int((y < 0).sum())} rows) are not allowed "
+            f"in a {spec.family} model"
+        )
+    if spec.family == "ols_log" and (y <= 0).any():
+        raise ValueError(f"family='ols_log' needs a positive outcome; {spec.outcome!r} has <= 0")
+    log_off = np.zeros(len(frame))
+    if spec.offset is not None:
+        off = pd.to_numeric(data[spec.offset], errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(off)) or (off <= 0).any():
+            raise ValueError(
+                f"Offset {spec.offset!r} must be positive and finite; "
+                f"{int((~(off > 0)).sum())} rows are not"
+            )
+        log_off = np.log(off)
+    frame["log_offset"] = log_off
+    frame["observed_raw"] = y
+    scale = spec.rate_per if spec.offset is not None else 1.0
+    frame["observed"] = y / np.exp(log_off) * scale  # outcome scale: rate if offset given
+    if spec.family in ("ols", "arima"):
+        frame["y"] = frame["observed"]
+    elif spec.family == "ols_log":
+        frame["y"] = np.log(frame["observed"])
+    else:
+        frame["y"] = y
+
+    frame["treated"] = (frame["unit"] == spec.treated).astype(float) if controlled else 1.0
+    order = ["unit", "t"] if controlled else ["t"]
+    frame = frame.sort_values(order, kind="mergesort")
+    data = data.loc[frame.index]
+    tmin, tmax = int(frame["t"].min()), int(frame["t"].max())
+    frame["in_fit"] = True
+    frame["label"] = [axis.label(x) for x in frame["t"]]
+    frame["trend"] = frame["t"].astype(float)
+    terms = ["trend"]
+    if controlled:
+        units = [u for u in pd.unique(frame["unit"]) if u != spec.treated]
+        frame["treated_trend"] = frame["treated"] * frame["trend"]
+        terms = ["trend", "treated", "treated_trend"]
+        for u in units[1:]:  # control fixed effects beyond the reference control
+            col = f"unit_{_safe(u)}"
+            frame[col] = (frame["unit"] == u).astype(float)
+            terms.append(col)
+
+    # interruptions
+    infos: list[InterruptionInfo] = []
+    for intr in spec.interruptions:
+        if intr.phase_in < 0:
+            raise ValueError(f"phase_in must be >= 0 for {intr.name!r}")
+        t0 = axis.to_t(intr.at)
+        if t0 < tmin or t0 > tmax:
+            raise ValueError(
+                f"Interruption {intr.name!r} at {intr.at!r} is outside the series "
+                f"({axis.label(tmin)} to {axis.label(tmax)})"
+            )
+        nm = _safe(intr.name)
+        start = t0 + intr.phase_in
+        lev, slo = f"level_{nm}", f"slope_{nm}"
+        if not intr.slope:
+            slo = None
+        infos.append(InterruptionInfo(intr.name, t0, start, axis.label(t0), lev, slo, lev, slo))
+    infos.sort(key=lambda i: i.t0)
+    for a, b in zip(infos, infos[1:], strict=False):
+        if b.t0 < a.start or b.t0 == a.t0:
+            raise ValueError(
+                f"Interruptions {a.name!r} and {b.name!r} overlap (phase-in of the first "
+                "reaches the second)"
+            )
+    tt = frame["t"].to_numpy()
+    for info in infos:
+        post = tt >= info.start
+        frame[info.level] = post.astype(float)
+        frame.loc[(tt >= info.t0) & (tt < info.start), "in_fit"] = False
+        terms.append(info.level)
+        if info.slope is not None:
+            frame[info.slope] = np.where(post, tt - info.start, 0.0)
+            terms.append(info.slope)
+        if controlled:
+            info.effect_level = f"treated_{info.level}"
+            frame[info.effect_level] = frame["treated"] * frame[info.level]
+            terms.append(info.effect_level)
+            if info.slope is not None:
+                info.effect_slope = f"treated_{info.slope}"
+                frame[info.effect_slope] = frame["treated"] * frame[info.slope]
+                terms.append(info.effect_slope)
+
+    # disrupted periods
+    dis_terms: list[str] = []
+    dis = spec.disrupted
+    if dis is not None:
+        names = [dis] if isinstance(dis, str) else list(dis)
+        if all(isinstance(x, str) and x in data.columns for x in names):
+            for x in names:
+                col = f"disrupted_{_safe(x)}"
+                frame[col] = pd.to_numeric(data[x]).to_numpy(dtype=float)
+                dis_terms.append(col)
+        else:
+            for x in names:
+                td = axis.to_t(x)
+                if td < tmin or td > tmax:
+                    raise ValueError(f"Disrupted period {x!r} is outside the series")
+                col = f"disrupted_{_safe(axis.label(td))}"
+                frame[col] = (tt == td).astype(float)
+                dis_terms.append(col)
+    terms += dis_terms
+
+    for col, vals in _season_columns(frame, data, spec, axis).items():
+        frame[col] = vals
+        terms.append(col)
+    for cov in spec.covariates:
+        col = _safe(cov)
+        frame[col] = pd.to_numeric(data[cov]).to_numpy(dtype=float)
+        terms.append(col)
+
+    # enough points in each segment (treated unit for a controlled ITS)
+    fit_t = frame.loc[frame["in_fit"] & (frame["treated"] == 1.0), "t"].to_numpy()
+    for j, info in enumerate(infos):
+        lo = infos[j - 1].start if j else tmin
+        n_pre = int(((fit_t >= lo) & (fit_t < info.t0)).sum())
+        hi = infos[j + 1].t0 if j + 1 < len(infos) else tmax + 1
+        n_post = int(((fit_t >= info.start) & (fit_t < hi)).sum())
+        if n_pre < spec.min_pre:
+            raise ValueError(
+                f"Too few points before interruption {info.name!r} ({info.label}): "
+                f"{n_pre} fitted period(s), at least {spec.min_pre} needed"
+            )
+        if n_post < spec.min_post:
+            raise ValueError(
+                f"Too few points after interruption {info.name!r} ({info.label}): "
+                f"{n_post} fitted period(s) after the phase-in, at least {spec.min_post} needed"
+            )
+    seg = np.zeros(len(frame), dtype=object)
+    seg[:] = "pre"
+    for info in infos:
+        seg[tt >= info.t0] = "phase_in"
+        seg[tt >= info.start] = info.name
+    frame["segment"] = seg
+    return Design(spec, frame, terms, axis, infos, dis_terms, controlled)

@@ -1,0 +1,444 @@
+"""Fitting ITS models and summarising them as tidy frames.
+
+All families share one representation: a coefficient vector ``beta`` for the named design
+columns and its covariance ``V``. Fitted values and counterfactuals are ``X @ beta`` on the
+link scale with standard errors ``sqrt(diag(X V X'))`` (the same computation as statsmodels'
+``get_prediction``; a test checks the equality), transformed to the outcome scale.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import stats
+from statsmodels.stats.stattools import durbin_watson
+from statsmodels.tsa.arima_process import arma_acovf
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.tsa.stattools import acf, pacf
+
+from .design import COUNT_FAMILIES, LOG_FAMILIES, Design, ITSSpec, build_design, newey_west_lags
+
+INTERCEPT = "Intercept"
+
+
+def _cov_choice(spec: ITSSpec, design: Design) -> str:
+    if spec.cov_type is not None:
+        return spec.cov_type
+    if design.controlled:
+        return "hac-panel"
+    return "HAC" if spec.family in ("ols", "ols_log") else "nonrobust"
+
+
+def _cov_kwds(cov: str, spec: ITSSpec, fit: pd.DataFrame, lags: int) -> dict:
+    if cov == "HAC":
+        return {"maxlags": lags, "use_correction": spec.small_sample}
+    if cov == "hac-panel":
+        groups = pd.factorize(fit["unit"])[0]
+        return {
+            "groups": groups,
+            "maxlags": lags,
+            "use_correction": "hac" if spec.small_sample else False,
+        }
+    if cov == "cluster":
+        groups = pd.factorize(fit["unit"])[0]
+        return {"groups": groups, "use_correction": spec.small_sample}
+    return {}
+
+
+def _fit_statsmodels(design: Design):
+    spec = design.spec
+    fit = design.fit_frame()
+    n_time = int(fit["t"].nunique())
+    lags = spec.hac_lags if spec.hac_lags is not None else newey_west_lags(n_time)
+    cov = _cov_choice(spec, design)
+    kw = {}
+    if cov != "nonrobust":
+        kw = {"cov_type": cov, "cov_kwds": _cov_kwds(cov, spec, fit, lags)}
+    fam = spec.family
+    if fam in ("ols", "ols_log"):
+        res = smf.ols(design.formula, data=fit).fit(use_t=spec.small_sample, **kw)
+    elif fam in ("poisson", "quasipoisson"):
+        mod = smf.glm(
+            design.formula, data=fit, family=sm.families.Poisson(), offset=fit["log_offset"]
+        )
+        scale = "X2" if fam == "quasipoisson" else None
+        res = mod.fit(scale=scale, **kw)
+    elif fam == "negbin":
+        mod = smf.negativebinomial(design.formula, data=fit, offset=fit["log_offset"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = mod.fit(disp=0, maxiter=500, **kw)
+    else:  # arima: regression with ARMA errors, excluded (phase-in) periods as missing
+        full = design.frame
+        exog = full[design.terms].copy()
+        exog.insert(0, INTERCEPT, 1.0)
+        endog = full["y"].where(full["in_fit"])
+        mod = SARIMAX(endog.to_numpy(), exog=exog, order=tuple(spec.arma_order), trend="n")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = mod.fit(disp=False, maxiter=500)
+    return res, lags, cov
+
+
+def _param_names(res, spec: ITSSpec, design: Design) -> list[str]:
+    names = list(res.model.exog_names)
+    if spec.family == "arima":
+        return [INTERCEPT, *design.terms]
+    return [n for n in names if n != "alpha"]
+
+
+@dataclass
+class ITSResult:
+    """A fitted ITS model: the statsmodels results plus the design it came from."""
+
+    spec: ITSSpec
+    design: Design
+    results: object
+    hac_lags: int
+    cov_type: str
+
+    # --- coefficients -------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return _param_names(self.results, self.spec, self.design)
+
+    @property
+    def beta(self) -> np.ndarray:
+        return np.asarray(pd.Series(self.results.params, index=self._all_names())[self.names])
+
+    def _all_names(self) -> list[str]:
+        p = self.results.params
+        return list(p.index) if isinstance(p, pd.Series) else list(self.results.model.param_names)
+
+    @property
+    def cov(self) -> np.ndarray:
+        c = self.results.cov_params()
+        c = pd.DataFrame(np.asarray(c), index=self._all_names(), columns=self._all_names())
+        return c.loc[self.names, self.names].to_numpy()
+
+    @property
+    def is_log(self) -> bool:
+        return self.spec.family in LOG_FAMILIES
+
+    @property
+    def dispersion(self) -> float:
+        """Pearson chi-squared / residual df (counts); 1 means Poisson variance."""
+        r = self.results
+        if self.spec.family in ("poisson", "quasipoisson"):
+            return float(r.pearson_chi2 / r.df_resid)
+        if self.spec.family == "negbin":
+            mu = r.predict()
+            y = r.model.endog
+            a = float(r.params["alpha"])
+            return float(np.sum((y - mu) ** 2 / (mu + a * mu**2)) / r.df_resid)
+        return float("nan")
+
+    def _crit(self) -> float:
+        a = self.spec.alpha
+        if getattr(self.results, "use_t", False):
+            return float(stats.t.ppf(1 - a / 2, self.results.df_resid))
+        return float(stats.norm.ppf(1 - a / 2))
+
+    def params_table(self) -> pd.DataFrame:
+        """Tidy coefficients: term, estimate, std_error, ci_low, ci_high, p_value (and
+        rate_ratio with CI for log-scale families)."""
+        r = self.results
+        names = self._all_names()
+        ci = np.asarray(r.conf_int(alpha=self.spec.alpha))
+        out = pd.DataFrame(
+            {
+                "term": names,
+                "estimate": np.asarray(r.params, dtype=float),
+                "std_error": np.asarray(r.bse, dtype=float),
+                "ci_low": ci[:, 0],
+                "ci_high": ci[:, 1],
+                "p_value": np.asarray(r.pvalues, dtype=float),
+            }
+        )
+        out = out[out["term"].isin(self.names)].reset_index(drop=True)
+        if self.is_log:
+            out["rate_ratio"] = np.exp(out["estimate"])
+            out["rr_ci_low"] = np.exp(out["ci_low"])
+            out["rr_ci_high"] = np.exp(out["ci_high"])
+        return out
+
+    # --- predictions --------------------------------------------------------------------
+    def _X(self, frame: pd.DataFrame) -> np.ndarray:
+        X = frame.reindex(columns=self.names).copy()
+        X[INTERCEPT] = 1.0
+        return X.to_numpy(dtype=float)
+
+    def _cf_frame(self, frame: pd.DataFrame, from_index: int, drop_disrupted: bool) -> pd.DataFrame:
+        cf = frame.copy()
+        for info in self.design.interruptions[from_index:]:
+            cols = [info.effect_level, info.effect_slope]
+            cf[[c for c in cols if c is not None]] = 0.0
+        if drop_disrupted:
+            cf[self.design.disrupted_terms] = 0.0
+        return cf
+
+    def _to_scale(self, eta):
+        return (
+            np.exp(eta) * (self.spec.rate_per if self.spec.offset else 1.0)
+            if (self.spec.family in COUNT_FAMILIES)
+            else (np.exp(eta) if self.spec.family == "ols_log" else eta)
+        )
+
+    def _resid_var(self) -> float:
+        """Variance of a new observation about the mean on the linear scale (Gaussian
+        families only); for ARMA errors the unconditional variance of the error process."""
+        r = self.results
+        if self.spec.family in ("ols", "ols_log"):
+            return float(r.scale)
+        if self.spec.family == "arima":
+            p = r.params
+            ar = np.r_[1, -np.asarray(r.arparams)] if len(r.arparams) else np.array([1.0])
+            ma = np.r_[1, np.asarray(r.maparams)] if len(r.maparams) else np.array([1.0])
+            s2 = float(p[-1] if not isinstance(p, pd.Series) else p["sigma2"])
+            return float(arma_acovf(ar, ma, nobs=1, sigma2=s2)[0])
+        return float("nan")
+
+    def _predict(self, frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+        X = self._X(frame)
+        eta = X @ self.beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.cov, X))
+        z = self._crit()
+        out = {
+            prefix: self._to_scale(eta),
+            f"{prefix}_ci_low": self._to_scale(eta - z * se),
+            f"{prefix}_ci_high": self._to_scale(eta + z * se),
+        }
+        rv = self._resid_var()
+        if np.isfinite(rv):
+            sp = np.sqrt(se**2 + rv)
+            out[f"{prefix}_pi_low"] = self._to_scale(eta - z * sp)
+            out[f"{prefix}_pi_high"] = self._to_scale(eta + z * sp)
+        return pd.DataFrame(out, index=frame.index)
+
+    def counterfactual(self, interruption: str | None = None) -> pd.DataFrame:
+        """Per period: observed, fitted (with CI/PI) and the counterfactual (with CI/PI) in
+        which the given interruption (default: the first, hence all) and later ones did not
+        happen, i.e. the earlier-segment model projected forward. Rates if an offset is set."""
+        idx = self._interruption_index(interruption)
+        fr = self.design.frame
+        cols = ["unit", "t", "label", "segment", "in_fit", "observed"]
+        out = fr[cols].copy()
+        out.insert(2, "period", [self.design.axis.period(t) for t in fr["t"]])
+        out = pd.concat(
+            [
+                out,
+                self._predict(fr, "fitted"),
+                self._predict(self._cf_frame(fr, idx, False), "counterfactual"),
+            ],
+            axis=1,
+        )
+        if not self.design.controlled:
+            out = out.drop(columns="unit")
+        return out.reset_index(drop=True)
+
+    def _interruption_index(self, name: str | None) -> int:
+        if name is None:
+            return 0
+        for j, info in enumerate(self.design.interruptions):
+            if info.name == name:
+                return j
+        raise ValueError(
+            f"No interruption {name!r}; have {[i.name for i in self.design.interruptions]}"
+        )
+
+    def effects(
+        self,
+        horizons=(0, 4, 8),
+        method: str = "delta",
+        n_sim: int = 5000,
+        seed: int = 20240101,
+    ) -> pd.DataFrame:
+        """Absolute and relative differences between the fitted model and the counterfactual
+        at ``horizons`` periods after each interruption's start (disruption indicators set to
+        0 in both). CIs by the delta method or by simulating beta ~ N(beta_hat, V) (seeded)."""
+        if method not in ("delta", "simulation"):
+            raise ValueError("method must be 'delta' or 'simulation'")
+        fr = self.design.frame
+        if self.design.controlled:
+            fr = fr[fr["treated"] == 1.0]
+        tmax = int(fr["t"].max())
+        z = self._crit()
+        b, V = self.beta, self.cov
+        rows = []
+        rng = np.random.default_rng(seed)
+        draws = (
+            rng.multivariate_normal(b, V, size=n_sim, method="svd")
+            if method == "simulation"
+            else None
+        )
+        for j, info in enumerate(self.design.interruptions):
+            for h in horizons:
+                t = info.start + int(h)
+                if t > tmax:
+                    continue
+                row = fr[fr["t"] == t]
+                f_fr = row.copy()
+                f_fr[self.design.disrupted_terms] = 0.0
+                xf = self._X(f_fr)[0]
+                xc = self._X(self._cf_frame(f_fr, j, True))[0]
+                rows.append(self._effect_row(info, h, t, xf, xc, b, V, z, draws))
+        return pd.DataFrame(rows)
+
+    def _effect_row(self, info, h, t, xf, xc, b, V, z, draws) -> dict:
+        to = self._to_scale
+        ef, ec = xf @ b, xc @ b
+        mf, mc = float(to(ef)), float(to(ec))
+        absd, rel = mf - mc, mf / mc - 1
+        if draws is not None:
+            sf, sc = to(draws @ xf), to(draws @ xc)
+            qa = np.quantile(sf - sc, [self.spec.alpha / 2, 1 - self.spec.alpha / 2])
+            qr = np.quantile(sf / sc - 1, [self.spec.alpha / 2, 1 - self.spec.alpha / 2])
+            a_lo, a_hi, r_lo, r_hi = qa[0], qa[1], qr[0], qr[1]
+        else:
+            if self.is_log:
+                d = xf - xc
+                se_log = float(np.sqrt(d @ V @ d))
+                r_lo = np.exp(ef - ec - z * se_log) - 1
+                r_hi = np.exp(ef - ec + z * se_log) - 1
+                g = mf * xf - mc * xc
+            else:
+                g_rel = xf / mc - mf * xc / mc**2
+                se_rel = float(np.sqrt(g_rel @ V @ g_rel))
+                r_lo, r_hi = rel - z * se_rel, rel + z * se_rel
+                g = xf - xc
+            se_abs = float(np.sqrt(g @ V @ g))
+            a_lo, a_hi = absd - z * se_abs, absd + z * se_abs
+        return {
+            "interruption": info.name,
+            "horizon": int(h),
+            "period": self.design.axis.label(t),
+            "fitted": mf,
+            "counterfactual": mc,
+            "abs_diff": absd,
+            "abs_ci_low": float(a_lo),
+            "abs_ci_high": float(a_hi),
+            "rel_diff": rel,
+            "rel_ci_low": float(r_lo),
+            "rel_ci_high": float(r_hi),
+        }
+
+    # --- diagnostics --------------------------------------------------------------------
+    def residuals(self) -> np.ndarray:
+        """Residuals in time order: Pearson for counts, response/innovations otherwise."""
+        r = self.results
+        if self.spec.family in ("poisson", "quasipoisson"):
+            return np.asarray(r.resid_pearson)
+        if self.spec.family == "negbin":
+            mu = r.predict()
+            y = r.model.endog
+            a = float(r.params["alpha"])
+            return np.asarray((y - mu) / np.sqrt(mu + a * mu**2))
+        if self.spec.family == "arima":
+            res = np.asarray(r.resid)[self.design.frame["in_fit"].to_numpy()]
+            return res[1:] if len(res) > 1 else res  # first innovation is not informative
+        return np.asarray(r.resid)
+
+    def diagnostics(self, lags: int | None = None) -> pd.DataFrame:
+        """Durbin-Watson, Ljung-Box and Breusch-Godfrey (n R^2 of residuals on the design and
+        lagged residuals) at ``lags`` (default: the HAC lag, at least 1), dispersion for
+        counts, AIC/BIC where a likelihood exists (not quasi-Poisson)."""
+        lags = max(1, lags if lags is not None else self.hac_lags)
+        e = self.residuals()
+        rows = [
+            {
+                "statistic": "durbin_watson",
+                "value": float(durbin_watson(e)),
+                "df": np.nan,
+                "p_value": np.nan,
+            }
+        ]
+        lb = sm.stats.acorr_ljungbox(e, lags=[lags], return_df=True)
+        rows.append(
+            {
+                "statistic": "ljung_box",
+                "value": float(lb["lb_stat"].iloc[0]),
+                "df": lags,
+                "p_value": float(lb["lb_pvalue"].iloc[0]),
+            }
+        )
+        if not self.design.controlled:
+            fit = self.design.fit_frame()
+            X = self._X(fit)
+            if self.spec.family == "arima":
+                X = X[1:]
+            L = np.column_stack([np.r_[np.zeros(k), e[:-k]] for k in range(1, lags + 1)])
+            aux = sm.OLS(e, np.column_stack([X, L])).fit()
+            lm = len(e) * aux.rsquared
+            rows.append(
+                {
+                    "statistic": "breusch_godfrey",
+                    "value": float(lm),
+                    "df": lags,
+                    "p_value": float(stats.chi2.sf(lm, lags)),
+                }
+            )
+        if self.spec.family in COUNT_FAMILIES:
+            rows.append(
+                {
+                    "statistic": "dispersion",
+                    "value": self.dispersion,
+                    "df": np.nan,
+                    "p_value": np.nan,
+                }
+            )
+        if self.spec.family != "quasipoisson":
+            rows.append(
+                {
+                    "statistic": "aic",
+                    "value": float(self.results.aic),
+                    "df": np.nan,
+                    "p_value": np.nan,
+                }
+            )
+            rows.append(
+                {
+                    "statistic": "bic",
+                    "value": float(self.results.bic),
+                    "df": np.nan,
+                    "p_value": np.nan,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def effect_terms(self) -> list[str]:
+        """The level and slope-change terms of interest (treated interactions if controlled)."""
+        out = []
+        for info in self.design.interruptions:
+            out += [c for c in (info.effect_level, info.effect_slope) if c is not None]
+        return out
+
+
+def fit_its(data: pd.DataFrame, spec: ITSSpec) -> ITSResult:
+    """Validate, build the design and fit the model described by ``spec``."""
+    design = build_design(data, spec)
+    res, lags, cov = _fit_statsmodels(design)
+    return ITSResult(spec, design, res, lags, cov)
+
+
+def acf_pacf_table(x, nlags: int = 12) -> pd.DataFrame:
+    """ACF and PACF of residuals (an ITSResult) or of a series, with Ljung-Box p-values."""
+    e = x.residuals() if isinstance(x, ITSResult) else np.asarray(x, dtype=float)
+    nlags = min(nlags, len(e) // 2 - 1)
+    a = acf(e, nlags=nlags, fft=False)
+    p = pacf(e, nlags=nlags, method="ywm")
+    lb = sm.stats.acorr_ljungbox(e, lags=list(range(1, nlags + 1)), return_df=True)
+    bound = stats.norm.ppf(0.975) / np.sqrt(len(e))
+    return pd.DataFrame(
+        {
+            "lag": np.arange(1, nlags + 1),
+            "acf": a[1:],
+            "pacf": p[1:],
+            "bound": bound,
+            "ljung_box_p": lb["lb_pvalue"].to_numpy(),
+        }
+    )

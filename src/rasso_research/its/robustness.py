@@ -1,0 +1,178 @@
+"""Robustness checks: specification comparison, placebo tests, alternative dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .design import Interruption, ITSSpec, build_design
+from .models import ITSResult, fit_its
+
+
+def _effect_rows(res: ITSResult, label: str) -> pd.DataFrame:
+    tab = res.params_table()
+    tab = tab[tab["term"].isin(res.effect_terms())].copy()
+    tab.insert(0, "spec", label)
+    tab["family"] = res.spec.family
+    tab["n"] = int(res.design.fit_frame().shape[0])
+    if res.spec.family == "quasipoisson":
+        tab["aic"] = tab["bic"] = np.nan
+    else:
+        tab["aic"], tab["bic"] = float(res.results.aic), float(res.results.bic)
+    return tab
+
+
+def compare_specs(data: pd.DataFrame, specs) -> pd.DataFrame:
+    """Fit each spec (a dict label -> ITSSpec, or a list) and stack the interruption terms
+    (estimate, CI, p-value, rate ratio where defined) with n and AIC/BIC, one row per term."""
+    items = (
+        specs.items() if isinstance(specs, dict) else ((f"spec{i}", s) for i, s in enumerate(specs))
+    )
+    return pd.concat([_effect_rows(fit_its(data, s), str(k)) for k, s in items], ignore_index=True)
+
+
+@dataclass
+class PlaceboResult:
+    """Placebo estimates, the real estimate and a two-sided permutation-style p-value
+    ((1 + #{|placebo| >= |real|}) / (1 + n_placebos))."""
+
+    table: pd.DataFrame
+    observed: float
+    p_value: float
+
+
+def _p_value(placebos: np.ndarray, observed: float) -> float:
+    placebos = placebos[np.isfinite(placebos)]
+    return float((1 + np.sum(np.abs(placebos) >= abs(observed))) / (1 + len(placebos)))
+
+
+def placebo_in_time(
+    data: pd.DataFrame, spec: ITSSpec, term: str = "level", interruption: int = 0
+) -> PlaceboResult:
+    """Fit the model to the pre-period only (before the chosen interruption), with a fake
+    interruption at every admissible date (``min_pre`` points before, ``min_post`` after),
+    and compare the fake level (or slope) changes with the real one."""
+    real = fit_its(data, spec)
+    info = real.design.interruptions[interruption]
+    fr = real.design.frame
+    pre_idx = fr.index[fr["t"] < info.t0]
+    pre = data.loc[pre_idx]
+    intr = (
+        spec.interruptions[interruption] if isinstance(spec.interruptions, list | tuple) else None
+    )
+    slope = getattr(intr, "slope", True)
+    if term == "slope" and not slope:
+        raise ValueError("The interruption has no slope term")
+    tmin = int(fr["t"].min())
+    rows = []
+    for t0 in range(tmin + spec.min_pre, info.t0 - spec.min_post + 1):
+        fake = Interruption("placebo", t0, 0, slope)
+        s = replace(spec, interruptions=[fake], disrupted=_keep_disrupted(spec, pre))
+        try:
+            r = fit_its(pre, s)
+        except ValueError:
+            continue
+        tab = r.params_table().set_index("term")
+        name = (
+            r.design.interruptions[0].level if term == "level" else r.design.interruptions[0].slope
+        )
+        rows.append({"t": t0, "period": r.design.axis.label(t0), **tab.loc[name].to_dict()})
+    table = pd.DataFrame(rows)
+    name = info.effect_level if term == "level" else info.effect_slope
+    observed = float(real.params_table().set_index("term").loc[name, "estimate"])
+    pv = _p_value(table["estimate"].to_numpy(), observed) if len(table) else float("nan")
+    return PlaceboResult(table, observed, pv)
+
+
+def _keep_disrupted(spec: ITSSpec, sub: pd.DataFrame):
+    """Drop disrupted periods that fall outside a subset of the data."""
+    dis = spec.disrupted
+    if dis is None:
+        return None
+    names = [dis] if isinstance(dis, str) else list(dis)
+    if all(isinstance(x, str) and x in sub.columns for x in names):
+        return dis
+    from .design import parse_time
+
+    t, axis = parse_time(sub[spec.time], spec.freq)
+    keep = []
+    for x in names:
+        try:
+            tx = axis.to_t(x)
+        except ValueError:
+            continue
+        if t.min() <= tx <= t.max():
+            keep.append(x)
+    return keep or None
+
+
+def placebo_in_space(
+    panel: pd.DataFrame, spec: ITSSpec, treated=None, controls=None
+) -> PlaceboResult:
+    """Controlled ITS with each control in turn as the treated unit (real treated unit
+    excluded), giving a permutation p-value for the differential level change at the first
+    interruption. p lies in [1/(1 + n_controls), 1]."""
+    if spec.group is None:
+        raise ValueError("placebo_in_space needs a controlled spec (group and treated)")
+    treated = spec.treated if treated is None else treated
+    units = pd.unique(panel[spec.group])
+    controls = [u for u in units if u != treated] if controls is None else list(controls)
+    if len(controls) < 2:
+        raise ValueError(f"placebo_in_space needs at least 2 controls; got {len(controls)}")
+    sub = panel[panel[spec.group].isin([treated, *controls])]
+    real = fit_its(sub, replace(spec, treated=treated))
+    name = real.design.interruptions[0].effect_level
+    observed = float(real.params_table().set_index("term").loc[name, "estimate"])
+    rows = []
+    placebo_panel = sub[sub[spec.group] != treated]
+    for c in controls:
+        r = fit_its(placebo_panel, replace(spec, treated=c))
+        tab = r.params_table().set_index("term")
+        rows.append({"unit": c, **tab.loc[name].to_dict()})
+    table = pd.DataFrame(rows)
+    return PlaceboResult(table, observed, _p_value(table["estimate"].to_numpy(), observed))
+
+
+def leave_out_disrupted(data: pd.DataFrame, spec: ITSSpec) -> pd.DataFrame:
+    """Compare the model with disruption indicators against the same model with the
+    disrupted periods dropped from the data (which breaks the regular time axis, so the
+    dropped rows are instead given zero weight via their own indicators) and without any
+    disruption handling."""
+    if spec.disrupted is None:
+        raise ValueError("spec.disrupted is not set")
+    design = build_design(data, spec)
+    flagged = design.frame[design.disrupted_terms].sum(axis=1) > 0
+    each = [design.axis.label(t) for t in design.frame.loc[flagged, "t"].unique()]
+    if design.axis.kind == "int":
+        each = [int(x) for x in each]
+    specs = {
+        "with_indicators": spec,
+        "excluded_periods": replace(spec, disrupted=each),
+        "ignored": replace(spec, disrupted=None),
+    }
+    return compare_specs(data, specs)
+
+
+def alternative_dates(
+    data: pd.DataFrame, spec: ITSSpec, shifts=(-2, -1, 1, 2), interruption: int = 0
+) -> pd.DataFrame:
+    """Refit with the chosen interruption moved by each shift (in periods); shift 0 is the
+    main model. Specs that are inadmissible (too few points) are skipped."""
+    design = build_design(data, spec)
+    info = design.interruptions[interruption]
+    out = []
+    for k in sorted({0, *shifts}):
+        intrs = list(spec.interruptions)
+        old = intrs[interruption]
+        intrs[interruption] = Interruption(old.name, info.t0 + int(k), old.phase_in, old.slope)
+        try:
+            res = fit_its(data, replace(spec, interruptions=intrs))
+        except ValueError:
+            continue
+        rows = _effect_rows(res, f"shift{k:+d}")
+        rows["shift"] = int(k)
+        rows["at"] = design.axis.label(info.t0 + int(k))
+        out.append(rows)
+    return pd.concat(out, ignore_index=True)

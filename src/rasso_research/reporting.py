@@ -1,0 +1,88 @@
+"""Write tidy result tables as CSV and booktabs LaTeX with deterministic formatting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def format_number(x, digits: int = 3) -> str:
+    """Fixed-point formatting with a fixed number of decimals; NaN as an empty cell and
+    negative zero as zero, so outputs do not depend on platform float printing."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    s = f"{float(x):.{digits}f}"
+    if float(s) == 0:
+        s = f"{0.0:.{digits}f}"
+    return s
+
+
+def _escape(s: str) -> str:
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("_", r"\_"),
+        ("#", r"\#"),
+        ("$", r"\$"),
+    ):
+        s = s.replace(a, b)
+    return s
+
+
+def to_latex(
+    df: pd.DataFrame, digits: int = 3, caption: str | None = None, label: str | None = None
+) -> str:
+    """A booktabs tabular (numbers right-aligned) for a tidy frame."""
+    cols = list(df.columns)
+    align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in cols)
+    lines = []
+    if caption or label:
+        lines += [r"\begin{table}[htbp]", r"\centering"]
+        if caption:
+            lines.append(rf"\caption{{{_escape(caption)}}}")
+        if label:
+            lines.append(rf"\label{{{label}}}")
+    lines += [
+        rf"\begin{{tabular}}{{{align}}}",
+        r"\toprule",
+        " & ".join(_escape(str(c)) for c in cols) + r" \\",
+        r"\midrule",
+    ]
+    for _, row in df.iterrows():
+        cells = [
+            format_number(v, digits) if pd.api.types.is_numeric_dtype(df[c]) else _escape(str(v))
+            for c, v in zip(cols, row, strict=True)
+        ]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if caption or label:
+        lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(
+    df: pd.DataFrame,
+    stem: str,
+    outdir,
+    digits: int = 3,
+    caption: str | None = None,
+    label: str | None = None,
+) -> list[Path]:
+    """Write ``outdir/stem.csv`` (numbers to ``digits`` decimals) and ``outdir/stem.tex``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    csv, tex = outdir / f"{stem}.csv", outdir / f"{stem}.tex"
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = [format_number(v, digits) for v in out[c]]
+    out.to_csv(csv, index=False, lineterminator="\n")
+    tex.write_text(to_latex(df, digits, caption, label), encoding="utf-8")
+    return [csv, tex]
