@@ -1,0 +1,214 @@
+"""Tests for the claims ledger (rasso_research.claims) on small synthetic frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rasso_research import claims as c
+from rasso_research import paths
+
+NT = c.NOT_TESTABLE
+
+
+def _cps(rows):
+    return pd.DataFrame(
+        [dict(period_type=t, period=p, measure=m, value=v, unit="count", source_title="s",
+              source_url=f"u{i}") for i, (t, p, m, v) in enumerate(rows)])
+
+
+def _panel(measure, fy_values, force=c.NATIONAL):
+    """Quarterly panel rows with each fiscal year's total spread evenly over 4 quarters."""
+    rows = []
+    for fy, total in fy_values.items():
+        for q in range(1, 5):
+            rows.append(dict(fiscal_quarter=f"{fy} Q{q}", quarter="", force=force,
+                             force_code="K04000001", measure=measure, value=total / 4,
+                             source="synthetic"))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ verdict rule
+
+@pytest.mark.parametrize("pub,comp,tol,kind,want", [
+    (100, 100.9, 0.01, "relative", c.CONSISTENT),
+    (100, 102, 0.01, "relative", c.INCONSISTENT),
+    (1.6, 1.64, 0.05, "absolute", c.CONSISTENT),
+    (1.6, 1.7, 0.05, "absolute", c.INCONSISTENT),
+    (0.5, 0.48, 0, "at_most", c.CONSISTENT),
+    (0.5, 0.52, 0, "at_most", c.INCONSISTENT),
+    (1, 1.63, 0, "at_least", c.CONSISTENT),
+    (1, 0.9, 0, "at_least", c.INCONSISTENT),
+    (1.6, None, 0.05, "absolute", NT),
+    (None, 3.0, 0.05, "absolute", NT),
+    (1.6, float("nan"), 0.05, "absolute", NT),
+])
+def test_verdict(pub, comp, tol, kind, want):
+    assert c.verdict(pub, comp, tol, kind) == want
+
+
+def test_verdict_bad_kind():
+    with pytest.raises(ValueError):
+        c.verdict(1, 1, 0.1, kind="fuzzy")
+    with pytest.raises(ValueError):
+        c.verdict(1, 1, -0.1)
+
+
+# ------------------------------------------------------------------ helpers
+
+def test_norm_period_and_annual():
+    assert c.norm_period("2018-19") == "2018/19"
+    assert c.norm_period("year ending 2019-20 Q3") == "year ending 2019/20 Q3"
+    p = _panel("recorded_rape", {"2015/16": 400, "2016/17": 800})
+    p = p.iloc[:-1]  # drop 2016/17 Q4: incomplete years are not totalled
+    a = c.annual(p, "recorded_rape")
+    assert a.to_dict() == {"2015/16": 400.0}
+    assert c.rolling_year(p, "recorded_rape", "2015/16 Q4") == 400
+    assert c.rolling_year(p, "recorded_rape", "2016/17 Q4") is None
+
+
+def test_cps_value_conflicts():
+    d = _cps([("financial_year", "2016-17", "charges", 3671),
+              ("financial_year", "2016-17", "charges", 3671),
+              ("financial_year", "2016-17", "charges", 3910),
+              ("quarter", "2021-22 Q1", "charge_rate_pct", 69),
+              ("quarter", "2021-22 Q1", "charge_rate_pct", 69.3),
+              ("financial_year", "2014-15", "charge_rate_pct", 59.2),
+              ("financial_year", "2014-15", "charge_rate_pct", 64.3)])
+    v, note = c.cps_value(d, "charges", "2016/17")
+    assert v == 3671 and "3910" in note
+    assert c.cps_value(d, "charge_rate_pct", "2021/22 Q1")[0] == 69.3
+    assert c.cps_value(d, "charge_rate_pct", "2014/15")[0] is None  # real conflict, no average
+
+
+# ------------------------------------------------------------------ claims
+
+def test_claim1():
+    d = _cps([("financial_year", "2017-18", "convictions", 2635),
+              ("financial_year", "2018-19", "convictions", 1925),
+              ("financial_year", "2019-20", "convictions", 1439)])
+    moj = pd.DataFrame({"year": [2016, 2019], "count": [1347, 698]})
+    out = c.claim1(d, moj).set_index(out_key := "reading")
+    assert list(out["verdict"]) == [c.CONSISTENT] * 4
+    d2 = _cps([("financial_year", "2019-20", "convictions", 1500)])
+    out2 = c.claim1(d2)
+    assert out2.loc[0, "verdict"] == c.INCONSISTENT  # 1500 vs 1439
+    assert out2.loc[1, "verdict"] == NT and "no convictions row" in out2.loc[1, "computation"]
+    assert out_key == "reading"
+
+
+def test_claim2():
+    p = _panel("recorded_rape", {"2015/16": 36000, "2019/20": 59000, "2020/21": 55000})
+    out = c.claim2(p)
+    assert out.loc[0, "computed_value"] == pytest.approx(55000 / 36000, rel=1e-3)
+    assert out.loc[0, "verdict"] == c.INCONSISTENT  # 1.53 is not 'almost doubled'
+    assert out.loc[2, "verdict"] == NT
+    assert (c.claim2(None)["verdict"] == NT).all()
+
+
+def test_claim3():
+    p = pd.concat([_panel("recorded_rape", {"2019/20": 60000, "2020/21": 56000}),
+                   _panel("rape_charged_in_quarter", {"2019/20": 2400, "2020/21": 896})])
+    out = c.claim3(p)
+    assert out.loc[1, "computed_value"] == pytest.approx(1.6)
+    assert out.loc[1, "verdict"] == c.CONSISTENT
+    assert out.loc[2, "verdict"] == NT  # no cohort measure
+
+
+def test_claim4():
+    d = _cps([("financial_year", "2016-17", "convictions", 2991),
+              ("financial_year", "2019-20", "convictions", 1439),
+              ("financial_year", "2016-17", "prosecutions", 5190),
+              ("financial_year", "2019-20", "prosecutions", 2700)])
+    out = c.claim4(d, pd.DataFrame({"Year.of.Appearance": [2016, 2019], "Count": [1347, 698]}))
+    assert list(out["verdict"][:2]) == [c.CONSISTENT, c.INCONSISTENT]
+    assert out.loc[2, "verdict"] == NT
+    assert out.loc[4, "verdict"] == c.INCONSISTENT  # 0.518 not below one half
+
+
+def test_claim5():
+    p = pd.concat([_panel("recorded_rape", {"2014/15": 20000, "2018/19": 54600}),
+                   _panel("rape_charged_in_quarter", {"2014/15": 4400, "2018/19": 2400})])
+    out = c.claim5(p, None).set_index("reading")
+    v = out["verdict"].tolist()
+    assert v[0] == c.CONSISTENT  # +173%
+    assert v[1] == NT  # no 2013/14
+    assert v[2] == c.CONSISTENT  # -45.5% vs -44%, within 5 pp
+    assert v[5] == c.CONSISTENT  # 2400 / 54600 = 4.4%
+    assert v[6] == NT
+
+
+def test_claim6_not_testable_and_testable():
+    wm = _cps([("financial_year", "2016-17", "wmp_area_charges", 211)])
+    out = c.claim6(wm)
+    assert (out["verdict"] == NT).all()
+    assert "not found" in out.loc[0, "computation"]
+    wm2 = _cps([("rolling_year", "year ending 2018-19 Q3", "precharge_receipts", 500),
+                ("rolling_year", "year ending 2020-21 Q3", "precharge_receipts", 898)])
+    out2 = c.claim6(wm2)
+    assert out2.loc[0, "computed_value"] == pytest.approx(79.6)
+    assert out2.loc[0, "verdict"] == c.CONSISTENT
+
+
+def test_claim7_distance():
+    d = _cps([("financial_year", "2016-17", "prosecutions", 5000),
+              ("financial_year", "2019-20", "prosecutions", 2000),
+              ("financial_year", "2021-22", "prosecutions", 5100)])
+    dist = c.claim7_distance(d, None)
+    assert dist["distance"].tolist() == [0, -3000, 100]
+    out = c.claim7(d, None)
+    assert out.loc[0, "verdict"] == c.CONSISTENT  # level regained
+    assert out.loc[2, "verdict"] == NT
+
+
+def test_claim8():
+    d = _cps([("quarter", "2021-22 Q1", "charge_rate_pct", 60),
+              ("quarter", "2021-22 Q2", "charge_rate_pct", 62),
+              ("quarter", "2021-22 Q3", "charge_rate_pct", 64),
+              ("quarter", "2021-22 Q4", "charge_rate_pct", 66)])
+    out = c.claim8(d, None)
+    assert out.loc[0, "computed_value"] == pytest.approx(2.0)
+    assert list(out["verdict"]) == [c.CONSISTENT, c.CONSISTENT, NT]
+    d.loc[2, "value"] = 58
+    assert c.claim8(d, None).loc[1, "verdict"] == c.INCONSISTENT
+
+
+def test_claim9():
+    t = pd.DataFrame({"year": [2011, 2018], "median_offence_to_completion_days": [400, 800],
+                      "mean_offence_to_completion_days": [2000, 2800],
+                      "mean_offence_to_charge_days": [1700, 2400]})
+    out = c.claim9(t, None)
+    assert out.loc[0, "computed_value"] == pytest.approx(2.0)
+    assert out.loc[1, "computed_value"] == pytest.approx(400 / 300, abs=1e-3)
+    assert list(out["verdict"]) == [c.CONSISTENT, c.CONSISTENT, NT, NT]
+
+
+def test_build_ledger_empty_inputs_all_not_testable():
+    led = c.build_ledger(c.ClaimInputs())
+    assert list(led.columns) == c.LEDGER_COLUMNS
+    assert (led["verdict"] == NT).all()
+    assert led["computation"].str.startswith("not testable").all()
+    assert set(led["claim_id"]) == {str(i) for i in range(1, 10)}
+
+
+def test_claims_config_matches_ledger():
+    cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str)
+    assert {"id", "claim", "who", "date", "measure", "periods", "reading",
+            "tolerance"} <= set(cfg.columns)
+    led = c.build_ledger(c.ClaimInputs())
+    ledger_ids = set(led["reading"].str.split(":").str[0])
+    assert set(cfg["id"]) == ledger_ids
+
+
+# ------------------------------------------------------------------ real data
+
+@pytest.mark.mirror
+def test_ledger_on_processed_data():
+    if not (paths.DATA_PROCESSED / "panel.parquet").exists():
+        pytest.skip("data/processed/panel.parquet not built")
+    led = c.build_ledger()
+    assert len(led) >= 30
+    by = led.assign(rid=led["reading"].str.split(":").str[0]).set_index("rid")
+    assert by.loc["1a", "verdict"] == c.CONSISTENT
+    # published sanity: national rape charges 2014/15 = 4,414 and 2018/19 = 2,596 (closure)
+    assert by.loc["5c", "computed_value"] == pytest.approx(100 * (2596 - 4414) / 4414, abs=0.5)
