@@ -1,0 +1,149 @@
+"""Force-area mid-year population: one series per force and mid-year, built from the pieces.
+
+Sources by priority for each year: ONS force-area figures (mid-2024 CSV, mid-2018 CSV, table P9
+of the ONS PFA tables for mid-2002..2016, the mid-2001..2010 thousands file for 2001), then sums
+of local-authority estimates mapped to forces (mid-2017, 2019, 2020), then linear interpolation
+(mid-2021..2023, marked ``interpolated=True``). Vintages before the 2021 census are not rebased.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rasso_research import forces, schemas
+from rasso_research.schemas import InputFormatError
+
+#: local authorities missing from the CSP lookup (post-2019 unitaries, renamed districts)
+LAD_FORCE_EXTRA = {
+    "York": "North Yorkshire", "North Northamptonshire": "Northamptonshire",
+    "West Northamptonshire": "Northamptonshire", "Broxtowe": "Nottinghamshire",
+    "Gedling": "Nottinghamshire", "Rushcliffe": "Nottinghamshire",
+    "Stratford-on-Avon": "Warwickshire", "Warwick": "Warwickshire",
+    "Malvern Hills": "West Mercia", "Worcester": "West Mercia", "Wychavon": "West Mercia",
+    "Babergh": "Suffolk", "East Suffolk": "Suffolk", "Mid Suffolk": "Suffolk",
+    "West Suffolk": "Suffolk", "Buckinghamshire": "Thames Valley", "Dartford": "Kent",
+    "Folkestone and Hythe": "Kent", "Gravesham": "Kent",
+    "Bournemouth, Christchurch and Poole": "Dorset", "East Devon": "Devon and Cornwall",
+    "Mid Devon": "Devon and Cornwall", "North Devon": "Devon and Cornwall",
+    "South Hams": "Devon and Cornwall", "Teignbridge": "Devon and Cornwall",
+    "Torridge": "Devon and Cornwall", "West Devon": "Devon and Cornwall",
+    "Mendip": "Avon and Somerset", "Somerset West and Taunton": "Avon and Somerset",
+    "South Somerset": "Avon and Somerset", "City of London": "City of London",
+}
+
+
+def _need(df: pd.DataFrame, cols: list[str], path: Path) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise InputFormatError(f"{path}: missing column(s) {missing}")
+
+
+def _codes_to_forces(codes: pd.Series) -> pd.Series:
+    inv = {v: k for k, v in forces.FORCE_CODES.items()}
+    return codes.map(inv)
+
+
+def read_pop_mid2024(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    _need(df, ["PFA 2023 Code", "PFA 2023 Name", "Population"], path)
+    return pd.DataFrame({"force": _codes_to_forces(df["PFA 2023 Code"]), "year": 2024,
+                         "population": df["Population"].astype(float), "source": path.name})
+
+
+def read_pop_mid2018(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    _need(df, ["code", "name", "MYE2018"], path)
+    df = df[df["code"].astype(str).str.match(r"^(E23|W15)")]
+    return pd.DataFrame({"force": _codes_to_forces(df["code"]), "year": 2018,
+                         "population": df["MYE2018"].astype(float), "source": path.name})
+
+
+def read_pop_thousands(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path)
+    _need(df, ["Police Force"], path)
+    years = [c for c in df.columns if str(c).startswith("Mid ")]
+    long = df.melt(id_vars="Police Force", value_vars=years, var_name="y", value_name="p")
+    f = forces.map_forces(long["Police Force"].str.strip(), source=str(path))
+    return pd.DataFrame({"force": f, "year": long["y"].str[4:].astype(int),
+                         "population": long["p"].astype(float) * 1000, "source": path.name})
+
+
+def read_pop_ons_tables(path: Path, sheet: str = "Table P9") -> pd.DataFrame:
+    """Mid-year estimates from table P9 of the ONS PFA tables workbook (header row 'Area Code')."""
+    raw = pd.read_excel(path, sheet_name=sheet, header=None, engine="calamine")
+    hit = raw.index[raw.iloc[:, 0].astype(str).str.strip() == "Area Code"]
+    if not len(hit):
+        raise InputFormatError(f"{path} [{sheet}]: missing column(s) ['Area Code']")
+    i = hit[0]
+    cols = ["code", "name"] + [str(int(float(c))) for c in raw.iloc[i, 2:].dropna()]
+    body = raw.iloc[i + 1 :, : len(cols)]
+    body.columns = cols
+    body = body[body["code"].astype(str).str.match(r"^(E23|W15)")]
+    long = body.melt(id_vars=["code", "name"], var_name="year", value_name="population")
+    return pd.DataFrame({"force": _codes_to_forces(long["code"]), "year": long["year"].astype(int),
+                         "population": pd.to_numeric(long["population"]).astype(float),
+                         "source": f"{path.name} [{sheet}]"})
+
+
+def read_pop_lad(lad_path: Path, lookup_path: Path) -> pd.DataFrame:
+    """Sum local-authority mid-year estimates to forces via the CSP-to-force lookup."""
+    lad = pd.read_csv(lad_path)
+    _need(lad, ["code", "name", "year", "population"], lad_path)
+    lk = pd.read_csv(lookup_path)
+    _need(lk, ["CSP Name", "Force Name"], lookup_path)
+    m = dict(zip(lk["CSP Name"].str.strip(), lk["Force Name"].str.strip(), strict=True))
+    m.update(LAD_FORCE_EXTRA)
+    name = lad["name"].str.replace("\xa0", " ").str.strip()
+    raw_force = name.map(m)
+    london = lad["code"].str.startswith("E09") & raw_force.isna()
+    raw_force = raw_force.mask(london, "Metropolitan Police")
+    if raw_force.isna().any():
+        raise InputFormatError(f"{lad_path}: local authorities with no force: "
+                               f"{sorted(name[raw_force.isna()].unique())[:20]}")
+    lad = lad.assign(force=forces.map_forces(raw_force, source=str(lookup_path)))
+    out = lad.groupby(["force", "year"], as_index=False)["population"].sum()
+    out["population"] = out["population"].astype(float)
+    out["source"] = f"{lad_path.name} (LA sum)"
+    return out
+
+
+def build_population(raw_dir: Path | str, return_pieces: bool = False):
+    """One row per force (43) and mid-year 2001..2024: population, source, interpolated flag.
+
+    With ``return_pieces`` also return every piece (for :func:`population_checks`)."""
+    d = Path(raw_dir) / "population"
+    pieces = [  # priority order
+        read_pop_mid2024(d / "pfa-population-mid2024.csv"),
+        read_pop_mid2018(d / "pfa-population-mid2018.csv"),
+        read_pop_ons_tables(d / "ons-pfa-tables-year-ending-march-2018.xlsx"),
+        read_pop_thousands(d / "pfa-population-mid2001-2010-thousands.csv"),
+        read_pop_lad(d / "lad-population-2001-2020.csv.gz", d / "csp-to-pfa-lookup.csv"),
+    ]
+    allp = pd.concat([p.assign(priority=i) for i, p in enumerate(pieces)], ignore_index=True)
+    if allp["force"].isna().any():
+        raise InputFormatError(f"{d}: population rows with unknown force codes")
+    best = allp.sort_values(["force", "year", "priority"]).drop_duplicates(["force", "year"])
+    years = range(2001, 2025)
+    grid = pd.MultiIndex.from_product([forces.FORCES, years], names=["force", "year"]).to_frame(index=False)
+    out = grid.merge(best[["force", "year", "population", "source"]], how="left")
+    out["interpolated"] = out["population"].isna()
+    out["population"] = out.groupby("force")["population"].transform(
+        lambda s: s.interpolate(method="linear", limit_area="inside"))
+    out.loc[out["interpolated"], "source"] = "linear interpolation between adjacent mid-years"
+    out["population"] = np.round(out["population"], 0)
+    out["force_code"] = out["force"].map(forces.FORCE_CODES)
+    out = out[["force", "force_code", "year", "population", "source", "interpolated"]]
+    out = schemas.validate(schemas.POPULATION, out.dropna(subset=["population"]), d)
+    out = out.sort_values(["force", "year"]).reset_index(drop=True)
+    return (out, allp) if return_pieces else out
+
+
+def population_checks(pieces: pd.DataFrame) -> pd.DataFrame:
+    """Where several pieces give the same force-year, their relative differences."""
+    p = pieces.pivot_table(index=["force", "year"], columns="source", values="population")
+    p = p[p.notna().sum(axis=1) > 1]
+    rel = p.max(axis=1) / p.min(axis=1) - 1
+    return rel.rename("max_rel_diff").reset_index()
