@@ -245,10 +245,13 @@ def check_its_feasible(
     return Feasibility(False, n_pre, n_post, f"{where}: too short for ITS: " + ", ".join(short))
 
 
-# ---- segmented regression ------------------------------------------------------------------
+# ---- segmented regression (adapter onto rasso_research.its) --------------------------------
 @dataclass(frozen=True)
 class ModelSpec:
-    """One specification of a segmented regression (see the module docstring)."""
+    """One specification of a segmented regression (see the module docstring).
+
+    Translated by :func:`to_its_spec` into a :class:`rasso_research.its.ITSSpec`.
+    """
 
     interruption: str
     family: str = "quasipoisson"
@@ -261,6 +264,8 @@ class ModelSpec:
     extra_interruptions: tuple[str, ...] = ()
     rate_scale: float = 1.0
     horizons: tuple[int, ...] = (0, 4, 8)
+    min_pre: int = 3
+    min_post: int = 3
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -286,207 +291,110 @@ def hac_maxlags(n: int, rule: str | int = "nw") -> int:
     raise ValueError(f"unknown HAC lag rule {rule!r}")
 
 
-def _break_cols(name: str, quarters: pd.Series, at: pd.Period) -> dict[str, np.ndarray]:
-    d = np.array([(q - at).n for q in quarters])
-    return {
-        f"{name}_level": (d >= 0).astype(float),
-        f"{name}_slope": np.where(d >= 0, d, 0).astype(float),
-    }
+MAIN = "main"
 
 
-def design_matrix(quarters: Sequence, spec: ModelSpec, q_first) -> pd.DataFrame:
-    """Regressors for ``quarters``: const, t, seasonality, covid, segments, interruptions."""
-    qs = pd.Series([_q(q) for q in quarters])
-    q_first = _q(q_first)
-    X = {"const": np.ones(len(qs)), "t": np.array([(q - q_first).n + 1 for q in qs], float)}
-    if spec.seasonality == "quarter":
-        for k in (2, 3, 4):
-            X[f"q{k}"] = (qs.map(lambda p: p.quarter) == k).to_numpy(float)
-    elif spec.seasonality == "fourier":
-        ang = 2 * np.pi * qs.map(lambda p: p.quarter).to_numpy(float) / 4
-        X["sin4"], X["cos4"] = np.sin(ang), np.cos(ang)
-    if spec.covid == "indicator" and spec.covid_quarters:
-        X["covid"] = qs.isin({_q(c) for c in spec.covid_quarters}).to_numpy(float)
-    for i, seg in enumerate(spec.segments):
-        X.update(_break_cols(f"seg{i}", qs, _q(seg)))
-    for i, extra in enumerate(spec.extra_interruptions):
-        X.update(_break_cols(f"int{i + 1}", qs, _q(extra) + spec.phase_in))
-    X.update(_break_cols("int0", qs, _q(spec.interruption) + spec.phase_in))
-    return pd.DataFrame(X)
-
-
-def _prepare(s: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+def its_data(s: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """The frame handed to ``fit_its``: ``quarter`` (Period), ``value``, ``offset``, ``covid``."""
     d = s.dropna(subset=["value"]).copy()
-    if spec.covid == "exclude" and spec.covid_quarters:
-        d = d[~d["quarter"].isin({_q(c) for c in spec.covid_quarters})]
-    if spec.phase_in:
-        q0 = _q(spec.interruption)
-        drop = {q0 + k for k in range(spec.phase_in)}
-        for e in spec.extra_interruptions:
-            drop |= {_q(e) + k for k in range(spec.phase_in)}
-        d = d[~d["quarter"].isin(drop)]
+    cq = {_q(c) for c in spec.covid_quarters}
+    d["covid"] = d["quarter"].isin(cq).astype(float)
     return d.reset_index(drop=True)
+
+
+def to_its_spec(s: pd.DataFrame, spec: ModelSpec):
+    """Translate :class:`ModelSpec` choices into an ``ITSSpec`` for series ``s``."""
+    from rasso_research.its import Interruption, ITSSpec
+
+    has_off = "offset" in s.columns
+    n = int(s["value"].notna().sum())
+    family = {"quasipoisson": "quasipoisson", "ols_hac": "ols", "arma": "arima"}[spec.family]
+    intr = [Interruption(f"segment_{seg}", str(_q(seg)), 0) for seg in spec.segments]
+    intr += [
+        Interruption(f"extra_{e}", str(_q(e)), spec.phase_in) for e in spec.extra_interruptions
+    ]
+    intr.append(Interruption(MAIN, str(_q(spec.interruption)), spec.phase_in))
+    season = {"none": None, "quarter": "quarter", "fourier": ("fourier", 1, 4)}[spec.seasonality]
+    lo, hi = s["quarter"].min(), s["quarter"].max()
+    inside = [str(q) for q in sorted({_q(c) for c in spec.covid_quarters}) if lo <= q <= hi]
+    if spec.covid == "indicator" and inside:
+        disrupted = "covid"
+    elif spec.covid == "exclude" and inside:
+        disrupted = inside
+    else:
+        disrupted = None
+    return ITSSpec(
+        outcome="value",
+        time="quarter",
+        interruptions=tuple(intr),
+        family=family,
+        offset="offset" if has_off else None,
+        season=season,
+        disrupted=disrupted,
+        hac_lags=None if spec.hac_lags == "nw" else hac_maxlags(n, spec.hac_lags),
+        freq="Q",
+        rate_per=spec.rate_scale,
+        min_pre=spec.min_pre,
+        min_post=spec.min_post,
+    )
 
 
 @dataclass
 class SegmentedFit:
-    """A fitted segmented regression: tidy ``params``, ``effects``, ``diagnostics`` and the fit."""
+    """A fitted ITS (``result`` is the ``ITSResult``) with tidy ``params``, ``effects`` (main
+    interruption, relative change in %) and ``diagnostics``."""
 
     spec: ModelSpec
-    data: pd.DataFrame
     params: pd.DataFrame
     effects: pd.DataFrame
     diagnostics: dict
-    fitted: pd.DataFrame = field(repr=False)
     result: object = field(repr=False, default=None)
 
 
-def _linear_response(spec: ModelSpec, y: pd.Series, d: pd.DataFrame) -> np.ndarray:
-    has_off = "log_offset" in d.columns
-    if spec.family == "ols_hac":
-        return (y / d["offset"] * spec.rate_scale).to_numpy(float) if has_off else y.to_numpy(float)
-    return np.log(y / d["offset"]).to_numpy(float) if has_off else np.log(y.to_numpy(float))
+def fit_segmented(s: pd.DataFrame, spec: ModelSpec) -> SegmentedFit:
+    """Fit ``spec`` to series ``s`` (from :func:`series`) with :func:`rasso_research.its.fit_its`."""
+    from rasso_research.its import fit_its
 
-
-def fit_segmented(s: pd.DataFrame, spec: ModelSpec, q_first=None) -> SegmentedFit:
-    """Fit ``spec`` to series ``s`` (from :func:`series`); see the module docstring."""
-    import statsmodels.api as sm
-    from statsmodels.stats.diagnostic import acorr_ljungbox
-    from statsmodels.stats.stattools import durbin_watson
-
-    d = _prepare(s, spec)
-    q_first = _q(q_first) if q_first is not None else s["quarter"].min()
-    X = design_matrix(d["quarter"], spec, q_first)
-    X = X.loc[:, (X != 0).any(axis=0) | (X.columns == "const")]
-    n, k = X.shape
-    if n <= k + 2:
-        raise ValueError(f"{n} observations for {k} parameters: too few to fit")
-    has_off = "log_offset" in d.columns
-    y = d["value"].astype(float)
-    diag: dict = {"n": n, "k": k, "family": spec.family}
+    d = its_data(s, spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if spec.family == "quasipoisson":
-            off = d["log_offset"].to_numpy(float) if has_off else None
-            res = sm.GLM(y.to_numpy(), X, family=sm.families.Poisson(), offset=off).fit(scale="X2")
-            resid = res.resid_pearson
-            diag["dispersion"] = float(res.scale)
-            df_resid = res.df_resid
-        elif spec.family == "ols_hac":
-            lags = hac_maxlags(n, spec.hac_lags)
-            res = sm.OLS(_linear_response(spec, y, d), X).fit(
-                cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
-            )
-            resid = res.resid
-            diag["hac_maxlags"] = lags
-            df_resid = res.df_resid
-        else:
-            from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-            mod = SARIMAX(_linear_response(spec, y, d), exog=X, order=(1, 0, 0), trend="n")
-            res = mod.fit(disp=False, maxiter=200)
-            resid = res.resid[1:]
-            diag["ar1"] = float(res.params["ar.L1"])
-            df_resid = n - k - 1
-    params = pd.DataFrame({"estimate": res.params, "se": res.bse})
-    params = params.loc[[c for c in X.columns if c in params.index]]
-    tcrit = float(__import__("scipy").stats.t.ppf(0.975, max(df_resid, 1)))
-    params["ci_low"] = params["estimate"] - tcrit * params["se"]
-    params["ci_high"] = params["estimate"] + tcrit * params["se"]
-    params["p"] = 2 * __import__("scipy").stats.t.sf(
-        np.abs(params["estimate"] / params["se"]), max(df_resid, 1)
-    )
-    params.index.name = "term"
-    params = params.reset_index()
-    cov = pd.DataFrame(
-        np.asarray(res.cov_params()), index=res.params.index, columns=res.params.index
-    )
-    diag["dw"] = float(durbin_watson(resid))
-    lb_lag = min(4, max(1, len(resid) // 5))
-    diag["ljungbox_p"] = float(acorr_ljungbox(resid, lags=[lb_lag])["lb_pvalue"].iloc[0])
-    diag["aic"] = float(res.aic) if np.isfinite(getattr(res, "aic", np.nan)) else np.nan
-    n_pre, n_post = coverage_around(d, _q(spec.interruption) + spec.phase_in)
-    diag.update(n_pre=n_pre, n_post=n_post)
-
-    lin = (
-        X.to_numpy() @ params.set_index("term")["estimate"].reindex(X.columns).fillna(0).to_numpy()
-    )
-    int_cols = [c for c in X.columns if c.startswith("int")]
-    Xcf = X.copy()
-    Xcf[int_cols] = 0.0
-    lin_cf = (
-        Xcf.to_numpy()
-        @ params.set_index("term")["estimate"].reindex(X.columns).fillna(0).to_numpy()
-    )
-    if spec.family == "ols_hac":
-        fit_v, cf_v = lin, lin_cf
-    else:
-        fit_v, cf_v = np.exp(lin), np.exp(lin_cf)
-    fitted = pd.DataFrame(
+        res = fit_its(d, to_its_spec(d, spec))
+        params = res.params_table()
+        eff = res.effects(horizons=spec.horizons)
+        dg = res.diagnostics()
+    eff = eff[eff["interruption"] == MAIN].copy()
+    effects = pd.DataFrame(
         {
-            "quarter": d["quarter"],
-            "observed": _linear_observed(spec, y, d),
-            "fitted": fit_v,
-            "counterfactual": cf_v,
+            "horizon": eff["horizon"].astype(int),
+            "quarter": eff["period"],
+            "effect_pct": 100 * eff["rel_diff"],
+            "ci_low_pct": 100 * eff["rel_ci_low"],
+            "ci_high_pct": 100 * eff["rel_ci_high"],
+            "fitted": eff["fitted"],
+            "counterfactual": eff["counterfactual"],
+            "abs_diff": eff["abs_diff"],
+            "abs_ci_low": eff["abs_ci_low"],
+            "abs_ci_high": eff["abs_ci_high"],
         }
-    )
-    fitted.loc[fitted["quarter"] < _q(spec.interruption), "counterfactual"] = np.nan
-
-    effects = _effects(spec, params, cov, X.columns, q_first, tcrit)
-    return SegmentedFit(spec, d, params, effects, diag, fitted, res)
-
-
-def _linear_observed(spec: ModelSpec, y: pd.Series, d: pd.DataFrame) -> np.ndarray:
-    if "log_offset" in d.columns:
-        return (
-            (y / d["offset"] * spec.rate_scale).to_numpy(float)
-            if spec.family == "ols_hac"
-            else (y / d["offset"]).to_numpy(float)
-        )
-    return y.to_numpy(float)
-
-
-def _effects(spec, params, cov, columns, q_first, tcrit) -> pd.DataFrame:
-    """Relative change (%) at each horizon for the main interruption (``int0``)."""
-    est = params.set_index("term")["estimate"]
-    rows = []
-    q_int = _q(spec.interruption) + spec.phase_in
-    for h in spec.horizons:
-        c = pd.Series(0.0, index=cov.index)
-        if "int0_level" in c.index:
-            c["int0_level"] = 1.0
-        if "int0_slope" in c.index:
-            c["int0_slope"] = float(h)
-        lc = float((c * est.reindex(c.index).fillna(0)).sum())
-        se = float(np.sqrt(c.to_numpy() @ cov.to_numpy() @ c.to_numpy()))
-        lo, hi = lc - tcrit * se, lc + tcrit * se
-        if spec.family == "ols_hac":
-            xr = design_matrix([q_int + h], spec, q_first)
-            xr[[k for k in xr.columns if k.startswith("int")]] = 0.0
-            base = float(
-                (
-                    xr.reindex(columns=columns, fill_value=0.0).to_numpy()
-                    @ est.reindex(columns).fillna(0).to_numpy()
-                )[0]
-            )
-            rel = [100 * v / base for v in (lc, lo, hi)] if base != 0 else [np.nan] * 3
-            absolute = lc
-        else:
-            rel = [100 * np.expm1(v) for v in (lc, lo, hi)]
-            absolute = np.nan
-        rows.append(
-            {
-                "horizon": h,
-                "quarter": str(q_int + h),
-                "effect_pct": rel[0],
-                "ci_low_pct": rel[1],
-                "ci_high_pct": rel[2],
-                "linear": lc,
-                "linear_se": se,
-                "absolute": absolute,
-            }
-        )
-    return pd.DataFrame(rows)
+    ).reset_index(drop=True)
+    fr = res.design.frame
+    info = [i for i in res.design.interruptions if i.name == MAIN][0]
+    infit = fr[fr["in_fit"]]
+    prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
+    lo = max(prev) if prev else infit["t"].min()
+    diag = {
+        "n": int(len(infit)),
+        "k": len(res.names),
+        "family": spec.family,
+        "hac_lags": int(res.hac_lags),
+        "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),
+        "n_post": int((infit["t"] >= info.start).sum()),
+    }
+    for _, r in dg.iterrows():
+        diag[r["statistic"]] = float(r["value"])
+        if np.isfinite(r["p_value"]):
+            diag[f"{r['statistic']}_p"] = float(r["p_value"])
+    return SegmentedFit(spec, params, effects, diag, res)
 
 
 # ---- convenience for notebooks -------------------------------------------------------------
@@ -577,17 +485,20 @@ def controls_frame(
     start=None,
     end=None,
     source: str | None = None,
+    balanced: bool = True,
 ) -> pd.DataFrame:
-    """Wide frame for controlled ITS: ``quarter``, ``t``, ``treated``, ``control`` (mean), ``diff``.
+    """Long frame for a controlled ITS: ``quarter`` (Period), ``force``, ``value``, ``treated``.
 
-    ``controls=None`` means every other force (not the national total) with data for the measure.
-    The control series is the unweighted mean over control forces present in each quarter;
-    ``n_controls`` records how many.
+    ``controls=None`` means every other force (never the national total) with data for the
+    measure. With ``balanced`` only quarters where the treated force has data are kept and
+    forces missing any of those quarters are dropped (the ITS library needs regular series);
+    ``attrs["dropped_controls"]`` lists them.
     """
-    df = panel[panel["measure"] == measure]
+    df = panel[(panel["measure"] == measure) & (panel["force"] != NATIONAL)]
+    df = df.dropna(subset=["value"])
     if source is not None and "source" in df.columns:
         df = df[df["source"] == source]
-    df = df[df["force"] != NATIONAL].assign(quarter=lambda x: x["quarter"].map(_q))
+    df = df.assign(quarter=df["quarter"].map(_q))
     if treated not in set(df["force"]):
         raise ValueError(f"force {treated!r} has no data for {measure!r}")
     if controls is None:
@@ -599,121 +510,88 @@ def controls_frame(
         df = df[df["quarter"] >= _q(start)]
     if end is not None:
         df = df[df["quarter"] <= _q(end)]
-    wide = df.pivot_table(index="quarter", columns="force", values="value", aggfunc="sum")
-    out = pd.DataFrame(
-        {
-            "treated": wide[treated],
-            "control": wide[list(controls)].mean(axis=1),
-            "n_controls": wide[list(controls)].notna().sum(axis=1),
-        }
+    df = df[df["force"].isin([treated, *controls])]
+    df = df.groupby(["force", "quarter"], as_index=False)["value"].sum()
+    dropped: list[str] = []
+    if balanced:
+        tq = set(df.loc[df["force"] == treated, "quarter"])
+        df = df[df["quarter"].isin(tq)]
+        have = df.groupby("force")["quarter"].nunique()
+        dropped = sorted(
+            have.index[have < len(tq)].tolist() + sorted(set(controls) - set(have.index))
+        )
+        df = df[~df["force"].isin(dropped)]
+    df = df.sort_values(["force", "quarter"]).reset_index(drop=True)
+    df["treated"] = (df["force"] == treated).astype(int)
+    df.attrs.update(
+        measure=measure,
+        force=treated,
+        dropped_controls=dropped,
+        controls=sorted(set(df["force"]) - {treated}),
     )
-    out = out.dropna(subset=["treated", "control"]).reset_index()
-    out["diff"] = out["treated"] - out["control"]
-    out["value"] = out["diff"]
-    out.attrs.update(measure=measure, force=treated, controls=list(controls))
-    return _add_t(out)
+    return df
 
 
-def fit_controlled(
+def controlled_spec(
     cf: pd.DataFrame,
     interruption,
-    hac_lags="nw",
     covid_quarters=(),
-    covid="indicator",
     seasonality="none",
-    horizons=(0, 4),
-) -> SegmentedFit:
-    """Controlled ITS on the treated-minus-control difference (OLS, Newey-West SEs).
+    family: str = "ols",
+    min_pre: int = 3,
+    min_post: int = 2,
+):
+    """``ITSSpec`` of a controlled ITS (pooled OLS, panel HAC SEs) on a :func:`controls_frame`."""
+    from rasso_research.its import Interruption, ITSSpec
 
-    The level/slope terms are the treated force's change relative to the controls.
-    """
-    spec = ModelSpec(
-        interruption=str(_q(interruption)),
-        family="ols_hac",
-        seasonality=seasonality,
-        covid=covid,
-        covid_quarters=tuple(covid_quarters),
-        hac_lags=hac_lags,
-        horizons=tuple(horizons),
+    lo, hi = cf["quarter"].min(), cf["quarter"].max()
+    inside = [str(q) for q in sorted({_q(c) for c in covid_quarters}) if lo <= q <= hi]
+    return ITSSpec(
+        outcome="value",
+        time="quarter",
+        interruptions=(Interruption(MAIN, str(_q(interruption))),),
+        family=family,
+        season={"none": None, "quarter": "quarter"}[seasonality],
+        disrupted=inside or None,
+        group="force",
+        treated=cf.attrs.get("force"),
+        freq="Q",
+        min_pre=min_pre,
+        min_post=min_post,
     )
-    return fit_segmented(cf[["quarter", "t", "value"]], spec)
 
 
-def placebo_space(
-    panel: pd.DataFrame,
-    measure: str,
-    treated: str,
-    interruption,
-    start=None,
-    end=None,
-    forces: Sequence[str] | None = None,
-    **kw,
-) -> pd.DataFrame:
-    """Controlled-ITS level change for every force as if it were treated (permutation placebo).
+def fit_controlled(cf: pd.DataFrame, interruption, **kw):
+    """Fit the controlled ITS of :func:`controlled_spec`; returns the ``ITSResult``.
 
-    Returns one row per force, sorted by force, with ``estimate``, ``se``, ``t_stat`` and
-    ``is_treated``; the permutation p-value is the share of forces with ``|t_stat|`` at least
-    the treated force's (see :func:`permutation_p`).
+    The ``treated_level_main`` / ``treated_slope_main`` terms are the treated force's level and
+    slope change relative to the controls.
     """
-    df = panel[(panel["measure"] == measure) & (panel["force"] != NATIONAL)]
-    allf = sorted(df["force"].unique()) if forces is None else sorted(forces)
-    rows = []
-    for f in allf:
-        try:
-            cf = controls_frame(panel, measure, f, [g for g in allf if g != f], start, end)
-            fit = fit_controlled(cf, interruption, **kw)
-        except ValueError:
-            continue
-        p = fit.params.set_index("term").loc["int0_level"]
-        rows.append(
-            {
-                "force": f,
-                "estimate": p["estimate"],
-                "se": p["se"],
-                "t_stat": p["estimate"] / p["se"],
-                "is_treated": f == treated,
-            }
-        )
-    return pd.DataFrame(rows)
+    from rasso_research.its import fit_its
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_its(cf, controlled_spec(cf, interruption, **kw))
 
 
-def permutation_p(placebo: pd.DataFrame, stat: str = "t_stat") -> float:
-    """Two-sided permutation p-value: share of units with ``|stat|`` >= the treated unit's."""
-    tr = placebo.loc[placebo["is_treated"], stat]
-    if tr.empty:
-        return float("nan")
-    return float((placebo[stat].abs() >= abs(tr.iloc[0]) - 1e-12).mean())
+def placebo_space(cf: pd.DataFrame, interruption, **kw):
+    """Placebo in space: every control force in turn as the treated unit (``PlaceboResult``)."""
+    from rasso_research.its import placebo_in_space
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return placebo_in_space(cf, controlled_spec(cf, interruption, **kw))
 
 
-def placebo_dates(
-    s: pd.DataFrame,
-    spec: ModelSpec,
-    shifts: Sequence[int] = (-12, -8, -6, -4),
-    min_pre: int = 6,
-    min_post: int = 4,
-) -> pd.DataFrame:
-    """Fit ``spec`` with fake interruption dates, using only data before the real one."""
-    real = _q(spec.interruption)
-    pre = s[s["quarter"] < real]
-    rows = []
-    for k in shifts:
-        sp = replace(spec.shifted(k), extra_interruptions=())
-        feas = check_its_feasible(pre, sp.interruption, min_pre, min_post)
-        if not feas:
-            rows.append({"shift": k, "interruption": sp.interruption, "feasible": False})
-            continue
-        e = fit_segmented(pre, sp, q_first=s["quarter"].min()).effects.iloc[0]
-        rows.append(
-            {
-                "shift": k,
-                "interruption": sp.interruption,
-                "feasible": True,
-                "effect_pct": e["effect_pct"],
-                "ci_low_pct": e["ci_low_pct"],
-                "ci_high_pct": e["ci_high_pct"],
-            }
-        )
-    return pd.DataFrame(rows)
+def placebo_dates(s: pd.DataFrame, spec: ModelSpec):
+    """Placebo in time on the pre-period of ``s`` (every admissible fake date; ``PlaceboResult``)."""
+    from rasso_research.its import placebo_in_time
+
+    d = its_data(s, spec)
+    sp = to_its_spec(d, spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return placebo_in_time(d, sp, term="level", interruption=len(sp.interruptions) - 1)
 
 
 def round_sig(x, digits: int = 3):
