@@ -3,13 +3,21 @@ interruptions marked and disrupted periods shaded."""
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
-from .style import OKABE_ITO, new_figure, source_note
+from .style import OKABE_ITO, RC, new_figure, source_note
 
 
-def plot_its(
+def plot_its(result, *args, **kwargs):
+    """Draw the standard ITS figure for an ``ITSResult`` in the project style; returns the
+    Figure. See ``_plot_its`` for the arguments."""
+    with mpl.rc_context(RC):
+        return _plot_its(result, *args, **kwargs)
+
+
+def _plot_its(
     result,
     ax=None,
     width: str | float = "two",
@@ -33,7 +41,7 @@ def plot_its(
         fig = ax.figure
     if design.controlled:
         unit = design.spec.treated if unit is None else unit
-        for u, sub in cf[cf["unit"] != unit].groupby("unit", sort=False):
+        for _u, sub in cf[cf["unit"] != unit].groupby("unit", sort=False):
             ax.plot(sub["t"], sub["observed"], color="#BBBBBB", lw=0.8, label=None)
         cf = cf[cf["unit"] == unit]
     t = cf["t"].to_numpy()
@@ -110,7 +118,7 @@ def plot_its(
     ax.set_ylabel(ylabel or design.spec.outcome)
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, loc="lower left", ncol=2)
+    ax.legend(frameon=False, loc="best", ncol=2)
     if source:
         source_note(fig, source)
     return fig
