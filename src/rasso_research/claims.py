@@ -141,6 +141,10 @@ def _series(panel: pd.DataFrame | None, measure: str, force: str = NATIONAL) -> 
     if d.empty:
         return None
     d = d.dropna(subset=["value"])
+    if "source" in d.columns and d["source"].nunique() > 1:
+        # one vintage per series: the source covering most quarters (never mixed or summed)
+        n = d.groupby("source")["fiscal_quarter"].nunique()
+        d = d[d["source"] == sorted(n[n == n.max()].index)[0]]
     s = d.groupby(d["fiscal_quarter"].map(_fq_index))["value"].sum()
     return s.sort_index().astype(float)
 
@@ -188,6 +192,8 @@ def cps_value(cps: pd.DataFrame | None, measure: str, period: str,
     """
     if cps is None or cps.empty:
         return None, "no transcribed CPS rows"
+    if "kind" in cps.columns:  # processed file: use the transcribed rows, not derived series
+        cps = cps[cps["kind"] == "transcribed"]
     per = cps["period"].map(norm_period)
     sel = (cps["measure"] == measure) & (per == norm_period(period))
     if period_type is not None and "period_type" in cps.columns:
@@ -306,13 +312,16 @@ def claim2(panel: pd.DataFrame | None, published_ratio: float = 2.0) -> pd.DataF
                          _panel_source(panel, "recorded_rape", SRC_PRC),
                          "recorded_rape annual totals missing (panel not built?)"))
     ad = annual(panel, "recorded_rape_adult")
+    if ad.empty:
+        f, m = annual(panel, "recorded_rape_19C"), annual(panel, "recorded_rape_19F")
+        ad = (f + m).dropna() if not f.empty and not m.empty else ad
     base, last = _get(ad, "2015/16"), _get(ad, "2020/21")
     ratio = None if base is None or last is None else last / base
     rows.append(_row("2", "2c: adult recorded rape (19C+19F) 2020/21 / 2015/16", published_ratio,
                      ratio, "ratio", 0.10, "relative", f"{_fmt(last)} / {_fmt(base)}",
                      "Adult offence codes 19C (female 16+) and 19F (male 16+); 19J/19K (from "
                      "2019/20) are not age-specific.", SRC_PRC,
-                     "no adult-only recorded rape measure (recorded_rape_adult) in the panel"))
+                     "no adult-only recorded rape (recorded_rape_adult or _19C and _19F) in the panel"))
     return pd.DataFrame(rows)
 
 
