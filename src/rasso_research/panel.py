@@ -312,7 +312,7 @@ def build_panel(raw_dir: Path | str | None = None, out_dir: Path | str | None = 
     pop, pieces = rp.build_population(raw, return_pieces=True)
     checks = rp.population_checks(pieces)
     log.add("consistency", "population: pieces overlapping on a force-year",
-            "force-years differing by more than 1%", int((checks["max_rel_diff"] > 0.01).sum()))
+            "force-years differing by more than 1% (mostly 2001-2010: the LA file carries post-2011-census back-revised estimates; the force-area tables do not; City of London is small)", int((checks["max_rel_diff"] > 0.01).sum()))
     log.add("coverage gaps", "population", "mid-years interpolated (force-years)", int(pop["interpolated"].sum()))
     quarters = sorted(recorded["fiscal_quarter"].unique())
     poprows = build_population_rows(pop, quarters)

@@ -1,0 +1,267 @@
+"""Readers on small fixtures written by the tests, in each accepted format."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from rasso_research import forces, periods
+from rasso_research import read_cps as rc
+from rasso_research import read_homeoffice as rh
+from rasso_research.schemas import InputFormatError
+
+OFFICIAL = ["Financial Year", "Financial Quarter", "Force Name", "Offence Description",
+            "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences"]
+
+
+def _recorded_rows():
+    """(fy, q, force, code, n) rows, incl. BTP and a non-rape code."""
+    return [
+        ("2017/18", 1, "Avon and Somerset", "19C", 10), ("2017/18", 1, "Avon and Somerset", "19F", 0),
+        ("2017/18", 2, "London, City of", "19C", 1), ("2017/18", 2, "British Transport Police", "19C", 2),
+        ("2018/19", 1, "Devon and Cornwall", "19D", 5), ("2018/19", 1, "Devon and Cornwall", "8N", 99),
+    ]
+
+
+def _official_frame():
+    return pd.DataFrame([(fy, q, f, "desc", "Sexual offences", "Rape", c, n)
+                         for fy, q, f, c, n in _recorded_rows()], columns=OFFICIAL)
+
+
+def _check_recorded(df):
+    assert set(df["offence_code"]) == {"19C", "19D", "19F"}
+    assert "British Transport Police" not in set(df["force"])
+    assert set(df["force"]) == {"Avon and Somerset", "City of London", "Devon and Cornwall"}
+    assert df["offences"].sum() == 16
+    assert df.loc[df["offence_code"] == "19F", "offences"].iloc[0] == 0
+    assert df.attrs["dropped"][0]["rows"] == 1 and "British Transport Police" in df.attrs["dropped"][0]["reason"]
+    assert set(df["fiscal_quarter"]) == {"2017/18 Q1", "2017/18 Q2", "2018/19 Q1"}
+
+
+def test_recorded_parquet_long(tmp_path):
+    df = _official_frame().rename(columns={"Financial Year": "FY", "Force Name": "Force",
+                                           "Offence Group": "Group", "Number of Offences": "n"})
+    df["Financial Quarter"] = df["Financial Quarter"].astype(float)
+    df["n"] = df["n"].astype(float)
+    df["territorial"] = df["Force"] != "British Transport Police"
+    p = tmp_path / "long.parquet"
+    df.to_parquet(p)
+    _check_recorded(rh.read_recorded_crime(p))
+
+
+def test_recorded_official_csv_with_dash_zero(tmp_path):
+    df = _official_frame().astype({"Number of Offences": str})
+    df["Number of Offences"] = [f" {v} " if v != "0" else " -00 " for v in df["Number of Offences"]]
+    p = tmp_path / "sheet.csv"
+    df.to_csv(p, index=False)
+    assert " -00" in p.read_text()
+    _check_recorded(rh.read_recorded_crime(p))
+
+
+def test_recorded_xlsx_workbook_with_year_sheets(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Introduction"
+    ws.append(["Police recorded crime open data tables"])
+    df = _official_frame()
+    for fy, g in df.groupby("Financial Year"):
+        s = wb.create_sheet(fy.replace("/", "_"))
+        s.append([f"Title for {fy}"])  # title block above the header
+        s.append([])
+        s.append(OFFICIAL)
+        for row in g.itertuples(index=False):
+            s.append(list(row))
+    p = tmp_path / "tables.xlsx"
+    wb.save(p)
+    _check_recorded(rh.read_recorded_crime(p))
+
+
+def test_recorded_missing_column(tmp_path):
+    p = tmp_path / "bad.csv"
+    _official_frame().drop(columns="Offence Code").to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match=r"bad\.csv.*offence_code"):
+        rh.read_recorded_crime(p)
+
+
+def test_recorded_unknown_forces_listed(tmp_path):
+    df = _official_frame()
+    df.loc[0, "Force Name"] = "Atlantis"
+    df.loc[1, "Force Name"] = "Gotham"
+    p = tmp_path / "unk.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(forces.UnknownForceError) as ei:
+        rh.read_recorded_crime(p)
+    assert "Atlantis" in str(ei.value) and "Gotham" in str(ei.value)
+
+
+OUT_OFFICIAL = ["Financial Year", "Financial Quarter", "Force Name", "Offence Description",
+                "Offence Group", "Offence Subgroup", "Offence Code", "Offence code expired",
+                "Outcome Description", "Outcome Group", "Outcome Type",
+                "Force outcomes for offences recorded in quarter", "Force outcomes recorded in quarter"]
+
+
+def _outcome_rows():
+    return [
+        ("2018/19", 1, "Avon and Somerset", "19C", 1, "3", "5"),
+        ("2018/19", 1, "Avon and Somerset", "19C", 0, "20", "0"),
+        ("2018/19", 1, "Avon and Somerset", "19K", 1, "N/A - offence code expired", "1"),
+        ("2018/19", 2, "British Transport Police", "19C", 1, "1", "1"),
+        ("2018/19", 2, "Metropolitan Police", "17A", 1, "9", "9"),
+    ]
+
+
+def _outcomes_official():
+    return pd.DataFrame([(fy, q, f, "d", "g", "s", c, "", "o", "og", t, a, b)
+                         for fy, q, f, c, t, a, b in _outcome_rows()], columns=OUT_OFFICIAL)
+
+
+def _check_outcomes(df, expired=True):
+    assert set(df["force"]) == {"Avon and Somerset"}
+    assert df["outcomes_in_quarter"].sum() == (6 if expired else 5)
+    assert df.loc[df["outcome_type"] == 1, "outcomes_cohort"].sum() == 3
+    assert df["outcomes_cohort"].isna().sum() == (1 if expired else 0)
+
+
+def test_outcomes_official_csv_gz(tmp_path):
+    p = tmp_path / "out.csv.gz"
+    with gzip.open(p, "wt") as fh:
+        _outcomes_official().to_csv(fh, index=False)
+    df = rh.read_outcomes(p)
+    _check_outcomes(df)
+    assert any("expired" in d["reason"] for d in df.attrs["dropped"])
+
+
+def test_outcomes_tidy_snake_case(tmp_path):
+    df = _outcomes_official()
+    df.columns = ["financial_year", "financial_quarter", "force_name", "offence_description",
+                  "offence_group", "offence_subgroup", "offence_code", "offence_code_expired",
+                  "outcome_description", "outcome_group", "outcome_type", "offences",
+                  "force_outcomes_recorded_in_quarter"]
+    df = df[df["offences"] != "N/A - offence code expired"]  # the tidy export drops expired codes
+    p = tmp_path / "tidy.csv"
+    df.to_csv(p, index=False)
+    _check_outcomes(rh.read_outcomes(p), expired=False)
+
+
+def test_outcomes_xlsx(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    s = wb.create_sheet("Data")
+    s.append(OUT_OFFICIAL)
+    for r in _outcomes_official().itertuples(index=False):
+        s.append(list(r))
+    p = tmp_path / "out.xlsx"
+    wb.save(p)
+    _check_outcomes(rh.read_outcomes(p))
+
+
+def test_outcomes_missing_measure_columns(tmp_path):
+    p = tmp_path / "out.csv"
+    _outcomes_official().drop(columns=OUT_OFFICIAL[-2:]).to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match="recorded in quarter"):
+        rh.read_outcomes(p)
+
+
+def test_charged_national(tmp_path):
+    p = tmp_path / "ch.csv"
+    pd.DataFrame({"": [0, 1, 2], "Date": ["30/06/2019", "31/03/2020", "31/03/2020"],
+                  "Offence Group": "g", "Offence Subgroup": "s", "Offence Description": "d",
+                  "Offence Code": ["19C", "19D", "8N"],
+                  "Outcomes for investigations closed in the quarter": [10, 5, 100],
+                  "Severity weighted outcomes for investigations closed in the quarter": 1.0}
+                 ).to_csv(p, index=False)
+    df = rh.read_charged_national(p)
+    assert df["fiscal_quarter"].tolist() == ["2019/20 Q1", "2019/20 Q4"]
+    assert df["charged"].sum() == 15
+
+
+CPS_HEAD = ["", "Number of Homicide Convictions", "Percentage of Homicide Convictions",
+            "Number of Sexual Offences Convictions", "Percentage of Sexual Offences Convictions",
+            "Number of Sexual Offences Unsuccessful", "Percentage of Sexual Offences Unsuccessful",
+            "Number of Admin Finalised Unsuccessful"]
+
+
+def test_cps_poc_quarterly(tmp_path):
+    p = tmp_path / "POC-18-19-q4.csv"
+    pd.DataFrame([["National", "3", "100%", "1,200", "80%", "300", "20%", "7"],
+                  ["Metropolitan and City", "2", "100%", "1,000", "80%", "250", "20%", "5"],
+                  ["Dyfed Powys", "1", "100%", "200", "80%", "50", "20%", "2"]],
+                 columns=CPS_HEAD).to_csv(p, index=False)
+    df = rc.read_cps_poc(p)
+    sx = df[df["category"] == "Sexual Offences"].set_index("force")
+    assert sx.loc["England and Wales", "convictions"] == 1200
+    assert sx.loc["Metropolitan Police", "unsuccessful"] == 250
+    assert set(df["period"]) == {"2018/19 Q4"}
+
+
+def test_cps_period_from_filename():
+    assert rc.period_from_filename("2017_principal_offence_category_Aug.csv") == ("2017-08", "month")
+    assert rc.period_from_filename("2014_principal_offence_category_april_2014.csv") == ("2014-04", "month")
+    assert rc.period_from_filename("POC-15-16-q1.csv") == ("2015/16 Q1", "quarter")
+
+
+def test_cps_poc_missing_column(tmp_path):
+    p = tmp_path / "POC-18-19-q1.csv"
+    pd.DataFrame([["National", "3", "100%"]], columns=CPS_HEAD[:3]).to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match="Sexual Offences"):
+        rc.read_cps_poc(p)
+
+
+def test_cps_transcribed_series_rule(tmp_path):
+    cols = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url", "quoted_text"]
+    rows = [
+        ["financial_year", "2016-17", "charges", 3671, "count", "A", "u1", "3,671"],
+        ["financial_year", "2016-17", "charges", 3910, "count", "B", "u2", "3,910 [CONFLICT/likely mislabel]"],
+        ["financial_year", "2017-18", "charge_rate_pct", 46.9, "percent", "VC", "u3", "46.9%"],
+        ["financial_year", "2017-18", "charge_rate_pct", 47, "percent", "Ind", "u4", "47%"],
+        ["quarter", "2023-24 Q1", "adult_charges", 940, "count", "C", "u5", "940"],
+        ["quarter", "2023-24 Q1", "adult_charges", 599, "count", "D", "u6", "599"],
+        ["quarter", "2022-23 Q1", "precharge_receipts", 1300, "count", "E", "u7", "1,300"],
+        ["financial_year", "2019-20", "police_recorded_rape", 55130, "count", "F", "u8", "55,130"],
+    ]
+    p = tmp_path / "tr.csv"
+    pd.DataFrame(rows, columns=cols).to_csv(p, index=False)
+    tr = rc.read_cps_transcribed(p)
+    assert len(tr) == len(rows)  # every row kept with its source
+    series, conflicts = rc.build_cps_rape_series(tr)
+    s = series.set_index(["measure", "period"])
+    assert s.loc[("charges", "2016-17"), "value"] == 3671
+    assert s.loc[("charge_rate_pct_all_decisions", "2017-18"), "value"] == 46.9
+    assert pd.isna(s.loc[("adult_charges", "2023-24 Q1"), "value"])
+    assert "unresolved_conflict" in s.loc[("adult_charges", "2023-24 Q1"), "flag"]
+    assert "definitional_break_early_advice" in s.loc[("precharge_receipts", "2022-23 Q1"), "flag"]
+    assert "police_recorded_rape" not in set(series["measure"])
+    assert len(conflicts) == 2
+
+
+def test_forces_aliases_and_codes():
+    assert len(forces.FORCES) == 43 and len(set(forces.FORCE_CODES.values())) == 43
+    assert forces.canonical_force("Devon & Cornwall") == "Devon and Cornwall"
+    assert forces.canonical_force("London, City of") == "City of London"
+    assert forces.canonical_force("Metropolitan and City") == "Metropolitan Police"
+    assert forces.canonical_force("GreaterManchester") == "Greater Manchester"
+    assert forces.canonical_force("National") == forces.NATIONAL
+    for body in ("British Transport Police", "Action Fraud", "CIFAS", "UK Finance"):
+        assert forces.canonical_force(body) is None
+    assert forces.force_code("Dyfed-Powys") == "W15000004"
+    with pytest.raises(forces.UnknownForceError, match="Narnia"):
+        forces.map_forces(pd.Series(["Kent", "Narnia"]))
+
+
+@pytest.mark.parametrize("fq,cq", [("2018/19 Q3", "2018Q4"), ("2018/19 Q1", "2018Q2"),
+                                   ("2018/19 Q4", "2019Q1"), ("1999/00 Q4", "2000Q1")])
+def test_periods(fq, cq):
+    assert periods.fiscal_to_calendar(fq) == cq
+    assert periods.calendar_to_fiscal(cq) == fq
+
+
+def test_periods_quarter_end():
+    assert periods.quarter_end_to_fiscal("2014-06-30") == "2014/15 Q1"
+    assert periods.fiscal_quarter_end("2018/19 Q4") == pd.Timestamp("2019-03-31")
+    assert periods.fiscal_year_label(2019) == "2019/20"
+    with pytest.raises(ValueError):
+        periods.fiscal_year_start("2018/20")
