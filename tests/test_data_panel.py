@@ -21,8 +21,14 @@ def built(tmp_path_factory):
         pytest.skip("no data mirror (set RASSO_DATA_MIRROR)")
     tmp = tmp_path_factory.mktemp("data")
     raw, out = tmp / "raw", tmp / "processed"
-    fetch.fetch_all(required_only=True, mirror=mirror, raw_dir=raw, progress=False,
-                    registry=paths.DATA_RAW / "registry.csv", download=False)
+    fetch.fetch_all(
+        required_only=True,
+        mirror=mirror,
+        raw_dir=raw,
+        progress=False,
+        registry=paths.DATA_RAW / "registry.csv",
+        download=False,
+    )
     t0 = time.perf_counter()
     p = panel.build_panel(raw, out, progress=False)
     return {"panel": p, "raw": raw, "out": out, "seconds": time.perf_counter() - t0}
@@ -66,8 +72,11 @@ def test_cohort_outcomes_from_the_right_edition(built):
     # in-quarter measure of the same editions, kept apart from the 2024 national series
     assert _fy(p, "rape_charged_in_quarter", "2017/18", source="Mar 2018") == 3853
     assert _fy(p, "rape_charged_in_quarter", "2018/19", source="Mar 2019") == 2371
-    rate = p[(p.measure == "rape_charge_rate_cohort") & (p.force == NAT)
-             & p.fiscal_quarter.str.startswith("2017/18")]
+    rate = p[
+        (p.measure == "rape_charge_rate_cohort")
+        & (p.force == NAT)
+        & p.fiscal_quarter.str.startswith("2017/18")
+    ]
     assert rate.value.between(2, 6).all()
 
 
@@ -95,9 +104,15 @@ def test_population_and_rates(built):
     pop = p[(p.measure == "population") & (p.fiscal_quarter == "2018/19 Q1")]
     assert pop[pop.force != NAT].force.nunique() == 43
     assert abs(pop[pop.force == NAT].value.iloc[0] - 59_115_800) < 1000
-    rate = p[(p.measure == "recorded_rape_per_100k") & (p.force == NAT) & (p.fiscal_quarter == "2018/19 Q1")]
+    rate = p[
+        (p.measure == "recorded_rape_per_100k")
+        & (p.force == NAT)
+        & (p.fiscal_quarter == "2018/19 Q1")
+    ]
     rec = _fy(p, "recorded_rape", "2018/19 Q1")
-    assert rate.value.iloc[0] == pytest.approx(1e5 * rec / pop[pop.force == NAT].value.iloc[0], rel=1e-6)
+    assert rate.value.iloc[0] == pytest.approx(
+        1e5 * rec / pop[pop.force == NAT].value.iloc[0], rel=1e-6
+    )
     table = pd.read_csv(built["out"] / "population.csv")
     assert table.groupby("year").force.nunique().eq(43).all()
     assert table.loc[table.year.between(2021, 2023), "interpolated"].all()
@@ -105,8 +120,16 @@ def test_population_and_rates(built):
 
 def test_side_tables(built):
     out = built["out"]
-    for f in ("panel.parquet", "panel.csv", "cps_rape_national.parquet", "cps_rape_national.csv",
-              "population.csv", "recorded_rape_revision.csv", "data_quality.md", "data_quality.csv"):
+    for f in (
+        "panel.parquet",
+        "panel.csv",
+        "cps_rape_national.parquet",
+        "cps_rape_national.csv",
+        "population.csv",
+        "recorded_rape_revision.csv",
+        "data_quality.md",
+        "data_quality.csv",
+    ):
         assert (out / f).exists(), f
     rev = pd.read_csv(out / "recorded_rape_revision.csv").set_index("force")
     assert rev.loc[NAT, "release_2018"] == 54020 and rev.loc[NAT, "release_2026"] == 54889
@@ -125,4 +148,6 @@ def test_panel_schema_and_determinism(built, tmp_path):
     again = panel.build_panel(built["raw"], tmp_path, progress=False)
     pd.testing.assert_frame_equal(p, again)
     assert (tmp_path / "panel.csv").read_bytes() == (built["out"] / "panel.csv").read_bytes()
-    assert (tmp_path / "data_quality.md").read_bytes() == (built["out"] / "data_quality.md").read_bytes()
+    assert (tmp_path / "data_quality.md").read_bytes() == (
+        built["out"] / "data_quality.md"
+    ).read_bytes()

@@ -12,22 +12,38 @@ from rasso_research import read_cps as rc
 from rasso_research import read_homeoffice as rh
 from rasso_research.schemas import InputFormatError
 
-OFFICIAL = ["Financial Year", "Financial Quarter", "Force Name", "Offence Description",
-            "Offence Group", "Offence Subgroup", "Offence Code", "Number of Offences"]
+OFFICIAL = [
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Number of Offences",
+]
 
 
 def _recorded_rows():
     """(fy, q, force, code, n) rows, incl. BTP and a non-rape code."""
     return [
-        ("2017/18", 1, "Avon and Somerset", "19C", 10), ("2017/18", 1, "Avon and Somerset", "19F", 0),
-        ("2017/18", 2, "London, City of", "19C", 1), ("2017/18", 2, "British Transport Police", "19C", 2),
-        ("2018/19", 1, "Devon and Cornwall", "19D", 5), ("2018/19", 1, "Devon and Cornwall", "8N", 99),
+        ("2017/18", 1, "Avon and Somerset", "19C", 10),
+        ("2017/18", 1, "Avon and Somerset", "19F", 0),
+        ("2017/18", 2, "London, City of", "19C", 1),
+        ("2017/18", 2, "British Transport Police", "19C", 2),
+        ("2018/19", 1, "Devon and Cornwall", "19D", 5),
+        ("2018/19", 1, "Devon and Cornwall", "8N", 99),
     ]
 
 
 def _official_frame():
-    return pd.DataFrame([(fy, q, f, "desc", "Sexual offences", "Rape", c, n)
-                         for fy, q, f, c, n in _recorded_rows()], columns=OFFICIAL)
+    return pd.DataFrame(
+        [
+            (fy, q, f, "desc", "Sexual offences", "Rape", c, n)
+            for fy, q, f, c, n in _recorded_rows()
+        ],
+        columns=OFFICIAL,
+    )
 
 
 def _check_recorded(df):
@@ -36,13 +52,22 @@ def _check_recorded(df):
     assert set(df["force"]) == {"Avon and Somerset", "City of London", "Devon and Cornwall"}
     assert df["offences"].sum() == 16
     assert df.loc[df["offence_code"] == "19F", "offences"].iloc[0] == 0
-    assert df.attrs["dropped"][0]["rows"] == 1 and "British Transport Police" in df.attrs["dropped"][0]["reason"]
+    assert (
+        df.attrs["dropped"][0]["rows"] == 1
+        and "British Transport Police" in df.attrs["dropped"][0]["reason"]
+    )
     assert set(df["fiscal_quarter"]) == {"2017/18 Q1", "2017/18 Q2", "2018/19 Q1"}
 
 
 def test_recorded_parquet_long(tmp_path):
-    df = _official_frame().rename(columns={"Financial Year": "FY", "Force Name": "Force",
-                                           "Offence Group": "Group", "Number of Offences": "n"})
+    df = _official_frame().rename(
+        columns={
+            "Financial Year": "FY",
+            "Force Name": "Force",
+            "Offence Group": "Group",
+            "Number of Offences": "n",
+        }
+    )
     df["Financial Quarter"] = df["Financial Quarter"].astype(float)
     df["n"] = df["n"].astype(float)
     df["territorial"] = df["Force"] != "British Transport Police"
@@ -97,10 +122,21 @@ def test_recorded_unknown_forces_listed(tmp_path):
     assert "Atlantis" in str(ei.value) and "Gotham" in str(ei.value)
 
 
-OUT_OFFICIAL = ["Financial Year", "Financial Quarter", "Force Name", "Offence Description",
-                "Offence Group", "Offence Subgroup", "Offence Code", "Offence code expired",
-                "Outcome Description", "Outcome Group", "Outcome Type",
-                "Force outcomes for offences recorded in quarter", "Force outcomes recorded in quarter"]
+OUT_OFFICIAL = [
+    "Financial Year",
+    "Financial Quarter",
+    "Force Name",
+    "Offence Description",
+    "Offence Group",
+    "Offence Subgroup",
+    "Offence Code",
+    "Offence code expired",
+    "Outcome Description",
+    "Outcome Group",
+    "Outcome Type",
+    "Force outcomes for offences recorded in quarter",
+    "Force outcomes recorded in quarter",
+]
 
 
 def _outcome_rows():
@@ -114,8 +150,13 @@ def _outcome_rows():
 
 
 def _outcomes_official():
-    return pd.DataFrame([(fy, q, f, "d", "g", "s", c, "", "o", "og", t, a, b)
-                         for fy, q, f, c, t, a, b in _outcome_rows()], columns=OUT_OFFICIAL)
+    return pd.DataFrame(
+        [
+            (fy, q, f, "d", "g", "s", c, "", "o", "og", t, a, b)
+            for fy, q, f, c, t, a, b in _outcome_rows()
+        ],
+        columns=OUT_OFFICIAL,
+    )
 
 
 def _check_outcomes(df, expired=True):
@@ -136,10 +177,21 @@ def test_outcomes_official_csv_gz(tmp_path):
 
 def test_outcomes_tidy_snake_case(tmp_path):
     df = _outcomes_official()
-    df.columns = ["financial_year", "financial_quarter", "force_name", "offence_description",
-                  "offence_group", "offence_subgroup", "offence_code", "offence_code_expired",
-                  "outcome_description", "outcome_group", "outcome_type", "offences",
-                  "force_outcomes_recorded_in_quarter"]
+    df.columns = [
+        "financial_year",
+        "financial_quarter",
+        "force_name",
+        "offence_description",
+        "offence_group",
+        "offence_subgroup",
+        "offence_code",
+        "offence_code_expired",
+        "outcome_description",
+        "outcome_group",
+        "outcome_type",
+        "offences",
+        "force_outcomes_recorded_in_quarter",
+    ]
     df = df[df["offences"] != "N/A - offence code expired"]  # the tidy export drops expired codes
     p = tmp_path / "tidy.csv"
     df.to_csv(p, index=False)
@@ -168,29 +220,45 @@ def test_outcomes_missing_measure_columns(tmp_path):
 
 def test_charged_national(tmp_path):
     p = tmp_path / "ch.csv"
-    pd.DataFrame({"": [0, 1, 2], "Date": ["30/06/2019", "31/03/2020", "31/03/2020"],
-                  "Offence Group": "g", "Offence Subgroup": "s", "Offence Description": "d",
-                  "Offence Code": ["19C", "19D", "8N"],
-                  "Outcomes for investigations closed in the quarter": [10, 5, 100],
-                  "Severity weighted outcomes for investigations closed in the quarter": 1.0}
-                 ).to_csv(p, index=False)
+    pd.DataFrame(
+        {
+            "": [0, 1, 2],
+            "Date": ["30/06/2019", "31/03/2020", "31/03/2020"],
+            "Offence Group": "g",
+            "Offence Subgroup": "s",
+            "Offence Description": "d",
+            "Offence Code": ["19C", "19D", "8N"],
+            "Outcomes for investigations closed in the quarter": [10, 5, 100],
+            "Severity weighted outcomes for investigations closed in the quarter": 1.0,
+        }
+    ).to_csv(p, index=False)
     df = rh.read_charged_national(p)
     assert df["fiscal_quarter"].tolist() == ["2019/20 Q1", "2019/20 Q4"]
     assert df["charged"].sum() == 15
 
 
-CPS_HEAD = ["", "Number of Homicide Convictions", "Percentage of Homicide Convictions",
-            "Number of Sexual Offences Convictions", "Percentage of Sexual Offences Convictions",
-            "Number of Sexual Offences Unsuccessful", "Percentage of Sexual Offences Unsuccessful",
-            "Number of Admin Finalised Unsuccessful"]
+CPS_HEAD = [
+    "",
+    "Number of Homicide Convictions",
+    "Percentage of Homicide Convictions",
+    "Number of Sexual Offences Convictions",
+    "Percentage of Sexual Offences Convictions",
+    "Number of Sexual Offences Unsuccessful",
+    "Percentage of Sexual Offences Unsuccessful",
+    "Number of Admin Finalised Unsuccessful",
+]
 
 
 def test_cps_poc_quarterly(tmp_path):
     p = tmp_path / "POC-18-19-q4.csv"
-    pd.DataFrame([["National", "3", "100%", "1,200", "80%", "300", "20%", "7"],
-                  ["Metropolitan and City", "2", "100%", "1,000", "80%", "250", "20%", "5"],
-                  ["Dyfed Powys", "1", "100%", "200", "80%", "50", "20%", "2"]],
-                 columns=CPS_HEAD).to_csv(p, index=False)
+    pd.DataFrame(
+        [
+            ["National", "3", "100%", "1,200", "80%", "300", "20%", "7"],
+            ["Metropolitan and City", "2", "100%", "1,000", "80%", "250", "20%", "5"],
+            ["Dyfed Powys", "1", "100%", "200", "80%", "50", "20%", "2"],
+        ],
+        columns=CPS_HEAD,
+    ).to_csv(p, index=False)
     df = rc.read_cps_poc(p)
     sx = df[df["category"] == "Sexual Offences"].set_index("force")
     assert sx.loc["England and Wales", "convictions"] == 1200
@@ -199,8 +267,14 @@ def test_cps_poc_quarterly(tmp_path):
 
 
 def test_cps_period_from_filename():
-    assert rc.period_from_filename("2017_principal_offence_category_Aug.csv") == ("2017-08", "month")
-    assert rc.period_from_filename("2014_principal_offence_category_april_2014.csv") == ("2014-04", "month")
+    assert rc.period_from_filename("2017_principal_offence_category_Aug.csv") == (
+        "2017-08",
+        "month",
+    )
+    assert rc.period_from_filename("2014_principal_offence_category_april_2014.csv") == (
+        "2014-04",
+        "month",
+    )
     assert rc.period_from_filename("POC-15-16-q1.csv") == ("2015/16 Q1", "quarter")
 
 
@@ -212,10 +286,28 @@ def test_cps_poc_missing_column(tmp_path):
 
 
 def test_cps_transcribed_series_rule(tmp_path):
-    cols = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url", "quoted_text"]
+    cols = [
+        "period_type",
+        "period",
+        "measure",
+        "value",
+        "unit",
+        "source_title",
+        "source_url",
+        "quoted_text",
+    ]
     rows = [
         ["financial_year", "2016-17", "charges", 3671, "count", "A", "u1", "3,671"],
-        ["financial_year", "2016-17", "charges", 3910, "count", "B", "u2", "3,910 [CONFLICT/likely mislabel]"],
+        [
+            "financial_year",
+            "2016-17",
+            "charges",
+            3910,
+            "count",
+            "B",
+            "u2",
+            "3,910 [CONFLICT/likely mislabel]",
+        ],
         ["financial_year", "2017-18", "charge_rate_pct", 46.9, "percent", "VC", "u3", "46.9%"],
         ["financial_year", "2017-18", "charge_rate_pct", 47, "percent", "Ind", "u4", "47%"],
         ["quarter", "2023-24 Q1", "adult_charges", 940, "count", "C", "u5", "940"],
@@ -252,8 +344,15 @@ def test_forces_aliases_and_codes():
         forces.map_forces(pd.Series(["Kent", "Narnia"]))
 
 
-@pytest.mark.parametrize("fq,cq", [("2018/19 Q3", "2018Q4"), ("2018/19 Q1", "2018Q2"),
-                                   ("2018/19 Q4", "2019Q1"), ("1999/00 Q4", "2000Q1")])
+@pytest.mark.parametrize(
+    "fq,cq",
+    [
+        ("2018/19 Q3", "2018Q4"),
+        ("2018/19 Q1", "2018Q2"),
+        ("2018/19 Q4", "2019Q1"),
+        ("1999/00 Q4", "2000Q1"),
+    ],
+)
 def test_periods(fq, cq):
     assert periods.fiscal_to_calendar(fq) == cq
     assert periods.calendar_to_fiscal(cq) == fq

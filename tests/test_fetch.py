@@ -30,8 +30,30 @@ def setup(tmp_path):
     with open(raw / "registry.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(fetch.REGISTRY_COLUMNS)
-        w.writerow(["sub/a.csv", _sha(files["sub/a.csv"]), 8, "https://example.org/a.csv", "P", "OGL", "a", "yes"])
-        w.writerow(["opt.bin", _sha(files["opt.bin"]), 8, "https://example.org/opt.bin", "P", "OGL", "o", "no"])
+        w.writerow(
+            [
+                "sub/a.csv",
+                _sha(files["sub/a.csv"]),
+                8,
+                "https://example.org/a.csv",
+                "P",
+                "OGL",
+                "a",
+                "yes",
+            ]
+        )
+        w.writerow(
+            [
+                "opt.bin",
+                _sha(files["opt.bin"]),
+                8,
+                "https://example.org/opt.bin",
+                "P",
+                "OGL",
+                "o",
+                "no",
+            ]
+        )
     return raw, mirror, files
 
 
@@ -43,7 +65,10 @@ def _no_partials(folder: Path):
 def test_copy_from_mirror_then_noop(setup):
     raw, mirror, files = setup
     rep = fetch.fetch_all(mirror=mirror, raw_dir=raw, progress=False, download=False)
-    assert dict(zip(rep.name, rep.action, strict=True)) == {"sub/a.csv": "copied", "opt.bin": "copied"}
+    assert dict(zip(rep.name, rep.action, strict=True)) == {
+        "sub/a.csv": "copied",
+        "opt.bin": "copied",
+    }
     assert (raw / "sub/a.csv").read_bytes() == files["sub/a.csv"]
     stamp = (raw / ".fetched").read_text()
     assert "sub/a.csv" in stamp
@@ -115,6 +140,7 @@ def _fake_retrieve(content: bytes):
             p.unlink()
             raise ValueError(f"SHA256 hash of downloaded file ({_sha(content)}) does not match")
         return str(p)
+
     return retrieve
 
 
@@ -159,8 +185,11 @@ def test_registry_matches_mirror_checksums():
     mirror = paths.mirror_dir()
     if mirror is None or not (mirror / "SHA256SUMS").exists():
         pytest.skip("no data mirror")
-    sums = dict(reversed(re.split(r"\s+", line.strip(), maxsplit=1))
-                for line in (mirror / "SHA256SUMS").read_text().splitlines() if line.strip())
+    sums = dict(
+        reversed(re.split(r"\s+", line.strip(), maxsplit=1))
+        for line in (mirror / "SHA256SUMS").read_text().splitlines()
+        if line.strip()
+    )
     reg = fetch.read_registry(ROOT / "data" / "raw" / "registry.csv").set_index("name")
     for name, h in sums.items():
         assert reg.loc[name, "sha256"] == h, name

@@ -20,7 +20,16 @@ import pandas as pd
 
 from rasso_research import paths
 
-REGISTRY_COLUMNS = ["name", "sha256", "size", "url", "publisher", "licence", "description", "required"]
+REGISTRY_COLUMNS = [
+    "name",
+    "sha256",
+    "size",
+    "url",
+    "publisher",
+    "licence",
+    "description",
+    "required",
+]
 STAMP = ".fetched"
 
 
@@ -84,7 +93,10 @@ def _download(url: str, dest: Path, expected: str, progress: bool) -> None:
     try:
         try:
             got = pooch.retrieve(
-                url, known_hash=f"sha256:{expected}", path=tmpdir, fname=dest.name,
+                url,
+                known_hash=f"sha256:{expected}",
+                path=tmpdir,
+                fname=dest.name,
                 progressbar=progress,
             )
         except ValueError as exc:  # pooch reports hash mismatches as ValueError
@@ -154,8 +166,14 @@ def fetch_all(
             continue
         allow = download and (row["required"] or optional)
         action = fetch_one(row, raw_dir, mirror, allow, progress)
-        rows.append({"name": row["name"], "required": row["required"], "action": action,
-                     "path": str(raw_dir / row["name"])})
+        rows.append(
+            {
+                "name": row["name"],
+                "required": row["required"],
+                "action": action,
+                "path": str(raw_dir / row["name"]),
+            }
+        )
         if progress:
             print(f"[fetch] {action:10s} {row['name']}", file=sys.stderr)
     report = pd.DataFrame(rows, columns=["name", "required", "action", "path"])
@@ -181,13 +199,24 @@ def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--required-only", action="store_true", help="skip optional files")
-    ap.add_argument("--optional", action="store_true", help="also download optional official releases")
-    ap.add_argument("--mirror", default=None, help="local mirror folder (default RASSO_DATA_MIRROR or ../shared/data)")
+    ap.add_argument(
+        "--optional", action="store_true", help="also download optional official releases"
+    )
+    ap.add_argument(
+        "--mirror",
+        default=None,
+        help="local mirror folder (default RASSO_DATA_MIRROR or ../shared/data)",
+    )
     ap.add_argument("--no-download", action="store_true", help="never use the network")
     args = ap.parse_args(argv)
     try:
-        report = fetch_all(required_only=args.required_only, mirror=args.mirror, progress=False,
-                           optional=args.optional or None, download=not args.no_download)
+        report = fetch_all(
+            required_only=args.required_only,
+            mirror=args.mirror,
+            progress=False,
+            optional=args.optional or None,
+            download=not args.no_download,
+        )
     except (ChecksumError, MissingInputError) as exc:
         print(f"[fetch] ERROR: {exc}", file=sys.stderr)
         return 1

@@ -23,8 +23,17 @@ from rasso_research import read_homeoffice as rh
 from rasso_research import read_population as rp
 from rasso_research.schemas import RAPE_CODES
 
-PANEL_COLUMNS = ["fiscal_quarter", "quarter", "force", "force_code", "measure", "value",
-                 "source", "flag", "note"]
+PANEL_COLUMNS = [
+    "fiscal_quarter",
+    "quarter",
+    "force",
+    "force_code",
+    "measure",
+    "value",
+    "source",
+    "flag",
+    "note",
+]
 NAT = forces.NATIONAL
 
 FILES = {
@@ -56,8 +65,14 @@ class _Log:
         self.t0 = time.perf_counter()
 
     def add(self, section: str, item: str, detail: str = "", count: float | int | None = None):
-        self.rows.append({"section": section, "item": item, "detail": detail,
-                          "count": np.nan if count is None else float(count)})
+        self.rows.append(
+            {
+                "section": section,
+                "item": item,
+                "detail": detail,
+                "count": np.nan if count is None else float(count),
+            }
+        )
 
     def dropped(self, df: pd.DataFrame):
         for d in df.attrs.get("dropped", []):
@@ -68,23 +83,37 @@ class _Log:
             print(f"[panel {time.perf_counter() - self.t0:5.1f}s] {msg}", file=sys.stderr)
 
 
-def _rows(df: pd.DataFrame, measure: str, value: str, source: str, note: str = "",
-          flag: str = "") -> pd.DataFrame:
+def _rows(
+    df: pd.DataFrame, measure: str, value: str, source: str, note: str = "", flag: str = ""
+) -> pd.DataFrame:
     """Frame with fiscal_quarter, force, value -> panel rows for one measure."""
-    out = pd.DataFrame({"fiscal_quarter": df["fiscal_quarter"].to_numpy(),
-                        "force": df["force"].to_numpy(), "measure": measure,
-                        "value": df[value].astype(float).to_numpy(), "source": source,
-                        "flag": flag, "note": note})
+    out = pd.DataFrame(
+        {
+            "fiscal_quarter": df["fiscal_quarter"].to_numpy(),
+            "force": df["force"].to_numpy(),
+            "measure": measure,
+            "value": df[value].astype(float).to_numpy(),
+            "source": source,
+            "flag": flag,
+            "note": note,
+        }
+    )
     return out
 
 
-def _national_sum(df: pd.DataFrame, keys: list[str], value: str, log: _Log, what: str) -> pd.DataFrame:
+def _national_sum(
+    df: pd.DataFrame, keys: list[str], value: str, log: _Log, what: str
+) -> pd.DataFrame:
     """Sum force rows to England and Wales; flag quarters with fewer than 43 forces."""
-    g = df.groupby(keys, as_index=False).agg(**{value: (value, "sum"), "n_forces": ("force", "nunique")})
+    g = df.groupby(keys, as_index=False).agg(
+        **{value: (value, "sum"), "n_forces": ("force", "nunique")}
+    )
     g["force"] = NAT
     short = g[g["n_forces"] < len(forces.FORCES)]
     if len(short):
-        log.add("national aggregates", what, "quarters summed over fewer than 43 forces", len(short))
+        log.add(
+            "national aggregates", what, "quarters summed over fewer than 43 forces", len(short)
+        )
     return g
 
 
@@ -93,34 +122,70 @@ def build_recorded(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     log.dropped(rec)
     neg = rec["offences"] < 0
     if neg.any():
-        log.add("kept with caveat", FILES["pfa_2026"], "negative quarterly counts (cancelled crimes) kept",
-                int(neg.sum()))
-    by_code = rec.groupby(["fiscal_quarter", "force", "offence_code"], as_index=False)["offences"].sum()
+        log.add(
+            "kept with caveat",
+            FILES["pfa_2026"],
+            "negative quarterly counts (cancelled crimes) kept",
+            int(neg.sum()),
+        )
+    by_code = rec.groupby(["fiscal_quarter", "force", "offence_code"], as_index=False)[
+        "offences"
+    ].sum()
     parts = []
     for code, g in by_code.groupby("offence_code"):
         parts.append(_rows(g, f"recorded_rape_{code}", "offences", SOURCES["pfa_2026"]))
-        parts.append(_rows(_national_sum(g, ["fiscal_quarter"], "offences", log, f"recorded_rape_{code}"),
-                           f"recorded_rape_{code}", "offences", SOURCES["pfa_2026"]))
+        parts.append(
+            _rows(
+                _national_sum(g, ["fiscal_quarter"], "offences", log, f"recorded_rape_{code}"),
+                f"recorded_rape_{code}",
+                "offences",
+                SOURCES["pfa_2026"],
+            )
+        )
     tot = by_code.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum()
     nat = _national_sum(tot, ["fiscal_quarter"], "offences", log, "recorded_rape")
     note = "sum of rape codes " + ",".join(RAPE_CODES) + " (19J/19K from 2019/20)"
-    parts += [_rows(tot, "recorded_rape", "offences", SOURCES["pfa_2026"], note),
-              _rows(nat, "recorded_rape", "offences", SOURCES["pfa_2026"], note)]
+    parts += [
+        _rows(tot, "recorded_rape", "offences", SOURCES["pfa_2026"], note),
+        _rows(nat, "recorded_rape", "offences", SOURCES["pfa_2026"], note),
+    ]
     # revision: 2017/18 sheet of the 2018 release vs the 2026 release
     old = rh.read_recorded_crime(raw / FILES["pfa_2018"])
     log.dropped(old)
     a = old.groupby("force")["offences"].sum().rename("release_2018")
-    b = rec[rec["fiscal_year"] == "2017/18"].groupby("force")["offences"].sum().rename("release_2026")
+    b = (
+        rec[rec["fiscal_year"] == "2017/18"]
+        .groupby("force")["offences"]
+        .sum()
+        .rename("release_2026")
+    )
     rev = pd.concat([a, b], axis=1).reset_index().rename(columns={"index": "force"})
-    rev = pd.concat([rev, pd.DataFrame([{"force": NAT, "release_2018": rev["release_2018"].sum(),
-                                         "release_2026": rev["release_2026"].sum()}])], ignore_index=True)
+    rev = pd.concat(
+        [
+            rev,
+            pd.DataFrame(
+                [
+                    {
+                        "force": NAT,
+                        "release_2018": rev["release_2018"].sum(),
+                        "release_2026": rev["release_2026"].sum(),
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     rev.insert(1, "force_code", rev["force"].map(forces.force_code))
     rev.insert(2, "fiscal_year", "2017/18")
     rev["difference"] = rev["release_2026"] - rev["release_2018"]
     rev["pct_difference"] = (100 * rev["difference"] / rev["release_2018"]).round(3)
     e = rev[rev["force"] == NAT].iloc[0]
-    log.add("revisions", "recorded rape 2017/18, E&W", f"2018 release {e.release_2018:,.0f} vs 2026 "
-            f"release {e.release_2026:,.0f}", e.difference)
+    log.add(
+        "revisions",
+        "recorded rape 2017/18, E&W",
+        f"2018 release {e.release_2018:,.0f} vs 2026 release {e.release_2026:,.0f}",
+        e.difference,
+    )
     return pd.concat(parts, ignore_index=True), rev
 
 
@@ -135,14 +200,23 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
         latest = o["fiscal_year"].max()
         o = o[o["fiscal_year"] == latest]
         keys = ["fiscal_quarter", "force"]
-        allt = o.groupby(keys, as_index=False)[["outcomes_cohort", "outcomes_in_quarter"]].sum(min_count=1)
-        t1 = o[o["outcome_type"] == 1].groupby(keys, as_index=False)[
-            ["outcomes_cohort", "outcomes_in_quarter"]].sum(min_count=1)
-        bytype = o.groupby(keys + ["outcome_type"], as_index=False)["outcomes_cohort"].sum(min_count=1)
-        for frame, meas, col in ((t1, "rape_charged_cohort", "outcomes_cohort"),
-                                 (allt, "rape_outcomes_cohort", "outcomes_cohort"),
-                                 (t1, "rape_charged_in_quarter", "outcomes_in_quarter"),
-                                 (allt, "rape_outcomes_in_quarter", "outcomes_in_quarter")):
+        allt = o.groupby(keys, as_index=False)[["outcomes_cohort", "outcomes_in_quarter"]].sum(
+            min_count=1
+        )
+        t1 = (
+            o[o["outcome_type"] == 1]
+            .groupby(keys, as_index=False)[["outcomes_cohort", "outcomes_in_quarter"]]
+            .sum(min_count=1)
+        )
+        bytype = o.groupby(keys + ["outcome_type"], as_index=False)["outcomes_cohort"].sum(
+            min_count=1
+        )
+        for frame, meas, col in (
+            (t1, "rape_charged_cohort", "outcomes_cohort"),
+            (allt, "rape_outcomes_cohort", "outcomes_cohort"),
+            (t1, "rape_charged_in_quarter", "outcomes_in_quarter"),
+            (allt, "rape_outcomes_in_quarter", "outcomes_in_quarter"),
+        ):
             nat = _national_sum(frame, ["fiscal_quarter"], col, log, meas)
             parts += [_rows(frame, meas, col, src), _rows(nat, meas, col, src)]
             if meas == "rape_charged_in_quarter":
@@ -150,43 +224,78 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
         for k, g in bytype.groupby("outcome_type"):
             meas = f"rape_outcomes_cohort_type_{k}"
             nat = _national_sum(g, ["fiscal_quarter"], "outcomes_cohort", log, meas)
-            parts += [_rows(g, meas, "outcomes_cohort", src), _rows(nat, meas, "outcomes_cohort", src)]
+            parts += [
+                _rows(g, meas, "outcomes_cohort", src),
+                _rows(nat, meas, "outcomes_cohort", src),
+            ]
         yt = t1.groupby(lambda i: 0)["outcomes_cohort"].sum().iloc[0]
         log.add("published totals", f"{src}: rape charged (cohort) {latest}", "E&W, 43 forces", yt)
     panel = pd.concat(parts, ignore_index=True)
     # charge rate (cohort): charged / all outcomes for offences recorded in the quarter, same edition
-    w = panel[panel["measure"].isin(["rape_charged_cohort", "rape_outcomes_cohort"])].pivot_table(
-        index=["fiscal_quarter", "force", "source"], columns="measure", values="value").reset_index()
-    w["rate"] = 100 * w["rape_charged_cohort"] / w["rape_outcomes_cohort"].where(w["rape_outcomes_cohort"] > 0)
-    rate = _rows(w, "rape_charge_rate_cohort", "rate", "", "percent: charged / all outcomes of "
-                 "offences recorded in the quarter (same edition)")
+    w = (
+        panel[panel["measure"].isin(["rape_charged_cohort", "rape_outcomes_cohort"])]
+        .pivot_table(index=["fiscal_quarter", "force", "source"], columns="measure", values="value")
+        .reset_index()
+    )
+    w["rate"] = (
+        100
+        * w["rape_charged_cohort"]
+        / w["rape_outcomes_cohort"].where(w["rape_outcomes_cohort"] > 0)
+    )
+    rate = _rows(
+        w,
+        "rape_charge_rate_cohort",
+        "rate",
+        "",
+        "percent: charged / all outcomes of offences recorded in the quarter (same edition)",
+    )
     rate["source"] = w["source"].to_numpy()
     # national charged on the closure measure (2024 edition)
     ch = rh.read_charged_national(raw / FILES["charged_nat"])
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum()
     nat["force"] = NAT
-    closure = _rows(nat, "rape_charged_in_quarter", "charged", SOURCES["charged_nat"],
-                    "outcomes for investigations closed in the quarter; appears to include BTP")
+    closure = _rows(
+        nat,
+        "rape_charged_in_quarter",
+        "charged",
+        SOURCES["charged_nat"],
+        "outcomes for investigations closed in the quarter; appears to include BTP",
+    )
     for fy in ("2019/20", "2023/24"):
-        log.add("published totals", f"rape charged, closure measure {fy}", SOURCES["charged_nat"],
-                nat.loc[nat["fiscal_quarter"].str.startswith(fy), "charged"].sum())
+        log.add(
+            "published totals",
+            f"rape charged, closure measure {fy}",
+            SOURCES["charged_nat"],
+            nat.loc[nat["fiscal_quarter"].str.startswith(fy), "charged"].sum(),
+        )
     # revision of the in-quarter charged measure between editions
     rev_rows = []
     base = nat.set_index("fiscal_quarter")["charged"]
     for key, s in inq_nat.items():
         for fq, v in s.items():
             if fq in base.index:
-                rev_rows.append({"fiscal_quarter": fq, "measure": "rape_charged_in_quarter",
-                                 "older_edition": SOURCES[key], "older_value": v,
-                                 "newer_edition": SOURCES["charged_nat"], "newer_value": base[fq],
-                                 "difference": base[fq] - v})
+                rev_rows.append(
+                    {
+                        "fiscal_quarter": fq,
+                        "measure": "rape_charged_in_quarter",
+                        "older_edition": SOURCES[key],
+                        "older_value": v,
+                        "newer_edition": SOURCES["charged_nat"],
+                        "newer_value": base[fq],
+                        "difference": base[fq] - v,
+                    }
+                )
     rev = pd.DataFrame(rev_rows)
     if len(rev):
         rev["fiscal_year"] = rev["fiscal_quarter"].str[:7]
         for (fy, ed), g in rev.groupby(["fiscal_year", "older_edition"]):
-            log.add("revisions", f"rape charged in quarter {fy}", f"{ed}: {g.older_value.sum():,.0f} vs "
-                    f"2024 edition {g.newer_value.sum():,.0f} (2024 edition appears to include BTP)",
-                    g.difference.sum())
+            log.add(
+                "revisions",
+                f"rape charged in quarter {fy}",
+                f"{ed}: {g.older_value.sum():,.0f} vs "
+                f"2024 edition {g.newer_value.sum():,.0f} (2024 edition appears to include BTP)",
+                g.difference.sum(),
+            )
     return pd.concat([panel, rate, closure], ignore_index=True), rev
 
 
@@ -197,45 +306,77 @@ def build_cps(raw: Path, log: _Log) -> pd.DataFrame:
     q = q.assign(source=SOURCES["cps_q"])
     mq = rc.monthly_to_quarterly(sx)
     for fq, n in mq.attrs["incomplete"].items():
-        log.add("coverage gaps", f"CPS monthly files {fq}", f"only {n} of 3 months; quarter not built", n)
+        log.add(
+            "coverage gaps",
+            f"CPS monthly files {fq}",
+            f"only {n} of 3 months; quarter not built",
+            n,
+        )
     # overlap check: quarterly file vs sum of monthly files
     ov = q.merge(mq, on=["fiscal_quarter", "force", "category"], suffixes=("", "_m"))
     if len(ov):
         d = (ov["convictions"] - ov["convictions_m"]).abs()
-        log.add("consistency", "CPS sexual-offence convictions: quarterly vs sum of monthly",
-                f"{ov.fiscal_quarter.nunique()} overlapping quarters; rows differing", int((d > 0).sum()))
+        log.add(
+            "consistency",
+            "CPS sexual-offence convictions: quarterly vs sum of monthly",
+            f"{ov.fiscal_quarter.nunique()} overlapping quarters; rows differing",
+            int((d > 0).sum()),
+        )
     mq = mq[~mq["fiscal_quarter"].isin(q["fiscal_quarter"])].assign(source=SOURCES["cps_m"])
     both = pd.concat([q, mq], ignore_index=True)
     both["rate"] = 100 * both["convictions"] / (both["convictions"] + both["unsuccessful"])
     # forces sum to the National row?
-    f = both[both["force"] != NAT].groupby(["fiscal_quarter", "source"])[["convictions", "unsuccessful"]].sum()
-    n = both[both["force"] == NAT].set_index(["fiscal_quarter", "source"])[["convictions", "unsuccessful"]]
+    f = (
+        both[both["force"] != NAT]
+        .groupby(["fiscal_quarter", "source"])[["convictions", "unsuccessful"]]
+        .sum()
+    )
+    n = both[both["force"] == NAT].set_index(["fiscal_quarter", "source"])[
+        ["convictions", "unsuccessful"]
+    ]
     diff = (f - n).abs().sum(axis=1)
-    log.add("consistency", "CPS sexual offences: 42 areas vs National row",
-            f"{len(diff)} quarters checked; quarters with a difference", int((diff > 0).sum()))
+    log.add(
+        "consistency",
+        "CPS sexual offences: 42 areas vs National row",
+        f"{len(diff)} quarters checked; quarters with a difference",
+        int((diff > 0).sum()),
+    )
     for fy in ("2018/19",):
-        log.add("published totals", f"CPS national sexual-offence convictions {fy}", SOURCES["cps_q"],
-                n.loc[[i for i in n.index if i[0].startswith(fy)], "convictions"].sum())
-    note = np.where(both["area"] == "Metropolitan and City",
-                    "CPS area Metropolitan and City: includes City of London", "")
+        log.add(
+            "published totals",
+            f"CPS national sexual-offence convictions {fy}",
+            SOURCES["cps_q"],
+            n.loc[[i for i in n.index if i[0].startswith(fy)], "convictions"].sum(),
+        )
+    note = np.where(
+        both["area"] == "Metropolitan and City",
+        "CPS area Metropolitan and City: includes City of London",
+        "",
+    )
     parts = []
-    for meas, col in (("cps_sexual_offences_convictions", "convictions"),
-                      ("cps_sexual_offences_unsuccessful", "unsuccessful"),
-                      ("cps_sexual_offences_conviction_rate", "rate")):
+    for meas, col in (
+        ("cps_sexual_offences_convictions", "convictions"),
+        ("cps_sexual_offences_unsuccessful", "unsuccessful"),
+        ("cps_sexual_offences_conviction_rate", "rate"),
+    ):
         r = _rows(both, meas, col, "")
         r["source"] = both["source"].to_numpy()
         r["note"] = note
         if col == "rate":
-            r["note"] = np.where(note != "", note + "; percent of convictions+unsuccessful",
-                                 "percent of convictions+unsuccessful")
+            r["note"] = np.where(
+                note != "",
+                note + "; percent of convictions+unsuccessful",
+                "percent of convictions+unsuccessful",
+            )
         parts.append(r)
     return pd.concat(parts, ignore_index=True)
 
 
 def build_population_rows(pop: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     """Quarterly population rows: mid-year of the fiscal year's start (mid-2018 -> 2018/19)."""
-    nat = pop.groupby("year", as_index=False).agg(population=("population", "sum"),
-                                                  interpolated=("interpolated", "any"))
+    nat = pop.groupby("year", as_index=False).agg(
+        population=("population", "sum"), interpolated=("interpolated", "any")
+    )
     nat["force"], nat["source"] = NAT, "sum of forces"
     p = pd.concat([pop, nat], ignore_index=True)
     qf = pd.DataFrame({"fiscal_quarter": quarters})
@@ -250,7 +391,8 @@ def build_population_rows(pop: pd.DataFrame, quarters: list[str]) -> pd.DataFram
 def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
     panel = panel.copy()
     panel["quarter"] = panel["fiscal_quarter"].map(
-        {q: periods.fiscal_to_calendar(q) for q in panel["fiscal_quarter"].unique()})
+        {q: periods.fiscal_to_calendar(q) for q in panel["fiscal_quarter"].unique()}
+    )
     panel["force_code"] = panel["force"].map(forces.force_code)
     panel["value"] = panel["value"].astype(float).round(6)
     for c in ("flag", "note", "source"):
@@ -259,45 +401,72 @@ def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
     dup = panel.duplicated(["fiscal_quarter", "force", "measure", "source"])
     if dup.any():
         raise AssertionError(f"duplicate panel keys: {panel[dup].head()}")
-    panel = panel.sort_values(["measure", "force", "fiscal_quarter", "source"]).reset_index(drop=True)
+    panel = panel.sort_values(["measure", "force", "fiscal_quarter", "source"]).reset_index(
+        drop=True
+    )
     return schemas.validate(schemas.PANEL, panel, "panel")
 
 
 def coverage(panel: pd.DataFrame) -> pd.DataFrame:
     """Coverage per measure and source: forces, first/last quarter, rows, missing values."""
     g = panel.groupby(["measure", "source"])
-    cov = g.agg(forces=("force", lambda s: int((s != NAT).sum() and s[s != NAT].nunique())),
-                national=("force", lambda s: bool((s == NAT).any())),
-                first_quarter=("fiscal_quarter", "min"), last_quarter=("fiscal_quarter", "max"),
-                n=("value", "size"), n_missing=("value", lambda v: int(v.isna().sum())))
+    cov = g.agg(
+        forces=("force", lambda s: int((s != NAT).sum() and s[s != NAT].nunique())),
+        national=("force", lambda s: bool((s == NAT).any())),
+        first_quarter=("fiscal_quarter", "min"),
+        last_quarter=("fiscal_quarter", "max"),
+        n=("value", "size"),
+        n_missing=("value", lambda v: int(v.isna().sum())),
+    )
     return cov.reset_index()
 
 
 def write_quality(log: _Log, cov: pd.DataFrame, out: Path, conflicts: pd.DataFrame) -> None:
     dq = pd.DataFrame(log.rows, columns=["section", "item", "detail", "count"])
     dq.to_csv(out / "data_quality.csv", index=False, float_format="%.10g", lineterminator="\n")
-    lines = ["# Data-quality report", "",
-             "Generated by `python -m rasso_research.panel` from `data/raw` (deterministic).", ""]
+    lines = [
+        "# Data-quality report",
+        "",
+        "Generated by `python -m rasso_research.panel` from `data/raw` (deterministic).",
+        "",
+    ]
     for sec, g in dq.groupby("section", sort=False):
         lines += [f"## {sec}", "", "| item | detail | count |", "|---|---|---|"]
         for r in g.itertuples():
             c = "" if pd.isna(r.count) else f"{r.count:,.6g}"
             lines.append(f"| {r.item} | {r.detail} | {c} |")
         lines.append("")
-    lines += ["## CPS transcribed series: conflicts", "", "| measure | period | values | kept | resolution |",
-              "|---|---|---|---|---|"]
-    lines += [f"| {r.measure} | {r.period} | {r.values} | {r.kept} | {r.resolution} |"
-              for r in conflicts.itertuples()]
-    lines += ["", "## Coverage of each measure", "",
-              "| measure | source | forces | national | first | last | n | missing |",
-              "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.measure} | {r.source} | {r.forces} | {'yes' if r.national else 'no'} | "
-              f"{r.first_quarter} | {r.last_quarter} | {r.n} | {r.n_missing} |" for r in cov.itertuples()]
+    lines += [
+        "## CPS transcribed series: conflicts",
+        "",
+        "| measure | period | values | kept | resolution |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.measure} | {r.period} | {r.values} | {r.kept} | {r.resolution} |"
+        for r in conflicts.itertuples()
+    ]
+    lines += [
+        "",
+        "## Coverage of each measure",
+        "",
+        "| measure | source | forces | national | first | last | n | missing |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.measure} | {r.source} | {r.forces} | {'yes' if r.national else 'no'} | "
+        f"{r.first_quarter} | {r.last_quarter} | {r.n} | {r.n_missing} |"
+        for r in cov.itertuples()
+    ]
     (out / "data_quality.md").write_text("\n".join(lines) + "\n")
 
 
-def build_panel(raw_dir: Path | str | None = None, out_dir: Path | str | None = None,
-                progress: bool = True, write: bool = True) -> pd.DataFrame:
+def build_panel(
+    raw_dir: Path | str | None = None,
+    out_dir: Path | str | None = None,
+    progress: bool = True,
+    write: bool = True,
+) -> pd.DataFrame:
     """Build the panel (and side tables when ``write``); return the panel DataFrame."""
     raw = Path(raw_dir) if raw_dir else paths.DATA_RAW
     out = Path(out_dir) if out_dir else paths.DATA_PROCESSED
@@ -311,42 +480,73 @@ def build_panel(raw_dir: Path | str | None = None, out_dir: Path | str | None = 
     log.say("population")
     pop, pieces = rp.build_population(raw, return_pieces=True)
     checks = rp.population_checks(pieces)
-    log.add("consistency", "population: pieces overlapping on a force-year",
-            "force-years differing by more than 1% (mostly 2001-2010: the LA file carries post-2011-census back-revised estimates; the force-area tables do not; City of London is small)", int((checks["max_rel_diff"] > 0.01).sum()))
-    log.add("coverage gaps", "population", "mid-years interpolated (force-years)", int(pop["interpolated"].sum()))
+    log.add(
+        "consistency",
+        "population: pieces overlapping on a force-year",
+        "force-years differing by more than 1% (mostly 2001-2010: the LA file carries post-2011-census back-revised estimates; the force-area tables do not; City of London is small)",
+        int((checks["max_rel_diff"] > 0.01).sum()),
+    )
+    log.add(
+        "coverage gaps",
+        "population",
+        "mid-years interpolated (force-years)",
+        int(pop["interpolated"].sum()),
+    )
     quarters = sorted(recorded["fiscal_quarter"].unique())
     poprows = build_population_rows(pop, quarters)
     # rates per 100,000 (quarterly counts, not annualised)
     r = recorded[recorded["measure"] == "recorded_rape"].merge(
-        poprows[["fiscal_quarter", "force", "value", "flag"]], on=["fiscal_quarter", "force"],
-        suffixes=("", "_pop"))
+        poprows[["fiscal_quarter", "force", "value", "flag"]],
+        on=["fiscal_quarter", "force"],
+        suffixes=("", "_pop"),
+    )
     r["rate"] = 1e5 * r["value"] / r["value_pop"]
-    rate = _rows(r, "recorded_rape_per_100k", "rate", SOURCES["pfa_2026"] + " / " + SOURCES["pop"],
-                 "quarterly count per 100,000 (not annualised)")
+    rate = _rows(
+        r,
+        "recorded_rape_per_100k",
+        "rate",
+        SOURCES["pfa_2026"] + " / " + SOURCES["pop"],
+        "quarterly count per 100,000 (not annualised)",
+    )
     rate["flag"] = np.where(r["flag_pop"] == "interpolated", "population_interpolated", "")
     panel = _finalise(pd.concat([recorded, outcomes, cps, poprows, rate], ignore_index=True))
     log.say("CPS transcribed rape-flagged figures")
     tr = rc.read_cps_transcribed(raw / FILES["cps_tr"])
     series, conflicts = rc.build_cps_rape_series(tr)
-    log.add("dropped or excluded rows", FILES["cps_tr"], "rows flagged suspect_mislabel kept in table, "
-            "left out of the series", int(tr["flag"].str.contains("suspect_mislabel").sum()))
+    log.add(
+        "dropped or excluded rows",
+        FILES["cps_tr"],
+        "rows flagged suspect_mislabel kept in table, left out of the series",
+        int(tr["flag"].str.contains("suspect_mislabel").sum()),
+    )
     cov = coverage(panel)
     if write:
         out.mkdir(parents=True, exist_ok=True)
         log.say(f"writing {out}")
         panel.to_parquet(out / "panel.parquet", index=False)
         panel.to_csv(out / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
-        cps_tab = pd.concat([tr.drop(columns=["file"]).assign(kind="transcribed"),
-                             series.assign(kind="series")], ignore_index=True)
+        cps_tab = pd.concat(
+            [tr.drop(columns=["file"]).assign(kind="transcribed"), series.assign(kind="series")],
+            ignore_index=True,
+        )
         cps_tab = cps_tab[["kind"] + [c for c in cps_tab.columns if c != "kind"]]
         for c in cps_tab.columns:
             if c not in ("value", "n_rows", "n_sources"):
                 cps_tab[c] = cps_tab[c].fillna("").astype(str)
         cps_tab.to_parquet(out / "cps_rape_national.parquet", index=False)
-        cps_tab.to_csv(out / "cps_rape_national.csv", index=False, float_format="%.10g", lineterminator="\n")
+        cps_tab.to_csv(
+            out / "cps_rape_national.csv", index=False, float_format="%.10g", lineterminator="\n"
+        )
         pop.to_csv(out / "population.csv", index=False, float_format="%.10g", lineterminator="\n")
-        rec_rev.to_csv(out / "recorded_rape_revision.csv", index=False, float_format="%.10g", lineterminator="\n")
-        out_rev.to_csv(out / "outcomes_revision.csv", index=False, float_format="%.10g", lineterminator="\n")
+        rec_rev.to_csv(
+            out / "recorded_rape_revision.csv",
+            index=False,
+            float_format="%.10g",
+            lineterminator="\n",
+        )
+        out_rev.to_csv(
+            out / "outcomes_revision.csv", index=False, float_format="%.10g", lineterminator="\n"
+        )
         try:
             from rasso_research import read_moj
 

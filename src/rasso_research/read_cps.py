@@ -31,8 +31,13 @@ import pandas as pd
 from rasso_research import forces, periods, schemas
 from rasso_research.schemas import InputFormatError, to_number
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 _NUM = re.compile(r"^Number of (.+?) (Convictions|Unsuccessful)$", re.I)
 
 
@@ -49,7 +54,9 @@ def period_from_filename(path: Path | str) -> tuple[str, str]:
     raise InputFormatError(f"{path}: cannot tell the period from the file name")
 
 
-def read_cps_poc(path: Path | str, period: str | None = None, period_type: str | None = None) -> pd.DataFrame:
+def read_cps_poc(
+    path: Path | str, period: str | None = None, period_type: str | None = None
+) -> pd.DataFrame:
     """One CPS principal-offence-category file, long: area x category with convictions and
     unsuccessful counts. ``force`` is canonical (``England and Wales`` for National;
     ``Metropolitan and City`` -> Metropolitan Police, which then includes the City of London)."""
@@ -62,25 +69,43 @@ def read_cps_poc(path: Path | str, period: str | None = None, period_type: str |
     pairs = {c: m for c, m in pairs.items() if m}
     cats = {m.group(1).strip() for m in pairs.values()}
     if "Sexual Offences" not in {c.title() for c in cats}:
-        raise InputFormatError(f"{path}: missing column(s) ['Number of Sexual Offences Convictions', "
-                               "'Number of Sexual Offences Unsuccessful']")
+        raise InputFormatError(
+            f"{path}: missing column(s) ['Number of Sexual Offences Convictions', "
+            "'Number of Sexual Offences Unsuccessful']"
+        )
     raw = raw.dropna(subset=["area"])
     raw["area"] = raw["area"].str.strip()
     rows = []
     for c, m in pairs.items():
-        part = pd.DataFrame({"area": raw["area"], "category": m.group(1).strip().title(),
-                             "kind": m.group(2).lower(), "value": to_number(raw[c])})
+        part = pd.DataFrame(
+            {
+                "area": raw["area"],
+                "category": m.group(1).strip().title(),
+                "kind": m.group(2).lower(),
+                "value": to_number(raw[c]),
+            }
+        )
         rows.append(part)
     long = pd.concat(rows, ignore_index=True)
-    wide = long.pivot_table(index=["area", "category"], columns="kind", values="value",
-                            aggfunc="first", dropna=False).reset_index()
+    wide = long.pivot_table(
+        index=["area", "category"], columns="kind", values="value", aggfunc="first", dropna=False
+    ).reset_index()
     for k in ("convictions", "unsuccessful"):
         if k not in wide:
             wide[k] = float("nan")
     wide["force"] = forces.map_forces(wide["area"], source=str(path))
     wide["period"], wide["period_type"] = period, period_type
     wide["file"] = path.name
-    cols = ["period", "period_type", "area", "force", "category", "convictions", "unsuccessful", "file"]
+    cols = [
+        "period",
+        "period_type",
+        "area",
+        "force",
+        "category",
+        "convictions",
+        "unsuccessful",
+        "file",
+    ]
     out = schemas.validate(schemas.CPS_POC, wide[cols], path)
     return out.sort_values(["period", "category", "area"]).reset_index(drop=True)
 
@@ -89,7 +114,9 @@ def read_cps_poc_dir(folder: Path | str) -> pd.DataFrame:
     """All CPS POC files below ``folder`` (quarterly and monthly), stacked."""
     files = sorted(Path(folder).rglob("*.csv"))
     if not files:
-        raise FileNotFoundError(f"{folder}: no CPS CSV files (run `python -m rasso_research.fetch`)")
+        raise FileNotFoundError(
+            f"{folder}: no CPS CSV files (run `python -m rasso_research.fetch`)"
+        )
     return pd.concat([read_cps_poc(f) for f in files], ignore_index=True)
 
 
@@ -97,13 +124,18 @@ def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
     """Sum complete fiscal quarters (3 months present) of monthly rows; incomplete quarters
     are returned in ``attrs['incomplete']`` (fiscal quarter -> months present)."""
     m = df[df["period_type"] == "month"].copy()
-    m["fiscal_quarter"] = [periods.calendar_to_fiscal(str(pd.Period(p, freq="M").asfreq("Q")))
-                           for p in m["period"]]
+    m["fiscal_quarter"] = [
+        periods.calendar_to_fiscal(str(pd.Period(p, freq="M").asfreq("Q"))) for p in m["period"]
+    ]
     nmonths = m.groupby("fiscal_quarter")["period"].nunique()
     complete = nmonths[nmonths == 3].index
-    q = (m[m["fiscal_quarter"].isin(complete)]
-         .groupby(["fiscal_quarter", "area", "force", "category"], as_index=False)
-         [["convictions", "unsuccessful"]].sum(min_count=1))
+    q = (
+        m[m["fiscal_quarter"].isin(complete)]
+        .groupby(["fiscal_quarter", "area", "force", "category"], as_index=False)[
+            ["convictions", "unsuccessful"]
+        ]
+        .sum(min_count=1)
+    )
     q.attrs["incomplete"] = {k: int(v) for k, v in nmonths[nmonths < 3].items()}
     return q
 
@@ -111,15 +143,27 @@ def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
 # ---- transcribed national rape-flagged figures ------------------------------------------
 
 CPS_MEASURES = {
-    "charges", "prosecutions", "convictions", "precharge_receipts", "precharge_decisions",
-    "admin_finalised", "admin_finalised_pct", "charge_rate_pct", "conviction_rate_pct",
-    "receipts_for_charging_decision", "adult_charges", "adult_precharge_receipts",
-    "adult_charge_rate_pct", "adult_live_caseload",
+    "charges",
+    "prosecutions",
+    "convictions",
+    "precharge_receipts",
+    "precharge_decisions",
+    "admin_finalised",
+    "admin_finalised_pct",
+    "charge_rate_pct",
+    "conviction_rate_pct",
+    "receipts_for_charging_decision",
+    "adult_charges",
+    "adult_precharge_receipts",
+    "adult_charge_rate_pct",
+    "adult_live_caseload",
 }
 #: documented resolutions of conflicts (NOTES.md): (measure, period) -> (value kept, reason)
 RESOLUTIONS = {
     ("precharge_receipts", "2016-17"): (
-        4595.0, "6,611 is total pre-charge decisions (3,671/6,611 = 55.5%), not receipts (NOTES.md)"),
+        4595.0,
+        "6,611 is total pre-charge decisions (3,671/6,611 = 55.5%), not receipts (NOTES.md)",
+    ),
 }
 #: rows the notes treat as suspect: (measure, period, value)
 SUSPECT = {("police_recorded_rape", "2020-21", 70330.0)}
@@ -142,12 +186,23 @@ def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
     ``period_end`` (fiscal quarter label) columns."""
     path = Path(path)
     df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
-    req = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url", "quoted_text"]
+    req = [
+        "period_type",
+        "period",
+        "measure",
+        "value",
+        "unit",
+        "source_title",
+        "source_url",
+        "quoted_text",
+    ]
     missing = [c for c in req if c not in df.columns]
     if missing:
         raise InputFormatError(f"{path}: missing column(s) {missing}")
     df = schemas.validate(schemas.CPS_TRANSCRIBED, df, path)
-    df["period_end"] = [_period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)]
+    df["period_end"] = [
+        _period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)
+    ]
     q = df["quoted_text"].fillna("")
     flags = []
     for r, text in zip(df.itertuples(), q, strict=True):
@@ -164,7 +219,9 @@ def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
     df["flag"] = flags
     df["basis"] = ""
     cr = df["measure"] == "charge_rate_pct"
-    legal = (df["period_end"].fillna("") >= "2019/20 Q1") | df["source_title"].str.contains("Metro", na=False)
+    legal = (df["period_end"].fillna("") >= "2019/20 Q1") | df["source_title"].str.contains(
+        "Metro", na=False
+    )
     df.loc[cr & legal, "basis"] = "legal_decisions"
     df.loc[cr & ~legal, "basis"] = "all_decisions"
     df["file"] = path.name
@@ -178,7 +235,9 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     cr = use["measure"] == "charge_rate_pct"
     use.loc[cr, "series_measure"] = "charge_rate_pct_" + use.loc[cr, "basis"]
     out, conflicts = [], []
-    for (meas, ptype, period), g in use.groupby(["series_measure", "period_type", "period"], sort=True):
+    for (meas, ptype, period), g in use.groupby(
+        ["series_measure", "period_type", "period"], sort=True
+    ):
         vals = sorted(g["value"].unique())
         flag = ";".join(sorted({f for fl in g["flag"] for f in fl.split(";") if f}))
         note, value = "", vals[0]
@@ -193,12 +252,34 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
             else:
                 value, note = float("nan"), "conflicting values; not resolved"
                 flag = ";".join(filter(None, [flag, "unresolved_conflict"]))
-            conflicts.append({"measure": meas, "period_type": ptype, "period": period,
-                              "values": "; ".join(f"{v:g}" for v in vals),
-                              "kept": "" if pd.isna(value) else f"{value:g}", "resolution": note})
-        out.append({"period_type": ptype, "period": period, "period_end": g["period_end"].iloc[0],
-                    "measure": meas, "value": value, "unit": g["unit"].iloc[0],
-                    "n_rows": len(g), "n_sources": g["source_url"].nunique(), "flag": flag,
-                    "note": note, "sources": " | ".join(sorted(g["source_url"].unique()))})
-    series = pd.DataFrame(out).sort_values(["measure", "period_type", "period"]).reset_index(drop=True)
-    return series, pd.DataFrame(conflicts, columns=["measure", "period_type", "period", "values", "kept", "resolution"])
+            conflicts.append(
+                {
+                    "measure": meas,
+                    "period_type": ptype,
+                    "period": period,
+                    "values": "; ".join(f"{v:g}" for v in vals),
+                    "kept": "" if pd.isna(value) else f"{value:g}",
+                    "resolution": note,
+                }
+            )
+        out.append(
+            {
+                "period_type": ptype,
+                "period": period,
+                "period_end": g["period_end"].iloc[0],
+                "measure": meas,
+                "value": value,
+                "unit": g["unit"].iloc[0],
+                "n_rows": len(g),
+                "n_sources": g["source_url"].nunique(),
+                "flag": flag,
+                "note": note,
+                "sources": " | ".join(sorted(g["source_url"].unique())),
+            }
+        )
+    series = (
+        pd.DataFrame(out).sort_values(["measure", "period_type", "period"]).reset_index(drop=True)
+    )
+    return series, pd.DataFrame(
+        conflicts, columns=["measure", "period_type", "period", "values", "kept", "resolution"]
+    )

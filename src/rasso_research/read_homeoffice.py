@@ -18,22 +18,30 @@ from rasso_research.schemas import RAPE_CODES, InputFormatError, standardise_col
 
 # official / mirror / snake_case column names -> canonical
 RECORDED_ALIASES = {
-    "Financial Year": "fiscal_year", "FY": "fiscal_year",
+    "Financial Year": "fiscal_year",
+    "FY": "fiscal_year",
     "Financial Quarter": "fiscal_q",
-    "Force Name": "force_name", "Force": "force_name",
+    "Force Name": "force_name",
+    "Force": "force_name",
     "Offence Description": "offence_description",
-    "Offence Group": "offence_group", "Group": "offence_group",
+    "Offence Group": "offence_group",
+    "Group": "offence_group",
     "Offence Subgroup": "offence_subgroup",
     "Offence Code": "offence_code",
-    "Number of Offences": "offences", "n": "offences",
+    "Number of Offences": "offences",
+    "n": "offences",
 }
 RECORDED_REQUIRED = ["fiscal_year", "fiscal_q", "force_name", "offence_code", "offences"]
 
 OUTCOME_ALIASES = {
-    "Financial Year": "fiscal_year", "Financial Quarter": "fiscal_q",
-    "Force Name": "force_name", "Offence Description": "offence_description",
-    "Offence Code": "offence_code", "Offence code expired": "offence_code_expired",
-    "Outcome Type": "outcome_type", "Outcome Description": "outcome_description",
+    "Financial Year": "fiscal_year",
+    "Financial Quarter": "fiscal_q",
+    "Force Name": "force_name",
+    "Offence Description": "offence_description",
+    "Offence Code": "offence_code",
+    "Offence code expired": "offence_code_expired",
+    "Outcome Type": "outcome_type",
+    "Outcome Description": "outcome_description",
     "Outcome Group": "outcome_group",
     "Force outcomes for offences recorded in quarter": "outcomes_cohort",
     "offences": "outcomes_cohort",
@@ -42,7 +50,9 @@ OUTCOME_ALIASES = {
 OUTCOME_REQUIRED = ["fiscal_year", "fiscal_q", "force_name", "offence_code", "outcome_type"]
 
 CHARGED_ALIASES = {
-    "Date": "date", "Offence Code": "offence_code", "Offence Description": "offence_description",
+    "Date": "date",
+    "Offence Code": "offence_code",
+    "Offence Description": "offence_description",
     "Outcomes for investigations closed in the quarter": "charged",
 }
 CHARGED_REQUIRED = ["date", "offence_code", "charged"]
@@ -92,7 +102,9 @@ def read_workbook_sheets(path: Path, marker: str = "Force Name") -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)
 
 
-def _drop(df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, dropped: list) -> pd.DataFrame:
+def _drop(
+    df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, dropped: list
+) -> pd.DataFrame:
     n = int(mask.sum())
     if n:
         dropped.append({"file": str(Path(path).name), "reason": reason, "rows": n})
@@ -101,8 +113,13 @@ def _drop(df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, dropped: l
 
 def _finish_common(df: pd.DataFrame, path: Path, dropped: list) -> pd.DataFrame:
     """Clean period columns, drop blank rows, map force names (excluding non-territorial)."""
-    df = _drop(df, df["fiscal_year"].isna() | df["force_name"].isna(), path,
-               "blank financial year or force", dropped)
+    df = _drop(
+        df,
+        df["fiscal_year"].isna() | df["force_name"].isna(),
+        path,
+        "blank financial year or force",
+        dropped,
+    )
     df = df.copy()
     df["fiscal_year"] = df["fiscal_year"].astype(str).str.strip().str.replace("-", "/")
     df["fiscal_q"] = pd.to_numeric(df["fiscal_q"], errors="raise").astype(int)
@@ -110,13 +127,20 @@ def _finish_common(df: pd.DataFrame, path: Path, dropped: list) -> pd.DataFrame:
     df["force"] = forces.map_forces(df["force_name"].astype(str).str.strip(), source=str(path))
     excl = df["force"].isna()
     for name, n in df.loc[excl, "force_name"].value_counts().sort_index().items():
-        dropped.append({"file": Path(path).name, "reason": f"non-territorial body excluded: {name}",
-                        "rows": int(n)})
+        dropped.append(
+            {
+                "file": Path(path).name,
+                "reason": f"non-territorial body excluded: {name}",
+                "rows": int(n),
+            }
+        )
     df = df.loc[~excl]
     nat = df["force"] == forces.NATIONAL
     df = _drop(df, nat, path, "national total row (derived from forces instead)", dropped)
-    df["fiscal_quarter"] = [periods.fiscal_quarter_label(y, q)
-                            for y, q in zip(df["fiscal_year"], df["fiscal_q"], strict=True)]
+    df["fiscal_quarter"] = [
+        periods.fiscal_quarter_label(y, q)
+        for y, q in zip(df["fiscal_year"], df["fiscal_q"], strict=True)
+    ]
     return df
 
 
@@ -147,8 +171,16 @@ def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_COD
     df["offences"] = to_number(df["offences"])
     if "offence_description" not in df:
         df["offence_description"] = pd.NA
-    cols = ["fiscal_year", "fiscal_q", "fiscal_quarter", "force", "force_name", "offence_code",
-            "offence_description", "offences"]
+    cols = [
+        "fiscal_year",
+        "fiscal_q",
+        "fiscal_quarter",
+        "force",
+        "force_name",
+        "offence_code",
+        "offence_description",
+        "offences",
+    ]
     out = schemas.validate(schemas.RECORDED_CRIME, df[cols].reset_index(drop=True), path)
     out.attrs["dropped"] = dropped
     return out
@@ -175,8 +207,10 @@ def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) ->
         raise InputFormatError(f"{path}: unsupported format {suf!r}")
     df = standardise_columns(df, OUTCOME_ALIASES, OUTCOME_REQUIRED, path)
     if "outcomes_cohort" not in df and "outcomes_in_quarter" not in df:
-        raise InputFormatError(f"{path}: missing column(s) ['Force outcomes for offences recorded "
-                               "in quarter' or 'Force outcomes recorded in quarter']")
+        raise InputFormatError(
+            f"{path}: missing column(s) ['Force outcomes for offences recorded "
+            "in quarter' or 'Force outcomes recorded in quarter']"
+        )
     dropped: list[dict] = []
     if codes is not None:
         df = df[df["offence_code"].astype(str).str.strip().str.upper().isin(set(codes))]
@@ -186,19 +220,35 @@ def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) ->
         if c in df:
             expired = df[c].astype("string").str.contains("expired", case=False, na=False)
             if expired.any():
-                dropped.append({"file": path.name, "reason": f"{c}: 'N/A - offence code expired' "
-                                "set to missing", "rows": int(expired.sum())})
+                dropped.append(
+                    {
+                        "file": path.name,
+                        "reason": f"{c}: 'N/A - offence code expired' set to missing",
+                        "rows": int(expired.sum()),
+                    }
+                )
             df[c] = to_number(df[c])
         else:
             df[c] = float("nan")
-    cols = ["fiscal_year", "fiscal_q", "fiscal_quarter", "force", "force_name", "offence_code",
-            "outcome_type", "outcomes_cohort", "outcomes_in_quarter"]
+    cols = [
+        "fiscal_year",
+        "fiscal_q",
+        "fiscal_quarter",
+        "force",
+        "force_name",
+        "offence_code",
+        "outcome_type",
+        "outcomes_cohort",
+        "outcomes_in_quarter",
+    ]
     out = schemas.validate(schemas.OUTCOMES, df[cols].reset_index(drop=True), path)
     out.attrs["dropped"] = dropped
     return out
 
 
-def read_charged_national(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
+def read_charged_national(
+    path: Path | str, codes: Iterable[str] | None = RAPE_CODES
+) -> pd.DataFrame:
     """National (E&W) charged/summonsed outcomes by offence code and quarter, closure measure."""
     path = Path(path)
     if not path.exists():
@@ -211,7 +261,9 @@ def read_charged_national(path: Path | str, codes: Iterable[str] | None = RAPE_C
     dates = pd.to_datetime(df["date"], format="%d/%m/%Y")
     bad = (dates + pd.offsets.QuarterEnd(0)) != dates
     if bad.any():
-        raise InputFormatError(f"{path}: dates that are not quarter ends: {df.loc[bad, 'date'].unique()[:5]}")
+        raise InputFormatError(
+            f"{path}: dates that are not quarter ends: {df.loc[bad, 'date'].unique()[:5]}"
+        )
     df["fiscal_quarter"] = [periods.quarter_end_to_fiscal(d) for d in dates]
     df["fiscal_year"] = df["fiscal_quarter"].str[:7]
     df["fiscal_q"] = df["fiscal_quarter"].str[-1].astype(int)

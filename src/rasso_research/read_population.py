@@ -18,20 +18,37 @@ from rasso_research.schemas import InputFormatError
 
 #: local authorities missing from the CSP lookup (post-2019 unitaries, renamed districts)
 LAD_FORCE_EXTRA = {
-    "York": "North Yorkshire", "North Northamptonshire": "Northamptonshire",
-    "West Northamptonshire": "Northamptonshire", "Broxtowe": "Nottinghamshire",
-    "Gedling": "Nottinghamshire", "Rushcliffe": "Nottinghamshire",
-    "Stratford-on-Avon": "Warwickshire", "Warwick": "Warwickshire",
-    "Malvern Hills": "West Mercia", "Worcester": "West Mercia", "Wychavon": "West Mercia",
-    "Babergh": "Suffolk", "East Suffolk": "Suffolk", "Mid Suffolk": "Suffolk",
-    "West Suffolk": "Suffolk", "Buckinghamshire": "Thames Valley", "Dartford": "Kent",
-    "Folkestone and Hythe": "Kent", "Gravesham": "Kent",
-    "Bournemouth, Christchurch and Poole": "Dorset", "East Devon": "Devon and Cornwall",
-    "Mid Devon": "Devon and Cornwall", "North Devon": "Devon and Cornwall",
-    "South Hams": "Devon and Cornwall", "Teignbridge": "Devon and Cornwall",
-    "Torridge": "Devon and Cornwall", "West Devon": "Devon and Cornwall",
-    "Mendip": "Avon and Somerset", "Somerset West and Taunton": "Avon and Somerset",
-    "South Somerset": "Avon and Somerset", "City of London": "City of London",
+    "York": "North Yorkshire",
+    "North Northamptonshire": "Northamptonshire",
+    "West Northamptonshire": "Northamptonshire",
+    "Broxtowe": "Nottinghamshire",
+    "Gedling": "Nottinghamshire",
+    "Rushcliffe": "Nottinghamshire",
+    "Stratford-on-Avon": "Warwickshire",
+    "Warwick": "Warwickshire",
+    "Malvern Hills": "West Mercia",
+    "Worcester": "West Mercia",
+    "Wychavon": "West Mercia",
+    "Babergh": "Suffolk",
+    "East Suffolk": "Suffolk",
+    "Mid Suffolk": "Suffolk",
+    "West Suffolk": "Suffolk",
+    "Buckinghamshire": "Thames Valley",
+    "Dartford": "Kent",
+    "Folkestone and Hythe": "Kent",
+    "Gravesham": "Kent",
+    "Bournemouth, Christchurch and Poole": "Dorset",
+    "East Devon": "Devon and Cornwall",
+    "Mid Devon": "Devon and Cornwall",
+    "North Devon": "Devon and Cornwall",
+    "South Hams": "Devon and Cornwall",
+    "Teignbridge": "Devon and Cornwall",
+    "Torridge": "Devon and Cornwall",
+    "West Devon": "Devon and Cornwall",
+    "Mendip": "Avon and Somerset",
+    "Somerset West and Taunton": "Avon and Somerset",
+    "South Somerset": "Avon and Somerset",
+    "City of London": "City of London",
 }
 
 
@@ -49,16 +66,28 @@ def _codes_to_forces(codes: pd.Series) -> pd.Series:
 def read_pop_mid2024(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     _need(df, ["PFA 2023 Code", "PFA 2023 Name", "Population"], path)
-    return pd.DataFrame({"force": _codes_to_forces(df["PFA 2023 Code"]), "year": 2024,
-                         "population": df["Population"].astype(float), "source": path.name})
+    return pd.DataFrame(
+        {
+            "force": _codes_to_forces(df["PFA 2023 Code"]),
+            "year": 2024,
+            "population": df["Population"].astype(float),
+            "source": path.name,
+        }
+    )
 
 
 def read_pop_mid2018(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     _need(df, ["code", "name", "MYE2018"], path)
     df = df[df["code"].astype(str).str.match(r"^(E23|W15)")]
-    return pd.DataFrame({"force": _codes_to_forces(df["code"]), "year": 2018,
-                         "population": df["MYE2018"].astype(float), "source": path.name})
+    return pd.DataFrame(
+        {
+            "force": _codes_to_forces(df["code"]),
+            "year": 2018,
+            "population": df["MYE2018"].astype(float),
+            "source": path.name,
+        }
+    )
 
 
 def read_pop_thousands(path: Path) -> pd.DataFrame:
@@ -67,8 +96,14 @@ def read_pop_thousands(path: Path) -> pd.DataFrame:
     years = [c for c in df.columns if str(c).startswith("Mid ")]
     long = df.melt(id_vars="Police Force", value_vars=years, var_name="y", value_name="p")
     f = forces.map_forces(long["Police Force"].str.strip(), source=str(path))
-    return pd.DataFrame({"force": f, "year": long["y"].str[4:].astype(int),
-                         "population": long["p"].astype(float) * 1000, "source": path.name})
+    return pd.DataFrame(
+        {
+            "force": f,
+            "year": long["y"].str[4:].astype(int),
+            "population": long["p"].astype(float) * 1000,
+            "source": path.name,
+        }
+    )
 
 
 def read_pop_ons_tables(path: Path, sheet: str = "Table P9") -> pd.DataFrame:
@@ -83,9 +118,14 @@ def read_pop_ons_tables(path: Path, sheet: str = "Table P9") -> pd.DataFrame:
     body.columns = cols
     body = body[body["code"].astype(str).str.match(r"^(E23|W15)")]
     long = body.melt(id_vars=["code", "name"], var_name="year", value_name="population")
-    return pd.DataFrame({"force": _codes_to_forces(long["code"]), "year": long["year"].astype(int),
-                         "population": pd.to_numeric(long["population"]).astype(float),
-                         "source": f"{path.name} [{sheet}]"})
+    return pd.DataFrame(
+        {
+            "force": _codes_to_forces(long["code"]),
+            "year": long["year"].astype(int),
+            "population": pd.to_numeric(long["population"]).astype(float),
+            "source": f"{path.name} [{sheet}]",
+        }
+    )
 
 
 def read_pop_lad(lad_path: Path, lookup_path: Path) -> pd.DataFrame:
@@ -101,8 +141,10 @@ def read_pop_lad(lad_path: Path, lookup_path: Path) -> pd.DataFrame:
     london = lad["code"].str.startswith("E09") & raw_force.isna()
     raw_force = raw_force.mask(london, "Metropolitan Police")
     if raw_force.isna().any():
-        raise InputFormatError(f"{lad_path}: local authorities with no force: "
-                               f"{sorted(name[raw_force.isna()].unique())[:20]}")
+        raise InputFormatError(
+            f"{lad_path}: local authorities with no force: "
+            f"{sorted(name[raw_force.isna()].unique())[:20]}"
+        )
     lad = lad.assign(force=forces.map_forces(raw_force, source=str(lookup_path)))
     out = lad.groupby(["force", "year"], as_index=False)["population"].sum()
     out["population"] = out["population"].astype(float)
@@ -127,11 +169,14 @@ def build_population(raw_dir: Path | str, return_pieces: bool = False):
         raise InputFormatError(f"{d}: population rows with unknown force codes")
     best = allp.sort_values(["force", "year", "priority"]).drop_duplicates(["force", "year"])
     years = range(2001, 2025)
-    grid = pd.MultiIndex.from_product([forces.FORCES, years], names=["force", "year"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product([forces.FORCES, years], names=["force", "year"]).to_frame(
+        index=False
+    )
     out = grid.merge(best[["force", "year", "population", "source"]], how="left")
     out["interpolated"] = out["population"].isna()
     out["population"] = out.groupby("force")["population"].transform(
-        lambda s: s.interpolate(method="linear", limit_area="inside"))
+        lambda s: s.interpolate(method="linear", limit_area="inside")
+    )
     out.loc[out["interpolated"], "source"] = "linear interpolation between adjacent mid-years"
     out["population"] = np.round(out["population"], 0)
     out["force_code"] = out["force"].map(forces.FORCE_CODES)

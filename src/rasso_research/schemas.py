@@ -69,7 +69,7 @@ OUTCOMES = pa.DataFrameSchema(
         "offence_code": pa.Column(str),
         "outcome_type": pa.Column(int, pa.Check.in_range(0, 30)),
         "outcomes_cohort": pa.Column(float, nullable=True),
-        "outcomes_in_quarter": pa.Column(float, nullable=True)  # adjustments can be negative,
+        "outcomes_in_quarter": pa.Column(float, nullable=True),  # adjustments can be negative,
     },
     strict=False,
     coerce=True,
