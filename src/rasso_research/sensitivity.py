@@ -118,7 +118,11 @@ def specification_curve(
     res = Parallel(n_jobs=n_jobs)(
         delayed(_fit_one)(s, r, base, horizon, allan_quarter) for r in rows
     )
-    out = g.merge(pd.DataFrame(res), on="spec_id", how="left")
+    res = pd.DataFrame(res)
+    for c in ("n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
+        if c not in res.columns:
+            res[c] = np.nan
+    out = g.merge(res, on="spec_id", how="left")
     out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
     out["rank"] = out["estimate"].rank(method="first").astype("Int64")
     return out
