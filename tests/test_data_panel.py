@@ -151,3 +151,14 @@ def test_panel_schema_and_determinism(built, tmp_path):
     assert (tmp_path / "data_quality.md").read_bytes() == (
         built["out"] / "data_quality.md"
     ).read_bytes()
+
+
+def test_moj_tables(built):
+    s = pd.read_csv(built["out"] / "moj_rape_sentenced.csv")
+    totals = s.groupby("year").sentenced.sum()
+    assert totals.loc[[2016, 2017, 2018, 2019]].tolist() == [1347, 1130, 919, 698]
+    t = pd.read_csv(built["out"] / "moj_rape_timeliness.csv")
+    a = t[
+        (t.year == 2018) & (t.offence == "All rape") & (t.measure == "mean_offence_to_charge_days")
+    ]
+    assert a.value.max() - a.value.min() < 0.01  # the two MoJ files agree for 2018

@@ -364,3 +364,28 @@ def test_periods_quarter_end():
     assert periods.fiscal_year_label(2019) == "2019/20"
     with pytest.raises(ValueError):
         periods.fiscal_year_start("2018/20")
+
+
+def test_moj_sentenced_reader(tmp_path):
+    from rasso_research import read_moj
+
+    p = tmp_path / "s.csv"
+    pd.DataFrame(
+        {
+            "Year.of.Appearance": [2018, 2018, 2019],
+            "Offence": ["19C Rape of a female aged 16 or over"] * 3,
+            "Courts": "Crown Court",
+            "Sentence.Outcome": [
+                "01: Immediate Custody",
+                "01: Immediate Custody",
+                "02: Suspended Sentence",
+            ],
+            "Count": [2, 3, 1],
+        }
+    ).to_csv(p, index=False)
+    df = read_moj.read_sentenced(p)
+    assert df.groupby("year").sentenced.sum().to_dict() == {2018: 5, 2019: 1}
+    assert set(df.offence_code) == {"19C"} and "Immediate Custody" in set(df.sentence_outcome)
+    pd.read_csv(p).drop(columns="Count").to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match="Count"):
+        read_moj.read_sentenced(p)
