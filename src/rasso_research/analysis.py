@@ -611,3 +611,115 @@ def rounded(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].map(lambda v: round_sig(v, digits))
     return out
+
+
+# ---- tables for notebooks and figures --------------------------------------------------------
+def counterfactual_table(fit: SegmentedFit, **labels) -> pd.DataFrame:
+    """Per quarter: observed, fitted and counterfactual (main interruption removed) with CIs."""
+    cf = fit.result.counterfactual(MAIN)
+    keep = [
+        "period",
+        "observed",
+        "in_fit",
+        "segment",
+        "fitted",
+        "fitted_ci_low",
+        "fitted_ci_high",
+        "counterfactual",
+        "counterfactual_ci_low",
+        "counterfactual_ci_high",
+    ]
+    out = cf[[c for c in keep if c in cf.columns]].copy()
+    out["period"] = out["period"].astype(str)
+    main = [i for i in fit.result.design.interruptions if i.name == MAIN][0]
+    post = cf["t"].to_numpy() >= main.t0
+    for c in ("counterfactual", "counterfactual_ci_low", "counterfactual_ci_high"):
+        out.loc[~post, c] = np.nan
+    out["covid"] = out["period"].isin([str(_q(c)) for c in fit.spec.covid_quarters])
+    for i, (k, v) in enumerate({"interruption": fit.spec.interruption, **labels}.items()):
+        out.insert(i, k, v)
+    return out.reset_index(drop=True)
+
+
+def cps_table(
+    cps: pd.DataFrame, measures=("charges", "prosecutions", "convictions")
+) -> pd.DataFrame:
+    """CPS rape-flagged national figures by financial year (wide; the ``series`` rows)."""
+    d = cps[(cps["kind"] == "series") & (cps["period_type"] == "financial_year")]
+    d = d[d["measure"].isin(measures)]
+    return d.pivot_table(
+        index="period", columns="measure", values="value", aggfunc="first"
+    ).reset_index()
+
+
+def cps_feasibility(
+    cps: pd.DataFrame,
+    interruption,
+    measures=("charges", "prosecutions", "convictions"),
+    min_pre: int = 8,
+    min_post: int = 8,
+) -> pd.DataFrame:
+    """Can the CPS rape-flagged series support an ITS at ``interruption``?
+
+    Financial-year rows count as one point per year (a year is 'post' if it ends after the
+    interruption quarter); quarterly rows must form an unbroken run of quarters. One row per
+    measure and period type with the counts and a plain-language verdict.
+    """
+    from rasso_research.periods import fiscal_to_calendar
+
+    q0 = _q(interruption)
+    d = cps[(cps["kind"] == "series") & cps["measure"].isin(measures)].dropna(subset=["value"])
+    rows = []
+    for (m, pt), g in d.groupby(["measure", "period_type"], sort=True):
+        if pt not in ("financial_year", "quarter"):
+            continue
+        ends = g["period_end"].map(lambda x: _q(fiscal_to_calendar(x))).sort_values()
+        if pt == "financial_year":
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0 + 3).sum())
+            regular = True
+        else:
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0).sum())
+            steps = np.diff([p.ordinal for p in ends])
+            regular = bool(len(steps) == 0 or (steps == 1).all())
+        ok = regular and n_pre >= min_pre and n_post >= min_post
+        unit = "years" if pt == "financial_year" else "quarters"
+        why = (
+            "OK"
+            if ok
+            else (
+                ("gaps between quarters; " if not regular else "")
+                + f"{n_pre} {unit} before and {n_post} after (need {min_pre} and {min_post})"
+            )
+        )
+        rows.append(
+            {
+                "measure": m,
+                "period_type": pt,
+                "first": str(ends.iloc[0]),
+                "last": str(ends.iloc[-1]),
+                "n_pre": n_pre,
+                "n_post": n_post,
+                "regular": regular,
+                "feasible": ok,
+                "verdict": why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cps_quarterly_series(cps: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The quarterly CPS rows of ``measure`` as a model-ready series (for when they suffice)."""
+    from rasso_research.periods import fiscal_to_calendar
+
+    d = cps[
+        (cps["kind"] == "series") & (cps["period_type"] == "quarter") & (cps["measure"] == measure)
+    ]
+    d = d.dropna(subset=["value"])
+    out = pd.DataFrame(
+        {
+            "quarter": d["period_end"].map(lambda x: _q(fiscal_to_calendar(x))),
+            "value": d["value"].astype(float),
+        }
+    ).sort_values("quarter")
+    out.attrs.update(measure=f"cps_{measure}", force=NATIONAL)
+    return _add_t(out.reset_index(drop=True))
