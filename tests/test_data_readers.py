@@ -389,3 +389,21 @@ def test_moj_sentenced_reader(tmp_path):
     pd.read_csv(p).drop(columns="Count").to_csv(p, index=False)
     with pytest.raises(InputFormatError, match="Count"):
         read_moj.read_sentenced(p)
+
+
+def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
+    """An official outcomes workbook fetched into homeoffice/official/ becomes its own edition."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from rasso_research import panel
+
+    off = tmp_path / "homeoffice" / "official"
+    off.mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.append(OUT_OFFICIAL)
+    for r in _outcomes_official().itertuples(index=False):
+        s.append(list(r))
+    wb.save(off / "prc-outcomes-open-data-mar2019-tables-240724.xlsx")
+    eds = panel.outcome_editions(tmp_path)
+    assert eds[-1][0].name.startswith("prc-outcomes-open-data-mar2019") and "official" in eds[-1][1]
+    _check_outcomes(rh.read_outcomes(eds[-1][0]))

@@ -189,12 +189,20 @@ def build_recorded(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(parts, ignore_index=True), rev
 
 
+def outcome_editions(raw: Path) -> list[tuple[Path, str]]:
+    """Outcomes editions to use: the two mirrored ones, plus any optional official workbooks
+    fetched into ``homeoffice/official/`` (each labelled by its own file name)."""
+    eds = [(raw / FILES[k], SOURCES[k]) for k in ("out_2018", "out_2019")]
+    for f in sorted((raw / "homeoffice" / "official").glob("prc-outcomes-open-data-mar*.*")):
+        eds.append((f, f"HO outcomes open data, official workbook {f.stem}"))
+    return eds
+
+
 def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts, inq_nat = [], {}
-    for key in ("out_2018", "out_2019"):
-        o = rh.read_outcomes(raw / FILES[key])
+    for path, src in outcome_editions(raw):
+        o = rh.read_outcomes(path)
         log.dropped(o)
-        src = SOURCES[key]
         # the cohort measure of an edition is kept for its own (latest) year only; earlier
         # years in a file would be older vintages of a growing measure
         latest = o["fiscal_year"].max()
@@ -220,7 +228,7 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
             nat = _national_sum(frame, ["fiscal_quarter"], col, log, meas)
             parts += [_rows(frame, meas, col, src), _rows(nat, meas, col, src)]
             if meas == "rape_charged_in_quarter":
-                inq_nat[key] = nat.set_index("fiscal_quarter")[col]
+                inq_nat[src] = nat.set_index("fiscal_quarter")[col]
         for k, g in bytype.groupby("outcome_type"):
             meas = f"rape_outcomes_cohort_type_{k}"
             nat = _national_sum(g, ["fiscal_quarter"], "outcomes_cohort", log, meas)
@@ -278,22 +286,22 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
                     {
                         "fiscal_quarter": fq,
                         "measure": "rape_charged_in_quarter",
-                        "older_edition": SOURCES[key],
-                        "older_value": v,
-                        "newer_edition": SOURCES["charged_nat"],
-                        "newer_value": base[fq],
+                        "edition": key,
+                        "edition_value": v,
+                        "national_series": SOURCES["charged_nat"],
+                        "national_series_value": base[fq],
                         "difference": base[fq] - v,
                     }
                 )
     rev = pd.DataFrame(rev_rows)
     if len(rev):
         rev["fiscal_year"] = rev["fiscal_quarter"].str[:7]
-        for (fy, ed), g in rev.groupby(["fiscal_year", "older_edition"]):
+        for (fy, ed), g in rev.groupby(["fiscal_year", "edition"]):
             log.add(
                 "revisions",
                 f"rape charged in quarter {fy}",
-                f"{ed}: {g.older_value.sum():,.0f} vs "
-                f"2024 edition {g.newer_value.sum():,.0f} (2024 edition appears to include BTP)",
+                f"{ed}: {g.edition_value.sum():,.0f} vs "
+                f"2024 edition {g.national_series_value.sum():,.0f} (2024 edition appears to include BTP)",
                 g.difference.sum(),
             )
     return pd.concat([panel, rate, closure], ignore_index=True), rev
