@@ -407,3 +407,14 @@ def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
     eds = panel.outcome_editions(tmp_path)
     assert eds[-1][0].name.startswith("prc-outcomes-open-data-mar2019") and "official" in eds[-1][1]
     _check_outcomes(rh.read_outcomes(eds[-1][0]))
+
+
+def test_periods_roundtrip_all_quarters():
+    for year in range(1990, 2040):
+        for q in (1, 2, 3, 4):
+            fq = periods.fiscal_quarter_label(year, q)
+            cq = periods.fiscal_to_calendar(fq)
+            assert periods.calendar_to_fiscal(cq) == fq
+            end = periods.fiscal_quarter_end(fq)
+            assert periods.quarter_end_to_fiscal(end) == fq
+            assert end.month == {1: 6, 2: 9, 3: 12, 4: 3}[q]
