@@ -285,3 +285,40 @@ def test_hac_lags_and_small_sample_options():
     b = fit_its(df, OLS.replace(hac_lags=6, small_sample=False))
     assert a.hac_lags == 6
     assert a.params_table()["std_error"].iloc[2] > b.params_table()["std_error"].iloc[2]
+
+
+def test_count_model_with_hac_errors():
+    df = sim_counts(seed=19)
+    plain = fit_its(df, COUNT)
+    hac = fit_its(df, COUNT.replace(cov_type="HAC"))
+    assert hac.cov_type == "HAC" and plain.cov_type == "nonrobust"
+    a, b = est(plain, "level_policy"), est(hac, "level_policy")
+    assert a["estimate"] == pytest.approx(b["estimate"])
+    assert a["std_error"] != pytest.approx(b["std_error"])
+
+
+def test_monthly_timestamp_axis_with_seasonality():
+    rng = np.random.default_rng(20)
+    dates = pd.date_range("2015-01-01", periods=48, freq="MS")
+    season = 3 * np.sin(2 * np.pi * dates.month / 12)
+    y = 10 + 0.1 * np.arange(48) + season - 4 * (dates >= "2017-01-01") + rng.normal(0, 0.3, 48)
+    df = pd.DataFrame({"date": dates, "y": y})
+    spec = ITSSpec(
+        "y", "date", [Interruption("p", pd.Timestamp("2017-01-20"))], season=("fourier", 1, 12)
+    )
+    res = fit_its(df, spec)
+    assert res.design.interruptions[0].label == "2017-01"
+    assert est(res, "level_p")["estimate"] == pytest.approx(-4, abs=0.6)
+    assert est(res, "sin1")["estimate"] == pytest.approx(3, abs=0.4)
+
+
+def test_placebo_in_time_second_interruption():
+    rng = np.random.default_rng(21)
+    t = np.arange(1, 61)
+    y = 20 + 0.2 * t - 5 * (t >= 21) + 4 * (t >= 41) + rng.normal(0, 0.3, 60)
+    spec = ITSSpec("y", "t", [Interruption("b", 41), Interruption("a", 21)])
+    pl = placebo_in_time(pd.DataFrame({"t": t, "y": y}), spec, interruption=1)
+    assert list(pl.table["t"]) == list(range(24, 39))  # within the segment 21..40
+    assert pl.observed == pytest.approx(4, abs=0.6)
+    alt = alternative_dates(pd.DataFrame({"t": t, "y": y}), spec, shifts=[-1], interruption=1)
+    assert set(alt.loc[alt.term == "level_b", "at"]) == {"40", "41"}

@@ -346,9 +346,13 @@ class ITSResult:
     def diagnostics(self, lags: int | None = None) -> pd.DataFrame:
         """Durbin-Watson, Ljung-Box and Breusch-Godfrey (n R^2 of residuals on the design and
         lagged residuals) at ``lags`` (default: the HAC lag, at least 1), dispersion for
-        counts, AIC/BIC where a likelihood exists (not quasi-Poisson)."""
+        counts, AIC/BIC where a likelihood exists (not quasi-Poisson). For a controlled ITS
+        the serial-correlation statistics use the treated unit's residuals and Breusch-Godfrey
+        is omitted."""
         lags = max(1, lags if lags is not None else self.hac_lags)
         e = self.residuals()
+        if self.design.controlled:  # serial-correlation tests on the treated unit's series
+            e = e[(self.design.fit_frame()["treated"] == 1.0).to_numpy()]
         rows = [
             {
                 "statistic": "durbin_watson",

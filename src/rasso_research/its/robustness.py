@@ -51,24 +51,22 @@ def _p_value(placebos: np.ndarray, observed: float) -> float:
 def placebo_in_time(
     data: pd.DataFrame, spec: ITSSpec, term: str = "level", interruption: int = 0
 ) -> PlaceboResult:
-    """Fit the model to the pre-period only (before the chosen interruption), with a fake
-    interruption at every admissible date (``min_pre`` points before, ``min_post`` after),
+    """Fit the model to the segment before the chosen interruption (index in date order),
+    with a fake interruption at every admissible date (``min_pre`` points before, ``min_post`` after),
     and compare the fake level (or slope) changes with the real one."""
     real = fit_its(data, spec)
-    info = real.design.interruptions[interruption]
+    infos = real.design.interruptions
+    info = infos[interruption]
     fr = real.design.frame
-    pre_idx = fr.index[fr["t"] < info.t0]
+    lo = infos[interruption - 1].start if interruption else int(fr["t"].min())
+    pre_idx = fr.index[(fr["t"] >= lo) & (fr["t"] < info.t0)]
     pre = data.loc[pre_idx]
-    intr = (
-        spec.interruptions[interruption] if isinstance(spec.interruptions, list | tuple) else None
-    )
-    slope = getattr(intr, "slope", True)
+    slope = info.slope is not None
     if term == "slope" and not slope:
         raise ValueError("The interruption has no slope term")
-    tmin = int(fr["t"].min())
     rows = []
-    for t0 in range(tmin + spec.min_pre, info.t0 - spec.min_post + 1):
-        fake = Interruption("placebo", t0, 0, slope)
+    for t0 in range(lo + spec.min_pre, info.t0 - spec.min_post + 1):
+        fake = Interruption("placebo", real.design.axis.period(t0), 0, slope)
         s = replace(spec, interruptions=[fake], disrupted=_keep_disrupted(spec, pre))
         try:
             r = fit_its(pre, s)
@@ -159,14 +157,16 @@ def alternative_dates(
     data: pd.DataFrame, spec: ITSSpec, shifts=(-2, -1, 1, 2), interruption: int = 0
 ) -> pd.DataFrame:
     """Refit with the chosen interruption moved by each shift (in periods); shift 0 is the
-    main model. Specs that are inadmissible (too few points) are skipped."""
+    main model; ``interruption`` indexes interruptions in date order. Specs that are inadmissible (too few points) are skipped."""
     design = build_design(data, spec)
     info = design.interruptions[interruption]
     out = []
     for k in sorted({0, *shifts}):
         intrs = list(spec.interruptions)
-        old = intrs[interruption]
-        intrs[interruption] = Interruption(old.name, info.t0 + int(k), old.phase_in, old.slope)
+        pos = next(i for i, x in enumerate(intrs) if x.name == info.name)
+        old = intrs[pos]
+        new_at = design.axis.period(info.t0 + int(k))
+        intrs[pos] = Interruption(old.name, new_at, old.phase_in, old.slope)
         try:
             res = fit_its(data, replace(spec, interruptions=intrs))
         except ValueError:
