@@ -30,10 +30,11 @@ def _plot_its(
     """Draw the standard ITS figure for an ``ITSResult``; returns the Figure.
 
     band: "ci" (confidence interval of the counterfactual mean) or "pi" (prediction interval,
-    Gaussian families only). For a controlled ITS the treated unit is drawn (or ``unit``)
+    Gaussian families only). Fitted and counterfactual lines are drawn with disruption
+    indicators set to 0 (the underlying lines); disrupted periods are shaded. For a controlled ITS the treated unit is drawn (or ``unit``)
     with the other units as faint lines.
     """
-    cf = result.counterfactual()
+    cf = result.counterfactual(include_disrupted=False)
     design = result.design
     if ax is None:
         fig, ax = new_figure(width)
@@ -41,8 +42,14 @@ def _plot_its(
         fig = ax.figure
     if design.controlled:
         unit = design.spec.treated if unit is None else unit
-        for _u, sub in cf[cf["unit"] != unit].groupby("unit", sort=False):
-            ax.plot(sub["t"], sub["observed"], color="#BBBBBB", lw=0.8, label=None)
+        for i, (_u, sub) in enumerate(cf[cf["unit"] != unit].groupby("unit", sort=False)):
+            ax.plot(
+                sub["t"],
+                sub["observed"],
+                color="#BBBBBB",
+                lw=0.8,
+                label="Controls" if i == 0 else None,
+            )
         cf = cf[cf["unit"] == unit]
     t = cf["t"].to_numpy()
 

@@ -206,7 +206,8 @@ class ITSResult:
     def _predict(self, frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
         X = self._X(frame)
         eta = X @ self.beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.cov, X))
+        # clip tiny negative round-off (e.g. a period with its own disruption dummy under HAC)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", X, self.cov, X), 0.0, None))
         z = self._crit()
         out = {
             prefix: self._to_scale(eta),
@@ -220,12 +221,19 @@ class ITSResult:
             out[f"{prefix}_pi_high"] = self._to_scale(eta + z * sp)
         return pd.DataFrame(out, index=frame.index)
 
-    def counterfactual(self, interruption: str | None = None) -> pd.DataFrame:
+    def counterfactual(
+        self, interruption: str | None = None, include_disrupted: bool = True
+    ) -> pd.DataFrame:
         """Per period: observed, fitted (with CI/PI) and the counterfactual (with CI/PI) in
         which the given interruption (default: the first, hence all) and later ones did not
-        happen, i.e. the earlier-segment model projected forward. Rates if an offset is set."""
+        happen, i.e. the earlier-segment model projected forward. Rates if an offset is set.
+        ``include_disrupted=False`` sets the disruption indicators to 0 in both (the
+        underlying lines, as drawn in the standard figure)."""
         idx = self._interruption_index(interruption)
         fr = self.design.frame
+        if not include_disrupted:
+            fr = fr.copy()
+            fr[self.design.disrupted_terms] = 0.0
         cols = ["unit", "t", "label", "segment", "in_fit", "observed"]
         out = fr[cols].copy()
         out.insert(2, "period", [self.design.axis.period(t) for t in fr["t"]])
