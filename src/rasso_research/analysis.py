@@ -92,8 +92,11 @@ def _raw(panel: pd.DataFrame, measure: str, force: str, source: str | None) -> p
         raise ValueError(f"no data for measure {measure!r} and force {force!r}")
     df = df.assign(quarter=df["quarter"].map(_q))
     df = _pick_source(df, source, f"{measure} / {force}")
+    sources = sorted(df["source"].dropna().unique()) if "source" in df.columns else []
     df = df.dropna(subset=["value"]).groupby("quarter", as_index=False)["value"].sum(min_count=1)
-    return df.sort_values("quarter").reset_index(drop=True)
+    df = df.sort_values("quarter").reset_index(drop=True)
+    df.attrs["source"] = "; ".join(sources)
+    return df
 
 
 def series(
@@ -112,6 +115,7 @@ def series(
     ``"recorded_rape"``); see :func:`with_offset`. ``start``/``end`` are inclusive quarters.
     """
     df = _raw(panel, measure, force, source)
+    used = df.attrs.get("source", "")
     if start is not None:
         df = df[df["quarter"] >= _q(start)]
     if end is not None:
@@ -119,7 +123,7 @@ def series(
     df = df.reset_index(drop=True)
     if df.empty:
         raise ValueError(f"{measure!r} / {force!r}: no quarters between {start} and {end}")
-    df.attrs.update(measure=measure, force=force)
+    df.attrs.update(measure=measure, force=force, source=used)
     if offset is not None:
         df = with_offset(df, panel, offset, force=force, fill=offset_fill)
     return _add_t(df)
@@ -407,7 +411,7 @@ def tidy_fit(fit: SegmentedFit, **labels) -> dict[str, pd.DataFrame]:
         ("effects", fit.effects),
         ("diagnostics", pd.DataFrame([fit.diagnostics])),
     ):
-        df = df.copy()
+        df = df.drop(columns=[k for k in lab if k in df.columns])
         for i, (k, v) in enumerate(lab.items()):
             df.insert(i, k, v)
         out[name] = df
@@ -592,6 +596,13 @@ def placebo_dates(s: pd.DataFrame, spec: ModelSpec):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return placebo_in_time(d, sp, term="level", interruption=len(sp.interruptions) - 1)
+
+
+def slugify(text: str) -> str:
+    """``'West Midlands 2018Q4'`` -> ``'west-midlands-2018q4'`` (for file names)."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
 
 
 def round_sig(x, digits: int = 3):

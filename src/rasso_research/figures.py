@@ -146,7 +146,22 @@ def plot_its_table(
             label="Observed",
             facecolors=np.where(in_fit, "black", "white"),
         )
+        # lines and bands break at Covid-19 quarters (each has its own indicator in the model)
+        cf = cf.reset_index(drop=True)
         post = cf["counterfactual"].notna().to_numpy()
+        post = x >= x[post].min() if post.any() else post
+        is_cov = cf["period"].astype(str).isin([str(q) for q in covid]).to_numpy()
+        cf = cf.assign(
+            **{
+                c: cf[c].where(~is_cov)
+                for c in (
+                    "fitted",
+                    "counterfactual",
+                    "counterfactual_ci_low",
+                    "counterfactual_ci_high",
+                )
+            }
+        )
         ax.fill_between(
             x[post],
             cf["counterfactual_ci_low"][post],
@@ -166,7 +181,7 @@ def plot_its_table(
         seg = cf["segment"].astype(str) if "segment" in cf else pd.Series("all", index=cf.index)
         first = True
         for s in pd.unique(seg):
-            m = (seg == s).to_numpy()
+            m = (seg == s).to_numpy() | is_cov
             if s == "phase_in":
                 continue
             ax.plot(
@@ -179,8 +194,11 @@ def plot_its_table(
             first = False
         ax.set_ylabel(ylabel)
         ax.set_xlabel("Quarter (calendar)")
+        loc = mpl.dates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
         if title:
-            ax.set_title(title, loc="left")
+            ax.set_title(title, loc="left", fontsize=7)
         if legend:
             ax.legend(frameon=False, fontsize=6, loc="best")
         if source:
