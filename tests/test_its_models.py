@@ -322,3 +322,14 @@ def test_placebo_in_time_second_interruption():
     assert pl.observed == pytest.approx(4, abs=0.6)
     alt = alternative_dates(pd.DataFrame({"t": t, "y": y}), spec, shifts=[-1], interruption=1)
     assert set(alt.loc[alt.term == "level_b", "at"]) == {"40", "41"}
+
+
+def test_count_prediction_intervals_contain_most_points():
+    res = fit_its(
+        sim_counts(n=80, seed=22, overdispersion=0.005),
+        COUNT.replace(family="quasipoisson", rate_per=1e5),
+    )
+    cf = res.counterfactual()
+    assert (cf["fitted_pi_low"] <= cf["fitted_ci_low"]).all()
+    inside = (cf["observed"] >= cf["fitted_pi_low"]) & (cf["observed"] <= cf["fitted_pi_high"])
+    assert 0.85 <= inside.mean() <= 1.0

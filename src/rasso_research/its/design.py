@@ -45,7 +45,9 @@ class ITSSpec:
 
     season: None, "quarter", "month" or ("fourier", K, period).
     disrupted: a column name (or list of names) of indicators already in the data, or a
-        list of periods (each gets its own indicator, i.e. is effectively excluded).
+        list of periods (each gets its own indicator, i.e. is effectively excluded; the
+        robust standard errors of such one-period dummies are not meaningful, as their
+        residuals are zero, but the other coefficients are as if the periods were dropped).
     hac_lags: Newey-West lag; None uses floor(4 * (n/100) ** (2/9)) (Newey & West 1994).
     cov_type: None chooses "HAC" for OLS, "nonrobust" for GLMs/negbin and "hac-panel" for a
         controlled ITS; or give "HAC", "nonrobust", "cluster", "hac-panel".

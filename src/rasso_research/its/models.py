@@ -219,6 +219,22 @@ class ITSResult:
             sp = np.sqrt(se**2 + rv)
             out[f"{prefix}_pi_low"] = self._to_scale(eta - z * sp)
             out[f"{prefix}_pi_high"] = self._to_scale(eta + z * sp)
+        elif self.spec.family in COUNT_FAMILIES:
+            # normal approximation on the outcome (rate) scale: mean uncertainty (delta
+            # method) plus the family variance of a count at this period's offset
+            mu = out[prefix]
+            c = self.spec.rate_per if self.spec.offset else 1.0
+            mu_count = mu / c * np.exp(frame["log_offset"].to_numpy())
+            if self.spec.family == "negbin":
+                var_count = mu_count + float(self.results.params["alpha"]) * mu_count**2
+            else:
+                var_count = mu_count * (
+                    self.dispersion if self.spec.family == "quasipoisson" else 1
+                )
+            var_rate = var_count * (c / np.exp(frame["log_offset"].to_numpy())) ** 2
+            sp = np.sqrt((mu * se) ** 2 + var_rate)
+            out[f"{prefix}_pi_low"] = np.clip(mu - z * sp, 0.0, None)
+            out[f"{prefix}_pi_high"] = mu + z * sp
         return pd.DataFrame(out, index=frame.index)
 
     def counterfactual(
