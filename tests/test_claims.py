@@ -13,8 +13,19 @@ NT = c.NOT_TESTABLE
 
 def _cps(rows):
     return pd.DataFrame(
-        [dict(period_type=t, period=p, measure=m, value=v, unit="count", source_title="s",
-              source_url=f"u{i}") for i, (t, p, m, v) in enumerate(rows)])
+        [
+            dict(
+                period_type=t,
+                period=p,
+                measure=m,
+                value=v,
+                unit="count",
+                source_title="s",
+                source_url=f"u{i}",
+            )
+            for i, (t, p, m, v) in enumerate(rows)
+        ]
+    )
 
 
 def _panel(measure, fy_values, force=c.NATIONAL):
@@ -22,27 +33,39 @@ def _panel(measure, fy_values, force=c.NATIONAL):
     rows = []
     for fy, total in fy_values.items():
         for q in range(1, 5):
-            rows.append(dict(fiscal_quarter=f"{fy} Q{q}", quarter="", force=force,
-                             force_code="K04000001", measure=measure, value=total / 4,
-                             source="synthetic"))
+            rows.append(
+                dict(
+                    fiscal_quarter=f"{fy} Q{q}",
+                    quarter="",
+                    force=force,
+                    force_code="K04000001",
+                    measure=measure,
+                    value=total / 4,
+                    source="synthetic",
+                )
+            )
     return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ verdict rule
 
-@pytest.mark.parametrize("pub,comp,tol,kind,want", [
-    (100, 100.9, 0.01, "relative", c.CONSISTENT),
-    (100, 102, 0.01, "relative", c.INCONSISTENT),
-    (1.6, 1.64, 0.05, "absolute", c.CONSISTENT),
-    (1.6, 1.7, 0.05, "absolute", c.INCONSISTENT),
-    (0.5, 0.48, 0, "at_most", c.CONSISTENT),
-    (0.5, 0.52, 0, "at_most", c.INCONSISTENT),
-    (1, 1.63, 0, "at_least", c.CONSISTENT),
-    (1, 0.9, 0, "at_least", c.INCONSISTENT),
-    (1.6, None, 0.05, "absolute", NT),
-    (None, 3.0, 0.05, "absolute", NT),
-    (1.6, float("nan"), 0.05, "absolute", NT),
-])
+
+@pytest.mark.parametrize(
+    "pub,comp,tol,kind,want",
+    [
+        (100, 100.9, 0.01, "relative", c.CONSISTENT),
+        (100, 102, 0.01, "relative", c.INCONSISTENT),
+        (1.6, 1.64, 0.05, "absolute", c.CONSISTENT),
+        (1.6, 1.7, 0.05, "absolute", c.INCONSISTENT),
+        (0.5, 0.48, 0, "at_most", c.CONSISTENT),
+        (0.5, 0.52, 0, "at_most", c.INCONSISTENT),
+        (1, 1.63, 0, "at_least", c.CONSISTENT),
+        (1, 0.9, 0, "at_least", c.INCONSISTENT),
+        (1.6, None, 0.05, "absolute", NT),
+        (None, 3.0, 0.05, "absolute", NT),
+        (1.6, float("nan"), 0.05, "absolute", NT),
+    ],
+)
 def test_verdict(pub, comp, tol, kind, want):
     assert c.verdict(pub, comp, tol, kind) == want
 
@@ -56,6 +79,7 @@ def test_verdict_bad_kind():
 
 # ------------------------------------------------------------------ helpers
 
+
 def test_norm_period_and_annual():
     assert c.norm_period("2018-19") == "2018/19"
     assert c.norm_period("year ending 2019-20 Q3") == "year ending 2019/20 Q3"
@@ -68,13 +92,17 @@ def test_norm_period_and_annual():
 
 
 def test_cps_value_conflicts():
-    d = _cps([("financial_year", "2016-17", "charges", 3671),
-              ("financial_year", "2016-17", "charges", 3671),
-              ("financial_year", "2016-17", "charges", 3910),
-              ("quarter", "2021-22 Q1", "charge_rate_pct", 69),
-              ("quarter", "2021-22 Q1", "charge_rate_pct", 69.3),
-              ("financial_year", "2014-15", "charge_rate_pct", 59.2),
-              ("financial_year", "2014-15", "charge_rate_pct", 64.3)])
+    d = _cps(
+        [
+            ("financial_year", "2016-17", "charges", 3671),
+            ("financial_year", "2016-17", "charges", 3671),
+            ("financial_year", "2016-17", "charges", 3910),
+            ("quarter", "2021-22 Q1", "charge_rate_pct", 69),
+            ("quarter", "2021-22 Q1", "charge_rate_pct", 69.3),
+            ("financial_year", "2014-15", "charge_rate_pct", 59.2),
+            ("financial_year", "2014-15", "charge_rate_pct", 64.3),
+        ]
+    )
     v, note = c.cps_value(d, "charges", "2016/17")
     assert v == 3671 and "3910" in note
     assert c.cps_value(d, "charge_rate_pct", "2021/22 Q1")[0] == 69.3
@@ -83,10 +111,15 @@ def test_cps_value_conflicts():
 
 # ------------------------------------------------------------------ claims
 
+
 def test_claim1():
-    d = _cps([("financial_year", "2017-18", "convictions", 2635),
-              ("financial_year", "2018-19", "convictions", 1925),
-              ("financial_year", "2019-20", "convictions", 1439)])
+    d = _cps(
+        [
+            ("financial_year", "2017-18", "convictions", 2635),
+            ("financial_year", "2018-19", "convictions", 1925),
+            ("financial_year", "2019-20", "convictions", 1439),
+        ]
+    )
     moj = pd.DataFrame({"year": [2016, 2019], "count": [1347, 698]})
     out = c.claim1(d, moj).set_index(out_key := "reading")
     assert list(out["verdict"]) == [c.CONSISTENT] * 4
@@ -107,8 +140,12 @@ def test_claim2():
 
 
 def test_claim3():
-    p = pd.concat([_panel("recorded_rape", {"2019/20": 60000, "2020/21": 56000}),
-                   _panel("rape_charged_in_quarter", {"2019/20": 2400, "2020/21": 896})])
+    p = pd.concat(
+        [
+            _panel("recorded_rape", {"2019/20": 60000, "2020/21": 56000}),
+            _panel("rape_charged_in_quarter", {"2019/20": 2400, "2020/21": 896}),
+        ]
+    )
     out = c.claim3(p)
     assert out.loc[1, "computed_value"] == pytest.approx(1.6)
     assert out.loc[1, "verdict"] == c.CONSISTENT
@@ -116,10 +153,14 @@ def test_claim3():
 
 
 def test_claim4():
-    d = _cps([("financial_year", "2016-17", "convictions", 2991),
-              ("financial_year", "2019-20", "convictions", 1439),
-              ("financial_year", "2016-17", "prosecutions", 5190),
-              ("financial_year", "2019-20", "prosecutions", 2700)])
+    d = _cps(
+        [
+            ("financial_year", "2016-17", "convictions", 2991),
+            ("financial_year", "2019-20", "convictions", 1439),
+            ("financial_year", "2016-17", "prosecutions", 5190),
+            ("financial_year", "2019-20", "prosecutions", 2700),
+        ]
+    )
     out = c.claim4(d, pd.DataFrame({"Year.of.Appearance": [2016, 2019], "Count": [1347, 698]}))
     assert list(out["verdict"][:2]) == [c.CONSISTENT, c.INCONSISTENT]
     assert out.loc[2, "verdict"] == NT
@@ -127,8 +168,12 @@ def test_claim4():
 
 
 def test_claim5():
-    p = pd.concat([_panel("recorded_rape", {"2014/15": 20000, "2018/19": 54600}),
-                   _panel("rape_charged_in_quarter", {"2014/15": 4400, "2018/19": 2400})])
+    p = pd.concat(
+        [
+            _panel("recorded_rape", {"2014/15": 20000, "2018/19": 54600}),
+            _panel("rape_charged_in_quarter", {"2014/15": 4400, "2018/19": 2400}),
+        ]
+    )
     out = c.claim5(p, None).set_index("reading")
     v = out["verdict"].tolist()
     assert v[0] == c.CONSISTENT  # +173%
@@ -142,18 +187,29 @@ def test_claim6_not_testable_and_testable():
     wm = _cps([("financial_year", "2016-17", "wmp_area_charges", 211)])
     out = c.claim6(wm)
     assert (out["verdict"] == NT).all()
-    assert "not found" in out.loc[0, "computation"]
-    wm2 = _cps([("rolling_year", "year ending 2018-19 Q3", "precharge_receipts", 500),
-                ("rolling_year", "year ending 2020-21 Q3", "precharge_receipts", 898)])
+    assert "wmp_force_area" not in out.loc[0, "computation"]  # no geography column: all area
+    assert (
+        "no West Midlands precharge_receipts/precharge_referrals rows" in out.loc[0, "computation"]
+    )
+    wm2 = _cps(
+        [
+            ("rolling_year", "year ending 2018-19 Q3", "precharge_receipts", 500),
+            ("rolling_year", "year ending 2020-21 Q3", "precharge_receipts", 898),
+        ]
+    )
     out2 = c.claim6(wm2)
     assert out2.loc[0, "computed_value"] == pytest.approx(79.6)
     assert out2.loc[0, "verdict"] == c.CONSISTENT
 
 
 def test_claim7_distance():
-    d = _cps([("financial_year", "2016-17", "prosecutions", 5000),
-              ("financial_year", "2019-20", "prosecutions", 2000),
-              ("financial_year", "2021-22", "prosecutions", 5100)])
+    d = _cps(
+        [
+            ("financial_year", "2016-17", "prosecutions", 5000),
+            ("financial_year", "2019-20", "prosecutions", 2000),
+            ("financial_year", "2021-22", "prosecutions", 5100),
+        ]
+    )
     dist = c.claim7_distance(d, None)
     assert dist["distance"].tolist() == [0, -3000, 100]
     out = c.claim7(d, None)
@@ -162,10 +218,14 @@ def test_claim7_distance():
 
 
 def test_claim8():
-    d = _cps([("quarter", "2021-22 Q1", "charge_rate_pct", 60),
-              ("quarter", "2021-22 Q2", "charge_rate_pct", 62),
-              ("quarter", "2021-22 Q3", "charge_rate_pct", 64),
-              ("quarter", "2021-22 Q4", "charge_rate_pct", 66)])
+    d = _cps(
+        [
+            ("quarter", "2021-22 Q1", "charge_rate_pct", 60),
+            ("quarter", "2021-22 Q2", "charge_rate_pct", 62),
+            ("quarter", "2021-22 Q3", "charge_rate_pct", 64),
+            ("quarter", "2021-22 Q4", "charge_rate_pct", 66),
+        ]
+    )
     out = c.claim8(d, None)
     assert out.loc[0, "computed_value"] == pytest.approx(2.0)
     assert list(out["verdict"]) == [c.CONSISTENT, c.CONSISTENT, NT]
@@ -174,9 +234,14 @@ def test_claim8():
 
 
 def test_claim9():
-    t = pd.DataFrame({"year": [2011, 2018], "median_offence_to_completion_days": [400, 800],
-                      "mean_offence_to_completion_days": [2000, 2800],
-                      "mean_offence_to_charge_days": [1700, 2400]})
+    t = pd.DataFrame(
+        {
+            "year": [2011, 2018],
+            "median_offence_to_completion_days": [400, 800],
+            "mean_offence_to_completion_days": [2000, 2800],
+            "mean_offence_to_charge_days": [1700, 2400],
+        }
+    )
     out = c.claim9(t, None)
     assert out.loc[0, "computed_value"] == pytest.approx(2.0)
     assert out.loc[1, "computed_value"] == pytest.approx(400 / 300, abs=1e-3)
@@ -193,14 +258,16 @@ def test_build_ledger_empty_inputs_all_not_testable():
 
 def test_claims_config_matches_ledger():
     cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str)
-    assert {"id", "claim", "who", "date", "measure", "periods", "reading",
-            "tolerance"} <= set(cfg.columns)
+    assert {"id", "claim", "who", "date", "measure", "periods", "reading", "tolerance"} <= set(
+        cfg.columns
+    )
     led = c.build_ledger(c.ClaimInputs())
     ledger_ids = set(led["reading"].str.split(":").str[0])
     assert set(cfg["id"]) == ledger_ids
 
 
 # ------------------------------------------------------------------ real data
+
 
 @pytest.mark.mirror
 def test_ledger_on_processed_data():
@@ -212,3 +279,146 @@ def test_ledger_on_processed_data():
     assert by.loc["1a", "verdict"] == c.CONSISTENT
     # published sanity: national rape charges 2014/15 = 4,414 and 2018/19 = 2,596 (closure)
     assert by.loc["5c", "computed_value"] == pytest.approx(100 * (2596 - 4414) / 4414, abs=0.5)
+
+
+def test_claim6_uses_area_rows_only_and_names_other_geographies():
+    wm = _cps(
+        [
+            ("rolling_year", "year ending 2018-19 Q3", "wmp_area_charges", 100),
+            ("rolling_year", "year ending 2020-21 Q3", "wmp_area_charges", 133),
+            ("rolling_year", "year ending 2021-22 Q3", "charges", 192),
+        ]
+    )
+    wm["geography"] = ["wmp_force_area", "wmp_force_area", "cps_area"]
+    wm["base_measure"] = ["charges", "charges", "charges"]
+    out = c.claim6(wm).set_index(c.claim6(wm)["reading"].str[:2])
+    assert out.loc["6d", "verdict"] == NT  # force-area rows are not the CPS Area
+    assert "cps_area: year ending 2021/22 Q3 (192)" in out.loc["6d", "computation"]
+    assert "wmp_force_area: year ending 2018/19 Q3 (100)" in out.loc["6d", "computation"]
+    wm.loc[:, "geography"] = "cps_area"
+    wm.loc[:, "measure"] = "charges"
+    out = c.claim6(wm)
+    assert out.loc[3, "computed_value"] == pytest.approx(33.0)
+    assert out.loc[3, "verdict"] == c.CONSISTENT
+
+
+def test_claim6_panel_conviction_rate_reading():
+    conv = _panel(
+        "cps_sexual_offences_convictions", {"2017/18": 400, "2018/19": 400}, force="West Midlands"
+    )
+    uns = _panel(
+        "cps_sexual_offences_unsuccessful", {"2017/18": 200, "2018/19": 200}, force="West Midlands"
+    )
+    out = c.claim6(None, pd.concat([conv, uns]))
+    e, f = out.iloc[4], out.iloc[5]
+    assert e["reading"].startswith("6e") and f["reading"].startswith("6f")
+    assert e["computed_value"] == pytest.approx(66.6667, abs=1e-3)  # summed, not averaged
+    assert e["verdict"] == c.INCONSISTENT  # 66.7% vs 60.3%, tolerance 1 pp
+    assert f["verdict"] == NT
+    assert "2017/18 Q1 to 2018/19 Q4" in f["computation"]
+    uns2 = _panel(
+        "cps_sexual_offences_unsuccessful", {"2017/18": 264, "2018/19": 264}, force="West Midlands"
+    )
+    e2 = c.claim6(None, pd.concat([conv, uns2])).iloc[4]
+    assert e2["verdict"] == c.CONSISTENT  # 400 / 664 = 60.2%
+
+
+def test_claim9_processed_long_timeliness():
+    rows = []
+    for y, med, mc, mch in ((2011, 300, 400, 200), (2018, 450, 500, 250)):
+        for m, v in (
+            ("median_offence_to_completion_days", med),
+            ("mean_offence_to_completion_days", mc),
+            ("mean_offence_to_charge_days", mch),
+        ):
+            rows.append(
+                dict(
+                    year=y,
+                    offence="All rape",
+                    measure=m,
+                    value=v,
+                    source="rape-prosecution-times-2011-2018.csv",
+                )
+            )
+    # the 2018-by-offence file also has 2018 'All rape' rows: must not be mixed in
+    rows.append(
+        dict(
+            year=2018,
+            offence="All rape",
+            measure="median_offence_to_completion_days",
+            value=9999,
+            source="prosecution-times-2018-by-offence.csv",
+        )
+    )
+    rows.append(
+        dict(
+            year=2018,
+            offence="Adult rape",
+            measure="median_offence_to_completion_days",
+            value=1,
+            source="prosecution-times-2018-by-offence.csv",
+        )
+    )
+    out = c.claim9(pd.DataFrame(rows))
+    assert out.loc[0, "computed_value"] == pytest.approx(1.5)
+    assert out.loc[1, "computed_value"] == pytest.approx(250 / 200)
+    assert (out.loc[:1, "verdict"] == c.CONSISTENT).all()
+
+
+def _ledger_rows():
+    def r(cid, rid, pub, comp, unit, tol, v, comp_txt=""):
+        return dict(
+            claim_id=cid,
+            reading=f"{rid}: text",
+            published_value=pub,
+            computed_value=comp,
+            unit=unit,
+            tolerance=tol,
+            verdict=v,
+            computation=comp_txt,
+            basis_note="",
+            sources="",
+        )
+
+    return pd.DataFrame(
+        [
+            r("3", "3a", 1.6, 5.2957, "percent", "absolute 0.05", c.INCONSISTENT),
+            r("3", "3b", 1.6, 5.6687, "percent", "absolute 0.05", c.INCONSISTENT),
+            r(
+                "3",
+                "3c",
+                1.6,
+                None,
+                "percent",
+                "absolute 0.05",
+                NT,
+                "not testable: cohort outcomes end 2018/19",
+            ),
+            r("4", "4a", 0.5, 0.4811, "ratio", "at_most 0", c.CONSISTENT),
+            r("10", "10a", 1439, 1439.0, "defendants", "relative 0.005", c.CONSISTENT),
+        ],
+        columns=c.LEDGER_COLUMNS,
+    )
+
+
+def test_interpret_synthetic_ledger():
+    text = c.interpret(_ledger_rows())
+    lines = text.splitlines()
+    assert len(lines) == 3  # one sentence per claim, claims in numeric order
+    assert lines[0].startswith("- **Claim 3** (1.6% of reported rapes charged): ")
+    assert (
+        "2 of 3 readings inconsistent (3a computed 5.3% vs published 1.6%; 3b computed "
+        "5.7% vs published 1.6%)" in lines[0]
+    )
+    assert "1 of 3 readings not testable (3c: cohort outcomes end 2018/19)" in lines[0]
+    assert "1 of 1 reading consistent (4a computed 0.48 vs claimed at most 0.50)" in lines[1]
+    assert lines[2].startswith("- **Claim 10**: 1 of 1 reading consistent (10a computed 1,439 ")
+    assert c.interpret(_ledger_rows().iloc[:0]) == "_The ledger is empty._"
+
+
+def test_interpret_follows_the_data():
+    led = _ledger_rows()
+    led.loc[0, ["computed_value", "verdict"]] = [1.62, c.CONSISTENT]
+    text = c.interpret(led)
+    assert "1 of 3 readings consistent (3a computed 1.6% vs published 1.6%)" in text
+    assert "1 of 3 readings inconsistent (3b" in text

@@ -283,3 +283,54 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     return series, pd.DataFrame(
         conflicts, columns=["measure", "period_type", "period", "values", "kept", "resolution"]
     )
+
+
+# ---- transcribed West Midlands figures --------------------------------------------------
+
+#: geography of each West Midlands measure prefix (cps/transcribed/NOTES.md, "West Midlands file")
+WM_GEOGRAPHY = (
+    ("wmp_area_", "wmp_force_area", True),  # CPS figures, probably the West Midlands Police area
+    ("wmp_police_", "wmp_police_force", False),  # Home Office / police data, not CPS
+    ("warwickshire_", "warwickshire_force", True),  # one force of the CPS Area (CPS data)
+)
+
+
+def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
+    """The transcribed West Midlands table with its geography made explicit.
+
+    Adds ``geography`` (``cps_area``: the CPS West Midlands Area of four forces, the only rows
+    NOTES.md calls genuine Area figures; ``wmp_force_area``: CPS figures that probably refer to
+    the West Midlands Police force area; ``wmp_police_force``: police-side figures, not CPS;
+    ``warwickshire_force``: Warwickshire only), ``base_measure`` (the measure without its
+    geography prefix), ``is_cps`` (``False`` for police-side rows:
+    ``wmp_police_*`` and ``*_police_*``), ``period_end`` (fiscal quarter label) and ``file``. Rows are never
+    dropped, merged or re-labelled."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
+    req = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url"]
+    missing = [c for c in req if c not in df.columns]
+    if missing:
+        raise InputFormatError(f"{path}: missing column(s) {missing}")
+    df = schemas.validate(schemas.CPS_TRANSCRIBED, df, path)
+    geo, base, is_cps = [], [], []
+    for m in df["measure"]:
+        for prefix, g, c in WM_GEOGRAPHY:
+            if m.startswith(prefix):
+                geo.append(g)
+                base.append(m[len(prefix) :])
+                is_cps.append(False if m[len(prefix) :].startswith("police_") else c)
+                break
+        else:
+            if m not in CPS_MEASURES:
+                raise InputFormatError(f"{path}: measure {m!r} has no known geography")
+            geo.append("cps_area")
+            base.append(m)
+            is_cps.append(True)
+    df["geography"] = geo
+    df["base_measure"] = base
+    df["is_cps"] = pd.array(is_cps, dtype="boolean")
+    df["period_end"] = [
+        _period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)
+    ]
+    df["file"] = path.name
+    return df.reset_index(drop=True)
