@@ -5,7 +5,7 @@
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED  := $(patsubst notebooks/%,$(NB_OUT)/%,$(NOTEBOOKS))
 NB_DEPS   := $(PANEL) $(SRC) config/interventions.csv
-PAPERMILL := $(PY) -m papermill --no-progress-bar --log-level WARNING --cwd notebooks
+PAPERMILL := $(PY) -m papermill --no-progress-bar --log-level WARNING -k python3 --cwd notebooks
 
 $(NB_OUT)/%.ipynb: notebooks/%.ipynb $(NB_DEPS)
 	@mkdir -p $(NB_OUT)
