@@ -43,6 +43,13 @@ class Interruption:
 class ITSSpec:
     """Full description of an ITS model; see module docstring for the term definitions.
 
+    family: "ols" (outcome, or outcome/offset*rate_per as a rate), "ols_log" (log of that;
+        fitted values are exp of the log-scale mean, i.e. geometric means), "poisson",
+        "quasipoisson" (Pearson chi2 scale), "negbin" (NB2, alpha estimated) with log(offset)
+        as an offset, or "arima" (regression with ARMA(arma_order) errors; sigma2 profiled).
+    HAC errors treat the fitted rows as consecutive, so excluded phase-in periods are
+    skipped over; season terms in a controlled ITS are common to all units.
+
     season: None, "quarter", "month" or ("fourier", K, period).
     disrupted: a column name (or list of names) of indicators already in the data, or a
         list of periods (each gets its own indicator, i.e. is effectively excluded; the

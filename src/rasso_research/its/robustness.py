@@ -26,7 +26,8 @@ def _effect_rows(res: ITSResult, label: str) -> pd.DataFrame:
 
 def compare_specs(data: pd.DataFrame, specs) -> pd.DataFrame:
     """Fit each spec (a dict label -> ITSSpec, or a list) and stack the interruption terms
-    (estimate, CI, p-value, rate ratio where defined) with n and AIC/BIC, one row per term."""
+    (estimate, CI, p-value, rate ratio where defined) with n and AIC/BIC, one row per term.
+    AIC/BIC compare only models of the same outcome scale and data (not ols vs ols_log)."""
     items = (
         specs.items() if isinstance(specs, dict) else ((f"spec{i}", s) for i, s in enumerate(specs))
     )
