@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from rasso_research import analysis as A
+from rasso_research import paths
 
 
 def _panel(n=40, start="2012Q2", level=0.3, at="2020Q3", forces=("A", "B", "C"), seed=1):
@@ -169,3 +170,20 @@ def test_round_sig():
     assert np.isnan(A.round_sig(float("nan")))
     df = A.rounded(pd.DataFrame({"x": [1.23456, 2.0], "s": ["a", "b"]}))
     assert df["x"].tolist() == [1.23, 2.0]
+
+
+_PANEL = paths.DATA_PROCESSED / "panel.parquet"
+
+
+@pytest.mark.mirror
+@pytest.mark.skipif(not _PANEL.exists(), reason="processed panel not built (make data)")
+def test_real_panel_coverage_around_interruptions():
+    p = A.load_panel()
+    with pytest.warns(UserWarning, match="several sources"):
+        charges = A.series(p, "rape_charged_in_quarter")
+    assert "2024 edition" in charges.attrs["source"]
+    assert A.coverage_around(charges, "2020Q3") == (25, 16)
+    wm = A.series(p, "recorded_rape_per_100k", force="West Midlands", start="2014Q2", end="2020Q4")
+    assert A.coverage_around(wm, "2018Q4") == (18, 9)
+    cohort = A.series(p, "rape_charge_rate_cohort", force="West Midlands")
+    assert not A.check_its_feasible(cohort, "2018Q4", min_pre=8, min_post=4)
