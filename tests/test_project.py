@@ -54,14 +54,22 @@ def test_committed_notebook_is_clean(path):
         f"{path.name}: first code cell must be tagged 'parameters'"
     )
     for cell in code:
-        assert cell.get("execution_count") is None, f"{path.name}: execution count left in"
-        if not cell.get("metadata", {}).get("keep_output"):
+        meta = cell.get("metadata", {})
+        if meta.get("keep_output"):
+            # nbval reference cell: outputs with a count, and tagged so lax mode compares it
+            assert "nbval-check-output" in meta.get("tags", []), f"{path.name}: untagged kept cell"
+            assert cell.get("outputs") and cell.get("execution_count"), (
+                f"{path.name}: kept cell without reference output (run tools/keep_outputs.py)"
+            )
+        else:
+            assert cell.get("execution_count") is None, f"{path.name}: execution count left in"
             assert not cell.get("outputs"), f"{path.name}: output left in an untagged cell"
+        assert set(meta) <= {"tags", "keep_output"}, f"{path.name}: volatile cell metadata"
     text = path.read_text()
     assert not re.search(r"/(work|root|home|tmp|Users)/[A-Za-z]", text), (
         f"{path.name}: private path"
     )
-    assert "papermill" not in nb.get("metadata", {}), f"{path.name}: papermill metadata left in"
+    assert set(nb.get("metadata", {})) <= {"kernelspec"}, f"{path.name}: volatile notebook metadata"
 
 
 def test_make_help_lists_required_targets():

@@ -1,55 +1,73 @@
-"""Copy the outputs of key-result cells from executed notebooks into the source notebooks.
+"""Notebook hygiene: keep only the key-result outputs that nbval checks; strip everything else.
 
-Usage: ``python tools/keep_outputs.py results/notebooks/0*.ipynb`` (executed with papermill from
-the sources in ``notebooks/``). Only cells with metadata ``keep_output: true`` keep outputs; every
-other output, execution count and volatile metadata is stripped; the kernelspec is kept minimal
-(``python3``) so ``papermill notebooks/NN.ipynb out.ipynb`` works without ``-k``. Checked cells keep
-a stable execution count (their index among code cells): nbval refuses a reference cell that has
-outputs but no count.
+Committed notebooks carry outputs only in cells with metadata ``keep_output: true`` (tagged
+``nbval-check-output``): the reference numbers that ``make test`` (nbval, lax mode) compares with a
+fresh run. Every other output, every other execution count and all volatile metadata (papermill,
+execution timings, language_info) are stripped; the kernelspec is kept minimal (``python3``) so
+``papermill notebooks/NN.ipynb out.ipynb`` works without ``-k``. Checked cells keep a stable
+execution count (their index among code cells): nbval refuses a reference cell with outputs but no
+count, which is why plain nbstripout (it blanks every count or none) is not used.
+
+Usage:
+  python tools/keep_outputs.py --strip notebooks/*.ipynb        # strip (pre-commit hook)
+  python tools/keep_outputs.py results/notebooks/0*.ipynb       # refresh reference outputs from
+                                                                # notebooks executed by papermill
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-def main(executed: list[str]) -> None:
-    for ex in executed:
-        ex = Path(ex)
-        src = ROOT / "notebooks" / ex.name
-        nb_ex = nbformat.read(ex, as_version=4)
-        nb = nbformat.read(src, as_version=4)
-        by_source = {c.source: c for c in nb_ex.cells if c.cell_type == "code"}
-        n_code = 0
-        for i, c in enumerate(nb.cells):
-            c.id = str(i)  # as nbstripout does, so its pass leaves ids unchanged
-            if c.cell_type != "code":
-                continue
-            n_code += 1
-            c.execution_count = None
-            c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags", "keep_output")}
-            if c.metadata.get("keep_output") and c.source in by_source:
-                outs = by_source[c.source].get("outputs", [])
-                # nbval skips (and rejects) checked cells without a count: keep a stable one
-                c.execution_count = n_code
-                for o in outs:
-                    if "execution_count" in o:
-                        o["execution_count"] = n_code
-                    o.pop("metadata", None) if o.get("output_type") == "stream" else None
-                c.outputs = outs
-            else:
-                c.outputs = []
-        nb.metadata = {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        }
-        nbformat.write(nb, src)
-        print("kept outputs in", src.relative_to(ROOT))
+def clean(nb, executed=None):
+    """Strip ``nb`` in place; take kept cells' outputs from ``executed`` (else keep their own)."""
+    by_source = {c.source: c for c in executed.cells if c.cell_type == "code"} if executed else {}
+    n_code = 0
+    for i, c in enumerate(nb.cells):
+        c.id = str(i)
+        if c.cell_type != "code":
+            c.metadata = {k: v for k, v in c.metadata.items() if k == "tags"}
+            continue
+        n_code += 1
+        c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags", "keep_output")}
+        if not c.metadata.get("keep_output"):
+            c.execution_count, c.outputs = None, []
+            continue
+        outs = by_source[c.source].get("outputs", []) if c.source in by_source else c.outputs
+        c.execution_count = n_code if outs else None
+        for o in outs:
+            if "execution_count" in o:
+                o["execution_count"] = n_code
+            if o.get("output_type") == "stream":
+                o.pop("metadata", None)
+        c.outputs = outs
+    nb.metadata = {"kernelspec": dict(KERNELSPEC)}
+    return nb
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--strip", action="store_true", help="strip the given source notebooks")
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        if args.strip:
+            src, executed = path, None
+        else:
+            src, executed = ROOT / "notebooks" / path.name, nbformat.read(path, as_version=4)
+        before = src.read_text()
+        nb = clean(nbformat.read(src, as_version=4), executed)
+        after = nbformat.writes(nb) + "\n"
+        if after != before:
+            src.write_text(after)
+            print("cleaned", src)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
