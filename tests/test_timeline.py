@@ -21,8 +21,16 @@ def test_table_loads_and_has_required(table):
     assert set(tl.REQUIRED_COLUMNS) <= set(table.columns)
     assert table["id"].is_unique
     assert pd.api.types.is_datetime64_any_dtype(table["date"])
-    for key in ["rasso2025", "jnap", "e2e_review", "wm_joint_working", "soteria_pathfinders",
-                "covid_lockdown1", "covid_lockdown2", "covid_lockdown3"]:
+    for key in [
+        "rasso2025",
+        "jnap",
+        "e2e_review",
+        "wm_joint_working",
+        "soteria_pathfinders",
+        "covid_lockdown1",
+        "covid_lockdown2",
+        "covid_lockdown3",
+    ]:
         assert key in set(table["id"])
 
 
@@ -51,7 +59,10 @@ def test_interruption_quarter(table):
 def test_covid_disrupted_quarters(table):
     assert tl.covid_disrupted_quarters(table=table) == ["2020Q2", "2020Q4", "2021Q1"]
     assert tl.covid_disrupted_quarters(fiscal=True, table=table) == [
-        "2020/21 Q1", "2020/21 Q3", "2020/21 Q4"]
+        "2020/21 Q1",
+        "2020/21 Q3",
+        "2020/21 Q4",
+    ]
     # a lower threshold also picks up the last days of March 2020
     assert "2020Q1" in tl.covid_disrupted_quarters(min_days=5, table=table)
 
