@@ -81,7 +81,7 @@ bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build time and memory, wor
 	@$(PY) benchmarks/bench_data.py
 
 clean: ## Remove generated outputs (keeps data/raw registry and the environment)
-	rm -rf results .pytest_cache
+	rm -rf results .pytest_cache .hypothesis .ruff_cache
 	find data/processed figures tables -mindepth 1 -not -name .gitkeep -delete
 	find data/raw -mindepth 1 -not -name registry.csv -not -name README.md -not -name .gitkeep -delete
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
