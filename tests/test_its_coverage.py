@@ -4,10 +4,28 @@ Findings (recorded here so they are checked on every run):
 * OLS + Newey-West HAC (lag floor(4 (n/100)^(2/9)), small-sample correction, t critical
   values) approaches nominal coverage only in long series: about 0.89-0.94 at n = 300 with
   AR(1) errors (rho = 0.3), but about 0.78-0.83 at n = 60, and 0.86-0.88 even with white-noise
-  errors. This is
-  the known finite-sample downward bias of HAC variances with trend/step regressors.
-* Regression with AR(1) errors (family="arima") keeps about 0.92-0.94 at n = 60, so it is the
-  better choice for short series; Poisson / quasi-Poisson GLMs cover at about 0.94-0.95.
+  errors. This is the known finite-sample downward bias of HAC variances with trend/step
+  regressors: the OLS residuals lose exactly the low-frequency variation that drives the
+  variance of a level or slope change.
+* The small-sample HAR recommendations of Lazarus, Lewis, Stock & Watson (2018) do not fix
+  this in ITS designs (their fixed-b theory assumes stationary regressors, not a trend and a
+  late step). Coverage (level / slope change, break at 2n/3, 5000 seeded series each,
+  Monte Carlo SE about 0.006; NW94 = current default, NW-fb = Newey-West with S = 1.3 sqrt(n)
+  and Kiefer-Vogelsang fixed-b critical values, EWC = hac_rule="ewc"):
+
+      n    rho   NW94         NW-fb        EWC          OLS iid SE
+      40   0.3   0.79/0.75    0.81/0.76    0.79/0.75    0.87/0.86
+      40   0.6   0.72/0.62    0.76/0.67    0.78/0.71    0.73/0.70
+      60   0.3   0.83/0.80    0.81/0.78    0.81/0.78    0.86/0.86
+      60   0.6   0.76/0.69    0.78/0.71    0.80/0.75    0.71/0.69
+      120  0.3   0.88/0.85    0.85/0.81    0.84/0.81    0.86/0.85
+      120  0.6   0.81/0.77    0.81/0.76    0.82/0.79    0.69/0.68
+
+  So the default stays "nw1994"; "ewc" is available as an option (slightly better with strong
+  autocorrelation, slightly worse with weak).
+* Regression with AR(1) errors (family="arima") keeps about 0.90-0.93 at n = 60 (about 0.89-0.90
+  at n = 40), so it is the better choice for short series; Poisson / quasi-Poisson GLMs cover
+  at about 0.94-0.95.
 """
 
 import numpy as np
@@ -26,14 +44,14 @@ def ar1(n, rho, rng):
     return e
 
 
-def gaussian_coverage(n, t0, rho, n_sim, family="ols", seed=0):
+def gaussian_coverage(n, t0, rho, n_sim, family="ols", seed=0, hac_rule="nw1994"):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
     t = np.arange(1, n + 1)
     post = t >= t0
     mean = 50 + 0.4 * t + LEVEL * post + SLOPE * (t - t0) * post
-    spec = ITSSpec("y", "t", [Interruption("p", t0)], family=family)
+    spec = ITSSpec("y", "t", [Interruption("p", t0)], family=family, hac_rule=hac_rule)
     hits = np.zeros((n_sim, 2), dtype=bool)
     for i in range(n_sim):
         df = pd.DataFrame({"t": t, "y": mean + ar1(n, rho, rng)})
@@ -52,10 +70,11 @@ def test_ols_hac_coverage_long_series():
 
 
 @pytest.mark.slow
-def test_ols_hac_undercovers_in_short_series():
-    """Pins the documented limitation: NW HAC under-covers at n = 60 (about 0.78-0.83)."""
-    cov = gaussian_coverage(n=60, t0=41, rho=0.3, n_sim=300)
-    assert ((cov > 0.75) & (cov < 0.92)).all(), cov
+@pytest.mark.parametrize("hac_rule", ["nw1994", "ewc"])
+def test_ols_hac_undercovers_in_short_series(hac_rule):
+    """Pins the documented limitation: both HAC rules under-cover at n = 60 (about 0.78-0.83)."""
+    cov = gaussian_coverage(n=60, t0=41, rho=0.3, n_sim=300, hac_rule=hac_rule)
+    assert ((cov > 0.72) & (cov < 0.90)).all(), cov
 
 
 @pytest.mark.slow

@@ -287,6 +287,48 @@ def test_hac_lags_and_small_sample_options():
     assert a.params_table()["std_error"].iloc[2] > b.params_table()["std_error"].iloc[2]
 
 
+def test_ewc_hac_rule_matches_manual_computation():
+    """hac_rule="ewc": (X'X)^-1 Omega (X'X)^-1 * n/(n-k) with Omega from nu = floor(0.4 n^(2/3))
+    Type-II cosines, and t(nu) confidence intervals, p-values and effect intervals."""
+    from scipy import stats
+
+    from rasso_research.its.design import ewc_dof
+
+    df = sim_gaussian(seed=18)
+    res = fit_its(df, OLS.replace(hac_rule="ewc"))
+    ols = smf.ols(res.design.formula, data=res.design.fit_frame()).fit()
+    X, u = np.asarray(ols.model.exog), np.asarray(ols.resid)
+    n, k = X.shape
+    nu = ewc_dof(n)
+    tt = np.arange(1, n + 1) - 0.5
+    lam = np.array(
+        [np.sqrt(2 / n) * np.cos(np.pi * j * tt / n) @ (X * u[:, None]) for j in range(1, nu + 1)]
+    )
+    bread = np.linalg.inv(X.T @ X)
+    V = bread @ (n * lam.T @ lam / nu) @ bread * n / (n - k)
+    tab = res.params_table()
+    assert res.cov_type == "EWC" and nu == int(np.floor(0.4 * n ** (2 / 3)))
+    np.testing.assert_allclose(tab["std_error"], np.sqrt(np.diag(V)), rtol=1e-10)
+    q = stats.t.ppf(0.975, nu)
+    np.testing.assert_allclose(tab["ci_high"], tab["estimate"] + q * tab["std_error"], rtol=1e-10)
+    p = 2 * stats.t.sf(np.abs(tab["estimate"] / tab["std_error"]), nu)
+    np.testing.assert_allclose(tab["p_value"], p, rtol=1e-8)
+    assert res._crit() == pytest.approx(q)
+    np.testing.assert_allclose(ols.params, tab["estimate"])  # point estimates unchanged
+    plain = fit_its(df, OLS.replace(hac_rule="ewc", small_sample=False)).params_table()
+    np.testing.assert_allclose(plain["std_error"] ** 2 * n / (n - k), tab["std_error"] ** 2)
+
+
+def test_hac_rule_validation():
+    df = sim_gaussian(seed=18)
+    with pytest.raises(ValueError, match="hac_rule must be one of"):
+        fit_its(df, OLS.replace(hac_rule="andrews"))
+    with pytest.raises(ValueError, match="nw1994"):
+        fit_its(df, OLS.replace(hac_rule="ewc", hac_lags=4))
+    with pytest.raises(ValueError, match="OLS/OLS-log"):
+        fit_its(sim_counts(seed=19), COUNT.replace(hac_rule="ewc", cov_type="HAC"))
+
+
 def test_count_model_with_hac_errors():
     df = sim_counts(seed=19)
     plain = fit_its(df, COUNT)

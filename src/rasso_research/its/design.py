@@ -56,6 +56,14 @@ class ITSSpec:
         robust standard errors of such one-period dummies are not meaningful, as their
         residuals are zero, but the other coefficients are as if the periods were dropped).
     hac_lags: Newey-West lag; None uses floor(4 * (n/100) ** (2/9)) (Newey & West 1994).
+    hac_rule: long-run variance estimator behind the "HAC" errors of the OLS families.
+        "nw1994" (default): Newey-West (Bartlett) with the lag above, t(n - k) reference
+        when ``small_sample``. "ewc": the equal-weighted cosine estimator recommended for
+        single restrictions by Lazarus, Lewis, Stock & Watson (2018, JBES), with
+        nu = floor(0.4 * n ** (2/3)) Type-II cosines and t(nu) critical values and p-values
+        (``small_sample`` adds the n/(n-k) factor). Neither reaches 95% coverage of level and
+        slope changes in short series (see tests/test_its_coverage.py); family="arima" does
+        better there.
     cov_type: None chooses "HAC" for OLS, "nonrobust" for GLMs/negbin and "hac-panel" for a
         controlled ITS; or give "HAC", "nonrobust", "cluster", "hac-panel".
     group/treated: controlled ITS; ``group`` names the unit column and ``treated`` the
@@ -73,6 +81,7 @@ class ITSSpec:
     season: object = None
     disrupted: object = None
     hac_lags: int | None = None
+    hac_rule: str = "nw1994"
     small_sample: bool = True
     arma_order: tuple[int, int, int] = (1, 0, 0)
     covariates: tuple[str, ...] | list[str] = ()
@@ -94,6 +103,27 @@ class ITSSpec:
 def newey_west_lags(n: int) -> int:
     """Newey-West (1994) rule of thumb for the HAC truncation lag: floor(4 * (n/100)^(2/9))."""
     return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+HAC_RULES = ("nw1994", "ewc")
+
+
+def ewc_dof(n: int) -> int:
+    """Lazarus-Lewis-Stock-Watson (2018) rule for the number of cosines in the EWC long-run
+    variance estimator (also its t degrees of freedom): floor(0.4 * n^(2/3)), at least 1."""
+    return max(1, int(np.floor(0.4 * n ** (2.0 / 3.0))))
+
+
+def ewc_long_run(z: np.ndarray, nu: int) -> np.ndarray:
+    """EWC estimate of sum_s sum_t E[z_s z_t'] for the rows of ``z`` (time order): n times
+    the mean of Lambda_j Lambda_j' over j = 1..nu, with Lambda_j = sqrt(2/n) *
+    sum_t cos(pi j (t - 1/2) / n) z_t. Same scale as the Newey-West ``S`` (z'z at lag 0)."""
+    z = np.asarray(z, dtype=float)
+    n = z.shape[0]
+    t = np.arange(1, n + 1) - 0.5
+    basis = np.sqrt(2.0 / n) * np.cos(np.pi * np.outer(np.arange(1, nu + 1), t) / n)
+    lam = basis @ z
+    return n * (lam.T @ lam) / nu
 
 
 def _safe(name: str) -> str:

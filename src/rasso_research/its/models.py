@@ -16,12 +16,23 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
+from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf, pacf
 
-from .design import COUNT_FAMILIES, LOG_FAMILIES, Design, ITSSpec, build_design, newey_west_lags
+from .design import (
+    COUNT_FAMILIES,
+    HAC_RULES,
+    LOG_FAMILIES,
+    Design,
+    ITSSpec,
+    build_design,
+    ewc_dof,
+    ewc_long_run,
+    newey_west_lags,
+)
 
 INTERCEPT = "Intercept"
 
@@ -50,17 +61,59 @@ def _cov_kwds(cov: str, spec: ITSSpec, fit: pd.DataFrame, lags: int) -> dict:
     return {}
 
 
+def _check_hac_rule(spec: ITSSpec, cov: str) -> None:
+    if spec.hac_rule not in HAC_RULES:
+        raise ValueError(f"hac_rule must be one of {HAC_RULES}; got {spec.hac_rule!r}")
+    if spec.hac_rule == "nw1994":
+        return
+    if cov != "HAC" or spec.family not in ("ols", "ols_log"):
+        raise ValueError(
+            f"hac_rule={spec.hac_rule!r} is available for an uncontrolled OLS/OLS-log ITS with "
+            f"HAC errors only (family {spec.family!r}, cov_type {cov!r})"
+        )
+    if spec.hac_lags is not None:
+        raise ValueError("hac_lags applies to hac_rule='nw1994' only")
+
+
+def _fit_ols_ewc(design: Design, fit: pd.DataFrame):
+    """OLS with the equal-weighted cosine (EWC) covariance and t(nu) inference (Lazarus,
+    Lewis, Stock & Watson 2018). The statsmodels results carry the EWC covariance as their
+    default covariance and nu as ``df_resid_inference``, so bse, conf_int, pvalues and
+    t_test all use it."""
+    spec = design.spec
+    ols = smf.ols(design.formula, data=fit).fit()._results
+    X = np.asarray(ols.model.exog)
+    n, k = X.shape
+    nu = ewc_dof(n)
+    bread = np.linalg.inv(X.T @ X)
+    omega = ewc_long_run(X * np.asarray(ols.resid)[:, None], nu)
+    V = bread @ omega @ bread
+    if spec.small_sample:
+        V = V * n / (n - k)
+    # a fresh results instance, so no statistic has been cached with the OLS covariance
+    res = OLSResults(ols.model, ols.params, ols.normalized_cov_params, ols.scale, use_t=True)
+    res.cov_params_default = V
+    res.cov_type = "EWC"
+    res.cov_kwds = {"nu": nu, "use_correction": spec.small_sample}
+    res.df_resid_inference = nu
+    return RegressionResultsWrapper(res)
+
+
 def _fit_statsmodels(design: Design):
     spec = design.spec
     fit = design.fit_frame()
     n_time = int(fit["t"].nunique())
     lags = spec.hac_lags if spec.hac_lags is not None else newey_west_lags(n_time)
     cov = _cov_choice(spec, design)
+    _check_hac_rule(spec, cov)
     kw = {}
     if cov != "nonrobust":
         kw = {"cov_type": cov, "cov_kwds": _cov_kwds(cov, spec, fit, lags)}
     fam = spec.family
-    if fam in ("ols", "ols_log"):
+    if spec.hac_rule == "ewc":
+        res = _fit_ols_ewc(design, fit)
+        cov = "EWC"
+    elif fam in ("ols", "ols_log"):
         res = smf.ols(design.formula, data=fit).fit(use_t=spec.small_sample, **kw)
     elif fam in ("poisson", "quasipoisson"):
         mod = smf.glm(
@@ -148,7 +201,8 @@ class ITSResult:
     def _crit(self) -> float:
         a = self.spec.alpha
         if getattr(self.results, "use_t", False):
-            return float(stats.t.ppf(1 - a / 2, self.results.df_resid))
+            df = getattr(self.results, "df_resid_inference", self.results.df_resid)
+            return float(stats.t.ppf(1 - a / 2, df))
         return float(stats.norm.ppf(1 - a / 2))
 
     def params_table(self) -> pd.DataFrame:
