@@ -191,7 +191,11 @@ def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None
         stamp.write_text(text)
     else:
         # unchanged: only bump the time if make would otherwise consider it out of date
-        newest = max((raw_dir / "registry.csv").stat().st_mtime, Path(__file__).stat().st_mtime)
+        # (its prerequisites in the Makefile: the registry, this module, the environment stamp)
+        prereqs = [raw_dir / "registry.csv", Path(__file__)] + [
+            paths.ROOT / p for p in (".venv/.stamp", ".make/conda.stamp")
+        ]
+        newest = max(p.stat().st_mtime for p in prereqs if p.exists())
         if stamp.stat().st_mtime < newest:
             os.utime(stamp)
 
