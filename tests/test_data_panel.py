@@ -139,6 +139,7 @@ def test_side_tables(built):
     assert float(s.value.iloc[0]) == 3671
     dq = (out / "data_quality.md").read_text()
     assert "British Transport Police" in dq and "Coverage" in dq
+    assert "## row accounting" in dq and "## values set to missing" in dq
 
 
 def test_panel_schema_and_determinism(built, tmp_path):

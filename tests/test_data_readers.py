@@ -85,23 +85,56 @@ def test_recorded_official_csv_with_dash_zero(tmp_path):
     _check_recorded(rh.read_recorded_crime(p))
 
 
-def test_recorded_xlsx_workbook_with_year_sheets(tmp_path):
+def _write_workbook(path, sheets):
+    """Write ``{sheet name: list of rows}`` (a row is a list of cells; ``[]`` is blank) as an
+    .xlsx (openpyxl) or .ods (pandas' odf engine, odfpy) workbook."""
+    if path.suffix == ".ods":
+        pytest.importorskip("odf")
+        with pd.ExcelWriter(path, engine="odf") as w:
+            for name, rows in sheets.items():
+                width = max(len(r) for r in rows)
+                frame = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows])
+                frame.to_excel(w, sheet_name=name, index=False, header=False)
+        return path
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Introduction"
-    ws.append(["Police recorded crime open data tables"])
-    df = _official_frame()
-    for fy, g in df.groupby("Financial Year"):
-        s = wb.create_sheet(fy.replace("/", "_"))
-        s.append([f"Title for {fy}"])  # title block above the header
-        s.append([])
-        s.append(OFFICIAL)
-        for row in g.itertuples(index=False):
-            s.append(list(row))
-    p = tmp_path / "tables.xlsx"
-    wb.save(p)
-    _check_recorded(rh.read_recorded_crime(p))
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        s = wb.create_sheet(name)
+        for r in rows:
+            s.append(list(r))
+    wb.save(path)
+    return path
+
+
+def _year_sheets(frame, header, title="Police recorded crime open data tables"):
+    """An introduction sheet, a notes sheet listing the field names one per row, and one sheet
+    per financial year with a title block above the official header row."""
+    sheets = {
+        "Introduction": [[title]],
+        "Notes": [["Field", "Description"]] + [[c, f"the {c.lower()}"] for c in header],
+    }
+    for fy, g in frame.groupby("Financial Year"):
+        rows = [list(r) for r in g.itertuples(index=False)]
+        sheets[fy.replace("/", "-")] = [[f"{title}, {fy}"], [], header] + rows
+    return sheets
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_recorded_workbook_with_year_sheets(tmp_path, ext):
+    # accessible-spreadsheet headers may carry a note marker
+    header = OFFICIAL[:-1] + ["Number of Offences [note 1]"]
+    p = _write_workbook(tmp_path / f"tables.{ext}", _year_sheets(_official_frame(), header))
+    df = rh.read_recorded_crime(p)
+    _check_recorded(df)
+    assert df.attrs["rows"] == {
+        "file": p.name,
+        "read": 6,  # the notes sheet's field list is not read as data
+        "other_offences": 1,
+        "dropped": 1,
+        "kept": 4,
+    }
+    assert len(rh.read_recorded_crime(p, codes=None)) == 5
 
 
 def test_recorded_missing_column(tmp_path):
@@ -122,14 +155,7 @@ def test_recorded_unknown_forces_listed(tmp_path):
     assert "Atlantis" in str(ei.value) and "Gotham" in str(ei.value)
 
 
-OUT_OFFICIAL = [
-    "Financial Year",
-    "Financial Quarter",
-    "Force Name",
-    "Offence Description",
-    "Offence Group",
-    "Offence Subgroup",
-    "Offence Code",
+OUT_OFFICIAL = OFFICIAL[:7] + [
     "Offence code expired",
     "Outcome Description",
     "Outcome Group",
@@ -198,17 +224,18 @@ def test_outcomes_tidy_snake_case(tmp_path):
     _check_outcomes(rh.read_outcomes(p), expired=False)
 
 
-def test_outcomes_xlsx(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
-    wb = openpyxl.Workbook()
-    wb.active.title = "Cover"
-    s = wb.create_sheet("Data")
-    s.append(OUT_OFFICIAL)
-    for r in _outcomes_official().itertuples(index=False):
-        s.append(list(r))
-    p = tmp_path / "out.xlsx"
-    wb.save(p)
-    _check_outcomes(rh.read_outcomes(p))
+def _outcomes_sheets():
+    return {
+        "Cover": [["Crime outcomes open data"]],
+        "Data": [OUT_OFFICIAL] + [list(r) for r in _outcomes_official().itertuples(index=False)],
+    }
+
+
+@pytest.mark.parametrize("ext", ["xlsx", "ods"])
+def test_outcomes_workbook(tmp_path, ext):
+    df = rh.read_outcomes(_write_workbook(tmp_path / f"out.{ext}", _outcomes_sheets()))
+    _check_outcomes(df)
+    assert any("expired" in d["reason"] and d["kind"] == "missing" for d in df.attrs["dropped"])
 
 
 def test_outcomes_missing_measure_columns(tmp_path):
@@ -286,16 +313,7 @@ def test_cps_poc_missing_column(tmp_path):
 
 
 def test_cps_transcribed_series_rule(tmp_path):
-    cols = [
-        "period_type",
-        "period",
-        "measure",
-        "value",
-        "unit",
-        "source_title",
-        "source_url",
-        "quoted_text",
-    ]
+    cols = rc.TRANSCRIBED_COLUMNS
     rows = [
         ["financial_year", "2016-17", "charges", 3671, "count", "A", "u1", "3,671"],
         [
@@ -393,17 +411,11 @@ def test_moj_sentenced_reader(tmp_path):
 
 def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
     """An official outcomes workbook fetched into homeoffice/official/ becomes its own edition."""
-    openpyxl = pytest.importorskip("openpyxl")
     from rasso_research import panel
 
     off = tmp_path / "homeoffice" / "official"
     off.mkdir(parents=True)
-    wb = openpyxl.Workbook()
-    s = wb.active
-    s.append(OUT_OFFICIAL)
-    for r in _outcomes_official().itertuples(index=False):
-        s.append(list(r))
-    wb.save(off / "prc-outcomes-open-data-mar2019-tables-240724.xlsx")
+    _write_workbook(off / "prc-outcomes-open-data-mar2019-tables-240724.xlsx", _outcomes_sheets())
     eds = panel.outcome_editions(tmp_path)
     assert eds[-1][0].name.startswith("prc-outcomes-open-data-mar2019") and "official" in eds[-1][1]
     _check_outcomes(rh.read_outcomes(eds[-1][0]))
@@ -418,3 +430,77 @@ def test_periods_roundtrip_all_quarters():
             end = periods.fiscal_quarter_end(fq)
             assert periods.quarter_end_to_fiscal(end) == fq
             assert end.month == {1: 6, 2: 9, 3: 12, 4: 3}[q]
+
+
+def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
+    """Nothing is lost silently: blank rows, unrecognised periods, non-numeric and blank counts,
+    expired codes and repeated keys are noted, the row accounting balances, and every note
+    reaches data_quality.md."""
+    from rasso_research import panel
+
+    df = _outcomes_official()
+    extra = df.iloc[[0, 0, 0, 0, 0]].copy()
+    extra.iloc[0, :] = None  # blank row
+    extra.iloc[1, OUT_OFFICIAL.index("Financial Quarter")] = 5  # unrecognised period
+    extra.iloc[2, OUT_OFFICIAL.index("Financial Year")] = "2018/20"  # unrecognised period
+    extra.iloc[3, OUT_OFFICIAL.index("Force outcomes recorded in quarter")] = ".."  # non-numeric
+    extra.iloc[4, OUT_OFFICIAL.index("Force outcomes recorded in quarter")] = None  # blank
+    p = tmp_path / "out.csv"
+    pd.concat([df, extra]).to_csv(p, index=False)
+    out = rh.read_outcomes(p)
+    notes = {d["reason"].split(" (e.g.")[0]: (d["rows"], d["kind"]) for d in out.attrs["dropped"]}
+    assert notes["blank row"] == (1, "dropped")
+    assert notes["unrecognised financial year or quarter"] == (2, "dropped")
+    assert notes["non-territorial body excluded: British Transport Police"] == (1, "dropped")
+    assert notes["outcomes_cohort: non-numeric value set to missing"] == (1, "missing")
+    assert notes["outcomes_in_quarter: non-numeric value set to missing"] == (1, "missing")
+    assert notes["outcomes_in_quarter: blank in source, kept as missing"] == (1, "missing")
+    dup = [r for r in notes if r.startswith("rows sharing a key")]
+    assert len(dup) == 1 and notes[dup[0]] == (3, "caveat")  # rows 0, 3, 4 share row 0's key
+    rows = out.attrs["rows"]
+    assert rows == {"file": "out.csv", "read": 10, "other_offences": 1, "dropped": 4, "kept": 5}
+    assert rows["read"] == rows["other_offences"] + rows["dropped"] + rows["kept"]
+    # the panel's report carries every note and the accounting
+    log = panel._Log(progress=False)
+    log.dropped(out)
+    cov = panel.coverage(pd.DataFrame(columns=panel.PANEL_COLUMNS))
+    conflicts = pd.DataFrame(columns=["measure", "period_type", "period", "values", "kept"])
+    conflicts["resolution"] = []
+    panel.write_quality(log, cov, tmp_path, conflicts)
+    md = (tmp_path / "data_quality.md").read_text()
+    for d in out.attrs["dropped"]:
+        line = f"| out.csv | {d['reason']} | {d['rows']:,} |"
+        assert line in md, line
+    assert "read 10 = other offences 1 + dropped 4 + kept 5" in md
+    for section in ("dropped or excluded rows", "values set to missing", "kept with caveat"):
+        assert f"## {section}" in md
+
+
+def test_unrecognised_periods_everywhere_raise(tmp_path):
+    df = _official_frame()
+    df["Financial Quarter"] = "Total"
+    p = tmp_path / "bad.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match=r"bad\.csv.*recognisable period"):
+        rh.read_recorded_crime(p)
+
+
+def test_cps_poc_losses_noted(tmp_path):
+    p = tmp_path / "POC-18-19-q4.csv"
+    rows = [
+        ["National", "3", "100%", "1,200", "80%", "-", "20%", "7"],
+        [None, "", "", "", "", "", "", ""],
+        ["Dyfed Powys", "1", "100%", "200", "80%", "", "20%", "2"],
+    ]
+    pd.DataFrame(rows, columns=CPS_HEAD).to_csv(p, index=False)
+    notes = {(d["reason"], d["rows"]) for d in rc.read_cps_poc(p).attrs["dropped"]}
+    assert ("row with a blank area name", 1) in notes
+    assert ("Number of Sexual Offences Unsuccessful: blank in source, kept as missing", 1) in notes
+    assert (
+        "Number of Sexual Offences Unsuccessful: non-numeric value set to missing (e.g. '-')",
+        1,
+    ) in notes
+    both = pd.DataFrame(rows[:1] + rows[:1], columns=CPS_HEAD)
+    both.to_csv(p, index=False)
+    with pytest.raises(InputFormatError, match="areas listed twice"):
+        rc.read_cps_poc(p)

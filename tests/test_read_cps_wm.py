@@ -9,16 +9,7 @@ from rasso_research import paths
 from rasso_research import read_cps as rc
 from rasso_research.schemas import InputFormatError
 
-COLS = [
-    "period_type",
-    "period",
-    "measure",
-    "value",
-    "unit",
-    "source_title",
-    "source_url",
-    "quoted_text",
-]
+COLS = rc.TRANSCRIBED_COLUMNS
 
 
 def _write(tmp_path, rows, cols=COLS):

@@ -56,6 +56,14 @@ SOURCES = {
 }
 
 
+#: data_quality.md section of each kind of loss noted by the readers (schemas.note)
+LOSS_SECTIONS = {
+    "dropped": "dropped or excluded rows",
+    "missing": "values set to missing",
+    "caveat": "kept with caveat",
+}
+
+
 class _Log:
     """Collects data-quality items: (section, item, detail, count)."""
 
@@ -75,8 +83,19 @@ class _Log:
         )
 
     def dropped(self, df: pd.DataFrame):
+        """Every loss a reader noted (rows dropped, values set to missing, caveats) and its
+        row accounting: read = other offences (out of scope) + dropped + kept."""
         for d in df.attrs.get("dropped", []):
-            self.add("dropped or excluded rows", d["file"], d["reason"], d["rows"])
+            self.add(LOSS_SECTIONS[d.get("kind", "dropped")], d["file"], d["reason"], d["rows"])
+        r = df.attrs.get("rows")
+        if r:
+            self.add(
+                "row accounting",
+                r["file"],
+                f"read {r['read']:,} = other offences {r['other_offences']:,} + dropped "
+                f"{r['dropped']:,} + kept {r['kept']:,}",
+                r["dropped"],
+            )
 
     def say(self, msg: str):
         if self.progress:
@@ -206,7 +225,15 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
         # the cohort measure of an edition is kept for its own (latest) year only; earlier
         # years in a file would be older vintages of a growing measure
         latest = o["fiscal_year"].max()
-        o = o[o["fiscal_year"] == latest]
+        older = o["fiscal_year"] != latest
+        if older.any():
+            log.add(
+                "dropped or excluded rows",
+                path.name,
+                f"rows of years before {latest} (older vintages of the cohort measure)",
+                int(older.sum()),
+            )
+        o = o[~older]
         keys = ["fiscal_quarter", "force"]
         allt = o.groupby(keys, as_index=False)[["outcomes_cohort", "outcomes_in_quarter"]].sum(
             min_count=1
@@ -260,6 +287,7 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     rate["source"] = w["source"].to_numpy()
     # national charged on the closure measure (2024 edition)
     ch = rh.read_charged_national(raw / FILES["charged_nat"])
+    log.dropped(ch)
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum()
     nat["force"] = NAT
     closure = _rows(
@@ -309,6 +337,7 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def build_cps(raw: Path, log: _Log) -> pd.DataFrame:
     poc = rc.read_cps_poc_dir(raw / FILES["cps_poc"])
+    log.dropped(poc)
     sx = poc[poc["category"] == "Sexual Offences"]
     q = sx[sx["period_type"] == "quarter"].rename(columns={"period": "fiscal_quarter"})
     q = q.assign(source=SOURCES["cps_q"])
@@ -330,7 +359,15 @@ def build_cps(raw: Path, log: _Log) -> pd.DataFrame:
             f"{ov.fiscal_quarter.nunique()} overlapping quarters; rows differing",
             int((d > 0).sum()),
         )
-    mq = mq[~mq["fiscal_quarter"].isin(q["fiscal_quarter"])].assign(source=SOURCES["cps_m"])
+    dup_q = mq["fiscal_quarter"].isin(q["fiscal_quarter"])
+    log.add(
+        "dropped or excluded rows",
+        FILES["cps_poc"] + " (monthly)",
+        "area-category-quarters summed from monthly files but also in a quarterly file: "
+        "quarterly file used",
+        int(dup_q.sum()),
+    )
+    mq = mq[~dup_q].assign(source=SOURCES["cps_m"])
     both = pd.concat([q, mq], ignore_index=True)
     both["rate"] = 100 * both["convictions"] / (both["convictions"] + both["unsuccessful"])
     # forces sum to the National row?
@@ -509,6 +546,14 @@ def build_panel(
         suffixes=("", "_pop"),
     )
     r["rate"] = 1e5 * r["value"] / r["value_pop"]
+    no_pop = sorted(set(quarters) - set(poprows["fiscal_quarter"]))
+    if no_pop:
+        log.add(
+            "coverage gaps",
+            "recorded_rape_per_100k",
+            f"quarters with no population estimate ({no_pop[0]} to {no_pop[-1]}): rate not built",
+            len(no_pop),
+        )
     rate = _rows(
         r,
         "recorded_rape_per_100k",

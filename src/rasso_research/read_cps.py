@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research import forces, periods, schemas
-from rasso_research.schemas import InputFormatError, to_number
+from rasso_research.schemas import InputFormatError, note, parse_counts
 
 _MONTHS = {
     m: i
@@ -73,8 +73,16 @@ def read_cps_poc(
             f"{path}: missing column(s) ['Number of Sexual Offences Convictions', "
             "'Number of Sexual Offences Unsuccessful']"
         )
-    raw = raw.dropna(subset=["area"])
+    notes: list[dict] = []
+    blank = raw["area"].isna()
+    note(notes, path, "row with a blank area name", int(blank.sum()))
+    raw = raw.loc[~blank].copy()
     raw["area"] = raw["area"].str.strip()
+    dup = raw["area"].duplicated(keep=False)
+    if dup.any():
+        raise InputFormatError(
+            f"{path}: areas listed twice: {sorted(raw.loc[dup, 'area'].unique())}"
+        )
     rows = []
     for c, m in pairs.items():
         part = pd.DataFrame(
@@ -82,7 +90,7 @@ def read_cps_poc(
                 "area": raw["area"],
                 "category": m.group(1).strip().title(),
                 "kind": m.group(2).lower(),
-                "value": to_number(raw[c]),
+                "value": parse_counts(raw, c, path, notes),
             }
         )
         rows.append(part)
@@ -107,17 +115,35 @@ def read_cps_poc(
         "file",
     ]
     out = schemas.validate(schemas.CPS_POC, wide[cols], path)
-    return out.sort_values(["period", "category", "area"]).reset_index(drop=True)
+    out = out.sort_values(["period", "category", "area"]).reset_index(drop=True)
+    out.attrs["dropped"] = notes
+    return out
 
 
 def read_cps_poc_dir(folder: Path | str) -> pd.DataFrame:
-    """All CPS POC files below ``folder`` (quarterly and monthly), stacked."""
-    files = sorted(Path(folder).rglob("*.csv"))
+    """All CPS POC files below ``folder`` (quarterly and monthly), stacked. ``attrs["dropped"]``
+    sums the files' notes by reason (``file`` names the folder and the number of files)."""
+    folder = Path(folder)
+    files = sorted(folder.rglob("*.csv"))
     if not files:
         raise FileNotFoundError(
             f"{folder}: no CPS CSV files (run `python -m rasso_research.fetch`)"
         )
-    return pd.concat([read_cps_poc(f) for f in files], ignore_index=True)
+    parts = [read_cps_poc(f) for f in files]
+    notes = [n for p in parts for n in p.attrs["dropped"]]
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["dropped"] = [
+        {
+            "file": f"{folder.name} ({g['file'].nunique()} files)",
+            "reason": r,
+            "rows": int(g["rows"].sum()),
+            "kind": k,
+        }
+        for (r, k), g in pd.DataFrame(notes, columns=["file", "reason", "rows", "kind"]).groupby(
+            ["reason", "kind"]
+        )
+    ]
+    return out
 
 
 def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
@@ -181,28 +207,37 @@ def _period_end_fq(period_type: str, period: str) -> str | None:
     return None
 
 
-def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
-    """Every row of the transcribed table, with its source, plus ``basis``, ``flag`` and
-    ``period_end`` (fiscal quarter label) columns."""
-    path = Path(path)
+#: columns of the transcribed tables (``quoted_text`` is optional in the West Midlands file)
+TRANSCRIBED_COLUMNS = [
+    "period_type",
+    "period",
+    "measure",
+    "value",
+    "unit",
+    "source_title",
+    "source_url",
+    "quoted_text",
+]
+
+
+def _read_transcribed(path: Path, required: list[str]) -> pd.DataFrame:
+    """A transcribed table, checked and validated, with ``period_end`` (fiscal quarter label)."""
     df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
-    req = [
-        "period_type",
-        "period",
-        "measure",
-        "value",
-        "unit",
-        "source_title",
-        "source_url",
-        "quoted_text",
-    ]
-    missing = [c for c in req if c not in df.columns]
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputFormatError(f"{path}: missing column(s) {missing}")
     df = schemas.validate(schemas.CPS_TRANSCRIBED, df, path)
     df["period_end"] = [
         _period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)
     ]
+    return df
+
+
+def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
+    """Every row of the transcribed table, with its source, plus ``basis``, ``flag`` and
+    ``period_end`` (fiscal quarter label) columns."""
+    path = Path(path)
+    df = _read_transcribed(path, TRANSCRIBED_COLUMNS)
     q = df["quoted_text"].fillna("")
     flags = []
     for r, text in zip(df.itertuples(), q, strict=True):
@@ -306,12 +341,7 @@ def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
     ``wmp_police_*`` and ``*_police_*``), ``period_end`` (fiscal quarter label) and ``file``. Rows are never
     dropped, merged or re-labelled."""
     path = Path(path)
-    df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
-    req = ["period_type", "period", "measure", "value", "unit", "source_title", "source_url"]
-    missing = [c for c in req if c not in df.columns]
-    if missing:
-        raise InputFormatError(f"{path}: missing column(s) {missing}")
-    df = schemas.validate(schemas.CPS_TRANSCRIBED, df, path)
+    df = _read_transcribed(path, [c for c in TRANSCRIBED_COLUMNS if c != "quoted_text"])
     geo, base, is_cps = [], [], []
     for m in df["measure"]:
         for prefix, g, c in WM_GEOGRAPHY:
@@ -329,8 +359,5 @@ def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
     df["geography"] = geo
     df["base_measure"] = base
     df["is_cps"] = pd.array(is_cps, dtype="boolean")
-    df["period_end"] = [
-        _period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)
-    ]
     df["file"] = path.name
     return df.reset_index(drop=True)

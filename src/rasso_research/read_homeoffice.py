@@ -2,43 +2,51 @@
 
 Every reader returns a tidy frame with canonical snake_case columns, canonical force names in
 ``force`` (territorial forces only), validated with a pandera schema. Rows dropped on the way
-(non-territorial bodies, blank rows, expired codes) are listed in ``df.attrs["dropped"]``.
+(non-territorial bodies, blank rows, unrecognised periods) and values set to missing (blank or
+non-numeric cells such as ``N/A - offence code expired``) are listed in ``df.attrs["dropped"]``;
+``df.attrs["rows"]`` reconciles the rows read with the rows returned.
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from rasso_research import forces, periods, schemas
-from rasso_research.schemas import RAPE_CODES, InputFormatError, standardise_columns, to_number
+from rasso_research.schemas import (
+    RAPE_CODES,
+    InputFormatError,
+    note,
+    parse_counts,
+    standardise_columns,
+)
 
 # official / mirror / snake_case column names -> canonical
-RECORDED_ALIASES = {
+_HO_ALIASES = {  # columns common to the recorded-crime and outcomes files
     "Financial Year": "fiscal_year",
-    "FY": "fiscal_year",
     "Financial Quarter": "fiscal_q",
     "Force Name": "force_name",
-    "Force": "force_name",
     "Offence Description": "offence_description",
+    "Offence Code": "offence_code",
+}
+RECORDED_ALIASES = {
+    **_HO_ALIASES,
+    "FY": "fiscal_year",
+    "Force": "force_name",
     "Offence Group": "offence_group",
     "Group": "offence_group",
     "Offence Subgroup": "offence_subgroup",
-    "Offence Code": "offence_code",
     "Number of Offences": "offences",
     "n": "offences",
 }
 RECORDED_REQUIRED = ["fiscal_year", "fiscal_q", "force_name", "offence_code", "offences"]
 
 OUTCOME_ALIASES = {
-    "Financial Year": "fiscal_year",
-    "Financial Quarter": "fiscal_q",
-    "Force Name": "force_name",
-    "Offence Description": "offence_description",
-    "Offence Code": "offence_code",
+    **_HO_ALIASES,
     "Offence code expired": "offence_code_expired",
     "Outcome Type": "outcome_type",
     "Outcome Description": "outcome_description",
@@ -56,6 +64,17 @@ CHARGED_ALIASES = {
     "Outcomes for investigations closed in the quarter": "charged",
 }
 CHARGED_REQUIRED = ["date", "offence_code", "charged"]
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods", ".xlsb")
+#: leading columns of the recorded-crime and outcomes frames
+RESULT_PERIOD_COLUMNS = [
+    "fiscal_year",
+    "fiscal_q",
+    "fiscal_quarter",
+    "force",
+    "force_name",
+    "offence_code",
+]
 
 
 def _suffix(path: Path) -> str:
@@ -79,69 +98,135 @@ def _read_csv_columns(path: Path, aliases: dict, wanted: Iterable[str]) -> pd.Da
     return df
 
 
-def read_workbook_sheets(path: Path, marker: str = "Force Name") -> pd.DataFrame:
-    """Stack every sheet of an .xlsx/.ods workbook whose header row contains ``marker``.
+def _norm_header(c) -> str:
+    """Header text without surrounding space or an accessible-spreadsheet ``[note N]`` suffix."""
+    return re.sub(r"\s*\[notes? [^\]]*\]\s*$", "", str(c).strip(), flags=re.I).strip()
 
-    The header row is searched in the first 30 rows (official sheets may carry a title block).
+
+def read_workbook_sheets(
+    path: Path, markers: Iterable[str] = ("Force Name", "Offence Code")
+) -> pd.DataFrame:
+    """Stack every sheet of an .xlsx/.ods workbook with a header row holding all ``markers``.
+
+    The header row is searched in the first 30 rows (official sheets may carry a title block);
+    cover, contents and notes sheets (which may list the field names one per row) are skipped.
     """
+    want = {m.lower() for m in markers}
     sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
     frames = []
     for name, raw in sheets.items():
-        head = raw.head(30).astype(str).apply(lambda col: col.str.strip().str.lower())
-        hits = (head == marker.lower()).any(axis=1)
+        head = raw.head(30).map(lambda v: _norm_header(v).lower())
+        hits = head.apply(lambda row: want <= set(row), axis=1)
         if not hits.any():
             continue
         i = int(hits.idxmax())
         body = raw.iloc[i + 1 :].copy()
-        body.columns = [str(c).strip() for c in raw.iloc[i]]
+        body.columns = [_norm_header(c) for c in raw.iloc[i]]
         body = body.loc[:, [c for c in body.columns if c and c != "nan"]]
         body["sheet"] = str(name)
         frames.append(body.dropna(how="all", subset=[c for c in body.columns if c != "sheet"]))
     if not frames:
-        raise InputFormatError(f"{path}: no sheet has a header row with {marker!r}")
+        raise InputFormatError(f"{path}: no sheet has a header row with {list(markers)}")
     return pd.concat(frames, ignore_index=True)
 
 
-def _drop(
-    df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, dropped: list
-) -> pd.DataFrame:
-    n = int(mask.sum())
-    if n:
-        dropped.append({"file": str(Path(path).name), "reason": reason, "rows": n})
+# ---- accounting of every row and value lost in cleaning (see schemas.note) ----------------
+# ``attrs["rows"]``: read = other_offences (out of scope, not a loss) + dropped + kept.
+
+
+def _drop(df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, notes: list) -> pd.DataFrame:
+    note(notes, path, reason, int(mask.sum()))
     return df.loc[~mask]
 
 
-def _finish_common(df: pd.DataFrame, path: Path, dropped: list) -> pd.DataFrame:
-    """Clean period columns, drop blank rows, map force names (excluding non-territorial)."""
+def _open(path: Path | str, codes: Iterable[str] | None, read, aliases: dict, required: list):
+    """Read a Home Office file with ``read(path, suffix)``, standardise its columns and keep
+    the wanted offence codes. Returns (frame, row counts, notes)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found (run `python -m rasso_research.fetch`)")
+    df = read(path, _suffix(path))
+    df = standardise_columns(df, aliases, required, path)
+    notes: list[dict] = []
+    n_read = len(df)
+    df = _drop(df, df.isna().all(axis=1), path, "blank row", notes)
+    n_blank = n_read - len(df)
+    if codes is not None:
+        df = df[df["offence_code"].astype(str).str.strip().str.upper().isin(set(codes))]
+    return df, {"read": n_read, "other_offences": n_read - n_blank - len(df)}, notes
+
+
+def _result(
+    df: pd.DataFrame, schema, cols: list[str], keys: list[str], path, rows: dict, notes: list
+) -> pd.DataFrame:
+    """Count rows sharing a key, validate, attach the notes and the (balanced) row accounting."""
+    dup = int(df.duplicated(keys, keep=False).sum())
+    reason = f"rows sharing a key ({', '.join(keys)}) with another row: kept, summed in the panel"
+    note(notes, path, reason, dup, "caveat")
+    out = schemas.validate(schema, df[cols].reset_index(drop=True), path)
+    dropped = sum(d["rows"] for d in notes if d["kind"] == "dropped")
+    rows = {"file": Path(path).name, **rows, "dropped": dropped, "kept": len(out)}
+    if rows["read"] != rows["other_offences"] + dropped + len(out):
+        raise AssertionError(f"{path}: rows unaccounted for: {rows}")
+    out.attrs["dropped"] = notes
+    out.attrs["rows"] = rows
+    return out
+
+
+def _is_fiscal_year(label: str) -> bool:
+    try:
+        periods.fiscal_year_start(label)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}/\d{2}", label))
+
+
+def _finish_common(df: pd.DataFrame, path: Path, notes: list) -> pd.DataFrame:
+    """Clean period columns, drop blank rows and rows with an unrecognised period, map force
+    names (excluding non-territorial bodies and national totals)."""
     df = _drop(
         df,
         df["fiscal_year"].isna() | df["force_name"].isna(),
         path,
         "blank financial year or force",
-        dropped,
+        notes,
     )
     df = df.copy()
     df["fiscal_year"] = df["fiscal_year"].astype(str).str.strip().str.replace("-", "/")
-    df["fiscal_q"] = pd.to_numeric(df["fiscal_q"], errors="raise").astype(int)
+    q = pd.to_numeric(df["fiscal_q"], errors="coerce")
+    fy_ok = pd.Series([_is_fiscal_year(y) for y in df["fiscal_year"]], index=df.index, dtype=bool)
+    bad = ~(fy_ok & q.isin([1, 2, 3, 4]))
+    if bad.any():
+        bad_fy, bad_q = df.loc[bad, "fiscal_year"], df.loc[bad, "fiscal_q"]
+        eg = ", ".join(sorted({f"{y} Q{v}" for y, v in zip(bad_fy, bad_q, strict=True)})[:3])
+        if bad.all():
+            raise InputFormatError(f"{path}: no row has a recognisable period (e.g. {eg})")
+        df = _drop(df, bad, path, f"unrecognised financial year or quarter (e.g. {eg})", notes)
+        q = q[~bad]
+    df["fiscal_q"] = q.astype(int)
     df["offence_code"] = df["offence_code"].astype(str).str.strip().str.upper()
     df["force"] = forces.map_forces(df["force_name"].astype(str).str.strip(), source=str(path))
     excl = df["force"].isna()
     for name, n in df.loc[excl, "force_name"].value_counts().sort_index().items():
-        dropped.append(
-            {
-                "file": Path(path).name,
-                "reason": f"non-territorial body excluded: {name}",
-                "rows": int(n),
-            }
-        )
+        note(notes, path, f"non-territorial body excluded: {name}", int(n))
     df = df.loc[~excl]
     nat = df["force"] == forces.NATIONAL
-    df = _drop(df, nat, path, "national total row (derived from forces instead)", dropped)
+    df = _drop(df, nat, path, "national total row (derived from forces instead)", notes)
     df["fiscal_quarter"] = [
         periods.fiscal_quarter_label(y, q)
         for y, q in zip(df["fiscal_year"], df["fiscal_q"], strict=True)
     ]
     return df
+
+
+def _read_recorded_file(path: Path, suf: str) -> pd.DataFrame:
+    if suf == ".parquet":
+        return pd.read_parquet(path)
+    if suf in (".csv", ".csv.gz"):
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    if suf in WORKBOOK_SUFFIXES:
+        return read_workbook_sheets(path)
+    raise InputFormatError(f"{path}: unsupported format {suf!r}")
 
 
 def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
@@ -151,39 +236,23 @@ def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_COD
     written ``-00``) or the official workbook (.ods/.xlsx, all year sheets). ``codes`` filters
     offence codes early (``None`` keeps all).
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: not found (run `python -m rasso_research.fetch`)")
-    suf = _suffix(path)
-    if suf == ".parquet":
-        df = pd.read_parquet(path)
-    elif suf in (".csv", ".csv.gz"):
-        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    elif suf in (".xlsx", ".xls", ".ods", ".xlsb"):
-        df = read_workbook_sheets(path, marker="Force Name")
-    else:
-        raise InputFormatError(f"{path}: unsupported format {suf!r}")
-    df = standardise_columns(df, RECORDED_ALIASES, RECORDED_REQUIRED, path)
-    dropped: list[dict] = []
-    if codes is not None:
-        df = df[df["offence_code"].astype(str).str.strip().str.upper().isin(set(codes))]
-    df = _finish_common(df, path, dropped)
-    df["offences"] = to_number(df["offences"])
+    df, rows, notes = _open(path, codes, _read_recorded_file, RECORDED_ALIASES, RECORDED_REQUIRED)
+    df = _finish_common(df, path, notes)
+    df["offences"] = parse_counts(df, "offences", path, notes)
     if "offence_description" not in df:
         df["offence_description"] = pd.NA
-    cols = [
-        "fiscal_year",
-        "fiscal_q",
-        "fiscal_quarter",
-        "force",
-        "force_name",
-        "offence_code",
-        "offence_description",
-        "offences",
-    ]
-    out = schemas.validate(schemas.RECORDED_CRIME, df[cols].reset_index(drop=True), path)
-    out.attrs["dropped"] = dropped
-    return out
+    cols = RESULT_PERIOD_COLUMNS + ["offence_description", "offences"]
+    keys = ["fiscal_quarter", "force", "offence_code", "offence_description"]
+    return _result(df, schemas.RECORDED_CRIME, cols, keys, path, rows, notes)
+
+
+def _read_outcomes_file(path: Path, suf: str) -> pd.DataFrame:
+    wanted = OUTCOME_REQUIRED + ["outcomes_cohort", "outcomes_in_quarter", "offence_code_expired"]
+    if suf in (".csv", ".csv.gz"):
+        return _read_csv_columns(path, OUTCOME_ALIASES, wanted)
+    if suf in WORKBOOK_SUFFIXES:
+        return read_workbook_sheets(path)
+    raise InputFormatError(f"{path}: unsupported format {suf!r}")
 
 
 def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
@@ -191,73 +260,38 @@ def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) ->
 
     Keeps both measures where present: ``outcomes_cohort`` (force outcomes for offences recorded
     in the quarter) and ``outcomes_in_quarter`` (force outcomes recorded in the quarter).
-    ``N/A - offence code expired`` becomes missing. Accepts the tidy snake_case export, the
-    official-header CSV (optionally gzipped) or the official workbook.
+    ``N/A - offence code expired`` becomes missing (counted). Accepts the tidy snake_case
+    export, the official-header CSV (optionally gzipped) or the official workbook.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: not found (run `python -m rasso_research.fetch`)")
-    suf = _suffix(path)
-    wanted = OUTCOME_REQUIRED + ["outcomes_cohort", "outcomes_in_quarter", "offence_code_expired"]
-    if suf in (".csv", ".csv.gz"):
-        df = _read_csv_columns(path, OUTCOME_ALIASES, wanted)
-    elif suf in (".xlsx", ".xls", ".ods", ".xlsb"):
-        df = read_workbook_sheets(path, marker="Force Name")
-    else:
-        raise InputFormatError(f"{path}: unsupported format {suf!r}")
-    df = standardise_columns(df, OUTCOME_ALIASES, OUTCOME_REQUIRED, path)
+    df, rows, notes = _open(path, codes, _read_outcomes_file, OUTCOME_ALIASES, OUTCOME_REQUIRED)
     if "outcomes_cohort" not in df and "outcomes_in_quarter" not in df:
         raise InputFormatError(
             f"{path}: missing column(s) ['Force outcomes for offences recorded "
             "in quarter' or 'Force outcomes recorded in quarter']"
         )
-    dropped: list[dict] = []
-    if codes is not None:
-        df = df[df["offence_code"].astype(str).str.strip().str.upper().isin(set(codes))]
-    df = _finish_common(df, path, dropped)
+    df = _finish_common(df, path, notes)
     df["outcome_type"] = pd.to_numeric(df["outcome_type"], errors="raise").astype(int)
     for c in ("outcomes_cohort", "outcomes_in_quarter"):
         if c in df:
-            expired = df[c].astype("string").str.contains("expired", case=False, na=False)
-            if expired.any():
-                dropped.append(
-                    {
-                        "file": path.name,
-                        "reason": f"{c}: 'N/A - offence code expired' set to missing",
-                        "rows": int(expired.sum()),
-                    }
-                )
-            df[c] = to_number(df[c])
+            df[c] = parse_counts(df, c, path, notes)
         else:
             df[c] = float("nan")
-    cols = [
-        "fiscal_year",
-        "fiscal_q",
-        "fiscal_quarter",
-        "force",
-        "force_name",
-        "offence_code",
-        "outcome_type",
-        "outcomes_cohort",
-        "outcomes_in_quarter",
-    ]
-    out = schemas.validate(schemas.OUTCOMES, df[cols].reset_index(drop=True), path)
-    out.attrs["dropped"] = dropped
-    return out
+            note(notes, path, f"{c}: column not in this file, all missing", len(df), "missing")
+    cols = RESULT_PERIOD_COLUMNS + ["outcome_type", "outcomes_cohort", "outcomes_in_quarter"]
+    keys = ["fiscal_quarter", "force", "offence_code", "outcome_type"]
+    return _result(df, schemas.OUTCOMES, cols, keys, path, rows, notes)
 
 
 def read_charged_national(
     path: Path | str, codes: Iterable[str] | None = RAPE_CODES
 ) -> pd.DataFrame:
     """National (E&W) charged/summonsed outcomes by offence code and quarter, closure measure."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: not found (run `python -m rasso_research.fetch`)")
-    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    df = standardise_columns(df, CHARGED_ALIASES, CHARGED_REQUIRED, path)
+
+    def read(p: Path, suf: str) -> pd.DataFrame:
+        return pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+
+    df, rows, notes = _open(path, codes, read, CHARGED_ALIASES, CHARGED_REQUIRED)
     df["offence_code"] = df["offence_code"].str.strip().str.upper()
-    if codes is not None:
-        df = df[df["offence_code"].isin(set(codes))]
     dates = pd.to_datetime(df["date"], format="%d/%m/%Y")
     bad = (dates + pd.offsets.QuarterEnd(0)) != dates
     if bad.any():
@@ -267,8 +301,7 @@ def read_charged_national(
     df["fiscal_quarter"] = [periods.quarter_end_to_fiscal(d) for d in dates]
     df["fiscal_year"] = df["fiscal_quarter"].str[:7]
     df["fiscal_q"] = df["fiscal_quarter"].str[-1].astype(int)
-    df["charged"] = to_number(df["charged"])
+    df["charged"] = parse_counts(df, "charged", path, notes)
     cols = ["fiscal_year", "fiscal_q", "fiscal_quarter", "offence_code", "charged"]
-    out = schemas.validate(schemas.CHARGED_NATIONAL, df[cols].reset_index(drop=True), path)
-    out.attrs["dropped"] = []
-    return out
+    keys = ["fiscal_quarter", "offence_code"]
+    return _result(df, schemas.CHARGED_NATIONAL, cols, keys, path, rows, notes)

@@ -63,31 +63,27 @@ def _codes_to_forces(codes: pd.Series) -> pd.Series:
     return codes.map(inv)
 
 
-def read_pop_mid2024(path: Path) -> pd.DataFrame:
+def _read_pop_by_code(path: Path, code: str, name: str, value: str, year: int) -> pd.DataFrame:
+    """A one-year CSV of force-area populations keyed by ONS force-area code (E23/W15 rows)."""
     df = pd.read_csv(path)
-    _need(df, ["PFA 2023 Code", "PFA 2023 Name", "Population"], path)
+    _need(df, [code, name, value], path)
+    df = df[df[code].astype(str).str.match(r"^(E23|W15)")]
     return pd.DataFrame(
         {
-            "force": _codes_to_forces(df["PFA 2023 Code"]),
-            "year": 2024,
-            "population": df["Population"].astype(float),
+            "force": _codes_to_forces(df[code]),
+            "year": year,
+            "population": df[value].astype(float),
             "source": path.name,
         }
     )
+
+
+def read_pop_mid2024(path: Path) -> pd.DataFrame:
+    return _read_pop_by_code(path, "PFA 2023 Code", "PFA 2023 Name", "Population", 2024)
 
 
 def read_pop_mid2018(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path)
-    _need(df, ["code", "name", "MYE2018"], path)
-    df = df[df["code"].astype(str).str.match(r"^(E23|W15)")]
-    return pd.DataFrame(
-        {
-            "force": _codes_to_forces(df["code"]),
-            "year": 2018,
-            "population": df["MYE2018"].astype(float),
-            "source": path.name,
-        }
-    )
+    return _read_pop_by_code(path, "code", "name", "MYE2018", 2018)
 
 
 def read_pop_thousands(path: Path) -> pd.DataFrame:

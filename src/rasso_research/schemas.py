@@ -44,15 +44,42 @@ def to_number(s: pd.Series) -> pd.Series:
     return pd.to_numeric(t, errors="coerce").astype("float64")
 
 
+def note(notes: list, path: Path | str, reason: str, rows: int, kind: str = "dropped") -> None:
+    """Record a loss in cleaning (nothing is lost silently): ``kind`` is ``dropped`` (rows
+    removed), ``missing`` (values set to missing) or ``caveat`` (rows kept with a caveat).
+    Readers return the list in ``df.attrs["dropped"]``; the panel writes it to data_quality.md."""
+    if rows:
+        notes.append({"file": Path(path).name, "reason": reason, "rows": int(rows), "kind": kind})
+
+
+def parse_counts(df: pd.DataFrame, col: str, path: Path | str, notes: list) -> pd.Series:
+    """:func:`to_number` on ``df[col]``, noting every blank or non-numeric cell set to missing."""
+    text = df[col].astype("string").str.strip()
+    num = to_number(df[col])
+    blank = text.isna() | (text == "")
+    note(notes, path, f"{col}: blank in source, kept as missing", int(blank.sum()), "missing")
+    bad = num.isna() & ~blank
+    if bad.any():
+        eg = "; ".join(repr(v) for v in sorted(text[bad].unique())[:3])
+        reason = f"{col}: non-numeric value set to missing (e.g. {eg})"
+        note(notes, path, reason, int(bad.sum()), "missing")
+    return num
+
+
 _fy = pa.Column(str, pa.Check.str_matches(FY_REGEX))
 _q = pa.Column(int, pa.Check.isin([1, 2, 3, 4]))
 
+#: columns shared by the Home Office recorded-crime and outcomes frames
+_HO_KEYS = {
+    "fiscal_year": _fy,
+    "fiscal_q": _q,
+    "force_name": pa.Column(str),
+    "offence_code": pa.Column(str),
+}
+
 RECORDED_CRIME = pa.DataFrameSchema(
     {
-        "fiscal_year": _fy,
-        "fiscal_q": _q,
-        "force_name": pa.Column(str),
-        "offence_code": pa.Column(str),
+        **_HO_KEYS,
         "offence_description": pa.Column(str, nullable=True),
         # quarterly counts can be negative (crimes cancelled after the quarter was published)
         "offences": pa.Column(float, nullable=True),
@@ -63,10 +90,7 @@ RECORDED_CRIME = pa.DataFrameSchema(
 
 OUTCOMES = pa.DataFrameSchema(
     {
-        "fiscal_year": _fy,
-        "fiscal_q": _q,
-        "force_name": pa.Column(str),
-        "offence_code": pa.Column(str),
+        **_HO_KEYS,
         "outcome_type": pa.Column(int, pa.Check.in_range(0, 30)),
         "outcomes_cohort": pa.Column(float, nullable=True),
         "outcomes_in_quarter": pa.Column(float, nullable=True),  # adjustments can be negative,
