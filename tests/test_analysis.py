@@ -187,3 +187,155 @@ def test_real_panel_coverage_around_interruptions():
     assert A.coverage_around(wm, "2018Q4") == (18, 9)
     cohort = A.series(p, "rape_charge_rate_cohort", force="West Midlands")
     assert not A.check_its_feasible(cohort, "2018Q4", min_pre=8, min_post=4)
+
+
+# ---- generated result text ------------------------------------------------------------------
+def test_offset_fill_is_marked_and_described():
+    p = _panel(n=12)  # 2012Q2 .. 2015Q1
+    pop = (p["measure"] == "population") & p["quarter"].isin(
+        ["2013Q1", "2014Q3", "2014Q4", "2015Q1"]
+    )
+    s = A.series(p[~pop], "count", force="A", offset="population", offset_fill="interpolate")
+    assert s["offset_filled"].dtype == bool
+    assert s.loc[s["offset_filled"], "quarter"].astype(str).tolist() == [
+        "2013Q1",
+        "2014Q3",
+        "2014Q4",
+        "2015Q1",
+    ]
+    last = s.loc[s["quarter"] == pd.Period("2014Q2", "Q"), "offset"].iloc[0]
+    assert np.allclose(s.loc[s["quarter"] > pd.Period("2014Q2", "Q"), "offset"], last)
+    text = A.describe_offset_fill(s)
+    assert "filled in 4 of 12 quarters" in text
+    assert "3 after its last value (2014Q2): 2014Q3-2015Q1, carried forward" in text
+    assert "1 inside its range: 2013Q1, log-linear interpolation" in text
+    full = A.series(p, "count", force="A", offset="population", offset_fill="interpolate")
+    assert not full["offset_filled"].any() and "none filled" in A.describe_offset_fill(full)
+
+
+def test_describe_feasibility():
+    feas = pd.DataFrame(
+        {
+            "series": ["a", "a", "b"],
+            "interruption": ["X", "Y", "X"],
+            "n_pre": [10, 12, 8],
+            "n_post": [9, 7, 0],
+            "feasible": [True, False, False],
+        }
+    )
+    text = A.describe_feasibility(feas, 8, 8)
+    assert text.startswith("**1 of 3 series-interruption pairs can be modelled**")
+    assert "at least 8 quarters before and 8 from" in text
+    assert "- `a`: X: 10 before / 9 from it" in text
+    assert "- `b`: X: 8 before / 0 from it" in text
+    assert text.index("Too short") < text.index("`b`")
+    all_ok = A.describe_feasibility(feas.assign(feasible=True), 8, 8)
+    assert all_ok.startswith("**All 3 ")
+    assert A.describe_feasibility(feas.assign(feasible=False), 8, 8).startswith("**None of the 3 ")
+
+
+def test_describe_effects_and_sensitivity():
+    eff = pd.DataFrame(
+        {
+            "series": ["s", "s", "t"],
+            "intervention": ["X", "X", "X"],
+            "horizon": [0, 4, 0],
+            "effect_pct": [10.0, -5.0, -20.0],
+            "ci_low_pct": [2.0, -15.0, -30.0],
+            "ci_high_pct": [18.0, 4.0, -10.0],
+        }
+    )
+    text = A.describe_effects(eff, horizons=[0])
+    assert text.startswith("**2 of 2 estimates have a 95% CI excluding zero** (1 above, 1 below")
+    assert "s, X, +0 quarters: +10% (95% CI +2% to +18%), above the counterfactual" in text
+    assert "below the counterfactual" in text and "+4 quarters" not in text
+    assert "CI includes zero" in A.describe_effects(eff, horizons=[4])
+    assert "No effect was estimated" in A.describe_effects(eff.iloc[0:0])
+    sens = eff.assign(start=["a", "a", "b"]).drop(columns=["series", "intervention"])
+    text = A.describe_sensitivity(sens, "start")
+    assert text.startswith("**The estimate depends on `start`")
+    assert "from -20% (`start` = b) to +10% (`start` = a)" in text and "sign changes" in text
+    same = pd.DataFrame(
+        {
+            "allan": ["a", "b"],
+            "effect_pct": [-5.0, -7.0],
+            "ci_low_pct": [-9.0, -9.0],
+            "ci_high_pct": [-1.0, -2.0],
+        }
+    )
+    assert A.describe_sensitivity(same, "allan").startswith("**The estimate does not depend")
+
+
+def test_describe_curve_diagnostics_controlled():
+    summ = pd.DataFrame(
+        [
+            {
+                "specs": 10,
+                "fitted": 9,
+                "median_pct": -12.0,
+                "min_pct": -30.0,
+                "max_pct": 5.0,
+                "share_negative": 0.95,
+                "share_ci_excludes_0": 0.3,
+            }
+        ]
+    )
+    text = A.describe_curve(summ)
+    assert "9 of 10 specifications fitted (1 failed); median -12%" in text
+    assert "sign is stable (95% of estimates agree)" in text and "only 30%" in text
+    diag = pd.DataFrame({"ljung_box_p": [0.01, 0.2], "dispersion": [3.0, np.nan]})
+    text = A.describe_diagnostics(diag)
+    assert "in 1 of 2 models" in text and "from 3 to 3" in text
+    ctrl = pd.DataFrame(
+        [
+            {
+                "series": "r",
+                "term": "treated_level_main",
+                "estimate": 0.5,
+                "ci_low": -1.0,
+                "ci_high": 2.0,
+                "p_value": 0.7,
+            }
+        ]
+    )
+    pl = pd.DataFrame([{"series": "r", "p_space": 0.8, "n_space": 42, "p_time": 0.9, "n_time": 13}])
+    text = A.describe_controlled(ctrl, pl)
+    assert (
+        "level change relative to the controls: 0.5 (95% CI -1 to 2, p = 0.7), CI includes zero"
+        in text
+    )
+    assert "placebo in space 0.8 (42 control forces)" in text and "fewer than 20 placebos" in text
+    assert "No controlled model" in A.describe_controlled(ctrl.iloc[0:0])
+
+
+def test_describe_data_overview_helpers():
+    p = _panel(n=40)  # 2012Q2 .. 2022Q1
+    s = A.series(p, "count", force="A")
+    text = A.describe_change(s, "Count", 2013, 2019)
+    assert text.startswith("- Count (2012Q2-2022Q1): mean per quarter")
+    assert "no full calendar year" in A.describe_change(s, "Count", 2012, 2019)
+    assert "in **3 of 3 forces**" in A.describe_force_changes(p, "count", 2013, 2021)
+    assert "no force has both" in A.describe_force_changes(p, "count", 2030, 2031)
+    cov = A.coverage(p)
+    text = A.describe_coverage(cov, ["count", "missing"])
+    assert "- `count`: 3 forces and the national total, 2012Q2-2022Q1, 40 quarters" in text
+    assert "- `missing`: **not in the panel**" in text
+    rev = pd.DataFrame(
+        {"force": [A.NATIONAL, "A", "B", "C"], "pct_difference": [1.5, 0.5, -8.0, 12.0]}
+    )
+    text = A.describe_revision(rev, threshold=5)
+    assert text.startswith("The national total was revised by +1.5%")
+    assert "2 of 3 forces by more than 5% either way** (B -8%, C +12%)" in text
+
+
+def test_describe_pretrend():
+    cf = pd.DataFrame(
+        {
+            "period": ["2019Q1", "2019Q2", "2019Q3", "2019Q4"],
+            "segment": ["pre", "pre", "post", "post"],
+            "fitted": [5.0, 4.0, 3.0, 3.5],
+            "counterfactual": [np.nan, np.nan, 3.1, 3.0],
+        }
+    )
+    assert "line fell from 5 (2019Q1) to 4 (2019Q2)" in A.describe_pretrend(cf, "x")
+    assert "no pre- and post" in A.describe_pretrend(cf.assign(counterfactual=np.nan), "x")

@@ -66,3 +66,66 @@ def test_underlying_lines_ignore_disruption_dummies():
     under = res.counterfactual(include_disrupted=False).set_index("label")
     assert full.loc["2020Q2", "fitted"] < under.loc["2020Q2", "fitted"] - 5
     assert full.loc["2021Q2", "fitted"] == under.loc["2021Q2", "fitted"]
+
+
+def _cf_table(series="Rape charges (count)", n=20):
+    q = pd.period_range("2018Q1", periods=n, freq="Q").astype(str)
+    post = np.arange(n) >= 10
+    fitted = 100 + np.arange(n) + 5 * post
+    cf = np.where(post, 100 + np.arange(n), np.nan)
+    return pd.DataFrame(
+        {
+            "series": series,
+            "intervention": "X",
+            "period": q,
+            "observed": fitted + 1,
+            "in_fit": True,
+            "segment": np.where(post, "post", "pre"),
+            "fitted": fitted,
+            "counterfactual": cf,
+            "counterfactual_ci_low": cf - 3,
+            "counterfactual_ci_high": cf + 3,
+            "covid": False,
+        }
+    )
+
+
+def test_its_panels_share_one_legend_below_the_data():
+    from rasso_research import figures as F
+
+    labels = ["Rape charges (count)", "Rape charges per 100 recorded rapes"]
+    cf = pd.concat([_cf_table(s) for s in labels])
+    fig = F.plot_its_panels(cf, [(s, F.ylabel_for(s)) for s in labels], {"X": "2020Q3"})
+    assert [ax.get_legend() for ax in fig.axes] == [None, None]  # no legend inside any panel
+    assert len(fig.legends) == 1
+    fig.canvas.draw()
+    leg = fig.legends[0].get_window_extent()
+    assert all(leg.y1 <= ax.get_window_extent().y0 for ax in fig.axes)  # below every panel
+    assert [ax.get_ylabel().replace("\n", " ") for ax in fig.axes] == [
+        F.ylabel_for(s) for s in labels
+    ]
+    assert "Rate" not in [ax.get_ylabel() for ax in fig.axes]
+    plt.close(fig)
+
+
+def test_ylabel_for_has_units_and_refuses_unknown_series():
+    import pytest
+
+    from rasso_research import figures as F
+
+    assert F.ylabel_for("recorded_rape_per_100k").startswith("Recorded rapes per 100,000")
+    assert "per quarter" in F.ylabel_for("Rape charges (count)")
+    with pytest.raises(KeyError, match="no axis label"):
+        F.ylabel_for("something else")
+
+
+def test_interruption_marker_is_shared():
+    from rasso_research import figures as F
+    from rasso_research.plotting import mark_interruption
+
+    fig, ax = plt.subplots()
+    F.mark_periods(ax, {"Policy": "2020Q3"})
+    mark_interruption(ax, 3.0, None)
+    assert [t.get_text() for t in ax.texts] == ["Policy"]
+    assert len(ax.lines) == 2
+    plt.close(fig)

@@ -95,9 +95,12 @@ print("outcome-type measures:", int(is_type.sum()))
             check=True,
         ),
         md("""
-Recorded rape runs by force from 2012Q2, while the police outcomes by force cover only eight
-quarters (two editions, 2017Q2-2019Q1) and national charges on the closure measure cover 2014Q2-2024Q2:
-this asymmetry decides which interruptions can be studied with which series.
+The span of each series decides which interruptions can be studied with it (generated from the
+coverage table):
+"""),
+        code("""
+display(Markdown(A.describe_coverage(cov, ["recorded_rape", "rape_charged_in_quarter", "rape_charge_rate_cohort",
+                                           "cps_sexual_offences_conviction_rate", "population"])))
 """),
         md(
             "## Data-quality report\n\nThe report written by the panel build (dropped rows, caveats, revisions)."
@@ -106,8 +109,8 @@ this asymmetry decides which interruptions can be studied with which series.
 display(Markdown((paths.DATA_PROCESSED / "data_quality.md").read_text(encoding="utf-8")))
 """),
         md("""
-Every exclusion is listed with its reason; the only rows kept with a caveat are the negative
-quarterly counts that reflect cancelled crimes.
+The report lists every excluded row with its reason, every row kept with a caveat, and the
+revisions and coverage gaps found while building the panel.
 """),
         md("## National series"),
         code("""
@@ -122,9 +125,11 @@ fig = F.plot_series_panels(nat, interruptions=marks, covid=covid_q)
 style.save_figure(fig, "overview_national", figures_dir)
 """),
         md("""
-Recorded rape roughly doubled from 2014 to 2019 while charges fell to their lowest point in
-2019-2020; the CPS series (all sexual offences, not rape-flagged) end in 2019Q1, before any national
-interruption.
+Each series in figures (calendar years 2014 and 2019 compared where both are complete; the CPS series
+cover all sexual offences, not only rape):
+"""),
+        code("""
+display(Markdown("\\n".join(A.describe_change(s, title, 2014, 2019) for title, s, _ in nat)))
 """),
         md("## Per-force series"),
         code("""
@@ -132,18 +137,21 @@ fig = F.plot_force_grid(panel, "recorded_rape_per_100k", "Recorded rape per 100,
                         highlight=["West Midlands"])
 style.save_figure(fig, "overview_forces_recorded_rape", figures_dir)
 """),
+        code("""
+display(Markdown(A.describe_force_changes(panel, "recorded_rape_per_100k", 2014, 2019,
+                                          label="Recorded rape per 100,000")))
+"""),
         md("""
-The rise in recorded rape is common to almost every force, which is why a controlled design
-(one force against the others) is needed for a force-level intervention.
+A change shared by most forces cannot be attributed to one force's intervention, which is why
+notebook 03 compares a force with the others (controlled design).
 """),
         code("""
 fig = F.plot_force_grid(panel, "rape_charge_rate_cohort", "Charged / outcomes assigned (cohort)",
                         highlight=["West Midlands"])
 style.save_figure(fig, "overview_forces_charge_rate", figures_dir)
 """),
-        md("""
-The force-level charge rate (cohort measure) is only available for eight quarters, too short for
-force-level ITS on its own.
+        code("""
+display(Markdown(A.describe_coverage(cov, ["rape_charge_rate_cohort"])))
 """),
         code("""
 fig = F.plot_force_grid(panel, "cps_sexual_offences_conviction_rate", "CPS sexual-offence conviction rate",
@@ -151,7 +159,7 @@ fig = F.plot_force_grid(panel, "cps_sexual_offences_conviction_rate", "CPS sexua
 style.save_figure(fig, "overview_forces_cps_conviction_rate", figures_dir)
 """),
         md(
-            "The CPS conviction rate per force area is noisy quarter to quarter, especially in small areas."
+            "One panel per CPS area (42 areas; the City of London is policed within the London CPS area)."
         ),
         md("""
 ## Revision between releases
@@ -173,9 +181,12 @@ print(f"forces revised by more than 5% either way: {int((f['pct_difference'].abs
 """,
             check=True,
         ),
+        code("""
+display(Markdown(A.describe_revision(rev, threshold=5)))
+"""),
         md("""
-The national total moved by under 2% between releases but some forces moved by much more,
-so force-level comparisons must use a single release throughout (the panel does).
+Because force figures can move between releases, the panel takes every force-level series from a
+single release.
 """),
     ]
     return cells
@@ -190,10 +201,10 @@ def nb02():
 the police-CPS Joint National Action Plan (January 2021) or the End-to-End Rape Review
 (June 2021) began?
 
-**Data.** England and Wales, calendar quarters: police recorded rape (2012Q2 on; population from
-ONS mid-year estimates), police rape charges on the closure measure (`rape_charged_in_quarter`,
-2014/15 Q1-2024/25 Q1: 25 quarters before July 2020 and 16 from it), and the CPS rape-flagged
-figures (`cps_rape_national.csv`).
+**Data.** England and Wales, calendar quarters: police recorded rape (population from ONS mid-year
+estimates), police rape charges on the closure measure (`rape_charged_in_quarter`), and the CPS
+rape-flagged figures (`cps_rape_national.csv`). The quarters available on each side of each date are
+counted below.
 
 **Model.** Segmented regression (`rasso_research.its`): trend, level and slope change at the
 interruption, quarter-of-year dummies, one indicator for the Covid-19 lockdown quarters
@@ -252,6 +263,9 @@ base = A.ModelSpec(interruption="2020Q3", family=family, seasonality=seasonality
                    covid_quarters=covid_q, horizons=tuple(horizons))
 res = A.run_national_models(panel, models, interruptions, base, min_pre=min_pre, min_post=min_post)
 print("interruptions:", interruptions, "| Covid-19 quarters:", list(covid_q))
+for label, s in res["series"].items():
+    if "offset_filled" in s.columns and s["offset_filled"].any():
+        display(Markdown(f"*{label}.* " + A.describe_offset_fill(s)))
 """
         ),
         md("## Coverage on each side of each interruption"),
@@ -261,9 +275,8 @@ print(res["feasibility"][["series", "interruption", "quarter", "n_pre", "n_post"
 """,
             check=True,
         ),
-        md("""
-Every national quarterly series has at least 8 quarters on each side of each date; for charges the
-post-period is 16 quarters from RASSO 2025, 14 from the JNAP and 13 from the Review (to 2024Q2).
+        code("""
+display(Markdown(A.describe_feasibility(res["feasibility"], min_pre, min_post)))
 """),
         md("## Effects (relative change versus the counterfactual, 95% CI)"),
         code(
@@ -275,9 +288,12 @@ print(A.rounded(show).to_string(index=False))
             check=True,
         ),
         md("""
-Read each row as "the series was this % above (below) where the pre-interruption trend projected";
-with the three interventions so close together and the lockdowns in between, no row identifies one
-intervention on its own.
+Read each row as "the series was this % above (below) where the pre-interruption trend projected".
+The three dates are fitted in separate models and lie close together with the lockdowns in between,
+so no row identifies one intervention on its own. At the interruption (horizon 0):
+"""),
+        code("""
+display(Markdown(A.describe_effects(eff, horizons=[0])))
 """),
         code("""
 params = res["params"]
@@ -292,9 +308,9 @@ cols = [c for c in ["series", "intervention", "n", "hac_lags", "durbin_watson", 
                     "breusch_godfrey_p", "dispersion"] if c in diag.columns]
 diag[cols]
 """),
-        md("""
-Residual autocorrelation tests and (for counts) the quasi-Poisson dispersion: large dispersion is
-expected with national counts and is absorbed by the Pearson-scaled standard errors.
+        md("Residual autocorrelation tests and (for counts) the quasi-Poisson dispersion:"),
+        code("""
+display(Markdown(A.describe_diagnostics(diag)))
 """),
         code("""
 cfs = pd.concat([A.counterfactual_table(f, series=s, intervention=i) for (s, i), f in res["fits"].items()],
@@ -304,14 +320,14 @@ for name in ("params", "effects", "diagnostics", "feasibility"):
 reporting.write_table(cfs, "its_national_counterfactual", tables_dir)
 for label in cfs["series"].unique():
     cf = cfs[(cfs["series"] == label) & (cfs["intervention"] == "RASSO 2025")]
-    ylab = "Rate" if "per" in label else "Count per quarter"
-    fig = F.plot_its_table(cf, ylab, title=label, interruptions={"RASSO 2025": interruptions["RASSO 2025"]},
+    fig = F.plot_its_table(cf, F.ylabel_for(label), title=label, interruptions={"RASSO 2025": interruptions["RASSO 2025"]},
                            width="two", source=F.SOURCE_HO)
     style.save_figure(fig, "its_national_" + A.slugify(label), figures_dir)
 """),
         md("""
 The figures show the fitted segments and the counterfactual (pre-period model projected) from
-RASSO 2025; hollow points are quarters with their own Covid-19 indicator.
+RASSO 2025. Shaded quarters are the Covid-19 quarters (their own indicator with `covid="indicator"`);
+hollow points are quarters left out of the fit (with `covid="exclude"`).
 """),
         md("""
 ## Sensitivity to the start of the recorded-rape series
@@ -334,9 +350,8 @@ print(A.rounded(start_sens).to_string(index=False))
 """,
             check=True,
         ),
-        md("""
-If the estimate changes sign or size with the start quarter, the recorded-rape result depends on how
-the recording-practice rise is handled and should be read as descriptive.
+        code("""
+display(Markdown(A.describe_sensitivity(start_sens, "start")))
 """),
         md("## Handling of the early-2018 drop in charges (R v Allan)"),
         code(
@@ -358,8 +373,11 @@ print(A.rounded(allan_sens).to_string(index=False))
             check=True,
         ),
         md("""
-Ignoring the 2018 drop folds it into the pre-trend and makes the post-2020 series look better than
-the counterfactual; the extra segment or a later start removes that artefact.
+Ignoring the 2018 drop folds it into the pre-period trend; the extra segment or a later start keeps it
+out. How much that matters here:
+"""),
+        code("""
+display(Markdown(A.describe_sensitivity(allan_sens, "allan")))
 """),
         md("""
 ## Other prosecution series
@@ -395,10 +413,8 @@ if extra_fits:
 """,
             check=True,
         ),
-        md("""
-With the mirrored data the force-level outcomes (two editions, 2017Q2-2019Q1) and the CPS
-principal-offence series (to 2019Q1) end before July 2020, so none of them can be modelled at the
-national interruptions: they have zero post-period quarters.
+        code("""
+display(Markdown(A.describe_feasibility(other_feas, min_pre, min_post)))
 """),
         md("""
 ### CPS rape-flagged charges, prosecutions and convictions
@@ -423,19 +439,19 @@ for m in cps_feas.loc[cps_feas["feasible"] & (cps_feas["period_type"] == "quarte
 """,
             check=True,
         ),
-        md("""
-**The CPS rape-flagged series are too short for a quarterly ITS on either side of the national
-interruptions**: the annual figures give at most one full financial year after July 2020 and the quarterly
-figures have gaps, so they are shown, not modelled; the code above fits them automatically once a
-regular quarterly series with enough quarters is present.
+        code("""
+display(Markdown(A.describe_feasibility(cps_feas, min_pre, min_post)
+                 + "\\n\\nAnnual rows count one point per financial year; quarterly rows must form an unbroken run "
+                 "(`regular`). Series that pass are fitted by the cell above; the others are shown, not modelled."))
 """),
         md("""
 ## Caveats
 
 Police charges on the closure measure count outcomes assigned in the quarter, whenever the offence
 was recorded, and the 2024 edition appears to include British Transport Police; recorded rape
-includes the 2019/20 codes 19J/19K; population after mid-2024 is carried forward. These are
-before-after comparisons against an extrapolated trend, not causal estimates of any single policy.
+includes the 2019/20 codes 19J/19K; population quarters without a published value are filled as
+stated under the model cell above (column `offset_filled`). These are before-after comparisons against
+an extrapolated trend, not causal estimates of any single policy.
 """),
     ]
 
@@ -479,11 +495,6 @@ panel = A.load_panel()
 interruption = str(interruption)
 covid_q = [q for q in timeline.covid_disrupted_quarters() if q <= str(window_end)]
 slug = A.slugify(f"{force} {interruption}")
-labels = {
-    "recorded_rape_per_100k": "Recorded rape per 100,000",
-    "rape_charge_rate_cohort": "Charge rate (cohort)",
-    "cps_sexual_offences_conviction_rate": "CPS sexual-offence conviction rate",
-}
 print(f"{force}, interruption {interruption}, window {start} to {window_end}; outputs tagged '{slug}'")
 """
         ),
@@ -508,11 +519,8 @@ print(feas[["series", "first", "last", "n_pre", "n_post", "feasible"]].to_string
 """,
             check=True,
         ),
-        md("""
-Only series with at least `min_pre` quarters before and `min_post` from the interruption are
-modelled. For West Midlands (December 2018) recorded rape has nine post quarters to 2020Q4 (two of
-them Covid-flagged); the cohort charge rate and the CPS conviction rate end in 2019Q1, giving two post
-quarters each, which is too few: they are reported, not modelled.
+        code("""
+display(Markdown(A.describe_feasibility(feas, min_pre, min_post)))
 """),
         md("## Single-force and controlled ITS"),
         code("""
@@ -544,6 +552,9 @@ for name, df in [("single", single), ("controlled", ctrl),
                  ("counterfactual", pd.concat(cfs, ignore_index=True) if cfs else pd.DataFrame())]:
     if len(df):
         reporting.write_table(df, f"its_force_{slug}_{name}", tables_dir)
+placebo = pd.DataFrame([{"series": ps["series"].iloc[0], "p_space": ps["p_perm"].iloc[0], "n_space": len(ps),
+                         "p_time": pt["p_perm"].iloc[0] if len(pt) else float("nan"), "n_time": len(pt)}
+                        for ps, pt in zip(pl_space, pl_time, strict=True)])
 """),
         code(
             """
@@ -560,28 +571,33 @@ else:
         ),
         md("""
 The single-force effect is the change against the force's own projected trend; the controlled
-`treated_level_main` is the level change relative to the other forces in the same quarters, and the
-permutation p-values say how unusual that change is among forces that had no such intervention.
+`treated_level_main` is the level change relative to the other forces in the same quarters (units of
+the series), and the permutation p-values say how unusual that change is among forces that had no
+such intervention.
+"""),
+        code("""
+display(Markdown(A.describe_effects(single) + "\\n\\nControlled design and placebos:\\n\\n"
+                 + A.describe_controlled(ctrl, placebo)))
 """),
         code("""
 for m in [d for d in data if data[d][1]]:
     cf = pd.concat(cfs)
     cf = cf[cf["series"] == m]
-    fig = F.plot_its_table(cf, labels.get(m, m), title=f"{force}: {labels.get(m, m)}",
+    fig = F.plot_its_table(cf, F.ylabel_for(m), title=f"{force}: {F.ylabel_for(m)}",
                            interruptions={"joint working": interruption}, width="two", source=F.SOURCE_HO)
     style.save_figure(fig, f"its_force_{slug}_{A.slugify(m)}", figures_dir)
 """),
         md("""
-The counterfactual band widens quickly after the interruption because the pre-period is short
-relative to the noise in one force's quarterly rate.
+The band is the 95% CI of the projected pre-period line; it widens with the distance from the
+pre-period, faster when the pre-period is short or noisy.
 """),
         md("""
 ## Caveats
 
-The recorded-rape rate measures reporting and recording, not prosecution; the charge-rate and CPS
-series that measure prosecution end too early for this date. Population for rates is ONS mid-year
-interpolated. West Midlands joined Operation Soteria in 2021: extend `window_end` past 2020Q4 only with
-a second interruption.
+The recorded-rape rate measures reporting and recording, not prosecution; whether the charge-rate and
+CPS series that measure prosecution cover enough quarters around this date is stated in the coverage
+section above. Population for rates is ONS mid-year interpolated. West Midlands joined Operation Soteria
+in 2021: extend `window_end` past 2020Q4 only with a second interruption.
 """),
     ]
 
@@ -643,7 +659,10 @@ print(A.rounded(by.reset_index()).to_string(index=False))
         ),
         md("""
 The median and range summarise the curve; the share of specifications whose CI excludes zero says
-whether the conclusion survives the analyst's choices.
+whether the conclusion survives the analyst's choices:
+"""),
+        code("""
+display(Markdown(A.describe_curve(summary)))
 """),
         code("""
 fig = S.plot_curve(curve, title="Rape charges per 100 recorded rapes, RASSO 2025",
@@ -683,9 +702,6 @@ figures_dir = None  # None: rasso_research.paths.FIGURES
         code(
             SETUP
             + """
-import matplotlib as mpl
-import matplotlib.pyplot as plt
-
 from rasso_research import sensitivity as S
 
 cf = pd.read_csv(tables_dir / "its_national_counterfactual.csv")
@@ -697,25 +713,19 @@ written = []
         ),
         md("## Figure 1: national series with the RASSO 2025 counterfactual"),
         code("""
-panels = [("Recorded rape (count, population offset)", "Recorded rape per 100,000 per quarter"),
-          ("Rape charges (count)", "Charges per quarter"),
-          ("Rape charges per 100 recorded rapes", "Charges per 100 recorded rapes")]
-for width, ncols in (("two", 3), ("one", 1)):
-    with mpl.rc_context(style.RC):
-        w = style.TWO_COLUMN if width == "two" else style.ONE_COLUMN
-        nrows = len(panels) // ncols
-        fig, axes = plt.subplots(nrows, ncols, figsize=(w, 2.2 * nrows), squeeze=False)
-        for ax, (label, ylab) in zip(axes.flat, panels, strict=True):
-            d = cf[(cf["series"] == label) & (cf["intervention"] == "RASSO 2025")]
-            F.plot_its_table(d, ylab, title=label, interruptions={"RASSO 2025": rasso}, ax=ax,
-                             legend=ax is axes.flat[0])
-        style.source_note(fig, F.SOURCE_HO)
-        fig.tight_layout()
+labels = ["Recorded rape (count, population offset)", "Rape charges (count)", "Rape charges per 100 recorded rapes"]
+panels = [(label, F.ylabel_for(label)) for label in labels]
+for width in ("two", "one"):
+    fig = F.plot_its_panels(cf, panels, {"RASSO 2025": rasso}, intervention="RASSO 2025", width=width)
     written += style.save_figure(fig, f"fig1_national_its_{width}col", figures_dir)
 """),
         md("""
-Charges per 100 recorded rapes were falling before July 2020 and the fitted post-period line is compared
-with that projected fall, which is why the counterfactual band matters more than the point estimate.
+Each post-period fitted line is compared with the projection of the pre-period line (the counterfactual),
+so the direction of that pre-period line matters as much as the post-period data:
+"""),
+        code("""
+rows = cf[cf["intervention"] == "RASSO 2025"]
+display(Markdown("\\n".join("- " + A.describe_pretrend(rows[rows["series"] == label], label) for label in labels)))
 """),
         md("## Figure 2: effects at the interruption, all series and dates"),
         code("""
@@ -724,7 +734,8 @@ for width in ("one", "two"):
     written += style.save_figure(fig, f"fig2_effects_{width}col", figures_dir)
 """),
         md(
-            "Intervals overlap heavily across the three dates, as expected for interruptions four quarters apart."
+            "One row per series and date, each from its own model; the numbers are in notebook 02 "
+            "(`tables/its_national_effects.csv`)."
         ),
         md("## Figure 3: one force against its own trend"),
         code("""
@@ -733,9 +744,8 @@ if path.exists():
     fc = pd.read_csv(path)
     for m in fc["series"].unique():
         for width in ("one", "two"):
-            fig = F.plot_its_table(fc[fc["series"] == m], "Recorded rape per 100,000 per quarter"
-                                   if m == "recorded_rape_per_100k" else m,
-                                   title=f"{fc['force'].iloc[0]}: {m}",
+            fig = F.plot_its_table(fc[fc["series"] == m], F.ylabel_for(m),
+                                   title=f"{fc['force'].iloc[0]}: {F.ylabel_for(m)}",
                                    interruptions={"joint working": force_interruption}, width=width,
                                    source=F.SOURCE_HO)
             written += style.save_figure(fig, f"fig3_force_{force_slug}_{A.slugify(m)}_{width}col", figures_dir)

@@ -152,15 +152,18 @@ def with_offset(
     """Add ``offset`` (the denominator) and ``log_offset`` from measure ``measure``.
 
     ``fill="interpolate"`` fills quarters without the denominator by log-linear interpolation
-    inside its range and the nearest value outside (for slowly moving population); the number of
-    filled quarters is stored in ``attrs["offset_filled"]``. Quarters still without an offset
+    inside its range and the nearest value outside (carried forward after the last published
+    value, back before the first; for slowly moving population). Filled rows are marked by the
+    boolean column ``offset_filled`` and counted in ``attrs["offset_filled"]``;
+    :func:`describe_offset_fill` says which quarters and how. Quarters still without an offset
     are dropped (``attrs["offset_dropped"]``).
     """
     force = force or s.attrs.get("force", NATIONAL)
     den = _raw(panel, measure, force, source).rename(columns={"value": "offset"})
-    out = s.drop(columns=[c for c in ("offset", "log_offset") if c in s.columns])
+    out = s.drop(columns=[c for c in ("offset", "log_offset", "offset_filled") if c in s.columns])
     out = out.merge(den, on="quarter", how="left")
     filled = 0
+    missing = out["offset"].isna().to_numpy()
     if fill == "interpolate" and out["offset"].isna().any() and out["offset"].notna().any():
         allq = pd.period_range(
             min(out["quarter"].min(), den["quarter"].min()),
@@ -173,12 +176,20 @@ def with_offset(
         out["offset"] = out["offset"].fillna(out["quarter"].map(np.exp(logv)))
     elif fill not in ("none", "interpolate"):
         raise ValueError(f"fill must be 'none' or 'interpolate', got {fill!r}")
+    out["offset_filled"] = missing & out["offset"].notna().to_numpy()
     dropped = int(out["offset"].isna().sum())
     out = out.dropna(subset=["offset"])
     out = out[out["offset"] > 0].reset_index(drop=True)
     out["log_offset"] = np.log(out["offset"].astype(float))
     out.attrs = dict(s.attrs)
-    out.attrs.update(offset_measure=measure, offset_filled=filled, offset_dropped=dropped)
+    have = den.dropna(subset=["offset"])["quarter"]
+    out.attrs.update(
+        offset_measure=measure,
+        offset_filled=filled,
+        offset_dropped=dropped,
+        offset_first=str(have.min()) if len(have) else "",
+        offset_last=str(have.max()) if len(have) else "",
+    )
     return out
 
 
@@ -430,11 +441,13 @@ def run_national_models(
 
     ``models``: dicts with ``label``, ``measure`` and optional ``offset``, ``offset_fill``,
     ``start``, ``end``, ``source``, ``force``, ``segments``, ``family``, ``rate_scale``.
-    Returns tidy ``params``, ``effects``, ``diagnostics`` and ``feasibility`` frames.
+    Returns tidy ``params``, ``effects``, ``diagnostics`` and ``feasibility`` frames, the fits by
+    ``(label, interruption)`` (``fits``) and the series used by label (``series``, with the
+    ``offset_filled`` column where an offset was filled).
     """
     base = base or ModelSpec(interruption="2020Q3")
     acc: dict[str, list] = {"params": [], "effects": [], "diagnostics": [], "feasibility": []}
-    fits = {}
+    fits, used = {}, {}
     for m in models:
         s = series(
             panel,
@@ -446,6 +459,7 @@ def run_national_models(
             offset=m.get("offset"),
             offset_fill=m.get("offset_fill", "none"),
         )
+        used[m["label"]] = s
         for iname, iq in interruptions.items():
             excl = base.covid_quarters if base.covid == "exclude" else ()
             feas = check_its_feasible(s, iq, min_pre, min_post, exclude=excl, label=m["label"])
@@ -478,6 +492,7 @@ def run_national_models(
         for k, v in acc.items()
     }
     out["fits"] = fits
+    out["series"] = used
     return out
 
 
@@ -734,3 +749,370 @@ def cps_quarterly_series(cps: pd.DataFrame, measure: str) -> pd.DataFrame:
     ).sort_values("quarter")
     out.attrs.update(measure=f"cps_{measure}", force=NATIONAL)
     return _add_t(out.reset_index(drop=True))
+
+
+# ---- generated result text (Markdown) for the notebooks ---------------------------------------
+# Every sentence in a notebook that states a result comes from one of these functions, so the
+# text follows the numbers when the data or the model change.
+def fmt_num(x, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits with thousands separators; 'n/a' for NaN/None."""
+    if x is None or not np.isfinite(float(x)):
+        return "n/a"
+    return format(round_sig(float(x), digits), ",g")
+
+
+def fmt_pct(x, digits: int = 3) -> str:
+    """Signed percentage: ``+9.93%``, ``-16%``, ``n/a``."""
+    s = fmt_num(x, digits)
+    return s if s == "n/a" else ("+" if float(x) > 0 else "") + s + "%"
+
+
+def _ci_verdict(lo: float, hi: float) -> str:
+    if lo > 0:
+        return "above the counterfactual (95% CI excludes zero)"
+    if hi < 0:
+        return "below the counterfactual (95% CI excludes zero)"
+    return "95% CI includes zero"
+
+
+def describe_offset_fill(s: pd.DataFrame) -> str:
+    """Markdown note on the offset quarters filled by :func:`with_offset` (``offset_filled``)."""
+    measure = s.attrs.get("offset_measure", "offset")
+    if "offset_filled" not in s.columns:
+        return f"No `{measure}` offset on this series."
+    q = s.loc[s["offset_filled"].astype(bool), "quarter"]
+    dropped = int(s.attrs.get("offset_dropped", 0))
+    tail = f" {dropped} quarter(s) without any `{measure}` value were dropped." if dropped else ""
+    if q.empty:
+        return f"Offset `{measure}`: published for every quarter of the series ({len(s)});" + (
+            " none filled." + tail
+        )
+    first, last = s.attrs.get("offset_first", ""), s.attrs.get("offset_last", "")
+    parts = []
+    if last:
+        after = q[q > _q(last)]
+        if len(after):
+            parts.append(
+                f"{len(after)} after its last value ({last}): {_qrange(after)}, "
+                f"carried forward (held at the {last} value)"
+            )
+    if first:
+        before = q[q < _q(first)]
+        if len(before):
+            parts.append(
+                f"{len(before)} before its first value ({first}): {_qrange(before)}, carried back"
+            )
+    inside = q[(q >= _q(first)) & (q <= _q(last))] if first and last else q
+    if len(inside):
+        parts.append(f"{len(inside)} inside its range: {_qrange(inside)}, log-linear interpolation")
+    return (
+        f"**Offset `{measure}` filled in {len(q)} of {len(s)} quarters** "
+        f"(column `offset_filled`): " + "; ".join(parts) + "." + tail
+    )
+
+
+def _qrange(q: pd.Series) -> str:
+    q = sorted(q)
+    return str(q[0]) if len(q) == 1 else f"{q[0]}-{q[-1]}"
+
+
+def describe_feasibility(
+    feas: pd.DataFrame, min_pre: int, min_post: int, label: str | None = None
+) -> str:
+    """Markdown: which (series, interruption) pairs have enough quarters on each side.
+
+    ``feas`` has ``n_pre``, ``n_post``, ``feasible``, a label column (``series`` or ``measure``)
+    and optionally ``interruption`` (and ``period_type``, whose unit is used for annual rows).
+    """
+    if feas.empty:
+        return "No series to check."
+    label = label or ("series" if "series" in feas.columns else "measure")
+    keys = [label] + (["period_type"] if "period_type" in feas.columns else [])
+
+    def line(g: pd.DataFrame) -> str:
+        unit = (
+            "years" if "period_type" in g and g["period_type"].iloc[0] == "financial_year" else ""
+        )
+        name = " ".join(f"{g[k].iloc[0]}" for k in keys)
+        bits = []
+        for _, r in g.iterrows():
+            at = f"{r['interruption']}: " if "interruption" in g else ""
+            bits.append(f"{at}{int(r['n_pre'])} before / {int(r['n_post'])} from it")
+        return f"- `{name}`" + (f" ({unit})" if unit else "") + ": " + "; ".join(bits)
+
+    ok, bad = feas[feas["feasible"].astype(bool)], feas[~feas["feasible"].astype(bool)]
+    need = f"at least {min_pre} quarters before and {min_post} from the interruption"
+    out = []
+    if len(bad) == 0:
+        out.append(f"**All {len(feas)} series-interruption pairs can be modelled** ({need}):")
+    elif len(ok) == 0:
+        out.append(
+            f"**None of the {len(feas)} series-interruption pairs can be modelled** ({need}):"
+        )
+    else:
+        out.append(
+            f"**{len(ok)} of {len(feas)} series-interruption pairs can be modelled** ({need})."
+        )
+    if len(ok):
+        if len(bad):
+            out.append("\nModelled:")
+        out += [line(g) for _, g in ok.groupby(keys, sort=False)]
+    if len(bad):
+        if len(ok):
+            out.append("\nToo short, reported but not modelled:")
+        out += [line(g) for _, g in bad.groupby(keys, sort=False)]
+    return "\n".join(out)
+
+
+def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = None) -> str:
+    """Markdown: each effect (% vs counterfactual, 95% CI) with its verdict, and a tally.
+
+    ``effects`` has ``horizon``, ``effect_pct``, ``ci_low_pct``, ``ci_high_pct`` and optional
+    label columns ``series``, ``intervention``.
+    """
+    d = effects if horizons is None else effects[effects["horizon"].isin(list(horizons))]
+    if d.empty:
+        return "No effect was estimated (no series had enough quarters on both sides)."
+    labels = [c for c in ("series", "intervention") if c in d.columns]
+    lines = []
+    for _, r in d.iterrows():
+        name = ", ".join(str(r[c]) for c in labels)
+        lines.append(
+            f"- {name}{', ' if name else ''}+{int(r['horizon'])} quarters: "
+            f"{fmt_pct(r['effect_pct'])} (95% CI {fmt_pct(r['ci_low_pct'])} to "
+            f"{fmt_pct(r['ci_high_pct'])}), {_ci_verdict(r['ci_low_pct'], r['ci_high_pct'])}"
+        )
+    up = int((d["ci_low_pct"] > 0).sum())
+    down = int((d["ci_high_pct"] < 0).sum())
+    head = (
+        f"**{up + down} of {len(d)} estimates have a 95% CI excluding zero** "
+        f"({up} above, {down} below the counterfactual)."
+    )
+    return head + "\n\n" + "\n".join(lines)
+
+
+def describe_sensitivity(df: pd.DataFrame, by: str) -> str:
+    """Markdown: how the effect moves with choice ``by`` (one row per choice and horizon).
+
+    States the range, whether the sign or the CI verdict changes with the choice, and says the
+    result should be read as descriptive when it does.
+    """
+    if df.empty:
+        return f"No estimates to compare across `{by}`."
+    d = df if "horizon" in df.columns else df.assign(horizon=0)
+    out = []
+    for h, g in d.groupby("horizon", sort=True):
+        g = g.dropna(subset=["effect_pct"])
+        lo, hi = g.loc[g["effect_pct"].idxmin()], g.loc[g["effect_pct"].idxmax()]
+        verdicts = {_ci_verdict(r["ci_low_pct"], r["ci_high_pct"]) for _, r in g.iterrows()}
+        signs = set(np.sign(g["effect_pct"]).astype(int)) - {0}
+        if len(signs) > 1:
+            v = "**the sign changes with this choice**"
+        elif len(verdicts) > 1:
+            v = "the sign is the same but **whether the CI excludes zero changes with this choice**"
+        else:
+            v = f"the sign and the CI verdict ({next(iter(verdicts))}) do not change"
+        out.append(
+            f"- +{int(h)} quarters: from {fmt_pct(lo['effect_pct'])} (`{by}` = {lo[by]}) to "
+            f"{fmt_pct(hi['effect_pct'])} (`{by}` = {hi[by]}) over {len(g)} choices; {v}."
+        )
+    fragile = any("changes" in line for line in out)
+    verdict = (
+        f"**The estimate depends on `{by}`: read it as descriptive.**"
+        if fragile
+        else f"**The estimate does not depend on `{by}` in sign or CI verdict.**"
+    )
+    return verdict + "\n\n" + "\n".join(out)
+
+
+def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Markdown: residual autocorrelation (Ljung-Box) and quasi-Poisson dispersion, summarised."""
+    out = []
+    if "ljung_box_p" in diag.columns:
+        p = diag["ljung_box_p"].dropna()
+        out.append(
+            f"Ljung-Box p < {alpha} (residual autocorrelation left after the model) in "
+            f"{int((p < alpha).sum())} of {len(p)} models."
+        )
+    if "dispersion" in diag.columns and diag["dispersion"].notna().any():
+        d = diag["dispersion"].dropna()
+        out.append(
+            f"Quasi-Poisson dispersion ranges from {fmt_num(d.min())} to {fmt_num(d.max())} "
+            f"({len(d)} count models; 1 would be Poisson); the Pearson-scaled standard errors "
+            "are inflated by its square root."
+        )
+    return " ".join(out) or "No diagnostics available."
+
+
+def describe_controlled(ctrl: pd.DataFrame, placebo: pd.DataFrame | None = None) -> str:
+    """Markdown: controlled-ITS terms (estimate, 95% CI, p) and placebo permutation p-values.
+
+    ``ctrl``: ``series``, ``term``, ``estimate``, ``ci_low``, ``ci_high``, ``p_value``;
+    ``placebo``: ``series``, ``p_space``, ``n_space``, ``p_time``, ``n_time``.
+    """
+    if ctrl is None or ctrl.empty:
+        return "No controlled model was fitted (no series had enough quarters on both sides)."
+    names = {"treated_level_main": "level change", "treated_slope_main": "slope change per quarter"}
+    lines = []
+    for _, r in ctrl.iterrows():
+        lines.append(
+            f"- `{r['series']}`, {names.get(r['term'], r['term'])} relative to the controls: "
+            f"{fmt_num(r['estimate'])} (95% CI {fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}, "
+            f"p = {fmt_num(r['p_value'])}), "
+            + ("CI excludes zero" if r["ci_low"] > 0 or r["ci_high"] < 0 else "CI includes zero")
+        )
+    if placebo is not None:
+        for _, r in placebo.iterrows():
+            lines.append(
+                f"- `{r['series']}`, permutation p-values for the level change: placebo in space "
+                f"{fmt_num(r['p_space'])} ({int(r['n_space'])} control forces), placebo in time "
+                f"{fmt_num(r['p_time'])} ({int(r['n_time'])} fake dates)"
+                + (
+                    "; fewer than 20 placebos: the smallest attainable p is above 0.05"
+                    if min(r["n_space"], r["n_time"]) < 19
+                    else ""
+                )
+            )
+    return "\n".join(lines)
+
+
+def describe_curve(summary: pd.DataFrame) -> str:
+    """Markdown: the specification-curve summary (:func:`sensitivity.summarise_curve`) in words."""
+    r = summary.iloc[0]
+    neg, sig = float(r["share_negative"]), float(r["share_ci_excludes_0"])
+    if neg >= 0.9 or neg <= 0.1:
+        sign = f"the sign is stable ({fmt_num(100 * max(neg, 1 - neg))}% of estimates agree)"
+    else:
+        sign = f"the sign is not stable ({fmt_num(100 * neg)}% of estimates are negative)"
+    if sig >= 0.9:
+        ci = "the CI excludes zero in almost every specification"
+    elif sig >= 0.5:
+        ci = f"the CI excludes zero in {fmt_num(100 * sig)}% of specifications"
+    else:
+        ci = (
+            f"the CI excludes zero in only {fmt_num(100 * sig)}% of specifications, so "
+            "statistical significance does not survive the analyst's choices"
+        )
+    failed = int(r["specs"]) - int(r["fitted"])
+    return (
+        f"{int(r['fitted'])} of {int(r['specs'])} specifications fitted"
+        + (f" ({failed} failed)" if failed else "")
+        + f"; median {fmt_pct(r['median_pct'])}, range {fmt_pct(r['min_pct'])} to "
+        f"{fmt_pct(r['max_pct'])}. **{sign[0].upper() + sign[1:]}; {ci}.**"
+    )
+
+
+def describe_revision(rev: pd.DataFrame, threshold: float = 5.0) -> str:
+    """Markdown: national and per-force revision between two releases (``pct_difference``)."""
+    ew = rev[rev["force"] == NATIONAL]
+    f = rev[rev["force"] != NATIONAL]
+    nat = (
+        f"The national total was revised by {fmt_pct(ew['pct_difference'].iloc[0])}"
+        if len(ew)
+        else "The national total is not in the revision table"
+    )
+    if f.empty:
+        return nat + "; there are no force rows."
+    big = f[f["pct_difference"].abs() > threshold].sort_values("pct_difference")
+    which = ", ".join(f"{r.force} {fmt_pct(r.pct_difference)}" for r in big.itertuples())
+    worst = f.loc[f["pct_difference"].abs().idxmax()]
+    return (
+        f"{nat}; **{len(big)} of {len(f)} forces by more than {fmt_num(threshold)}% either way**"
+        + (f" ({which})" if which else "")
+        + f"; the largest force revision is {worst['force']} {fmt_pct(worst['pct_difference'])}."
+    )
+
+
+def describe_coverage(cov: pd.DataFrame, measures: Sequence[str]) -> str:
+    """Markdown: per measure, forces, national total, first-last quarter and quarters covered
+    (editions of one measure combined); a requested measure absent from the panel is listed."""
+    lines = []
+    for m in measures:
+        g = cov[cov["measure"] == m]
+        if g.empty:
+            lines.append(f"- `{m}`: **not in the panel**")
+            continue
+        forces = int(g["forces"].max())
+        nat = bool(g["national"].any())
+        who = (f"{forces} forces" if forces else "no force rows") + (
+            " and the national total" if nat else ""
+        )
+        ed = f" in {len(g)} editions" if len(g) > 1 else ""
+        lines.append(
+            f"- `{m}`: {who}, {g['first'].min()}-{g['last'].max()}, "
+            f"{int(g['quarters'].sum())} quarters{ed}"
+        )
+    return "\n".join(lines)
+
+
+def _year_mean(s: pd.DataFrame, year: int) -> float:
+    v = s.loc[[q.year == year for q in s["quarter"]], "value"]
+    return float(v.mean()) if len(v) == 4 else float("nan")
+
+
+def describe_change(s: pd.DataFrame, label: str, year_a: int, year_b: int) -> str:
+    """Markdown: mean per quarter in calendar years ``year_a`` and ``year_b`` (full years only),
+    their ratio, and the lowest and highest quarters of series ``s``."""
+    a, b = _year_mean(s, year_a), _year_mean(s, year_b)
+    span = f"{s['quarter'].min()}-{s['quarter'].max()}"
+    lo, hi = s.loc[s["value"].idxmin()], s.loc[s["value"].idxmax()]
+    ext = (
+        f"lowest {fmt_num(lo['value'])} ({lo['quarter']}), highest {fmt_num(hi['value'])} "
+        f"({hi['quarter']})"
+    )
+    if np.isfinite(a) and np.isfinite(b):
+        ch = (
+            f"mean per quarter {fmt_num(a)} in {year_a} and {fmt_num(b)} in {year_b} "
+            f"(x{fmt_num(b / a)})"
+        )
+    else:
+        miss = [str(y) for y, v in ((year_a, a), (year_b, b)) if not np.isfinite(v)]
+        ch = f"no full calendar year {' or '.join(miss)} in the series, so no {year_a}-{year_b} comparison"
+    return f"- {label} ({span}): {ch}; {ext}."
+
+
+def describe_force_changes(
+    panel: pd.DataFrame, measure: str, year_a: int, year_b: int, label: str | None = None
+) -> str:
+    """Markdown: in how many forces the mean per quarter of ``measure`` rose from ``year_a`` to
+    ``year_b`` (forces with both full calendar years only)."""
+    d = panel[(panel["measure"] == measure) & (panel["force"] != NATIONAL)].dropna(subset=["value"])
+    ratios = {}
+    for f, g in d.groupby("force"):
+        s = g.assign(quarter=g["quarter"].map(_q)).groupby("quarter", as_index=False)["value"].sum()
+        a, b = _year_mean(s, year_a), _year_mean(s, year_b)
+        if np.isfinite(a) and np.isfinite(b) and a > 0:
+            ratios[f] = b / a
+    label = label or f"`{measure}`"
+    if not ratios:
+        return f"{label}: no force has both full calendar years {year_a} and {year_b}."
+    r = pd.Series(ratios)
+    return (
+        f"{label} rose from {year_a} to {year_b} in **{int((r > 1).sum())} of {len(r)} forces** "
+        f"(median ratio x{fmt_num(r.median())}, range x{fmt_num(r.min())} to x{fmt_num(r.max())})."
+    )
+
+
+def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
+    """Markdown: the fitted pre-interruption segment of a counterfactual table, start to end."""
+    d = cf.reset_index(drop=True)
+    post = d["counterfactual"].notna()
+    if not post.any() or post.all():
+        return f"{label}: no pre- and post-interruption quarters to compare."
+    first_post = int(np.flatnonzero(post.to_numpy())[0])
+    last_pre = d.iloc[first_post - 1]
+    seg = d[d["segment"] == last_pre["segment"]] if "segment" in d else d.iloc[:first_post]
+    seg = seg[seg.index < first_post]
+    a = seg.iloc[0]
+    direction = (  # fitted values include the quarter-of-year terms
+        "rose"
+        if last_pre["fitted"] > a["fitted"]
+        else "fell"
+        if last_pre["fitted"] < a["fitted"]
+        else "was flat"
+    )
+    return (
+        f"{label}: the fitted pre-interruption line {direction} from {fmt_num(a['fitted'])} "
+        f"({a['period']}) to {fmt_num(last_pre['fitted'])} ({last_pre['period']}); the "
+        "counterfactual projects that line past the interruption."
+    )

@@ -7,6 +7,7 @@ Covid-19-disrupted quarters are shaded.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -14,10 +15,36 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rasso_research.plotting import mark_interruption
 from rasso_research.style import OKABE_ITO, RC, figsize, source_note
 
 SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."
 SOURCE_CPS = "Source: CPS case outcomes by principal offence category."
+
+#: Axis labels with units, by panel measure or by the series labels of notebook 02.
+YLABELS = {
+    "recorded_rape": "Recorded rapes per quarter",
+    "recorded_rape_per_100k": "Recorded rapes per 100,000 population per quarter",
+    "rape_charged_in_quarter": "Rape charges per quarter",
+    "rape_charge_rate_cohort": "Charged / outcomes assigned (cohort, share)",
+    "cps_sexual_offences_conviction_rate": "CPS sexual-offence conviction rate (share)",
+    "cps_sexual_offences_convictions": "CPS sexual-offence convictions per quarter",
+    "Recorded rape (count, population offset)": "Recorded rapes per 100,000 population per quarter",
+    "Recorded rape per 100k (OLS)": "Recorded rapes per 100,000 population per quarter",
+    "Rape charges (count)": "Rape charges per quarter",
+    "Rape charges per 100 recorded rapes": "Rape charges per 100 recorded rapes",
+}
+
+
+def ylabel_for(series: str) -> str:
+    """Axis label with units for a measure or series label; raises if none is defined, so a
+    figure never falls back to a generic label silently."""
+    try:
+        return YLABELS[series]
+    except KeyError:
+        raise KeyError(
+            f"no axis label with units for {series!r}: add it to figures.YLABELS"
+        ) from None
 
 
 def _x(periods) -> pd.DatetimeIndex:
@@ -42,19 +69,7 @@ def mark_periods(
             label="Covid-19 disrupted" if i == 0 and label else None,
         )
     for name, q in (interruptions or {}).items():
-        x = pd.Period(str(q), freq="Q").start_time
-        ax.axvline(x, color="black", lw=0.7, ls=":")
-        if label:
-            ax.annotate(
-                name,
-                xy=(x, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
-                textcoords="offset points",
-                ha="left",
-                va="top",
-                fontsize=6,
-            )
+        mark_interruption(ax, pd.Period(str(q), freq="Q").start_time, name if label else None)
 
 
 def plot_series_panels(
@@ -200,9 +215,71 @@ def plot_its_table(
         if title:
             ax.set_title(title, loc="left", fontsize=7)
         if legend:
-            ax.legend(frameon=False, fontsize=6, loc="best")
+            ax.legend(
+                frameon=False,
+                fontsize=6,
+                loc="upper left",
+                bbox_to_anchor=(1.0, 1.0),
+                borderaxespad=0.2,
+            )
         if source:
             source_note(fig, source)
+    return fig
+
+
+def plot_its_panels(
+    cf: pd.DataFrame,
+    panels: Sequence[tuple[str, str]],
+    interruptions: Mapping[str, str],
+    intervention: str | None = None,
+    width: str = "two",
+    ncols: int | None = None,
+    source: str | None = SOURCE_HO,
+):
+    """Several ITS panels (one per ``(series label, y label)``) from one counterfactual table,
+    with one legend shared by all panels, placed below them (never over the data)."""
+    ncols = ncols or (len(panels) if width == "two" else 1)
+    nrows = int(np.ceil(len(panels) / ncols))
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(w, 2.2 * nrows), squeeze=False)
+        for ax, (label, ylab) in zip(axes.flat, panels, strict=False):
+            d = cf[cf["series"] == label]
+            if intervention is not None:
+                d = d[d["intervention"] == intervention]
+            if d.empty:
+                raise ValueError(f"no counterfactual rows for {label!r} / {intervention!r}")
+            ylab = textwrap.fill(ylab, 30)
+            plot_its_table(d, ylab, title=label, interruptions=interruptions, ax=ax, legend=False)
+        for ax in list(axes.flat)[len(panels) :]:
+            ax.set_visible(False)
+        handles, labels = {}, []
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in handles:
+                    handles[lab] = h
+                    labels.append(lab)
+        fig.tight_layout()
+        fig.legend(
+            [handles[lab] for lab in labels],
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=len(labels) if width == "two" else 2,
+            frameon=False,
+            fontsize=6,
+        )
+        if source:  # below the shared legend
+            fig.text(
+                0.01,
+                -0.12 if width == "two" else -0.05,
+                source,
+                ha="left",
+                va="top",
+                fontsize=6,
+                color="#444444",
+                transform=fig.transFigure,
+            )
     return fig
 
 

@@ -110,17 +110,7 @@ def _plot_its(
             label="Fitted" if i == 0 else None,
         )
     for info in design.interruptions:
-        ax.axvline(info.t0 - 0.5, color=OKABE_ITO["black"], lw=0.8, ls=":")
-        ax.annotate(
-            f"{info.name} ({info.label})",
-            xy=(info.t0 - 0.5, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(2, -2),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=6,
-        )
+        mark_interruption(ax, info.t0 - 0.5, f"{info.name} ({info.label})")
     _period_ticks(ax, cf, design.axis)
     ax.set_ylabel(ylabel or design.spec.outcome)
     if title:
@@ -129,6 +119,24 @@ def _plot_its(
     if source:
         source_note(fig, source)
     return fig
+
+
+def mark_interruption(ax, x, name: str | None = None) -> None:
+    """Dotted vertical line at ``x`` (data coordinates) with ``name`` written at its top.
+
+    Shared by :func:`plot_its` and :mod:`rasso_research.figures`."""
+    ax.axvline(x, color=OKABE_ITO["black"], lw=0.8, ls=":")
+    if name:
+        ax.annotate(
+            name,
+            xy=(x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=6,
+        )
 
 
 def _period_ticks(ax, cf: pd.DataFrame, axis) -> None:
