@@ -339,3 +339,5 @@ def test_describe_pretrend():
     )
     assert "line fell from 5 (2019Q1) to 4 (2019Q2)" in A.describe_pretrend(cf, "x")
     assert "no pre- and post" in A.describe_pretrend(cf.assign(counterfactual=np.nan), "x")
+    covid = cf.assign(covid=[False, True, False, False])  # 2019Q2 has its own indicator
+    assert "line was flat from 5 (2019Q1) to 5 (2019Q1)" in A.describe_pretrend(covid, "x")

@@ -1094,8 +1094,11 @@ def describe_force_changes(
 
 
 def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
-    """Markdown: the fitted pre-interruption segment of a counterfactual table, start to end."""
+    """Markdown: the fitted pre-interruption segment of a counterfactual table, start to end
+    (Covid-19 quarters, which carry their own indicator, are skipped)."""
     d = cf.reset_index(drop=True)
+    if "covid" in d.columns:  # Covid-19 quarters carry their own indicator: not the trend line
+        d = d[~d["covid"].astype(bool)].reset_index(drop=True)
     post = d["counterfactual"].notna()
     if not post.any() or post.all():
         return f"{label}: no pre- and post-interruption quarters to compare."
