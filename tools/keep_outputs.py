@@ -60,7 +60,11 @@ def main(argv=None) -> None:
         if args.strip:
             src, executed = path, None
         else:
-            src, executed = ROOT / "notebooks" / path.name, nbformat.read(path, as_version=4)
+            src = ROOT / "notebooks" / path.name
+            if not src.exists():  # e.g. a parameterised run such as 03_...-avon-and-somerset
+                print("skipped (no source notebook of that name)", path)
+                continue
+            executed = nbformat.read(path, as_version=4)
         before = src.read_text()
         nb = clean(nbformat.read(src, as_version=4), executed)
         after = nbformat.writes(nb) + "\n"
