@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +123,24 @@ def test_fit_segmented_recovers_level_change(family):
     assert 20 < e0["effect_pct"] < 50  # true +35%
     assert e0["ci_low_pct"] < e0["effect_pct"] < e0["ci_high_pct"]
     assert fit.diagnostics["n_pre"] == 33 and fit.diagnostics["n_post"] == 7
+    expected = "bootstrap" if family == "ols_hac" else "wald"
+    assert fit.diagnostics["ci_method"] == fit.result.ci_method == expected
+
+
+def test_model_spec_ci_method_passes_through():
+    """OLS intervals default to the sieve bootstrap; ``ci_method="wald"`` gives the HAC Wald
+    interval around the same estimate, and the choice is recorded in the diagnostics."""
+    p = _panel(n=40, level=0.3, seed=3)
+    s = A.series(p, "count", force="A", offset="population")
+    base = A.ModelSpec("2020Q3", family="ols_hac", seasonality="none", covid="none")
+    boot = A.fit_segmented(s, base)
+    wald = A.fit_segmented(s, replace(base, ci_method="wald"))
+    assert wald.diagnostics["ci_method"] == "wald"
+    b, w = boot.effects.iloc[0], wald.effects.iloc[0]
+    assert b["effect_pct"] == pytest.approx(w["effect_pct"])
+    assert (b["ci_low_pct"], b["ci_high_pct"]) != pytest.approx((w["ci_low_pct"], w["ci_high_pct"]))
+    with pytest.raises(ValueError, match="uncontrolled OLS"):
+        A.fit_segmented(s, replace(base, family="quasipoisson", ci_method="bootstrap"))
 
 
 def test_spec_translation_covid_and_segments():
@@ -286,6 +306,11 @@ def test_describe_curve_diagnostics_controlled():
     diag = pd.DataFrame({"ljung_box_p": [0.01, 0.2], "dispersion": [3.0, np.nan]})
     text = A.describe_diagnostics(diag)
     assert "in 1 of 2 models" in text and "from 3 to 3" in text
+    assert "bootstrap" not in text
+    diag["ci_method"] = ["bootstrap", "wald"]
+    assert "of 1 of 2 models (OLS with Newey-West errors) are sieve-bootstrap" in (
+        A.describe_diagnostics(diag)
+    )
     ctrl = pd.DataFrame(
         [
             {

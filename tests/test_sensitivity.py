@@ -48,6 +48,9 @@ def test_curve_deterministic_and_recovers_effect():
     c2 = S.specification_curve(s, base, grid=SMALL, n_jobs=2)
     pd.testing.assert_frame_equal(c1, c2)
     assert c1["ok"].all()
+    # each row records how its interval was computed (OLS rows: sieve bootstrap)
+    methods = dict(zip(c1["model"], c1["ci_method"], strict=False))
+    assert methods["quasi-Poisson"] == "wald" and methods["OLS+HAC (NW lags)"] == "bootstrap"
     main = c1[(c1["shift"] == 0)]
     assert ((main["estimate"] > -35) & (main["estimate"] < -12)).all()  # true -22%
     summ = S.summarise_curve(c1)

@@ -304,7 +304,7 @@ params[params["term"].str.contains("main")][["series", "intervention", "term", "
         ),
         code("""
 diag = res["diagnostics"]
-cols = [c for c in ["series", "intervention", "n", "hac_lags", "durbin_watson", "ljung_box_p",
+cols = [c for c in ["series", "intervention", "n", "hac_lags", "ci_method", "durbin_watson", "ljung_box_p",
                     "breusch_godfrey_p", "dispersion"] if c in diag.columns]
 diag[cols]
 """),

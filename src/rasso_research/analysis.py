@@ -8,7 +8,8 @@ time-series) regressions under the specification choices used by the notebooks a
 specification curve (:mod:`rasso_research.sensitivity`):
 
 * ``family``: ``"quasipoisson"`` (log link, offset, Pearson-scaled SEs), ``"ols_hac"`` (OLS on the
-  rate with Newey-West SEs) or ``"arma"`` (log rate with AR(1) errors, SARIMAX);
+  rate with Newey-West SEs; intervals by the sieve bootstrap unless ``ci_method="wald"``, see
+  :mod:`rasso_research.its.bootstrap`) or ``"arma"`` (log rate with AR(1) errors, SARIMAX);
 * ``seasonality``: ``"none"``, ``"quarter"`` (dummies) or ``"fourier"`` (one annual harmonic);
 * ``covid``: ``"indicator"`` (one dummy for the disrupted quarters), ``"exclude"`` or ``"none"``;
 * ``phase_in``: quarters from the interruption dropped as a transition period;
@@ -276,6 +277,7 @@ class ModelSpec:
     phase_in: int = 0
     segments: tuple[str, ...] = ()
     hac_lags: str | int = "nw"
+    ci_method: str = "auto"
     extra_interruptions: tuple[str, ...] = ()
     rate_scale: float = 1.0
     horizons: tuple[int, ...] = (0, 4, 8)
@@ -347,6 +349,7 @@ def to_its_spec(s: pd.DataFrame, spec: ModelSpec):
         season=season,
         disrupted=disrupted,
         hac_lags=None if spec.hac_lags == "nw" else hac_maxlags(n, spec.hac_lags),
+        ci_method=spec.ci_method,
         freq="Q",
         rate_per=spec.rate_scale,
         min_pre=spec.min_pre,
@@ -402,6 +405,7 @@ def fit_segmented(s: pd.DataFrame, spec: ModelSpec) -> SegmentedFit:
         "k": len(res.names),
         "family": spec.family,
         "hac_lags": int(res.hac_lags),
+        "ci_method": res.ci_method,
         "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),
         "n_post": int((infit["t"] >= info.start).sum()),
     }
@@ -926,7 +930,8 @@ def describe_sensitivity(df: pd.DataFrame, by: str) -> str:
 
 
 def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Markdown: residual autocorrelation (Ljung-Box) and quasi-Poisson dispersion, summarised."""
+    """Markdown: residual autocorrelation (Ljung-Box), how intervals were computed and the
+    quasi-Poisson dispersion, summarised."""
     out = []
     if "ljung_box_p" in diag.columns:
         p = diag["ljung_box_p"].dropna()
@@ -934,6 +939,15 @@ def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
             f"Ljung-Box p < {alpha} (residual autocorrelation left after the model) in "
             f"{int((p < alpha).sum())} of {len(p)} models."
         )
+    if "ci_method" in diag.columns:
+        m = diag["ci_method"].dropna()
+        n_boot = int((m == "bootstrap").sum())
+        if n_boot:
+            out.append(
+                f"Intervals and p-values of {n_boot} of {len(m)} models (OLS with Newey-West "
+                "errors) are sieve-bootstrap percentile-t, because HAC Wald intervals "
+                "under-cover in series this short; the others are Wald intervals."
+            )
     if "dispersion" in diag.columns and diag["dispersion"].notna().any():
         d = diag["dispersion"].dropna()
         out.append(

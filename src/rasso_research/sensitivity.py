@@ -92,6 +92,7 @@ def _fit_one(s: pd.DataFrame, row: dict, base: ModelSpec, horizon: int, allan_qu
         "n": fit.diagnostics["n"],
         "n_pre": fit.diagnostics["n_pre"],
         "n_post": fit.diagnostics["n_post"],
+        "ci_method": fit.diagnostics["ci_method"],
         "estimate": float(e["effect_pct"]),
         "ci_low": float(e["ci_low_pct"]),
         "ci_high": float(e["ci_high_pct"]),

@@ -22,7 +22,9 @@ from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf, pacf
 
+from .bootstrap import SieveBootstrap, sieve_bootstrap
 from .design import (
+    CI_METHODS,
     COUNT_FAMILIES,
     HAC_RULES,
     LOG_FAMILIES,
@@ -99,6 +101,39 @@ def _fit_ols_ewc(design: Design, fit: pd.DataFrame):
     return RegressionResultsWrapper(res)
 
 
+def _ci_method(spec: ITSSpec, cov: str, controlled: bool) -> str:
+    """Resolve ``spec.ci_method`` ("auto" -> "bootstrap" where it applies)."""
+    if spec.ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method must be one of {CI_METHODS}; got {spec.ci_method!r}")
+    applies = (
+        spec.family in ("ols", "ols_log")
+        and cov == "HAC"
+        and spec.hac_rule == "nw1994"
+        and not controlled
+    )
+    if spec.ci_method == "auto":
+        return "bootstrap" if applies else "wald"
+    if spec.ci_method == "bootstrap" and not applies:
+        raise ValueError(
+            "ci_method='bootstrap' is available for an uncontrolled OLS/OLS-log ITS with "
+            f"Newey-West HAC errors only (family {spec.family!r}, cov_type {cov!r}, "
+            f"hac_rule {spec.hac_rule!r})"
+        )
+    return spec.ci_method
+
+
+def _bootstrap(res, spec: ITSSpec, lags: int) -> SieveBootstrap:
+    return sieve_bootstrap(
+        np.asarray(res.model.exog),
+        np.asarray(res.model.endog),
+        lags=lags,
+        small_sample=spec.small_sample,
+        ar_order=spec.boot_ar_order,
+        reps=spec.boot_reps,
+        seed=spec.boot_seed,
+    )
+
+
 def _fit_statsmodels(design: Design):
     spec = design.spec
     fit = design.fit_frame()
@@ -161,6 +196,12 @@ class ITSResult:
     results: object
     hac_lags: int
     cov_type: str
+    bootstrap: SieveBootstrap | None = None
+
+    @property
+    def ci_method(self) -> str:
+        """ "bootstrap" (sieve-bootstrap percentile-t) or "wald"."""
+        return "wald" if self.bootstrap is None else "bootstrap"
 
     # --- coefficients -------------------------------------------------------------------
     @property
@@ -205,9 +246,26 @@ class ITSResult:
             return float(stats.t.ppf(1 - a / 2, df))
         return float(stats.norm.ppf(1 - a / 2))
 
+    def _crits(self, G: np.ndarray) -> np.ndarray:
+        """Critical values for the link-scale contrasts in the rows of ``G`` (coefficient
+        order ``names``): bootstrap percentile-t, or the Wald value for every row."""
+        G = np.atleast_2d(np.asarray(G, dtype=float))
+        if self.bootstrap is None:
+            return np.full(G.shape[0], self._crit())
+        pos = [self._all_names().index(nm) for nm in self.names]
+        full = np.zeros((G.shape[0], len(self._all_names())))
+        full[:, pos] = G
+        crit = self.bootstrap.critical_values(full, self.spec.alpha)
+        # contrasts with (numerically) zero HAC variance, e.g. a period with its own
+        # disruption dummy, have a zero-width interval whatever the critical value
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", G, self.cov, G), 0.0, None))
+        tiny = se <= 1e-8 * np.maximum(np.abs(G @ self.beta), 1.0)
+        return np.where(tiny | ~np.isfinite(crit), self._crit(), crit)
+
     def params_table(self) -> pd.DataFrame:
         """Tidy coefficients: term, estimate, std_error, ci_low, ci_high, p_value (and
-        rate_ratio with CI for log-scale families)."""
+        rate_ratio with CI for log-scale families). With bootstrap inference the CI and
+        p-value are the sieve-bootstrap percentile-t ones around the HAC standard error."""
         r = self.results
         names = self._all_names()
         ci = np.asarray(r.conf_int(alpha=self.spec.alpha))
@@ -221,6 +279,11 @@ class ITSResult:
                 "p_value": np.asarray(r.pvalues, dtype=float),
             }
         )
+        if self.bootstrap is not None:
+            crit = self.bootstrap.critical_values(np.eye(len(names)), self.spec.alpha)
+            out["ci_low"] = out["estimate"] - crit * out["std_error"]
+            out["ci_high"] = out["estimate"] + crit * out["std_error"]
+            out["p_value"] = self.bootstrap.p_values(out["estimate"] / out["std_error"])
         out = out[out["term"].isin(self.names)].reset_index(drop=True)
         if self.is_log:
             out["rate_ratio"] = np.exp(out["estimate"])
@@ -269,10 +332,11 @@ class ITSResult:
         # clip tiny negative round-off (e.g. a period with its own disruption dummy under HAC)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", X, self.cov, X), 0.0, None))
         z = self._crit()
+        zc = self._crits(X)
         out = {
             prefix: self._to_scale(eta),
-            f"{prefix}_ci_low": self._to_scale(eta - z * se),
-            f"{prefix}_ci_high": self._to_scale(eta + z * se),
+            f"{prefix}_ci_low": self._to_scale(eta - zc * se),
+            f"{prefix}_ci_high": self._to_scale(eta + zc * se),
         }
         rv = self._resid_var()
         if np.isfinite(rv):
@@ -344,7 +408,10 @@ class ITSResult:
     ) -> pd.DataFrame:
         """Absolute and relative differences between the fitted model and the counterfactual
         at ``horizons`` periods after each interruption's start (disruption indicators set to
-        0 in both). CIs by the delta method or by simulating beta ~ N(beta_hat, V) (seeded)."""
+        0 in both). CIs by the delta method or by simulating beta ~ N(beta_hat, V) (seeded).
+        With bootstrap inference the delta-method CIs use the bootstrap percentile-t critical
+        value of each (linearised) contrast instead of the normal/t one; "simulation" stays
+        Wald-based."""
         if method not in ("delta", "simulation"):
             raise ValueError("method must be 'delta' or 'simulation'")
         fr = self.design.frame
@@ -387,16 +454,19 @@ class ITSResult:
             if self.is_log:
                 d = xf - xc
                 se_log = float(np.sqrt(d @ V @ d))
-                r_lo = np.exp(ef - ec - z * se_log) - 1
-                r_hi = np.exp(ef - ec + z * se_log) - 1
+                zr = float(self._crits(d)[0])
+                r_lo = np.exp(ef - ec - zr * se_log) - 1
+                r_hi = np.exp(ef - ec + zr * se_log) - 1
                 g = mf * xf - mc * xc
             else:
                 g_rel = xf / mc - mf * xc / mc**2
                 se_rel = float(np.sqrt(g_rel @ V @ g_rel))
-                r_lo, r_hi = rel - z * se_rel, rel + z * se_rel
+                zr = float(self._crits(g_rel)[0])
+                r_lo, r_hi = rel - zr * se_rel, rel + zr * se_rel
                 g = xf - xc
             se_abs = float(np.sqrt(g @ V @ g))
-            a_lo, a_hi = absd - z * se_abs, absd + z * se_abs
+            za = float(self._crits(g)[0])
+            a_lo, a_hi = absd - za * se_abs, absd + za * se_abs
         return {
             "interruption": info.name,
             "horizon": int(h),
@@ -510,7 +580,9 @@ def fit_its(data: pd.DataFrame, spec: ITSSpec) -> ITSResult:
     """Validate, build the design and fit the model described by ``spec``."""
     design = build_design(data, spec)
     res, lags, cov = _fit_statsmodels(design)
-    return ITSResult(spec, design, res, lags, cov)
+    method = _ci_method(spec, cov, design.controlled)
+    boot = _bootstrap(res, spec, lags) if method == "bootstrap" else None
+    return ITSResult(spec, design, res, lags, cov, boot)
 
 
 def acf_pacf_table(x, nlags: int = 12) -> pd.DataFrame:
