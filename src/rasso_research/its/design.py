@@ -69,7 +69,7 @@ class ITSSpec:
         HAC standard error as studentizer (its/bootstrap.py), for an uncontrolled OLS/OLS-log
         ITS with Newey-West HAC errors only. "auto" (default) is "bootstrap" where it applies
         and "wald" otherwise: HAC Wald intervals under-cover in short autocorrelated series
-        (0.6-0.88 for nominal 0.95), the bootstrap covers 0.91-0.96 (tests/test_its_coverage.py).
+        (0.57-0.88 for nominal 0.95), the bootstrap covers 0.88-0.95 (tests/test_its_coverage.py).
         Prediction intervals (``*_pi_*``) stay Wald-type in every case.
     boot_reps, boot_ar_order, boot_seed: bootstrap replications (at least 99), order of the
         bias-corrected autoregression fitted to the OLS residuals, and the seed (results are
