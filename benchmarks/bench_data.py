@@ -17,19 +17,11 @@ import tracemalloc
 from pathlib import Path
 
 import pandas as pd
+from _timing import best_of
 
 from rasso_research import panel, paths
 
 WORKBOOK = "population/ons-pfa-tables-year-ending-march-2018.xlsx"
-
-
-def _best_of(fn, n: int = 3) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> int:
@@ -60,12 +52,12 @@ def main() -> int:
     rows.append(("panel rows", f"{len(p):,}", ""))
     wb = raw / WORKBOOK
     if wb.exists():
-        t_cal = _best_of(lambda: pd.read_excel(wb, sheet_name=None, engine="calamine"))
+        t_cal = best_of(lambda: pd.read_excel(wb, sheet_name=None, engine="calamine"))
         rows.append((f"read {wb.name} (calamine)", f"{t_cal:.3f} s", "all sheets, best of 3"))
         try:
             import openpyxl  # noqa: F401
 
-            t_def = _best_of(lambda: pd.read_excel(wb, sheet_name=None, engine="openpyxl"))
+            t_def = best_of(lambda: pd.read_excel(wb, sheet_name=None, engine="openpyxl"))
             rows.append(
                 (
                     f"read {wb.name} (default/openpyxl)",

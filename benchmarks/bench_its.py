@@ -10,11 +10,11 @@ seconds.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from rasso_research.its import Interruption, ITSSpec, fit_its
 
@@ -34,25 +34,16 @@ def _series(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"quarter": q, "y": y}), str(q[t0 - 1])
 
 
-def _best_of(fn, n: int = 5) -> float:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> int:
     rows = []
     default_60 = np.nan
     for n in (32, 60, 240):
         df, start = _series(n)
         spec = ITSSpec("y", "quarter", [Interruption("p", start)], season="quarter", freq="Q")
-        t_wald = _best_of(
+        t_wald = best_of(
             lambda s=spec, d=df: fit_its(d, s.replace(ci_method="wald")).effects(horizons=(0, 4))
         )
-        t_boot = _best_of(lambda s=spec, d=df: fit_its(d, s).effects(horizons=(0, 4)))
+        t_boot = best_of(lambda s=spec, d=df: fit_its(d, s).effects(horizons=(0, 4)))
         if n == 60:
             default_60 = t_boot
         rows.append((f"OLS fit + effects, n={n}, Wald", f"{t_wald * 1e3:.0f} ms", "best of 5"))
