@@ -200,7 +200,7 @@ class ITSResult:
 
     @property
     def ci_method(self) -> str:
-        """ "bootstrap" (sieve-bootstrap percentile-t) or "wald"."""
+        """The interval method used: "bootstrap" (sieve-bootstrap percentile-t) or "wald"."""
         return "wald" if self.bootstrap is None else "bootstrap"
 
     # --- coefficients -------------------------------------------------------------------
