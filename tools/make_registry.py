@@ -127,6 +127,28 @@ FILES: dict[str, tuple[str, str, str, str]] = {
         OGL,
         "Mid-year population by local authority 2001-2020",
     ),
+    "homeoffice/oocd-dashboard-force-offence-group-year-2014-15-to-2025-26.csv": (
+        "SGilr/oocd-dashboard@7d0066eed8e4021d9d3c58d113fe29b54967d1ef:data/processed/force_offence_year.csv",
+        "Home Office (aggregated by Oxon Advisory's OOCD dashboard)",
+        OGL,
+        "Charged/summonsed and out-of-court outcomes by force x financial year x offence group, "
+        "2014/15-2025/26, closure and cohort measures (third-party aggregate of the July 2026 "
+        "outcomes open data)",
+    ),
+    "population/ons-mye-ew-mid2011-to-mid2023-lad2023.xlsx": (
+        "jamesLSI/ecom185@37d6841b28475c84f283351a97c44d4c5999d297:data/LAD23_Mid_Year_pop_2011_to_2023.xlsx",
+        "Office for National Statistics",
+        OGL,
+        "Mid-year population estimates, England and Wales, mid-2011 to mid-2023 on 2023 local "
+        "authority boundaries (post-2021-Census rebased; sheet MYE4)",
+    ),
+    "population/lad23-csp23-pfa23-lookup-dec2023.csv": (
+        "jamesLSI/ecom185@d73f26e6a517f6ae22c273b2345572c9a2967232:data/Local_Authority_District_to_CSPs_to_Police_Force_Areas_(December__2023)_Lookup_.csv",
+        "Office for National Statistics",
+        OGL,
+        "Local authority district (Dec 2023) to community safety partnership to police force "
+        "area lookup",
+    ),
     "population/csp-to-pfa-lookup.csv": (
         f"{UKCA}:data/geo/recrime-geo-pfa.csv",
         "Office for National Statistics",
