@@ -66,3 +66,47 @@ def fiscal_quarter_end(label: str) -> pd.Timestamp:
 def fiscal_year_of(label: str) -> str:
     """``'2018/19 Q3'`` -> ``'2018/19'``."""
     return str(label).split(" ")[0]
+
+
+def quarter(x) -> pd.Period:
+    """Anything quarter-like -> ``Period('Q')``: ``'2020Q3'``, ``'2020-Q3'``, a fiscal label
+    ``'2020/21 Q2'``, a Period or a Timestamp/date (the quarter containing it). A bare year or a
+    malformed label is an error naming the value, never a silent guess."""
+    if isinstance(x, pd.Period):
+        return x.asfreq("Q")
+    if isinstance(x, pd.Timestamp):
+        return x.to_period("Q")
+    s = str(x).strip()
+    if _FQ.match(s):
+        s = fiscal_to_calendar(s)
+    if not re.fullmatch(r"\d{4}\s*-?\s*Q[1-4]", s, flags=re.I):
+        raise ValueError(
+            f"not a quarter: {x!r} (write a calendar quarter such as '2018Q4' or a fiscal "
+            "quarter such as '2018/19 Q3')"
+        )
+    return pd.Period(s.replace(" ", "").replace("-", "").upper(), freq="Q")
+
+
+def fiscal_quarter_of(date) -> str:
+    """Any date -> its fiscal quarter label (April-March year): 2020-07-30 -> ``'2020/21 Q2'``."""
+    return calendar_to_fiscal(str(pd.Timestamp(date).to_period("Q")))
+
+
+def norm_period(label) -> str:
+    """Unify period labels: ``'2018-19'`` -> ``'2018/19'``, also inside ``'year ending 2019-20 Q3'``."""
+    return re.sub(r"(\d{4})-(\d{2})(?!\d)", r"\1/\2", str(label).strip())
+
+
+def fiscal_index(label) -> int:
+    """A sortable integer for a fiscal quarter label (``'2018/19 Q3'`` or ``'2018-19 Q3'``);
+    consecutive quarters differ by 1 and ``index // 4`` is the start year."""
+    m = re.match(r"^(\d{4})/\d{2}\s*Q([1-4])$", norm_period(label))
+    if not m:
+        raise ValueError(f"not a fiscal quarter label: {label!r}")
+    return int(m.group(1)) * 4 + int(m.group(2)) - 1
+
+
+def fiscal_label(index: int) -> str:
+    """Inverse of :func:`fiscal_index`."""
+    start, q = divmod(int(index), 4)
+    return fiscal_quarter_label(start, q + 1)

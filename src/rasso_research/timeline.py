@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research import paths
+from rasso_research.periods import calendar_to_fiscal, fiscal_quarter_of, quarter
 
 REQUIRED_COLUMNS = [
     "id",
@@ -36,13 +37,6 @@ LOCKDOWN_IDS = ("covid_lockdown1", "covid_lockdown2", "covid_lockdown3")
 
 class TimelineError(ValueError):
     """A problem in the interventions table; the message names the row and column."""
-
-
-def _fiscal_quarter(ts: pd.Timestamp) -> str:
-    """Timestamp -> ``'2020/21 Q2'`` (fiscal year April-March)."""
-    start = ts.year if ts.month >= 4 else ts.year - 1
-    q = (ts.month - 4) % 12 // 3 + 1
-    return f"{start}/{(start + 1) % 100:02d} Q{q}"
 
 
 def validate_interventions(df: pd.DataFrame) -> pd.DataFrame:
@@ -79,12 +73,22 @@ def validate_interventions(df: pd.DataFrame) -> pd.DataFrame:
             raise TimelineError(
                 f"{where}, column 'quarter': {row['quarter']!r} but date {ts.date()} is in {want_q}"
             )
-        want_fq = _fiscal_quarter(ts)
+        want_fq = fiscal_quarter_of(ts)
         if str(row["fiscal_quarter"]) != want_fq:
             raise TimelineError(
                 f"{where}, column 'fiscal_quarter': {row['fiscal_quarter']!r} but date "
                 f"{ts.date()} is in {want_fq}"
             )
+        mq = str(row.get("model_quarter", "") or "").strip()
+        if mq:
+            try:
+                ok = quarter(mq) >= ts.to_period("Q")
+            except ValueError as exc:
+                raise TimelineError(f"{where}, column 'model_quarter': {exc}") from exc
+            if not ok:
+                raise TimelineError(
+                    f"{where}, column 'model_quarter': {mq} is before the event ({want_q})"
+                )
         end = row.get("end_date", "")
         if isinstance(end, str) and end.strip():
             try:
@@ -109,7 +113,9 @@ def load_interventions(path: str | Path | None = None) -> pd.DataFrame:
 def interruption_quarter(
     event_id: str, *, fiscal: bool = False, table: pd.DataFrame | None = None
 ) -> str:
-    """The quarter in which event ``event_id`` falls (calendar ``'2021Q2'`` or fiscal ``'2021/22 Q1'``).
+    """The quarter at which event ``event_id`` is modelled (calendar ``'2021Q2'`` or fiscal
+    ``'2021/22 Q1'``): its ``model_quarter`` when the table gives one (e.g. the first full
+    quarter after the event), else the quarter in which it falls.
 
     Warns when the event's date has year or unverified precision (its quarter is nominal).
     """
@@ -123,7 +129,23 @@ def interruption_quarter(
             f"intervention {event_id!r} has {row['precision']} precision: its quarter is nominal",
             stacklevel=2,
         )
-    return str(row["fiscal_quarter" if fiscal else "quarter"])
+    q = str(row.get("model_quarter", "") or "").strip() or str(row["quarter"])
+    return q if not fiscal else calendar_to_fiscal(q)
+
+
+def label(event_id: str, table: pd.DataFrame | None = None) -> str:
+    """The short name of an event for tables and figures (column ``short``; else its id)."""
+    df = table if table is not None else load_interventions()
+    row = df.loc[df["id"] == event_id]
+    if row.empty:
+        raise KeyError(f"unknown intervention id {event_id!r}; known: {sorted(df['id'])}")
+    return str(row.iloc[0].get("short", "") or "").strip() or event_id
+
+
+def interruptions(ids, table: pd.DataFrame | None = None) -> dict[str, str]:
+    """``{short name: interruption quarter}`` for event ids, in the order given."""
+    df = table if table is not None else load_interventions()
+    return {label(i, df): interruption_quarter(i, table=df) for i in ids}
 
 
 def covid_disrupted_quarters(
@@ -153,5 +175,5 @@ def covid_disrupted_quarters(
             days[p] = days.get(p, 0) + 1
     quarters = sorted(p for p, n in days.items() if n >= min_days)
     if fiscal:
-        return [_fiscal_quarter(p.start_time) for p in quarters]
+        return [fiscal_quarter_of(p.start_time) for p in quarters]
     return [str(p) for p in quarters]

@@ -7,7 +7,16 @@ Public API::
     leave_out_disrupted, alternative_dates, load_sicily, sicily_spec
 """
 
-from .design import FAMILIES, Design, Interruption, ITSSpec, TimeAxis, build_design, newey_west_lags
+from .design import (
+    FAMILIES,
+    Design,
+    Interruption,
+    ITSSpec,
+    TimeAxis,
+    build_design,
+    newey_west_lags,
+    restrict_disrupted,
+)
 from .models import ITSResult, acf_pacf_table, fit_its
 from .robustness import (
     PlaceboResult,
@@ -37,6 +46,7 @@ __all__ = [
     "newey_west_lags",
     "placebo_in_space",
     "placebo_in_time",
+    "restrict_disrupted",
     "sicily_path",
     "sicily_spec",
 ]

@@ -6,7 +6,8 @@ counterfactuals with the parameter covariance.
 
 Conventions
 -----------
-* Time ``t`` runs 1..n over the whole series (for a Period axis ``t = ordinal - origin``).
+* Time ``t``: for a Period or date axis, 1 at the first period of the data and counting
+  periods from there (``t = ordinal - origin``); an integer time column is used as given.
 * An interruption at ``t0`` with ``phase_in = p`` excludes periods ``t0 .. t0+p-1`` from the
   fit; the new regime starts at ``s = t0 + p``. Its terms are ``level_<name> = 1{t >= s}`` and
   ``slope_<name> = (t - s) * 1{t >= s}``. Because the slope term is centred at ``s`` the level
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,7 +53,10 @@ class ITSSpec:
     skipped over; season terms in a controlled ITS are common to all units.
 
     season: None, "quarter", "month" or ("fourier", K, period).
-    disrupted: a column name (or list of names) of indicators already in the data, or a
+    disrupted: a mapping ``{name: periods}`` (one shared indicator ``disrupted_<name>`` per
+        name, e.g. ``{"covid": ["2020Q2", "2020Q4", "2021Q1"]}``; periods outside the series
+        are ignored and an indicator with no period inside is left out), a column name (or
+        list of names) of indicators already in the data, or a
         list of periods (each gets its own indicator, i.e. is effectively excluded; the
         robust standard errors of such one-period dummies are not meaningful, as their
         residuals are zero, but the other coefficients are as if the periods were dropped).
@@ -299,6 +304,29 @@ def _season_columns(frame, data, spec, axis) -> dict[str, np.ndarray]:
     )
 
 
+def restrict_disrupted(spec: ITSSpec, data: pd.DataFrame):
+    """``spec.disrupted`` without the periods that fall outside ``data`` (a subset of the
+    series, e.g. the pre-period of a placebo or a later start); ``None`` when none is left.
+    Column names and the ``{name: periods}`` form are kept as they are (the latter ignores
+    outside periods itself)."""
+    dis = spec.disrupted
+    if dis is None or isinstance(dis, Mapping):
+        return dis
+    names = [dis] if isinstance(dis, str) else list(dis)
+    if all(isinstance(x, str) and x in data.columns for x in names):
+        return dis
+    t, axis = parse_time(data[spec.time], spec.freq)
+    keep = []
+    for x in names:
+        try:
+            tx = axis.to_t(x)
+        except ValueError:
+            continue
+        if t.min() <= tx <= t.max():
+            keep.append(x)
+    return keep or None
+
+
 def _check_columns(data: pd.DataFrame, spec: ITSSpec) -> None:
     needed = [spec.outcome, spec.time, *spec.covariates]
     for extra in (spec.offset, spec.group, spec.season_col):
@@ -439,7 +467,15 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
     # disrupted periods
     dis_terms: list[str] = []
     dis = spec.disrupted
-    if dis is not None:
+    if isinstance(dis, Mapping):  # one shared indicator per name; periods outside are ignored
+        for name, when in dis.items():
+            at = {axis.to_t(x) for x in ([when] if isinstance(when, str) else when)}
+            ind = np.isin(tt, sorted(at)).astype(float)
+            if ind.any():
+                col = f"disrupted_{_safe(name)}"
+                frame[col] = ind
+                dis_terms.append(col)
+    elif dis is not None:
         names = [dis] if isinstance(dis, str) else list(dis)
         if all(isinstance(x, str) and x in data.columns for x in names):
             for x in names:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .design import Interruption, ITSSpec, build_design
+from .design import Interruption, ITSSpec, build_design, restrict_disrupted
 from .models import ITSResult, fit_its
 
 
@@ -68,7 +68,7 @@ def placebo_in_time(
     rows = []
     for t0 in range(lo + spec.min_pre, info.t0 - spec.min_post + 1):
         fake = Interruption("placebo", real.design.axis.period(t0), 0, slope)
-        s = replace(spec, interruptions=[fake], disrupted=_keep_disrupted(spec, pre))
+        s = replace(spec, interruptions=[fake], disrupted=restrict_disrupted(spec, pre))
         try:
             r = fit_its(pre, s)
         except ValueError:
@@ -83,28 +83,6 @@ def placebo_in_time(
     observed = float(real.params_table().set_index("term").loc[name, "estimate"])
     pv = _p_value(table["estimate"].to_numpy(), observed) if len(table) else float("nan")
     return PlaceboResult(table, observed, pv)
-
-
-def _keep_disrupted(spec: ITSSpec, sub: pd.DataFrame):
-    """Drop disrupted periods that fall outside a subset of the data."""
-    dis = spec.disrupted
-    if dis is None:
-        return None
-    names = [dis] if isinstance(dis, str) else list(dis)
-    if all(isinstance(x, str) and x in sub.columns for x in names):
-        return dis
-    from .design import parse_time
-
-    t, axis = parse_time(sub[spec.time], spec.freq)
-    keep = []
-    for x in names:
-        try:
-            tx = axis.to_t(x)
-        except ValueError:
-            continue
-        if t.min() <= tx <= t.max():
-            keep.append(x)
-    return keep or None
 
 
 def placebo_in_space(

@@ -54,11 +54,6 @@ def figsize(width: str | float = "one", aspect: float = 0.62) -> tuple[float, fl
     return float(w), float(w) * aspect
 
 
-def apply_style() -> None:
-    """Set the project's matplotlib rcParams."""
-    mpl.rcParams.update(RC)
-
-
 def new_figure(width: str | float = "one", aspect: float = 0.62, **kwargs):
     """A styled Figure and Axes of a paper size."""
     with mpl.rc_context(RC):

@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-NATIONAL = "England and Wales"
+from rasso_research.constants import NATIONAL
+
 NATIONAL_CODE = "K04000001"
 
 #: canonical force name -> ONS police force area code (PFA 2023)

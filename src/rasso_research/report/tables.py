@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-
-def format_number(x, digits: int = 3) -> str:
-    """Fixed-point formatting with a fixed number of decimals; NaN as an empty cell and
-    negative zero as zero, so outputs do not depend on platform float printing."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return ""
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    s = f"{float(x):.{digits}f}"
-    if float(s) == 0:
-        s = f"{0.0:.{digits}f}"
-    return s
+from .format import format_number
 
 
 def _escape(s: str) -> str:
@@ -86,3 +72,17 @@ def write_table(
     out.to_csv(csv, index=False, lineterminator="\n")
     tex.write_text(to_latex(df, digits, caption, label), encoding="utf-8")
     return [csv, tex]
+
+
+def write_tables(tables: dict[str, pd.DataFrame], prefix: str, outdir) -> list[Path]:
+    """Write every non-empty frame of ``tables`` as ``outdir/<prefix>_<name>.csv/.tex``; an
+    empty frame deletes a stale file of that name, so an old result never sits beside a new one."""
+    written = []
+    for name, df in tables.items():
+        stem = "_".join(x for x in (prefix, name) if x)
+        if df is None or df.empty:
+            for suffix in (".csv", ".tex"):
+                (Path(outdir) / f"{stem}{suffix}").unlink(missing_ok=True)
+            continue
+        written += write_table(df, stem, outdir)
+    return written

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from rasso_research.constants import GEOGRAPHIES
+
 FY_REGEX = r"^\d{4}/\d{2}$"
 RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
 
@@ -152,6 +154,7 @@ PANEL = pa.DataFrameSchema(
     {
         "fiscal_quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}/\d{2} Q[1-4]$")),
         "quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}Q[1-4]$")),
+        "geography": pa.Column(str, pa.Check.isin(list(GEOGRAPHIES))),
         "force": pa.Column(str),
         "force_code": pa.Column(str),
         "measure": pa.Column(str),

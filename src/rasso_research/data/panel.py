@@ -1,10 +1,12 @@
 """Build the processed quarterly panel and side tables from ``data/raw``.
 
 Outputs (``data/processed``): ``panel.parquet``/``panel.csv`` (long: fiscal_quarter, quarter,
-force, force_code, measure, value, source, flag, note), ``cps_rape_national.parquet``/``.csv``,
-``moj_rape_sentenced.csv``, ``moj_rape_timeliness.csv``, ``population.csv``,
+geography, force, force_code, measure, value, source, flag, note; ``geography`` is ``national``,
+``force`` or ``cps_area`` and ``force`` holds the area's name), ``cps_rape_national.parquet``/``.csv``,
+``moj_rape_sentenced.csv``, ``moj_rape_timeliness.csv``,
+``moj_prosecution_times_2018_by_offence.csv``, ``cps_rape_west_midlands.csv``, ``population.csv``,
 ``recorded_rape_revision.csv``, ``outcomes_revision.csv``, ``data_quality.md``/``.csv``.
-Run ``python -m rasso_research.panel``.
+Run ``python -m rasso_research.data.panel``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rasso_research import forces, paths, periods, schemas
-from rasso_research import read_cps as rc
-from rasso_research import read_homeoffice as rh
-from rasso_research import read_population as rp
-from rasso_research.schemas import RAPE_CODES
+from rasso_research import paths, periods
+from rasso_research.data import forces, schemas
+from rasso_research.data.sources import cps as rc
+from rasso_research.data.sources import homeoffice as rh
+from rasso_research.data.sources import moj
+from rasso_research.data.sources import population as rp
+from rasso_research.data.quality import QualityLog, write_quality
+from rasso_research.data.schemas import RAPE_CODES
 
 PANEL_COLUMNS = [
     "fiscal_quarter",
     "quarter",
+    "geography",
     "force",
     "force_code",
     "measure",
@@ -36,15 +42,6 @@ PANEL_COLUMNS = [
 ]
 NAT = forces.NATIONAL
 
-FILES = {
-    "pfa_2026": "homeoffice/prc-pfa-mar2013-onwards-tables-230426.long.parquet",
-    "pfa_2018": "homeoffice/prc-pfa-mar2013-onwards-tables-2018-release.2017-18-sheet.csv",
-    "out_2018": "homeoffice/prc-outcomes-open-data-mar2018-tables.tidy.csv.gz",
-    "out_2019": "homeoffice/prc-outcomes-open-data-mar2019-tables.csv.gz",
-    "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
-    "cps_poc": "cps/case-outcomes-by-principal-offence",
-    "cps_tr": "cps/transcribed/national-rape-cps.csv",
-}
 SOURCES = {
     "pfa_2026": "HO PRC PFA tables, 23 Apr 2026 release",
     "out_2018": "HO outcomes open data, YE Mar 2018 edition",
@@ -54,52 +51,6 @@ SOURCES = {
     "cps_m": "CPS case outcomes by principal offence category (sum of monthly)",
     "pop": "ONS mid-year population (see population.csv)",
 }
-
-
-#: data_quality.md section of each kind of loss noted by the readers (schemas.note)
-LOSS_SECTIONS = {
-    "dropped": "dropped or excluded rows",
-    "missing": "values set to missing",
-    "caveat": "kept with caveat",
-}
-
-
-class _Log:
-    """Collects data-quality items: (section, item, detail, count)."""
-
-    def __init__(self, progress: bool):
-        self.rows: list[dict] = []
-        self.progress = progress
-        self.t0 = time.perf_counter()
-
-    def add(self, section: str, item: str, detail: str = "", count: float | int | None = None):
-        self.rows.append(
-            {
-                "section": section,
-                "item": item,
-                "detail": detail,
-                "count": np.nan if count is None else float(count),
-            }
-        )
-
-    def dropped(self, df: pd.DataFrame):
-        """Every loss a reader noted (rows dropped, values set to missing, caveats) and its
-        row accounting: read = other offences (out of scope) + dropped + kept."""
-        for d in df.attrs.get("dropped", []):
-            self.add(LOSS_SECTIONS[d.get("kind", "dropped")], d["file"], d["reason"], d["rows"])
-        r = df.attrs.get("rows")
-        if r:
-            self.add(
-                "row accounting",
-                r["file"],
-                f"read {r['read']:,} = other offences {r['other_offences']:,} + dropped "
-                f"{r['dropped']:,} + kept {r['kept']:,}",
-                r["dropped"],
-            )
-
-    def say(self, msg: str):
-        if self.progress:
-            print(f"[panel {time.perf_counter() - self.t0:5.1f}s] {msg}", file=sys.stderr)
 
 
 def _rows(
@@ -121,7 +72,7 @@ def _rows(
 
 
 def _national_sum(
-    df: pd.DataFrame, keys: list[str], value: str, log: _Log, what: str
+    df: pd.DataFrame, keys: list[str], value: str, log: QualityLog, what: str
 ) -> pd.DataFrame:
     """Sum force rows to England and Wales; flag quarters with fewer than 43 forces."""
     g = df.groupby(keys, as_index=False).agg(
@@ -136,14 +87,14 @@ def _national_sum(
     return g
 
 
-def build_recorded(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rec = rh.read_recorded_crime(raw / FILES["pfa_2026"])
+def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rec = rh.read_recorded_crime(raw / rh.FILES["pfa_2026"])
     log.dropped(rec)
     neg = rec["offences"] < 0
     if neg.any():
         log.add(
             "kept with caveat",
-            FILES["pfa_2026"],
+            rh.FILES["pfa_2026"],
             "negative quarterly counts (cancelled crimes) kept",
             int(neg.sum()),
         )
@@ -169,7 +120,7 @@ def build_recorded(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
         _rows(nat, "recorded_rape", "offences", SOURCES["pfa_2026"], note),
     ]
     # revision: 2017/18 sheet of the 2018 release vs the 2026 release
-    old = rh.read_recorded_crime(raw / FILES["pfa_2018"])
+    old = rh.read_recorded_crime(raw / rh.FILES["pfa_2018"])
     log.dropped(old)
     a = old.groupby("force")["offences"].sum().rename("release_2018")
     b = (
@@ -211,13 +162,13 @@ def build_recorded(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
 def outcome_editions(raw: Path) -> list[tuple[Path, str]]:
     """Outcomes editions to use: the two mirrored ones, plus any optional official workbooks
     fetched into ``homeoffice/official/`` (each labelled by its own file name)."""
-    eds = [(raw / FILES[k], SOURCES[k]) for k in ("out_2018", "out_2019")]
+    eds = [(raw / rh.FILES[k], SOURCES[k]) for k in ("out_2018", "out_2019")]
     for f in sorted((raw / "homeoffice" / "official").glob("prc-outcomes-open-data-mar*.*")):
         eds.append((f, f"HO outcomes open data, official workbook {f.stem}"))
     return eds
 
 
-def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_outcomes(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts, inq_nat = [], {}
     for path, src in outcome_editions(raw):
         o = rh.read_outcomes(path)
@@ -286,7 +237,7 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     rate["source"] = w["source"].to_numpy()
     # national charged on the closure measure (2024 edition)
-    ch = rh.read_charged_national(raw / FILES["charged_nat"])
+    ch = rh.read_charged_national(raw / rh.FILES["charged_nat"])
     log.dropped(ch)
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum()
     nat["force"] = NAT
@@ -335,8 +286,8 @@ def build_outcomes(raw: Path, log: _Log) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat([panel, rate, closure], ignore_index=True), rev
 
 
-def build_cps(raw: Path, log: _Log) -> pd.DataFrame:
-    poc = rc.read_cps_poc_dir(raw / FILES["cps_poc"])
+def build_cps(raw: Path, log: QualityLog) -> pd.DataFrame:
+    poc = rc.read_cps_poc_dir(raw / rc.FILES["cps_poc"])
     log.dropped(poc)
     sx = poc[poc["category"] == "Sexual Offences"]
     q = sx[sx["period_type"] == "quarter"].rename(columns={"period": "fiscal_quarter"})
@@ -362,7 +313,7 @@ def build_cps(raw: Path, log: _Log) -> pd.DataFrame:
     dup_q = mq["fiscal_quarter"].isin(q["fiscal_quarter"])
     log.add(
         "dropped or excluded rows",
-        FILES["cps_poc"] + " (monthly)",
+        rc.FILES["cps_poc"] + " (monthly)",
         "area-category-quarters summed from monthly files but also in a quarterly file: "
         "quarterly file used",
         int(dup_q.sum()),
@@ -439,6 +390,7 @@ def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
         {q: periods.fiscal_to_calendar(q) for q in panel["fiscal_quarter"].unique()}
     )
     panel["force_code"] = panel["force"].map(forces.force_code)
+    panel["geography"] = np.where(panel["force"] == NAT, "national", "force")
     panel["value"] = panel["value"].astype(float).round(6)
     for c in ("flag", "note", "source"):
         panel[c] = panel[c].fillna("").astype(str)
@@ -466,46 +418,6 @@ def coverage(panel: pd.DataFrame) -> pd.DataFrame:
     return cov.reset_index()
 
 
-def write_quality(log: _Log, cov: pd.DataFrame, out: Path, conflicts: pd.DataFrame) -> None:
-    dq = pd.DataFrame(log.rows, columns=["section", "item", "detail", "count"])
-    dq.to_csv(out / "data_quality.csv", index=False, float_format="%.10g", lineterminator="\n")
-    lines = [
-        "# Data-quality report",
-        "",
-        "Generated by `python -m rasso_research.panel` from `data/raw` (deterministic).",
-        "",
-    ]
-    for sec, g in dq.groupby("section", sort=False):
-        lines += [f"## {sec}", "", "| item | detail | count |", "|---|---|---|"]
-        for r in g.itertuples():
-            c = "" if pd.isna(r.count) else f"{r.count:,.6g}"
-            lines.append(f"| {r.item} | {r.detail} | {c} |")
-        lines.append("")
-    lines += [
-        "## CPS transcribed series: conflicts",
-        "",
-        "| measure | period | values | kept | resolution |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r.measure} | {r.period} | {r.values} | {r.kept} | {r.resolution} |"
-        for r in conflicts.itertuples()
-    ]
-    lines += [
-        "",
-        "## Coverage of each measure",
-        "",
-        "| measure | source | forces | national | first | last | n | missing |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r.measure} | {r.source} | {r.forces} | {'yes' if r.national else 'no'} | "
-        f"{r.first_quarter} | {r.last_quarter} | {r.n} | {r.n_missing} |"
-        for r in cov.itertuples()
-    ]
-    (out / "data_quality.md").write_text("\n".join(lines) + "\n")
-
-
 def build_panel(
     raw_dir: Path | str | None = None,
     out_dir: Path | str | None = None,
@@ -515,7 +427,7 @@ def build_panel(
     """Build the panel (and side tables when ``write``); return the panel DataFrame."""
     raw = Path(raw_dir) if raw_dir else paths.DATA_RAW
     out = Path(out_dir) if out_dir else paths.DATA_PROCESSED
-    log = _Log(progress)
+    log = QualityLog(progress)
     log.say("recorded rape (PFA tables)")
     recorded, rec_rev = build_recorded(raw, log)
     log.say("police outcomes (cohort and in-quarter) and national charged series")
@@ -564,11 +476,11 @@ def build_panel(
     rate["flag"] = np.where(r["flag_pop"] == "interpolated", "population_interpolated", "")
     panel = _finalise(pd.concat([recorded, outcomes, cps, poprows, rate], ignore_index=True))
     log.say("CPS transcribed rape-flagged figures")
-    tr = rc.read_cps_transcribed(raw / FILES["cps_tr"])
+    tr = rc.read_cps_transcribed(raw / rc.FILES["cps_tr"])
     series, conflicts = rc.build_cps_rape_series(tr)
     log.add(
         "dropped or excluded rows",
-        FILES["cps_tr"],
+        rc.FILES["cps_tr"],
         "rows flagged suspect_mislabel kept in table, left out of the series",
         int(tr["flag"].str.contains("suspect_mislabel").sum()),
     )
@@ -600,12 +512,12 @@ def build_panel(
         out_rev.to_csv(
             out / "outcomes_revision.csv", index=False, float_format="%.10g", lineterminator="\n"
         )
-        try:
-            from rasso_research import read_moj
-
-            read_moj.write_tables(raw, out, log)
-        except ImportError:
-            log.add("coverage gaps", "MoJ tables", "read_moj not available", None)
+        moj.write_tables(raw, out, log)
+        wm = rc.read_cps_wm_transcribed(raw / rc.FILES["cps_wm"]).drop(columns=["file"])
+        wm["is_cps"] = wm["is_cps"].astype(bool)
+        wm.to_csv(
+            out / "cps_rape_west_midlands.csv", index=False, float_format="%.10g", lineterminator="\n"
+        )
         write_quality(log, cov, out, conflicts)
     log.say(f"done: {len(panel):,} panel rows")
     return panel

@@ -28,8 +28,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import forces, periods, schemas
-from rasso_research.schemas import InputFormatError, note, parse_counts
+from rasso_research import periods
+from rasso_research.data import forces, schemas
+from rasso_research.data.schemas import InputFormatError, note, parse_counts
+
+#: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
+FILES = {
+    "cps_poc": "cps/case-outcomes-by-principal-offence",
+    "cps_tr": "cps/transcribed/national-rape-cps.csv",
+    "cps_wm": "cps/transcribed/west-midlands-rape.csv",
+}
 
 _MONTHS = {
     m: i

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rasso_research import forces, schemas
-from rasso_research.schemas import InputFormatError
+from rasso_research.data import forces, schemas
+from rasso_research.data.schemas import InputFormatError
 
 #: local authorities missing from the CSP lookup (post-2019 unitaries, renamed districts)
 LAD_FORCE_EXTRA = {

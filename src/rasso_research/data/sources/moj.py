@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research.schemas import InputFormatError, to_number
+from rasso_research.data.schemas import InputFormatError, to_number
 
 SENTENCED = "moj/rape-sentenced-2009-2019.csv"
 TIMES = "moj/rape-prosecution-times-2011-2018.csv"
@@ -78,9 +78,28 @@ def read_timeliness(raw_dir: Path | str) -> pd.DataFrame:
     return out[cols].sort_values(["source", "offence", "measure", "year"]).reset_index(drop=True)
 
 
+def read_times_by_offence(path: Path | str) -> pd.DataFrame:
+    """MoJ prosecution times 2018 by offence group (one row per offence, days by stage), as
+    published; the first column is renamed ``offence`` and the counts parsed as numbers."""
+    p = Path(path)
+    df = pd.read_csv(p, dtype=str, encoding="utf-8-sig")
+    _need(df, ["Row Labels", "Defendants"], p)
+    df = df.rename(columns={"Row Labels": "offence"})
+    for c in df.columns[1:]:
+        df[c] = to_number(df[c])
+    return df
+
+
 def write_tables(raw_dir: Path | str, out_dir: Path | str, log=None) -> None:
-    """Write ``moj_rape_sentenced.csv`` and ``moj_rape_timeliness.csv``."""
+    """Write ``moj_rape_sentenced.csv``, ``moj_rape_timeliness.csv`` and
+    ``moj_prosecution_times_2018_by_offence.csv``."""
     raw, out = Path(raw_dir), Path(out_dir)
+    read_times_by_offence(raw / TIMES_2018).to_csv(
+        out / "moj_prosecution_times_2018_by_offence.csv",
+        index=False,
+        float_format="%.10g",
+        lineterminator="\n",
+    )
     s = read_sentenced(raw / SENTENCED)
     s.to_csv(out / "moj_rape_sentenced.csv", index=False, float_format="%.10g", lineterminator="\n")
     t = read_timeliness(raw)

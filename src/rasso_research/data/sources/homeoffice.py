@@ -16,14 +16,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import forces, periods, schemas
-from rasso_research.schemas import (
+from rasso_research import periods
+from rasso_research.data import forces, schemas
+from rasso_research.data.schemas import (
     RAPE_CODES,
     InputFormatError,
     note,
     parse_counts,
     standardise_columns,
 )
+
+#: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
+FILES = {
+    "pfa_2026": "homeoffice/prc-pfa-mar2013-onwards-tables-230426.long.parquet",
+    "pfa_2018": "homeoffice/prc-pfa-mar2013-onwards-tables-2018-release.2017-18-sheet.csv",
+    "out_2018": "homeoffice/prc-outcomes-open-data-mar2018-tables.tidy.csv.gz",
+    "out_2019": "homeoffice/prc-outcomes-open-data-mar2019-tables.csv.gz",
+    "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
+}
 
 # official / mirror / snake_case column names -> canonical
 _HO_ALIASES = {  # columns common to the recorded-crime and outcomes files

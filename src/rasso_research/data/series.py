@@ -1,0 +1,442 @@
+"""The one accessor for reading series out of the processed data.
+
+Every notebook, design and claim reads the panel through these functions, so one rule decides
+what a series is when several sources hold a measure:
+
+* sources that cover *different* quarters of a measure for an area (successive editions of
+  one publication) are combined;
+* sources that cover the *same* quarter are never summed, averaged or silently ranked: the
+  caller names one with ``source=`` (a source label, or its key in
+  :data:`rasso_research.data.panel.SOURCES` such as ``"charged_nat"``), else
+  :class:`AmbiguousSourceError` names the sources and the quarters they share.
+
+An unknown measure or area is an error that lists the close matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rasso_research import paths, periods
+from rasso_research.constants import NATIONAL
+
+
+class AmbiguousSourceError(ValueError):
+    """Several sources hold the same quarters of a series and none was chosen."""
+
+
+def load_panel(path: str | Path | None = None) -> pd.DataFrame:
+    """Read the processed panel (``data/processed/panel.parquet`` unless ``path``)."""
+    path = Path(path) if path is not None else paths.DATA_PROCESSED / "panel.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `make data` first")
+    return pd.read_parquet(path)
+
+
+def load_processed(name: str, folder: str | Path | None = None) -> pd.DataFrame:
+    """A side table written by the panel build (``data/processed/<name>``, CSV or parquet)."""
+    p = Path(folder or paths.DATA_PROCESSED) / name
+    if not p.exists():
+        raise FileNotFoundError(f"{p} not found: run `make data` first")
+    return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, encoding="utf-8-sig")
+
+
+def _unknown(kind: str, value: str, known: Iterable[str]) -> ValueError:
+    known = sorted(set(map(str, known)))
+    close = difflib.get_close_matches(str(value), known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return ValueError(f"unknown {kind} {value!r}{hint} ({len(known)} known)")
+
+
+def _resolve_source(source: str) -> str:
+    from rasso_research.data.panel import SOURCES
+
+    return SOURCES.get(source, source)
+
+
+def select(
+    panel: pd.DataFrame, measure: str, force: str = NATIONAL, source: str | None = None
+) -> pd.DataFrame:
+    """Panel rows of one measure and area under the source rule of this module, with
+    ``quarter`` as a Period; ``attrs["source"]`` names the source(s) used."""
+    if measure not in set(panel["measure"]):
+        raise _unknown("measure", measure, panel["measure"])
+    df = panel[panel["measure"] == measure]
+    if force not in set(df["force"]):
+        raise ValueError(
+            f"measure {measure!r} has no rows for {force!r}: "
+            + str(_unknown("area", force, df["force"])).removeprefix("unknown ")
+        )
+    df = df[(df["force"] == force)].dropna(subset=["value"])
+    what = f"{measure} / {force}"
+    if source is not None:
+        want = _resolve_source(source)
+        out = df[df["source"] == want]
+        if out.empty:
+            raise ValueError(
+                f"{what}: no rows from source {want!r}; have {sorted(df['source'].unique())}"
+            )
+        df = out
+    elif df["source"].nunique() > 1:
+        shared = df.loc[df.duplicated("quarter", keep=False), "quarter"]
+        if len(shared):
+            cover = df.groupby("source")["quarter"].agg(["min", "max", "nunique"])
+            listing = "; ".join(
+                f"{s!r} ({r['min']}-{r['max']}, {r['nunique']} quarters)"
+                for s, r in cover.iterrows()
+            )
+            raise AmbiguousSourceError(
+                f"{what}: several sources cover the same quarters ({shared.min()} to "
+                f"{shared.max()}); pass source= one of: {listing}"
+            )
+    df = df.assign(quarter=df["quarter"].map(periods.quarter))
+    df.attrs["source"] = "; ".join(sorted(df["source"].unique()))
+    return df
+
+
+def _quarterly(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.groupby("quarter", as_index=False)["value"].sum(min_count=1)
+    out = out.sort_values("quarter").reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def _window(df: pd.DataFrame, start=None, end=None) -> pd.DataFrame:
+    if start is not None:
+        df = df[df["quarter"] >= periods.quarter(start)]
+    if end is not None:
+        df = df[df["quarter"] <= periods.quarter(end)]
+    return df
+
+
+def series(
+    panel: pd.DataFrame,
+    measure: str,
+    force: str = NATIONAL,
+    source: str | None = None,
+    start=None,
+    end=None,
+    offset: str | None = None,
+    offset_fill: str = "none",
+    offset_source: str | None = None,
+) -> pd.DataFrame:
+    """One quarterly series: columns ``quarter`` (Period), ``t``, ``value`` (+ offset columns).
+
+    ``offset`` names another measure of the same area (e.g. ``"population"`` or
+    ``"recorded_rape"``); see :func:`with_offset`. ``start``/``end`` are inclusive quarters.
+    """
+    raw = select(panel, measure, force, source)
+    used = raw.attrs["source"]
+    df = _window(_quarterly(raw), start, end).reset_index(drop=True)
+    if df.empty:
+        raise ValueError(f"{measure!r} / {force!r}: no quarters between {start} and {end}")
+    df.attrs.update(measure=measure, force=force, source=used)
+    if offset is not None:
+        df = with_offset(df, panel, offset, force=force, source=offset_source, fill=offset_fill)
+    return _add_t(df)
+
+
+def _add_t(df: pd.DataFrame) -> pd.DataFrame:
+    q0 = df["quarter"].min()
+    out = df.copy()
+    out["t"] = [(q - q0).n + 1 for q in out["quarter"]]
+    cols = ["quarter", "t", "value"] + [
+        c for c in out.columns if c not in ("quarter", "t", "value")
+    ]
+    out = out[cols]
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def with_offset(
+    s: pd.DataFrame,
+    panel: pd.DataFrame,
+    measure: str,
+    force: str | None = None,
+    source: str | None = None,
+    fill: str = "none",
+) -> pd.DataFrame:
+    """Add ``offset`` (the denominator) and ``log_offset`` from measure ``measure``.
+
+    ``fill="interpolate"`` fills quarters without the denominator by log-linear interpolation
+    inside its range and the nearest value outside (carried forward after the last published
+    value, back before the first; for slowly moving population). Filled rows are marked by the
+    boolean column ``offset_filled`` and counted in ``attrs["offset_filled"]``;
+    :func:`rasso_research.report.text.describe_offset_fill` says which quarters and how.
+    Quarters still without an offset are dropped (``attrs["offset_dropped"]``).
+    """
+    if fill not in ("none", "interpolate"):
+        raise ValueError(f"fill must be 'none' or 'interpolate', got {fill!r}")
+    force = force or s.attrs.get("force", NATIONAL)
+    den = _quarterly(select(panel, measure, force, source)).rename(columns={"value": "offset"})
+    out = s.drop(columns=[c for c in ("offset", "log_offset", "offset_filled") if c in s.columns])
+    out = out.merge(den, on="quarter", how="left")
+    filled = 0
+    missing = out["offset"].isna().to_numpy()
+    if fill == "interpolate" and out["offset"].isna().any() and out["offset"].notna().any():
+        allq = pd.period_range(
+            min(out["quarter"].min(), den["quarter"].min()),
+            max(out["quarter"].max(), den["quarter"].max()),
+            freq="Q",
+        )
+        full = den.set_index("quarter")["offset"].reindex(allq)
+        logv = np.log(full.astype(float)).interpolate(limit_area="inside").ffill().bfill()
+        filled = int(out["offset"].isna().sum())
+        out["offset"] = out["offset"].fillna(out["quarter"].map(np.exp(logv)))
+    out["offset_filled"] = missing & out["offset"].notna().to_numpy()
+    dropped = int(out["offset"].isna().sum())
+    out = out.dropna(subset=["offset"])
+    out = out[out["offset"] > 0].reset_index(drop=True)
+    out["log_offset"] = np.log(out["offset"].astype(float))
+    out.attrs = dict(s.attrs)
+    have = den.dropna(subset=["offset"])["quarter"]
+    out.attrs.update(
+        offset_measure=measure,
+        offset_filled=filled,
+        offset_dropped=dropped,
+        offset_first=str(have.min()) if len(have) else "",
+        offset_last=str(have.max()) if len(have) else "",
+    )
+    return out
+
+
+def area_panel(
+    panel: pd.DataFrame,
+    measure: str,
+    areas: Sequence[str] | None = None,
+    start=None,
+    end=None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Long frame ``force, quarter (Period), value`` of one measure for several areas (default:
+    every force with data, never the national total), each read by :func:`select`."""
+    have = panel.loc[(panel["measure"] == measure) & (panel["force"] != NATIONAL), "force"]
+    if areas is None:
+        areas = sorted(have.unique())
+    parts = []
+    for a in areas:
+        d = _window(_quarterly(select(panel, measure, a, source)), start, end)
+        parts.append(d.assign(force=a)[["force", "quarter", "value"]])
+    if not parts:
+        raise ValueError(f"measure {measure!r} has no force rows")
+    return pd.concat(parts, ignore_index=True)
+
+
+def control_panel(
+    panel: pd.DataFrame,
+    measure: str,
+    treated: str,
+    controls: Sequence[str] | None = None,
+    start=None,
+    end=None,
+    source: str | None = None,
+    balanced: bool = True,
+) -> pd.DataFrame:
+    """Long frame for a controlled design: ``quarter`` (Period), ``force``, ``value``, ``treated``.
+
+    ``controls=None`` means every other force (never the national total) with data for the
+    measure. With ``balanced`` only quarters where the treated force has data are kept and
+    forces missing any of those quarters are dropped (the ITS library needs regular series);
+    ``attrs["dropped_controls"]`` lists them.
+    """
+    have = set(panel.loc[(panel["measure"] == measure) & panel["value"].notna(), "force"])
+    have.discard(NATIONAL)
+    if treated not in have:
+        raise ValueError(
+            f"force {treated!r} has no data for {measure!r}"
+            + (": " + str(_unknown("force", treated, have)) if have else "")
+        )
+    if controls is None:
+        controls = sorted(have - {treated})
+    missing = sorted(set(controls) - have)
+    if missing:
+        raise ValueError(f"control force(s) without data for {measure!r}: {missing}")
+    df = area_panel(panel, measure, [treated, *controls], start, end, source)
+    df = df.dropna(subset=["value"])
+    dropped: list[str] = []
+    if balanced:
+        tq = set(df.loc[df["force"] == treated, "quarter"])
+        df = df[df["quarter"].isin(tq)]
+        n = df.groupby("force")["quarter"].nunique()
+        dropped = sorted(n.index[n < len(tq)].tolist() + sorted(set(controls) - set(n.index)))
+        df = df[~df["force"].isin(dropped)]
+    df = df.sort_values(["force", "quarter"]).reset_index(drop=True)
+    df["treated"] = (df["force"] == treated).astype(int)
+    df.attrs.update(
+        measure=measure,
+        force=treated,
+        dropped_controls=dropped,
+        controls=sorted(set(df["force"]) - {treated}),
+    )
+    return df
+
+
+def coverage(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per measure and source: number of forces, national total, first/last quarter, quarters, rows."""
+    df = panel.dropna(subset=["value"]).assign(quarter=lambda d: d["quarter"].map(periods.quarter))
+    g = df.groupby(["measure", "source"])
+    out = pd.DataFrame(
+        {
+            "forces": g["force"].apply(
+                lambda f: int((f != NATIONAL).any() and f[f != NATIONAL].nunique())
+            ),
+            "national": g["force"].apply(lambda f: bool((f == NATIONAL).any())),
+            "first": g["quarter"].min().astype(str),
+            "last": g["quarter"].max().astype(str),
+            "quarters": g["quarter"].nunique(),
+            "rows": g.size(),
+        }
+    )
+    return out.reset_index()
+
+
+# ---- fiscal-year views (claims) ---------------------------------------------------------------
+def fiscal_series(
+    panel: pd.DataFrame | None, measure: str, force: str = NATIONAL, source: str | None = None
+) -> pd.Series | None:
+    """Quarterly values indexed by :func:`rasso_research.periods.fiscal_index` (``None`` when
+    the panel is absent or holds no such series)."""
+    if panel is None or panel.empty:
+        return None
+    try:
+        s = _quarterly(select(panel, measure, force, source))
+    except ValueError as exc:
+        if isinstance(exc, AmbiguousSourceError):
+            raise
+        return None
+    idx = [periods.fiscal_index(periods.calendar_to_fiscal(str(q))) for q in s["quarter"]]
+    return pd.Series(s["value"].to_numpy(float), index=idx).sort_index()
+
+
+def annual(
+    panel: pd.DataFrame | None, measure: str, force: str = NATIONAL, source: str | None = None
+) -> pd.Series:
+    """Financial-year totals of a panel measure; only years with all four quarters are kept."""
+    s = fiscal_series(panel, measure, force, source)
+    if s is None:
+        return pd.Series(dtype=float)
+    g = s.groupby(s.index // 4)
+    out = g.sum()[g.count() == 4]
+    out.index = [periods.fiscal_year_label(y) for y in out.index]
+    return out
+
+
+def rolling_year(
+    panel: pd.DataFrame | None,
+    measure: str,
+    end_fq: str,
+    force: str = NATIONAL,
+    source: str | None = None,
+) -> float | None:
+    """Sum of the four quarters ending fiscal quarter ``end_fq`` (``None`` if any is missing)."""
+    s = fiscal_series(panel, measure, force, source)
+    if s is None:
+        return None
+    end = periods.fiscal_index(end_fq)
+    want = list(range(end - 3, end + 1))
+    if not all(i in s.index for i in want):
+        return None
+    return float(s.loc[want].sum())
+
+
+# ---- CPS transcribed rape-flagged table ----------------------------------------------------
+def cps_value(
+    cps: pd.DataFrame | None, measure: str, period: str, period_type: str | None = None
+) -> tuple[float | None, str]:
+    """The transcribed value of ``measure`` in ``period`` and a note on conflicts/sources.
+
+    Where sources disagree the most frequently reported value is used and the others are named
+    in the note; a tie between values more than 0.5 apart returns ``None`` (never averaged);
+    a tie of rounding variants (69 vs 69.3) keeps the most precise value.
+    """
+    if cps is None or cps.empty:
+        return None, "no transcribed CPS rows"
+    if "kind" in cps.columns:  # processed file: use the transcribed rows, not derived series
+        cps = cps[cps["kind"] == "transcribed"]
+    per = cps["period"].map(periods.norm_period)
+    sel = (cps["measure"] == measure) & (per == periods.norm_period(period))
+    if period_type is not None and "period_type" in cps.columns:
+        sel &= cps["period_type"] == period_type
+    d = cps[sel]
+    if d.empty:
+        return None, f"no {measure} row for {periods.norm_period(period)}"
+    counts = pd.to_numeric(d["value"], errors="coerce").value_counts()
+    n_urls = d["source_url"].nunique() if "source_url" in d.columns else len(d)
+    note = f"{n_urls} source(s)"
+    if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
+        tied = [float(x) for x in counts.index[counts == counts.iloc[0]]]
+        if max(tied) - min(tied) > 0.5:
+            return None, f"conflicting {measure} values {tied} for {period}, tied"
+        best = max(tied, key=lambda x: len(f"{x:g}"))
+        return best, f"{note}; rounded variant(s) {[x for x in tied if x != best]} kept aside"
+    if len(counts) > 1:
+        note += f"; other value(s) {[float(x) for x in counts.index[1:]]} kept aside"
+    return float(counts.index[0]), note
+
+
+def cps_annual(cps: pd.DataFrame | None, measure: str) -> pd.Series:
+    """Financial-year series of a transcribed CPS measure (modal value per year)."""
+    if cps is None or cps.empty:
+        return pd.Series(dtype=float)
+    d = cps[(cps["measure"] == measure) & (cps["period_type"] == "financial_year")]
+    out = {}
+    for p in sorted(d["period"].map(periods.norm_period).unique()):
+        v, _ = cps_value(d, measure, p)
+        if v is not None:
+            out[p] = v
+    return pd.Series(out, dtype=float)
+
+
+def cps_table(
+    cps: pd.DataFrame, measures=("charges", "prosecutions", "convictions")
+) -> pd.DataFrame:
+    """CPS rape-flagged national figures by financial year (wide; the ``series`` rows)."""
+    d = cps[(cps["kind"] == "series") & (cps["period_type"] == "financial_year")]
+    d = d[d["measure"].isin(measures)]
+    return d.pivot_table(
+        index="period", columns="measure", values="value", aggfunc="first"
+    ).reset_index()
+
+
+def cps_quarterly_series(cps: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The quarterly CPS rows of ``measure`` as a model-ready series (for when they suffice)."""
+    d = cps[
+        (cps["kind"] == "series") & (cps["period_type"] == "quarter") & (cps["measure"] == measure)
+    ].dropna(subset=["value"])
+    out = pd.DataFrame(
+        {
+            "quarter": d["period_end"].map(periods.quarter),
+            "value": d["value"].astype(float),
+        }
+    ).sort_values("quarter")
+    out.attrs.update(measure=f"cps_{measure}", force=NATIONAL)
+    return _add_t(out.reset_index(drop=True))
+
+
+# ---- MoJ side tables -----------------------------------------------------------------------
+def moj_sentenced_by_year(moj: pd.DataFrame | None) -> pd.Series:
+    """People sentenced for rape by calendar year (``data/processed/moj_rape_sentenced.csv``)."""
+    if moj is None or moj.empty:
+        return pd.Series(dtype=float)
+    if not {"year", "sentenced"} <= set(moj.columns):
+        raise ValueError(f"MoJ sentenced table: need columns year, sentenced; got {list(moj)}")
+    return moj.groupby(moj["year"].astype(int))["sentenced"].sum().astype(float).sort_index()
+
+
+def timeliness_wide(df: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Year x measure table of MoJ rape prosecution times (all rape, 2011-2018 series), from
+    ``data/processed/moj_rape_timeliness.csv``: only the ``All rape`` rows of the multi-year
+    file, so 2018 is never mixed with the 2018-by-offence file."""
+    if df is None or df.empty:
+        return None
+    d = df[df["offence"].astype(str).str.lower() == "all rape"]
+    multi = d.groupby("source")["year"].nunique()
+    d = d[d["source"] == multi.idxmax()]
+    return d.pivot_table(
+        index=d["year"].astype(int), columns="measure", values="value", aggfunc="first"
+    )

@@ -1,0 +1,36 @@
+"""Study designs, one module each, over a shared base (``base``):
+
+* ``national_its``: one series against its own projected trend (national or one area), for
+  several series and intervention dates (``fit_series``, ``fit_national``);
+* ``controlled_its``: one area against control areas, with placebos in space and time
+  (``fit_controlled``, ``compare_area``);
+* ``spec_curve``: one estimate per combination of modelling choices (``specification_curve``).
+
+Each takes tidy frames from :mod:`rasso_research.data.series` and an
+:class:`~rasso_research.its.ITSSpec`, and returns a result with ``effects()``, ``table()``,
+``describe()``, ``plot()`` and ``tables()``/``write()``.
+"""
+
+from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible
+from .controlled_its import AreaComparison, ControlledITS, compare_area, fit_controlled
+from .national_its import NationalITS, SeriesITS, compare, fit_national, fit_series
+from .spec_curve import SpecCurve, specification_curve
+
+__all__ = [
+    "QUARTERLY",
+    "AreaComparison",
+    "ControlledITS",
+    "DesignResult",
+    "Feasibility",
+    "NationalITS",
+    "SeriesITS",
+    "SpecCurve",
+    "at",
+    "check_feasible",
+    "compare",
+    "compare_area",
+    "fit_controlled",
+    "fit_national",
+    "fit_series",
+    "specification_curve",
+]

@@ -1,0 +1,166 @@
+"""What every study design shares: the result surface, the quarterly spec preset, the
+feasibility check and the focus interruption.
+
+A design takes tidy frames from :mod:`rasso_research.data.series` and an
+:class:`~rasso_research.its.ITSSpec` and returns a :class:`DesignResult`:
+
+* ``effects()``: the estimand(s), one tidy row each, with 95% CIs;
+* ``table()``: the main estimates table (coefficients or summary);
+* ``describe()``: Markdown generated from those numbers;
+* ``plot()``: the design's standard figure;
+* ``tables()``: every frame the design writes, by name; ``write(prefix, outdir)`` writes them
+  as CSV and LaTeX (an empty one removes a stale file of that name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
+from rasso_research.its import Interruption, ITSSpec
+from rasso_research.periods import quarter
+from rasso_research.report.tables import write_tables
+
+#: The series accessor's columns as an ITS spec: quarterly ``value`` on Period ``quarter``.
+#: Designs start from it: ``QUARTERLY.replace(family="quasipoisson", season="quarter", ...)``.
+QUARTERLY = ITSSpec(outcome="value", time="quarter", freq="Q")
+
+
+class DesignResult:
+    """The surface every design result has (see the module docstring)."""
+
+    def effects(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def table(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def plot(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"effects": self.effects(), "table": self.table()}
+
+    def write(self, prefix: str, outdir) -> list[Path]:
+        """Write :meth:`tables` as ``outdir/<prefix>_<name>.csv`` and ``.tex``."""
+        return write_tables(self.tables(), prefix, outdir)
+
+
+# ---- the focus interruption -------------------------------------------------------------------
+def focus_index(spec: ITSSpec, focus: str = FOCUS) -> int | None:
+    """Position of interruption ``focus`` in ``spec.interruptions`` (``None`` if absent)."""
+    return next((i for i, x in enumerate(spec.interruptions) if x.name == focus), None)
+
+
+def at(spec: ITSSpec, when, focus: str = FOCUS, phase_in: int | None = None) -> ITSSpec:
+    """``spec`` with its focus interruption dated ``when`` (a quarter); added, with no phase-in,
+    if the spec has none. The other interruptions (documented breaks) are kept."""
+    intr = list(spec.interruptions)
+    i = focus_index(spec, focus)
+    old = intr[i] if i is not None else Interruption(focus, None, 0)
+    new = Interruption(
+        focus, str(quarter(when)), old.phase_in if phase_in is None else phase_in, old.slope
+    )
+    if i is None:
+        intr.append(new)
+    else:
+        intr[i] = new
+    return spec.replace(interruptions=tuple(intr))
+
+
+def focus_quarter(spec: ITSSpec, focus: str = FOCUS) -> str:
+    """The quarter of the focus interruption."""
+    i = focus_index(spec, focus)
+    if i is None:
+        raise ValueError(f"the spec has no interruption named {focus!r}")
+    return str(quarter(spec.interruptions[i].at))
+
+
+def excluded_periods(spec: ITSSpec) -> list[str]:
+    """Periods that the spec gives their own indicator (a list ``disrupted``): they are
+    effectively excluded, so feasibility does not count them."""
+    d = spec.disrupted
+    if d is None or isinstance(d, str | Mapping):
+        return []
+    return [str(x) for x in d]
+
+
+def disrupted_periods(spec: ITSSpec) -> list[str]:
+    """Every period that a disruption indicator covers, whichever form ``disrupted`` has."""
+    d = spec.disrupted
+    if d is None or isinstance(d, str):
+        return []
+    if isinstance(d, Mapping):
+        return sorted({str(q) for v in d.values() for q in ([v] if isinstance(v, str) else v)})
+    return [str(x) for x in d]
+
+
+def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:
+    """The spec fitted to series ``s``: its offset column used when the series has one (the
+    accessor attaches the denominator), disrupted periods outside the series left out."""
+    from rasso_research.its import restrict_disrupted
+
+    out = spec.replace(offset="offset" if "offset" in s.columns else None)
+    return out.replace(disrupted=restrict_disrupted(out, s))
+
+
+# ---- feasibility ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Feasibility:
+    """Result of :func:`check_feasible`; truthy when the model can be fitted."""
+
+    ok: bool
+    n_pre: int
+    n_post: int
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def coverage_around(s: pd.DataFrame, interruption, exclude: Iterable = ()) -> tuple[int, int]:
+    """Quarters with data before and from ``interruption`` on (``exclude``: quarters not counted)."""
+    q0 = quarter(interruption)
+    excl = {quarter(x) for x in exclude}
+    q = s.loc[s["value"].notna(), "quarter"]
+    q = q[~q.isin(excl)]
+    return int((q < q0).sum()), int((q >= q0).sum())
+
+
+def check_feasible(
+    s: pd.DataFrame,
+    interruption,
+    min_pre: int = MIN_PRE,
+    min_post: int = MIN_POST,
+    exclude: Iterable = (),
+    label: str | None = None,
+) -> Feasibility:
+    """Are there at least ``min_pre`` quarters before and ``min_post`` from the interruption?"""
+    n_pre, n_post = coverage_around(s, interruption, exclude)
+    label = label or s.attrs.get("measure", "series")
+    where = f"{label}, interruption {quarter(interruption)}"
+    if n_pre >= min_pre and n_post >= min_post:
+        return Feasibility(
+            True, n_pre, n_post, f"{where}: {n_pre} quarters before, {n_post} from it: OK"
+        )
+    short = []
+    if n_pre < min_pre:
+        short.append(f"{n_pre} quarters before (need {min_pre})")
+    if n_post < min_post:
+        short.append(f"{n_post} quarters from it (need {min_post})")
+    return Feasibility(False, n_pre, n_post, f"{where}: too short for ITS: " + ", ".join(short))
+
+
+def labelled(df: pd.DataFrame, labels: Mapping[str, object]) -> pd.DataFrame:
+    """``df`` with label columns prepended in order (replacing columns of the same name)."""
+    out = df.drop(columns=[k for k in labels if k in df.columns])
+    for i, (k, v) in enumerate(labels.items()):
+        out.insert(i, k, v)
+    return out

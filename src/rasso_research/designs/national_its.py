@@ -1,0 +1,418 @@
+"""Single-series interrupted time series: one series (national or one area) against its own
+projected pre-interruption trend, for several series and intervention dates at once.
+
+``fit_series(s, spec)`` fits one :class:`~rasso_research.its.ITSSpec` to one series from
+:func:`rasso_research.data.series.series` and returns a :class:`SeriesITS`;
+``fit_national(series, specs, interventions)`` checks every (series, date) pair for enough
+quarters on each side, fits those that pass and returns a :class:`NationalITS`. The estimand is
+the relative change (%) ``h`` quarters after the focus interruption, fitted versus
+counterfactual (the focus interruption and later ones removed); ``h = 0`` is the level change.
+Other interruptions of the spec (documented breaks such as R v Allan) stay in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
+from rasso_research.its import ITSResult, ITSSpec, fit_its
+from rasso_research.periods import quarter
+from rasso_research.plots.figures import ylabel_for
+from rasso_research.plots.its import its_table, plot_its_table
+from rasso_research.report.format import fmt_num, fmt_pct
+from rasso_research.report.text import ci_verdict
+
+from .base import (
+    DesignResult,
+    at,
+    check_feasible,
+    excluded_periods,
+    focus_index,
+    focus_quarter,
+    for_series,
+    labelled,
+)
+
+EFFECT_COLUMNS = {
+    "horizon": "horizon",
+    "period": "quarter",
+    "rel_diff": "effect_pct",
+    "rel_ci_low": "ci_low_pct",
+    "rel_ci_high": "ci_high_pct",
+    "fitted": "fitted",
+    "counterfactual": "counterfactual",
+    "abs_diff": "abs_diff",
+    "abs_ci_low": "abs_ci_low",
+    "abs_ci_high": "abs_ci_high",
+}
+PCT = ("effect_pct", "ci_low_pct", "ci_high_pct")
+
+
+@dataclass
+class SeriesITS(DesignResult):
+    """One ITS of one series: ``result`` is the ``ITSResult``; ``labels`` (e.g. series and
+    intervention names) are prepended to every table."""
+
+    series: pd.DataFrame
+    spec: ITSSpec
+    result: ITSResult = field(repr=False)
+    horizons: tuple[int, ...] = HORIZONS
+    labels: dict = field(default_factory=dict)
+    focus: str = FOCUS
+
+    @property
+    def interruption(self) -> str:
+        return focus_quarter(self.spec, self.focus)
+
+    @property
+    def ylabel(self) -> str:
+        """Axis label with units of the modelled outcome ("" if the series has no known one)."""
+        a = self.series.attrs
+        try:
+            if "offset" in self.series.columns:
+                return ylabel_for(a.get("measure", ""), a.get("offset_measure"), self.spec.rate_per)
+            return ylabel_for(a.get("measure", ""))
+        except KeyError:
+            return ""
+
+    def _labels(self, family: bool = True) -> dict:
+        lab = {"interruption": self.interruption}
+        if family:
+            lab["family"] = self.spec.family
+        return {**lab, **self.labels}
+
+    def effects(self) -> pd.DataFrame:
+        """Relative (%) and absolute change at each horizon, with 95% CIs."""
+        e = self.result.effects(horizons=self.horizons)
+        e = e[e["interruption"] == self.focus]
+        out = e[list(EFFECT_COLUMNS)].rename(columns=EFFECT_COLUMNS)
+        out["horizon"] = out["horizon"].astype(int)
+        for c in PCT:
+            out[c] = 100 * out[c]
+        return labelled(out.reset_index(drop=True), self._labels())
+
+    def table(self) -> pd.DataFrame:
+        """Coefficients (model scale) with 95% CIs and p-values."""
+        return labelled(self.result.params_table(), self._labels())
+
+    def diagnostics(self) -> pd.DataFrame:
+        """One row: n, k, HAC lag, interval method, quarters before/after, residual tests."""
+        res = self.result
+        fr = res.design.frame
+        info = res.design.interruptions[res._interruption_index(self.focus)]
+        infit = fr[fr["in_fit"]]
+        prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
+        lo = max(prev) if prev else infit["t"].min()
+        d = {
+            "n": int(len(infit)),
+            "k": len(res.names),
+            "hac_lags": int(res.hac_lags),
+            "ci_method": res.ci_method,
+            "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),
+            "n_post": int((infit["t"] >= info.start).sum()),
+        }
+        for _, r in res.diagnostics().iterrows():
+            d[r["statistic"]] = float(r["value"])
+            if np.isfinite(r["p_value"]):
+                d[f"{r['statistic']}_p"] = float(r["p_value"])
+        return labelled(pd.DataFrame([d]), self._labels())
+
+    def counterfactual(self) -> pd.DataFrame:
+        """Per quarter: observed, fitted and counterfactual (focus interruption removed) with
+        CIs; ``covid`` marks quarters with a disruption indicator, ``ylabel`` the units."""
+        cf = its_table(self.result, self.focus, include_disrupted=True)
+        cf = cf.drop(columns=["t"]).rename(columns={"disrupted": "covid"})
+        cf["period"] = cf["period"].astype(str)
+        cf["ylabel"] = self.ylabel
+        return labelled(cf.reset_index(drop=True), self._labels(family=False))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "params": self.table(),
+            "effects": self.effects(),
+            "diagnostics": self.diagnostics(),
+            "counterfactual": self.counterfactual(),
+        }
+
+    def describe(self) -> str:
+        return describe_effects(self.effects())
+
+    def plot(self, ylabel: str | None = None, marks: Mapping[str, str] | None = None, **kw):
+        """The standard ITS panel of this fit (see :func:`rasso_research.plots.its.plot_its_table`);
+        ``marks`` name the interruptions to draw (default: the focus one, by its label)."""
+        ylabel = ylabel or self.ylabel
+        if not ylabel:
+            raise ValueError("no axis label with units for this series: pass ylabel=")
+        name = self.labels.get("intervention", self.focus)
+        return plot_its_table(
+            self.counterfactual(), ylabel, interruptions=marks or {name: self.interruption}, **kw
+        )
+
+
+def fit_series(
+    s: pd.DataFrame,
+    spec: ITSSpec,
+    horizons: Sequence[int] = HORIZONS,
+    focus: str = FOCUS,
+    **labels,
+) -> SeriesITS:
+    """Fit ``spec`` (which must have an interruption named ``focus``) to series ``s``."""
+    if focus_index(spec, focus) is None:
+        raise ValueError(f"spec has no interruption named {focus!r}: date it with designs.at()")
+    d = s.dropna(subset=["value"]).reset_index(drop=True)
+    sp = for_series(spec, d)
+    return SeriesITS(d, sp, fit_its(d, sp), tuple(horizons), dict(labels), focus)
+
+
+@dataclass
+class NationalITS(DesignResult):
+    """Several series x intervention dates, each pair fitted alone (when feasible)."""
+
+    fits: dict[tuple[str, str], SeriesITS]
+    feasibility_table: pd.DataFrame
+    series: dict[str, pd.DataFrame]
+    min_pre: int = MIN_PRE
+    min_post: int = MIN_POST
+
+    def _cat(self, what: str) -> pd.DataFrame:
+        parts = [getattr(f, what)() for f in self.fits.values()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def effects(self) -> pd.DataFrame:
+        return self._cat("effects")
+
+    def table(self) -> pd.DataFrame:
+        return self._cat("table")
+
+    def diagnostics(self) -> pd.DataFrame:
+        return self._cat("diagnostics")
+
+    def counterfactual(self) -> pd.DataFrame:
+        return self._cat("counterfactual")
+
+    def feasibility(self) -> pd.DataFrame:
+        return self.feasibility_table
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "params": self.table(),
+            "effects": self.effects(),
+            "diagnostics": self.diagnostics(),
+            "feasibility": self.feasibility(),
+            "counterfactual": self.counterfactual(),
+        }
+
+    def describe(self, horizons: Iterable[int] | None = (0,)) -> str:
+        """The effects (default: at the interruption) with verdicts and a tally."""
+        return describe_effects(self.effects(), horizons)
+
+    def describe_feasibility(self) -> str:
+        from rasso_research.report.text import describe_feasibility
+
+        return describe_feasibility(self.feasibility_table, self.min_pre, self.min_post)
+
+    def describe_diagnostics(self) -> str:
+        return describe_diagnostics(self.diagnostics())
+
+    def plot(self, series: str, intervention: str, **kw):
+        return self.fits[(series, intervention)].plot(**kw)
+
+
+def fit_national(
+    series: Mapping[str, pd.DataFrame],
+    specs: Mapping[str, ITSSpec] | ITSSpec,
+    interventions: Mapping[str, str],
+    min_pre: int = MIN_PRE,
+    min_post: int = MIN_POST,
+    horizons: Sequence[int] = HORIZONS,
+) -> NationalITS:
+    """Fit every (series, intervention) pair with enough quarters on each side.
+
+    ``series``: label -> series frame; ``specs``: label -> spec (or one spec for all), each
+    dated at every intervention in turn (:func:`rasso_research.designs.base.at`). The
+    feasibility table has one row per pair, fitted or not."""
+    rows, fits = [], {}
+    for label, s in series.items():
+        spec = specs if isinstance(specs, ITSSpec) else specs[label]
+        for name, q in interventions.items():
+            sp = at(spec, q)
+            f = check_feasible(s, q, min_pre, min_post, exclude=excluded_periods(sp), label=label)
+            rows.append(
+                {
+                    "series": label,
+                    "first": str(s["quarter"].min()),
+                    "last": str(s["quarter"].max()),
+                    "interruption": name,
+                    "quarter": str(quarter(q)),
+                    "n_pre": f.n_pre,
+                    "n_post": f.n_post,
+                    "feasible": f.ok,
+                    "message": f.message,
+                }
+            )
+            if f:
+                fits[(label, name)] = fit_series(
+                    s, sp, horizons, series=label, intervention=name
+                )
+    return NationalITS(fits, pd.DataFrame(rows), dict(series), min_pre, min_post)
+
+
+def compare(fits: Mapping[object, SeriesITS], by: str) -> pd.DataFrame:
+    """One row per choice (the keys of ``fits``, in column ``by``) and horizon: quarters before
+    the interruption and the effect with its CI, for :func:`describe_sensitivity`."""
+    rows = []
+    for choice, fit in fits.items():
+        n_pre = int(fit.diagnostics()["n_pre"].iloc[0])
+        for _, e in fit.effects().iterrows():
+            rows.append(
+                {
+                    by: choice,
+                    "n_pre": n_pre,
+                    "horizon": int(e["horizon"]),
+                    **{c: float(e[c]) for c in PCT},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = None) -> str:
+    """Markdown: each effect (% vs counterfactual, 95% CI) with its verdict, and a tally.
+
+    ``effects`` has ``horizon``, ``effect_pct``, ``ci_low_pct``, ``ci_high_pct`` and optional
+    label columns ``series``, ``intervention``.
+    """
+    d = effects if horizons is None else effects[effects["horizon"].isin(list(horizons))]
+    if d.empty:
+        return "No effect was estimated (no series had enough quarters on both sides)."
+    labels = [c for c in ("series", "intervention") if c in d.columns]
+    lines = []
+    for _, r in d.iterrows():
+        name = ", ".join(str(r[c]) for c in labels)
+        lines.append(
+            f"- {name}{', ' if name else ''}+{int(r['horizon'])} quarters: "
+            f"{fmt_pct(r['effect_pct'])} (95% CI {fmt_pct(r['ci_low_pct'])} to "
+            f"{fmt_pct(r['ci_high_pct'])}), {ci_verdict(r['ci_low_pct'], r['ci_high_pct'])}"
+        )
+    up = int((d["ci_low_pct"] > 0).sum())
+    down = int((d["ci_high_pct"] < 0).sum())
+    head = (
+        f"**{up + down} of {len(d)} estimates have a 95% CI excluding zero** "
+        f"({up} above, {down} below the counterfactual)."
+    )
+    return head + "\n\n" + "\n".join(lines)
+
+
+def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Markdown: residual autocorrelation (Ljung-Box), how intervals were computed and the
+    quasi-Poisson dispersion, summarised."""
+    out = []
+    if "ljung_box_p" in diag.columns:
+        p = diag["ljung_box_p"].dropna()
+        out.append(
+            f"Ljung-Box p < {alpha} (residual autocorrelation left after the model) in "
+            f"{int((p < alpha).sum())} of {len(p)} models."
+        )
+    if "ci_method" in diag.columns:
+        m = diag["ci_method"].dropna()
+        n_boot = int((m == "bootstrap").sum())
+        if n_boot:
+            out.append(
+                f"Intervals and p-values of {n_boot} of {len(m)} models (OLS with Newey-West "
+                "errors) are sieve-bootstrap percentile-t, because HAC Wald intervals "
+                "under-cover in series this short; the others are Wald intervals."
+            )
+    if "dispersion" in diag.columns and diag["dispersion"].notna().any():
+        d = diag["dispersion"].dropna()
+        out.append(
+            f"Quasi-Poisson dispersion ranges from {fmt_num(d.min())} to {fmt_num(d.max())} "
+            f"({len(d)} count models; 1 would be Poisson); the Pearson-scaled standard errors "
+            "are inflated by its square root."
+        )
+    return " ".join(out) or "No diagnostics available."
+
+
+def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
+    """Markdown: the fitted pre-interruption segment of a counterfactual table, start to end
+    (Covid-19 quarters, which carry their own indicator, are skipped)."""
+    d = cf.reset_index(drop=True)
+    if "covid" in d.columns:  # Covid-19 quarters carry their own indicator: not the trend line
+        d = d[~d["covid"].astype(bool)].reset_index(drop=True)
+    post = d["counterfactual"].notna()
+    if not post.any() or post.all():
+        return f"{label}: no pre- and post-interruption quarters to compare."
+    first_post = int(np.flatnonzero(post.to_numpy())[0])
+    last_pre = d.iloc[first_post - 1]
+    seg = d[d["segment"] == last_pre["segment"]] if "segment" in d else d.iloc[:first_post]
+    seg = seg[seg.index < first_post]
+    a = seg.iloc[0]
+    direction = (  # fitted values include the quarter-of-year terms
+        "rose"
+        if last_pre["fitted"] > a["fitted"]
+        else "fell"
+        if last_pre["fitted"] < a["fitted"]
+        else "was flat"
+    )
+    return (
+        f"{label}: the fitted pre-interruption line {direction} from {fmt_num(a['fitted'])} "
+        f"({a['period']}) to {fmt_num(last_pre['fitted'])} ({last_pre['period']}); the "
+        "counterfactual projects that line past the interruption."
+    )
+
+
+
+
+def cps_feasibility(
+    cps: pd.DataFrame,
+    interruption,
+    measures=("charges", "prosecutions", "convictions"),
+    min_pre: int = MIN_PRE,
+    min_post: int = MIN_POST,
+) -> pd.DataFrame:
+    """Can the CPS rape-flagged series support an ITS at ``interruption``?
+
+    Financial-year rows count as one point per year (a year is 'post' if it ends after the
+    interruption quarter); quarterly rows must form an unbroken run of quarters. One row per
+    measure and period type with the counts and a plain-language verdict.
+    """
+    q0 = quarter(interruption)
+    d = cps[(cps["kind"] == "series") & cps["measure"].isin(measures)].dropna(subset=["value"])
+    rows = []
+    for (m, pt), g in d.groupby(["measure", "period_type"], sort=True):
+        if pt not in ("financial_year", "quarter"):
+            continue
+        ends = g["period_end"].map(lambda x: quarter(x)).sort_values()
+        if pt == "financial_year":
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0 + 3).sum())
+            regular = True
+        else:
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0).sum())
+            steps = np.diff([p.ordinal for p in ends])
+            regular = bool(len(steps) == 0 or (steps == 1).all())
+        ok = regular and n_pre >= min_pre and n_post >= min_post
+        unit = "years" if pt == "financial_year" else "quarters"
+        why = (
+            "OK"
+            if ok
+            else (
+                ("gaps between quarters; " if not regular else "")
+                + f"{n_pre} {unit} before and {n_post} after (need {min_pre} and {min_post})"
+            )
+        )
+        rows.append(
+            {
+                "measure": m,
+                "period_type": pt,
+                "first": str(ends.iloc[0]),
+                "last": str(ends.iloc[-1]),
+                "n_pre": n_pre,
+                "n_post": n_post,
+                "regular": regular,
+                "feasible": ok,
+                "verdict": why,
+            }
+        )
+    return pd.DataFrame(rows)

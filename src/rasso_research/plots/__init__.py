@@ -1,0 +1,38 @@
+"""Figures: the shared style (``style``), the one ITS drawer (``its``) and the paper figures
+(``figures``). Every function returns a Figure; ``style.save_figure`` writes PDF and PNG."""
+
+from .figures import (
+    SOURCE_CPS,
+    SOURCE_HO,
+    plot_effects,
+    plot_force_grid,
+    plot_revision,
+    plot_series_panels,
+    plot_spec_curve,
+    ylabel_for,
+)
+from .its import its_table, mark_interruption, mark_periods, plot_its, plot_its_panels, plot_its_table
+from .style import ONE_COLUMN, TWO_COLUMN, figsize, new_figure, save_figure, source_note
+
+__all__ = [
+    "ONE_COLUMN",
+    "SOURCE_CPS",
+    "SOURCE_HO",
+    "TWO_COLUMN",
+    "figsize",
+    "its_table",
+    "mark_interruption",
+    "mark_periods",
+    "new_figure",
+    "plot_effects",
+    "plot_force_grid",
+    "plot_its",
+    "plot_its_panels",
+    "plot_its_table",
+    "plot_revision",
+    "plot_series_panels",
+    "plot_spec_curve",
+    "save_figure",
+    "source_note",
+    "ylabel_for",
+]

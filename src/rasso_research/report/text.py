@@ -1,0 +1,237 @@
+"""Generated result text (Markdown) shared by the notebooks: coverage, change, revision,
+feasibility and sensitivity sentences. Every sentence that states a result is built here or in a
+design's ``describe()``, so the text follows the numbers when the data or the model change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from rasso_research.constants import NATIONAL
+from rasso_research.data.series import area_panel
+from rasso_research.periods import quarter
+
+from .format import fmt_num, fmt_pct
+
+
+def ci_verdict(lo: float, hi: float) -> str:
+    if lo > 0:
+        return "above the counterfactual (95% CI excludes zero)"
+    if hi < 0:
+        return "below the counterfactual (95% CI excludes zero)"
+    return "95% CI includes zero"
+
+
+def describe_offset_fill(s: pd.DataFrame) -> str:
+    """Markdown note on the offset quarters filled by :func:`with_offset` (``offset_filled``)."""
+    measure = s.attrs.get("offset_measure", "offset")
+    if "offset_filled" not in s.columns:
+        return f"No `{measure}` offset on this series."
+    q = s.loc[s["offset_filled"].astype(bool), "quarter"]
+    dropped = int(s.attrs.get("offset_dropped", 0))
+    tail = f" {dropped} quarter(s) without any `{measure}` value were dropped." if dropped else ""
+    if q.empty:
+        return f"Offset `{measure}`: published for every quarter of the series ({len(s)});" + (
+            " none filled." + tail
+        )
+    first, last = s.attrs.get("offset_first", ""), s.attrs.get("offset_last", "")
+    parts = []
+    if last:
+        after = q[q > quarter(last)]
+        if len(after):
+            parts.append(
+                f"{len(after)} after its last value ({last}): {_qrange(after)}, "
+                f"carried forward (held at the {last} value)"
+            )
+    if first:
+        before = q[q < quarter(first)]
+        if len(before):
+            parts.append(
+                f"{len(before)} before its first value ({first}): {_qrange(before)}, carried back"
+            )
+    inside = q[(q >= quarter(first)) & (q <= quarter(last))] if first and last else q
+    if len(inside):
+        parts.append(f"{len(inside)} inside its range: {_qrange(inside)}, log-linear interpolation")
+    return (
+        f"**Offset `{measure}` filled in {len(q)} of {len(s)} quarters** "
+        f"(column `offset_filled`): " + "; ".join(parts) + "." + tail
+    )
+
+
+def _qrange(q: pd.Series) -> str:
+    q = sorted(q)
+    return str(q[0]) if len(q) == 1 else f"{q[0]}-{q[-1]}"
+
+
+def describe_feasibility(
+    feas: pd.DataFrame, min_pre: int, min_post: int, label: str | None = None
+) -> str:
+    """Markdown: which (series, interruption) pairs have enough quarters on each side.
+
+    ``feas`` has ``n_pre``, ``n_post``, ``feasible``, a label column (``series`` or ``measure``)
+    and optionally ``interruption`` (and ``period_type``, whose unit is used for annual rows).
+    """
+    if feas.empty:
+        return "No series to check."
+    label = label or ("series" if "series" in feas.columns else "measure")
+    keys = [label] + (["period_type"] if "period_type" in feas.columns else [])
+
+    def line(g: pd.DataFrame) -> str:
+        unit = (
+            "years" if "period_type" in g and g["period_type"].iloc[0] == "financial_year" else ""
+        )
+        name = " ".join(f"{g[k].iloc[0]}" for k in keys)
+        bits = []
+        for _, r in g.iterrows():
+            at = f"{r['interruption']}: " if "interruption" in g else ""
+            bits.append(f"{at}{int(r['n_pre'])} before / {int(r['n_post'])} from it")
+        return f"- `{name}`" + (f" ({unit})" if unit else "") + ": " + "; ".join(bits)
+
+    ok, bad = feas[feas["feasible"].astype(bool)], feas[~feas["feasible"].astype(bool)]
+    need = f"at least {min_pre} quarters before and {min_post} from the interruption"
+    out = []
+    if len(bad) == 0:
+        out.append(f"**All {len(feas)} series-interruption pairs can be modelled** ({need}):")
+    elif len(ok) == 0:
+        out.append(
+            f"**None of the {len(feas)} series-interruption pairs can be modelled** ({need}):"
+        )
+    else:
+        out.append(
+            f"**{len(ok)} of {len(feas)} series-interruption pairs can be modelled** ({need})."
+        )
+    if len(ok):
+        if len(bad):
+            out.append("\nModelled:")
+        out += [line(g) for _, g in ok.groupby(keys, sort=False)]
+    if len(bad):
+        if len(ok):
+            out.append("\nToo short, reported but not modelled:")
+        out += [line(g) for _, g in bad.groupby(keys, sort=False)]
+    return "\n".join(out)
+
+
+def describe_sensitivity(df: pd.DataFrame, by: str) -> str:
+    """Markdown: how the effect moves with choice ``by`` (one row per choice and horizon).
+
+    States the range, whether the sign or the CI verdict changes with the choice, and says the
+    result should be read as descriptive when it does.
+    """
+    if df.empty:
+        return f"No estimates to compare across `{by}`."
+    d = df if "horizon" in df.columns else df.assign(horizon=0)
+    out = []
+    for h, g in d.groupby("horizon", sort=True):
+        g = g.dropna(subset=["effect_pct"])
+        lo, hi = g.loc[g["effect_pct"].idxmin()], g.loc[g["effect_pct"].idxmax()]
+        verdicts = {ci_verdict(r["ci_low_pct"], r["ci_high_pct"]) for _, r in g.iterrows()}
+        signs = set(np.sign(g["effect_pct"]).astype(int)) - {0}
+        if len(signs) > 1:
+            v = "**the sign changes with this choice**"
+        elif len(verdicts) > 1:
+            v = "the sign is the same but **whether the CI excludes zero changes with this choice**"
+        else:
+            v = f"the sign and the CI verdict ({next(iter(verdicts))}) do not change"
+        out.append(
+            f"- +{int(h)} quarters: from {fmt_pct(lo['effect_pct'])} (`{by}` = {lo[by]}) to "
+            f"{fmt_pct(hi['effect_pct'])} (`{by}` = {hi[by]}) over {len(g)} choices; {v}."
+        )
+    fragile = any("changes" in line for line in out)
+    verdict = (
+        f"**The estimate depends on `{by}`: read it as descriptive.**"
+        if fragile
+        else f"**The estimate does not depend on `{by}` in sign or CI verdict.**"
+    )
+    return verdict + "\n\n" + "\n".join(out)
+
+
+def describe_revision(rev: pd.DataFrame, threshold: float = 5.0) -> str:
+    """Markdown: national and per-force revision between two releases (``pct_difference``)."""
+    ew = rev[rev["force"] == NATIONAL]
+    f = rev[rev["force"] != NATIONAL]
+    nat = (
+        f"The national total was revised by {fmt_pct(ew['pct_difference'].iloc[0])}"
+        if len(ew)
+        else "The national total is not in the revision table"
+    )
+    if f.empty:
+        return nat + "; there are no force rows."
+    big = f[f["pct_difference"].abs() > threshold].sort_values("pct_difference")
+    which = ", ".join(f"{r.force} {fmt_pct(r.pct_difference)}" for r in big.itertuples())
+    worst = f.loc[f["pct_difference"].abs().idxmax()]
+    return (
+        f"{nat}; **{len(big)} of {len(f)} forces by more than {fmt_num(threshold)}% either way**"
+        + (f" ({which})" if which else "")
+        + f"; the largest force revision is {worst['force']} {fmt_pct(worst['pct_difference'])}."
+    )
+
+
+def describe_coverage(cov: pd.DataFrame, measures: Sequence[str]) -> str:
+    """Markdown: per measure, forces, national total, first-last quarter and quarters covered
+    (editions of one measure combined); a requested measure absent from the panel is listed."""
+    lines = []
+    for m in measures:
+        g = cov[cov["measure"] == m]
+        if g.empty:
+            lines.append(f"- `{m}`: **not in the panel**")
+            continue
+        forces = int(g["forces"].max())
+        nat = bool(g["national"].any())
+        who = (f"{forces} forces" if forces else "no force rows") + (
+            " and the national total" if nat else ""
+        )
+        ed = f" in {len(g)} editions" if len(g) > 1 else ""
+        lines.append(
+            f"- `{m}`: {who}, {g['first'].min()}-{g['last'].max()}, "
+            f"{int(g['quarters'].sum())} quarters{ed}"
+        )
+    return "\n".join(lines)
+
+
+def _year_mean(s: pd.DataFrame, year: int) -> float:
+    v = s.loc[[q.year == year for q in s["quarter"]], "value"]
+    return float(v.mean()) if len(v) == 4 else float("nan")
+
+
+def describe_change(s: pd.DataFrame, label: str, year_a: int, year_b: int) -> str:
+    """Markdown: mean per quarter in calendar years ``year_a`` and ``year_b`` (full years only),
+    their ratio, and the lowest and highest quarters of series ``s``."""
+    a, b = _year_mean(s, year_a), _year_mean(s, year_b)
+    span = f"{s['quarter'].min()}-{s['quarter'].max()}"
+    lo, hi = s.loc[s["value"].idxmin()], s.loc[s["value"].idxmax()]
+    ext = (
+        f"lowest {fmt_num(lo['value'])} ({lo['quarter']}), highest {fmt_num(hi['value'])} "
+        f"({hi['quarter']})"
+    )
+    if np.isfinite(a) and np.isfinite(b):
+        ch = (
+            f"mean per quarter {fmt_num(a)} in {year_a} and {fmt_num(b)} in {year_b} "
+            f"(x{fmt_num(b / a)})"
+        )
+    else:
+        miss = [str(y) for y, v in ((year_a, a), (year_b, b)) if not np.isfinite(v)]
+        ch = f"no full calendar year {' or '.join(miss)} in the series, so no {year_a}-{year_b} comparison"
+    return f"- {label} ({span}): {ch}; {ext}."
+
+
+def describe_force_changes(
+    panel: pd.DataFrame, measure: str, year_a: int, year_b: int, label: str | None = None
+) -> str:
+    """Markdown: in how many forces the mean per quarter of ``measure`` rose from ``year_a`` to
+    ``year_b`` (forces with both full calendar years only)."""
+    d = area_panel(panel, measure)
+    ratios = {}
+    for f, g in d.groupby("force"):
+        a, b = _year_mean(g, year_a), _year_mean(g, year_b)
+        if np.isfinite(a) and np.isfinite(b) and a > 0:
+            ratios[f] = b / a
+    label = label or f"`{measure}`"
+    if not ratios:
+        return f"{label}: no force has both full calendar years {year_a} and {year_b}."
+    r = pd.Series(ratios)
+    return (
+        f"{label} rose from {year_a} to {year_b} in **{int((r > 1).sum())} of {len(r)} forces** "
+        f"(median ratio x{fmt_num(r.median())}, range x{fmt_num(r.min())} to x{fmt_num(r.max())})."
+    )
