@@ -18,12 +18,14 @@ ENV_STAMP := .venv/.stamp
 endif
 PYTHON3   ?= python3
 
-SRC      := $(wildcard src/rasso_research/*.py src/rasso_research/*/*.py)
-# Modules the processed data depend on (model/plot code changes do not rebuild the panel).
-DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/fetch.py \
-              src/rasso_research/read_*.py src/rasso_research/panel.py \
-              src/rasso_research/schemas.py src/rasso_research/forces.py \
-              src/rasso_research/periods.py src/rasso_research/timeline.py)
+SRC      := $(wildcard src/rasso_research/*.py src/rasso_research/*/*.py \
+              src/rasso_research/*/*/*.py)
+# Modules the processed data depend on (design, plot and report code changes do not rebuild
+# the panel).
+DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py \
+              src/rasso_research/constants.py src/rasso_research/data/panel.py \
+              src/rasso_research/data/quality.py src/rasso_research/data/schemas.py \
+              src/rasso_research/data/forces.py src/rasso_research/data/sources/*.py)
 
 .venv/.stamp: pyproject.toml constraints.txt
 	@echo "[env] building .venv from pyproject.toml (pinned by constraints.txt)"
@@ -45,13 +47,13 @@ env: $(ENV_STAMP) ## Build (or reuse) the Python environment
 RAW_STAMP := data/raw/.fetched
 PANEL     := data/processed/panel.parquet
 
-$(RAW_STAMP): data/raw/registry.csv src/rasso_research/fetch.py $(ENV_STAMP)
+$(RAW_STAMP): data/raw/registry.csv src/rasso_research/data/fetch.py $(ENV_STAMP)
 	@echo "[data] fetching raw inputs (mirror: $${RASSO_DATA_MIRROR:-../shared/data if present}, else download)"
-	@$(PY) -m rasso_research.fetch
+	@$(PY) -m rasso_research.data.fetch
 
-$(PANEL): $(RAW_STAMP) $(DATA_SRC) config/interventions.csv
+$(PANEL): $(RAW_STAMP) $(DATA_SRC)
 	@echo "[data] building the processed panel and tables"
-	@$(PY) -m rasso_research.panel
+	@$(PY) -m rasso_research.data.panel
 
 .PHONY: data
 data: $(PANEL) ## Fetch raw files (checksummed) and build data/processed/

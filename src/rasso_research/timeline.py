@@ -177,3 +177,11 @@ def covid_disrupted_quarters(
     if fiscal:
         return [fiscal_quarter_of(p.start_time) for p in quarters]
     return [str(p) for p in quarters]
+
+
+def events_for(area: str, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Events whose ``scope`` names ``area`` (a force; national events are not included),
+    in date order."""
+    df = table if table is not None else load_interventions()
+    hit = df["scope"].map(lambda s: area in [x.strip() for x in str(s).split(";")])
+    return df[hit].sort_values("date").reset_index(drop=True)

@@ -46,7 +46,7 @@ def load_processed(name: str, folder: str | Path | None = None) -> pd.DataFrame:
     return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, encoding="utf-8-sig")
 
 
-def _unknown(kind: str, value: str, known: Iterable[str]) -> ValueError:
+def unknown(kind: str, value: str, known: Iterable[str]) -> ValueError:
     known = sorted(set(map(str, known)))
     close = difflib.get_close_matches(str(value), known, n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -65,12 +65,12 @@ def select(
     """Panel rows of one measure and area under the source rule of this module, with
     ``quarter`` as a Period; ``attrs["source"]`` names the source(s) used."""
     if measure not in set(panel["measure"]):
-        raise _unknown("measure", measure, panel["measure"])
+        raise unknown("measure", measure, panel["measure"])
     df = panel[panel["measure"] == measure]
     if force not in set(df["force"]):
         raise ValueError(
             f"measure {measure!r} has no rows for {force!r}: "
-            + str(_unknown("area", force, df["force"])).removeprefix("unknown ")
+            + str(unknown("area", force, df["force"])).removeprefix("unknown ")
         )
     df = df[(df["force"] == force)].dropna(subset=["value"])
     what = f"{measure} / {force}"
@@ -249,7 +249,7 @@ def control_panel(
     if treated not in have:
         raise ValueError(
             f"force {treated!r} has no data for {measure!r}"
-            + (": " + str(_unknown("force", treated, have)) if have else "")
+            + (": " + str(unknown("force", treated, have)) if have else "")
         )
     if controls is None:
         controls = sorted(have - {treated})

@@ -11,7 +11,7 @@ Each takes tidy frames from :mod:`rasso_research.data.series` and an
 ``describe()``, ``plot()`` and ``tables()``/``write()``.
 """
 
-from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible
+from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible, covid_disrupted
 from .controlled_its import AreaComparison, ControlledITS, compare_area, fit_controlled
 from .national_its import NationalITS, SeriesITS, compare, fit_national, fit_series
 from .spec_curve import SpecCurve, specification_curve
@@ -29,6 +29,7 @@ __all__ = [
     "check_feasible",
     "compare",
     "compare_area",
+    "covid_disrupted",
     "fit_controlled",
     "fit_national",
     "fit_series",

@@ -102,6 +102,19 @@ def disrupted_periods(spec: ITSSpec) -> list[str]:
     return [str(x) for x in d]
 
 
+COVID_CHOICES = ("indicator", "exclude", "none")
+
+
+def covid_disrupted(how: str, quarters):
+    """``ITSSpec.disrupted`` for a Covid-19 choice: ``"indicator"`` -> ``{"covid": quarters}``
+    (one shared indicator), ``"exclude"`` -> the list (each quarter its own indicator, so it is
+    left out of the fit), ``"none"`` -> ``None``."""
+    if how not in COVID_CHOICES:
+        raise ValueError(f"covid must be one of {COVID_CHOICES}, got {how!r}")
+    q = [str(x) for x in quarters]
+    return {"indicator": {"covid": q}, "exclude": q, "none": None}[how] if q else None
+
+
 def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:
     """The spec fitted to series ``s``: its offset column used when the series has one (the
     accessor attaches the denominator), disrupted periods outside the series left out."""

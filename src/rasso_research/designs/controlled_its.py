@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
-from rasso_research.data.series import control_panel, series
+from rasso_research.data.series import control_panel, unknown, series
 from rasso_research.its import (
     ITSResult,
     ITSSpec,
@@ -186,6 +186,8 @@ def compare_area(
     """For each measure: feasibility around ``interruption`` in ``[start, end]``; where
     feasible, the single-area ITS (``single_spec``), the controlled ITS against ``controls``
     (default: every other force with data; ``controlled_spec``), placebo in space and in time."""
+    if area not in set(panel["force"]):
+        raise ValueError(str(unknown("area", area, panel["force"])))
     rows, single, ctrl, plac = [], {}, {}, {}
     for m in measures:
         try:

@@ -23,7 +23,14 @@ from rasso_research.periods import quarter
 from rasso_research.plots.figures import plot_spec_curve
 from rasso_research.report.format import fmt_num, fmt_pct
 
-from .base import DesignResult, at, disrupted_periods, focus_index, focus_quarter
+from .base import (
+    DesignResult,
+    at,
+    covid_disrupted,
+    disrupted_periods,
+    focus_index,
+    focus_quarter,
+)
 from .national_its import fit_series
 
 #: Model families of the curve: label -> ITSSpec fields.
@@ -70,14 +77,13 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
     row's family, seasonality, Covid handling, phase-in and shifted date; each documented break
     in ``breaks`` is added when the row's start is before it (and so its segment is in the data)."""
     q0 = quarter(focus_quarter(base)) + int(row["shift"])
-    covid = disrupted_periods(base)
-    dis = {"covid": covid} if row["covid"] == "indicator" else list(covid)
+    dis = covid_disrupted(row["covid"], disrupted_periods(base))
     keep = [b for b in breaks if quarter(row["start"]) < quarter(b.at)]
     others = [x for x in base.interruptions if x.name != "main" and x not in breaks]
     sp = base.replace(
         **MODELS[row["model"]],
         season=SEASONS[row["seasonality"]],
-        disrupted=dis or None,
+        disrupted=dis,
         interruptions=tuple(others + keep + [base.interruptions[focus_index(base)]]),
     )
     return at(sp, str(q0), phase_in=int(row["phase_in"]))

@@ -490,6 +490,10 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 col = f"disrupted_{_safe(axis.label(td))}"
                 frame[col] = (tt == td).astype(float)
                 dis_terms.append(col)
+    # an indicator that is zero on every fitted row (its period fell in a phase-in) has no
+    # information and would make the design rank-deficient: leave it out
+    fitted = frame["in_fit"].to_numpy()
+    dis_terms = [c for c in dis_terms if frame.loc[fitted, c].any()]
     terms += dis_terms
 
     for col, vals in _season_columns(frame, data, spec, axis).items():

@@ -54,6 +54,26 @@ def fmt_pct(x, digits: int = 3) -> str:
     return s if s == MISSING else ("+" if float(x) > 0 else "") + s + "%"
 
 
+def fmt_unit(x, unit: str) -> str:
+    """A value for text in the precision its unit is published in: ``38.4%``, ``+79.6%``,
+    ``rank 1``, ``1,439``, ``0.52``; ``n/a`` when missing."""
+    if not _finite(x):
+        return MISSING
+    x = float(x)
+    unit = str(unit)
+    if unit == "percent":
+        return f"{x:.1f}%"
+    if unit == "percent change":
+        return f"{x:+.1f}%"
+    if unit.startswith("rank"):
+        return f"rank {x:.0f}"
+    if unit in ("count", "defendants", "suspects") or (x.is_integer() and abs(x) >= 100):
+        return f"{x:,.0f}"
+    if unit == "ratio":
+        return f"{x:.2f}"
+    return f"{x:.2f} {unit}"
+
+
 def format_number(x, digits: int = 3) -> str:
     """A table cell: fixed-point with ``digits`` decimals; NaN as an empty cell and negative
     zero as zero, so outputs do not depend on platform float printing."""

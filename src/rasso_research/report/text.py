@@ -235,3 +235,28 @@ def describe_force_changes(
         f"{label} rose from {year_a} to {year_b} in **{int((r > 1).sum())} of {len(r)} forces** "
         f"(median ratio x{fmt_num(r.median())}, range x{fmt_num(r.min())} to x{fmt_num(r.max())})."
     )
+
+
+def describe_area_events(area: str, start, end, events: pd.DataFrame) -> str:
+    """Markdown: the dated events of ``area`` (:func:`rasso_research.timeline.events_for`)
+    inside the modelled window ``start``-``end`` and after it, so a reader sees which other
+    changes the window includes or keeps out."""
+    if events.empty:
+        return f"The timeline (`config/interventions.csv`) lists no event specific to {area}."
+    lo, hi = quarter(start), quarter(end)
+    inside, after = [], []
+    for r in events.itertuples():
+        q = quarter(r.quarter)
+        item = f"{r.event} ({r.date:%Y-%m-%d}, {r.precision} precision, {q})"
+        if lo <= q <= hi:
+            inside.append(item)
+        elif q > hi:
+            after.append(item)
+    out = [f"Events specific to {area} in the timeline (`config/interventions.csv`):"]
+    out.append(
+        f"- inside the window {lo}-{hi}: " + ("; ".join(inside) if inside else "none")
+    )
+    out.append(
+        f"- after the window (kept out by its end, {hi}): " + ("; ".join(after) if after else "none")
+    )
+    return "\n".join(out)

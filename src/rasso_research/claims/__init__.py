@@ -1,0 +1,38 @@
+"""Claims ledger: public claims about rape prosecutions tested against the project's data.
+
+* ``config/claims.csv``: every reading with its published value, unit and tolerance;
+* ``readings``: one registered function per claim (``CLAIMS``), computing the values;
+* ``inputs``: the processed files they read (``load_claim_inputs``);
+* ``ledger``: verdicts, the ledger table (``build_ledger``), its text (``interpret``).
+"""
+
+from .inputs import ClaimInputs, load_claim_inputs
+from .ledger import (
+    CLAIM_LABELS,
+    CONSISTENT,
+    INCONSISTENT,
+    LEDGER_COLUMNS,
+    NOT_TESTABLE,
+    interpret,
+    load_readings,
+    verdict,
+    write_ledger,
+)
+from .readings import CLAIMS, build_ledger, claim7_distance
+
+__all__ = [
+    "CLAIMS",
+    "CLAIM_LABELS",
+    "CONSISTENT",
+    "INCONSISTENT",
+    "LEDGER_COLUMNS",
+    "NOT_TESTABLE",
+    "ClaimInputs",
+    "build_ledger",
+    "claim7_distance",
+    "interpret",
+    "load_claim_inputs",
+    "load_readings",
+    "verdict",
+    "write_ledger",
+]

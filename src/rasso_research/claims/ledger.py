@@ -1,0 +1,216 @@
+"""The claims ledger: readings defined in ``config/claims.csv``, verdicts, the ledger table
+and its text.
+
+``config/claims.csv`` is the one place where a reading's published value, unit and tolerance
+live (``published_value``, ``unit``, ``kind``, ``tolerance``); a claim function computes the
+value from the data and calls :func:`row` with the reading's id. A reading whose published
+value depends on the data (claim 7: the 2016 level) leaves ``published_value`` blank and passes
+it to :func:`row`.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from rasso_research import paths
+from rasso_research.report.format import fmt_unit
+from rasso_research.report.tables import write_table
+
+CONSISTENT = "consistent"
+INCONSISTENT = "inconsistent"
+NOT_TESTABLE = "not testable with the data present"
+KINDS = ("relative", "absolute", "at_most", "at_least")
+LEDGER_COLUMNS = [
+    "claim_id",
+    "reading",
+    "published_value",
+    "computed_value",
+    "unit",
+    "tolerance",
+    "verdict",
+    "computation",
+    "basis_note",
+    "sources",
+]
+CONFIG_COLUMNS = ["id", "claim", "reading", "published_value", "unit", "kind", "tolerance"]
+
+
+def verdict(published, computed, tolerance: float, kind: str = "relative") -> str:
+    """Compare a computed figure with a published one.
+
+    ``relative``: |c - p| <= tolerance * |p|; ``absolute``: |c - p| <= tolerance;
+    ``at_most``: c <= p + tolerance (claims such as "more than halved": ratio <= 0.5);
+    ``at_least``: c >= p - tolerance. Missing values give ``not testable with the data present``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if tolerance is None or tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    if missing(published) or missing(computed):
+        return NOT_TESTABLE
+    p, c = float(published), float(computed)
+    eps = 1e-9
+    if kind == "relative":
+        ok = abs(c - p) <= tolerance * abs(p) + eps
+    elif kind == "absolute":
+        ok = abs(c - p) <= tolerance + eps
+    elif kind == "at_most":
+        ok = c <= p + tolerance + eps
+    else:
+        ok = c >= p - tolerance - eps
+    return CONSISTENT if ok else INCONSISTENT
+
+
+def missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
+
+
+def load_readings(path: Path | str | None = None) -> pd.DataFrame:
+    """``config/claims.csv`` indexed by reading id, checked: every reading has a unit, a kind
+    from :data:`KINDS` and a non-negative tolerance; errors name the row and column."""
+    path = Path(path) if path else paths.CONFIG / "claims.csv"
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    miss = [c for c in CONFIG_COLUMNS if c not in df.columns]
+    if miss:
+        raise ValueError(f"{path}: missing column(s) {miss}")
+    dup = df["id"][df["id"].duplicated()].tolist()
+    if dup:
+        raise ValueError(f"{path}, column 'id': duplicated reading id(s) {dup}")
+    for i, r in df.iterrows():
+        where = f"{path} row {i + 2} (id={r['id']!r})"
+        if r["kind"] not in KINDS:
+            raise ValueError(f"{where}, column 'kind': {r['kind']!r} not in {KINDS}")
+        for c in ("tolerance", "published_value"):
+            if c == "published_value" and r[c] == "":
+                continue
+            try:
+                v = float(r[c])
+            except ValueError:
+                raise ValueError(f"{where}, column {c!r}: not a number: {r[c]!r}") from None
+            if c == "tolerance" and v < 0:
+                raise ValueError(f"{where}, column 'tolerance': negative ({v})")
+        if not r["unit"]:
+            raise ValueError(f"{where}, column 'unit': empty")
+    return df.set_index("id")
+
+
+@lru_cache(maxsize=1)
+def _readings() -> pd.DataFrame:
+    return load_readings()
+
+
+def row(
+    label: str,
+    computed,
+    computation: str,
+    basis: str,
+    sources: str,
+    reason: str | None = None,
+    published=None,
+) -> dict:
+    """One ledger row for the reading whose id starts ``label`` (``'1a: ...'``): published
+    value, unit and tolerance from ``config/claims.csv``; ``computed is None`` means not
+    testable because of ``reason``."""
+    rid = label.split(":")[0].strip()
+    cfg = _readings()
+    if rid not in cfg.index:
+        raise KeyError(f"reading {rid!r} is not defined in config/claims.csv")
+    r = cfg.loc[rid]
+    if published is None and r["published_value"] != "":
+        published = float(r["published_value"])
+    tol, kind = float(r["tolerance"]), r["kind"]
+    v = verdict(published, computed, tol, kind)
+    if v == NOT_TESTABLE:
+        computation = f"not testable: {reason or 'an input is missing'}"
+    return {
+        "claim_id": "".join(ch for ch in rid if ch.isdigit()),
+        "reading": label,
+        "published_value": None if missing(published) else float(published),
+        "computed_value": None if missing(computed) else round(float(computed), 4),
+        "unit": r["unit"],
+        "tolerance": f"{kind} {tol:g}",
+        "verdict": v,
+        "computation": computation,
+        "basis_note": basis,
+        "sources": sources,
+    }
+
+
+def write_ledger(df: pd.DataFrame, stem: str = "claims_ledger", outdir: Path | None = None):
+    """Write the ledger as CSV and LaTeX (``tables/claims_ledger.*``)."""
+    return write_table(df, stem, outdir if outdir else paths.TABLES)
+
+
+#: short label of each claim (the published statement being tested, not a result)
+CLAIM_LABELS: dict[str, str] = {}
+_VERDICT_ORDER = (CONSISTENT, INCONSISTENT, NOT_TESTABLE)
+_VERDICT_WORD = {
+    CONSISTENT: "consistent",
+    INCONSISTENT: "inconsistent",
+    NOT_TESTABLE: "not testable",
+}
+
+
+def _against(tolerance) -> str:
+    t = str(tolerance)
+    return (
+        "vs claimed at most"
+        if t.startswith("at_most")
+        else "vs claimed at least"
+        if t.startswith("at_least")
+        else "vs published"
+    )
+
+
+def interpret(ledger: pd.DataFrame) -> str:
+    """Markdown text of the ledger: one sentence per claim, built only from its rows.
+
+    For each claim, the readings are counted by verdict; consistent and inconsistent readings
+    list their computed values against the published ones, not-testable readings give their
+    reason (from ``computation``). Nothing in the text is typed in except the claim labels
+    (:data:`CLAIM_LABELS`, the published statements) and the words of the verdicts.
+    """
+    if ledger is None or ledger.empty:
+        return "_The ledger is empty._"
+    lines = []
+    ids = sorted(ledger["claim_id"].astype(str).unique(), key=lambda c: (len(c), c))
+    for cid in ids:
+        d = ledger[ledger["claim_id"].astype(str) == cid]
+        n = len(d)
+        parts = []
+        for v in _VERDICT_ORDER:
+            g = d[d["verdict"] == v]
+            if g.empty:
+                continue
+            rid = g["reading"].astype(str).str.split(":").str[0]
+            if v == NOT_TESTABLE:
+                why = [
+                    f"{r}: {str(comp).removeprefix('not testable: ')}"
+                    for r, comp in zip(rid, g["computation"], strict=True)
+                ]
+                detail = "; ".join(why)
+            else:
+                detail = "; ".join(
+                    f"{r} computed {fmt_unit(c, u)} {_against(t)} {fmt_unit(p, u)}"
+                    for r, c, p, u, t in zip(
+                        rid,
+                        g["computed_value"],
+                        g["published_value"],
+                        g["unit"],
+                        g["tolerance"],
+                        strict=True,
+                    )
+                )
+            parts.append(
+                f"{len(g)} of {n} reading{'s' if n > 1 else ''} {_VERDICT_WORD[v]} ({detail})"
+            )
+        label = CLAIM_LABELS.get(cid)
+        head = f"**Claim {cid}**" + (f" ({label})" if label else "")
+        lines.append(f"- {head}: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
