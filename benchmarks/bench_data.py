@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from _timing import best_of
 
-from rasso_research import panel, paths
+from rasso_research import paths
+from rasso_research.data import panel
 
 WORKBOOK = "population/ons-pfa-tables-year-ending-march-2018.xlsx"
 

@@ -19,3 +19,35 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and os.environ.get("RASSO_REQUIRE_DATA") == "1":
         report.outcome = "failed"
         report.longrepr = f"skipped although RASSO_REQUIRE_DATA=1: {report.longrepr}"
+
+
+def synthetic_panel(n=40, start="2012Q2", level=0.3, at="2020Q3", forces=("A", "B", "C"), seed=1):
+    """Synthetic long panel: Poisson counts with a known log-level change at ``at`` for force A,
+    a growing population and the rate per 100,000; national rows sum nothing (own draws)."""
+    import numpy as np
+    import pandas as pd
+
+    from rasso_research.constants import NATIONAL
+
+    rng = np.random.default_rng(seed)
+    q = pd.period_range(start, periods=n, freq="Q")
+    rows = []
+    for f in (*forces, NATIONAL):
+        pop = 1e6 * (1 + 0.005 * np.arange(n))
+        step = (level if f == "A" else 0.0) * (q >= pd.Period(at, "Q"))
+        mu = pop * 1e-3 * np.exp(0.01 * np.arange(n) + step)
+        y = rng.poisson(mu)
+        for qq, yy, pp in zip(q, y, pop, strict=True):
+            base = {"quarter": str(qq), "force": f}
+            rows += [
+                {**base, "measure": "count", "value": float(yy), "source": "s1"},
+                {**base, "measure": "population", "value": pp, "source": "p"},
+                {**base, "measure": "rate", "value": 1e5 * yy / pp, "source": "s1"},
+            ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def make_panel():
+    """The :func:`synthetic_panel` builder."""
+    return synthetic_panel

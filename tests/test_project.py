@@ -78,3 +78,59 @@ def test_make_help_lists_required_targets():
     ).stdout
     for target in ["all", "data", "test", "lint", "clean", "bench"]:
         assert re.search(rf"^\s+{target}\s", out, re.M), f"make help does not list {target}"
+
+
+SRC = ROOT / "src" / "rasso_research"
+
+
+def test_tests_mirror_the_package_layout():
+    subpackages = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").exists())
+    assert subpackages == ["claims", "data", "designs", "its", "plots", "report"]
+    for name in subpackages:
+        assert list((ROOT / "tests" / name).glob("test_*.py")), f"no tests/{name}/test_*.py"
+
+
+def _code_constants(path: Path):
+    """String constants of a module that are not docstrings."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    docs = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            yield node.lineno, node.value
+
+
+def test_no_intervention_date_typed_in_code():
+    """Dates of interventions live in config/interventions.csv: no calendar quarter is typed
+    into the package's code (the claims' own reading periods are fiscal labels, not dates of
+    interventions)."""
+    hits = [
+        f"{p.relative_to(ROOT)}:{line}: {value!r}"
+        for p in SRC.rglob("*.py")
+        for line, value in _code_constants(p)
+        if re.fullmatch(r"(19|20)\d\dQ[1-4]", value)
+    ]
+    assert not hits, hits
+
+
+def test_no_module_imports_another_modules_private_name():
+    pat = re.compile(r"^\s*from rasso_research[\w.]* import \(?([^)\n]*)", re.M)
+    hits = []
+    for p in SRC.rglob("*.py"):
+        for m in pat.finditer(p.read_text()):
+            names = [n.strip().split(" as ")[0] for n in m.group(1).split(",")]
+            hits += [f"{p.name}: {n}" for n in names if n.startswith("_")]
+    assert not hits, hits
+
+
+def test_notebook_generator_is_gone_and_notebooks_are_the_source():
+    assert not (ROOT / "tools" / "make_notebooks.py").exists()
+    assert not list((ROOT / "tools").glob("*notebook*gen*"))

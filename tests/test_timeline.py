@@ -103,3 +103,35 @@ def test_lockdown_without_end_raises(table):
     t2.loc[t2["id"] == "covid_lockdown3", "end_date"] = pd.NaT
     with pytest.raises(tl.TimelineError, match="end_date"):
         tl.covid_disrupted_quarters(table=t2)
+
+
+def test_r_v_allan_is_dated_with_its_source_and_modelled_at_the_next_full_quarter(table):
+    row = table.set_index("id").loc["r_v_allan"]
+    assert str(row["date"].date()) == "2017-12-14" and row["source_url"].startswith("http")
+    assert row["quarter"] == "2017Q4"
+    assert tl.interruption_quarter("r_v_allan", table=table) == "2018Q1"
+    assert tl.interruption_quarter("r_v_allan", fiscal=True, table=table) == "2017/18 Q4"
+    assert tl.interruption_quarter("rasso2025", table=table) == "2020Q3"  # no model_quarter
+
+
+def test_model_quarter_before_the_event_is_an_error():
+    df = _raw()
+    df.loc[df["id"] == "r_v_allan", "model_quarter"] = "2017Q3"
+    with pytest.raises(tl.TimelineError, match="column 'model_quarter': 2017Q3 is before"):
+        tl.validate_interventions(df)
+    df.loc[df["id"] == "r_v_allan", "model_quarter"] = "2017-13"
+    with pytest.raises(tl.TimelineError, match="column 'model_quarter': not a quarter"):
+        tl.validate_interventions(df)
+
+
+def test_labels_and_events_for_an_area(table):
+    assert tl.interruptions(["rasso2025", "jnap", "e2e_review"], table=table) == {
+        "RASSO 2025": "2020Q3",
+        "JNAP": "2021Q1",
+        "E2E Review": "2021Q2",
+    }
+    assert tl.label("covid_lockdown1", table=table) == "covid_lockdown1"  # no short name: id
+    wm = tl.events_for("West Midlands", table=table)
+    assert wm["id"].tolist() == ["wm_joint_working", "soteria_pathfinders"]
+    with pytest.raises(KeyError, match="unknown intervention id"):
+        tl.label("nope", table=table)

@@ -49,7 +49,9 @@ def compare(old: Path, new: Path) -> tuple[list[str], bool, bool]:
         if _numeric(x.replace("", None)) and _numeric(y.replace("", None)):
             num_diff = True
             i = diff.idxmax()
-            out.append(f"  {c}: {int(diff.sum())} numbers differ (first: row {i}, {x[i]} -> {y[i]})")
+            out.append(
+                f"  {c}: {int(diff.sum())} numbers differ (first: row {i}, {x[i]} -> {y[i]})"
+            )
         else:
             pairs = sorted({(p, q) for p, q in zip(x[diff], y[diff], strict=True)})
             shown = "; ".join(f"{p!r} -> {q!r}" for p, q in pairs[:6])
@@ -77,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         lines, num, anyd = compare(p, news[target])
         name = stem if target == stem else f"{stem} -> {target}"
-        print(f"{name}: " + ("numbers identical" if not num else "NUMBERS DIFFER") + (
-            "" if anyd else ", identical"
-        ))
+        print(
+            f"{name}: "
+            + ("numbers identical" if not num else "NUMBERS DIFFER")
+            + ("" if anyd else ", identical")
+        )
         for line in lines:
             print(line)
         bad = bad or num or (args.strict and anyd)

@@ -81,7 +81,7 @@ def load_readings(path: Path | str | None = None) -> pd.DataFrame:
     if dup:
         raise ValueError(f"{path}, column 'id': duplicated reading id(s) {dup}")
     for i, r in df.iterrows():
-        where = f"{path} row {i + 2} (id={r['id']!r})"
+        where = f"{path} line {i + 2} (id={r['id']!r})"
         if r["kind"] not in KINDS:
             raise ValueError(f"{where}, column 'kind': {r['kind']!r} not in {KINDS}")
         for c in ("tolerance", "published_value"):
@@ -212,5 +212,3 @@ def interpret(ledger: pd.DataFrame) -> str:
         head = f"**Claim {cid}**" + (f" ({label})" if label else "")
         lines.append(f"- {head}: " + "; ".join(parts) + ".")
     return "\n".join(lines)
-
-

@@ -11,7 +11,8 @@ function here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -39,12 +40,18 @@ CLAIMS: dict[str, Callable[[ClaimInputs], pd.DataFrame]] = {}
 
 
 def claim(cid: str, label: str):
-    """Register a claim function under id ``cid`` with the published statement ``label``."""
+    """Register a claim under id ``cid`` with the published statement ``label``: the decorated
+    generator yields one ledger row per reading; the registered function returns them as a
+    frame."""
 
     def deco(f):
-        CLAIMS[cid] = f
+        @functools.wraps(f)
+        def frame(i: ClaimInputs) -> pd.DataFrame:
+            return pd.DataFrame(list(f(i)), columns=LEDGER_COLUMNS)
+
+        CLAIMS[cid] = frame
         CLAIM_LABELS[cid] = label
-        return f
+        return frame
 
     return deco
 
@@ -55,6 +62,22 @@ SRC_CLOSURE = "Home Office outcomes open data, charged/summonsed by closure quar
 SRC_COHORT = "Home Office outcomes open data, cohort measure (2018 and 2019 editions)"
 SRC_MOJ_S = "MoJ CJS statistics, offenders sentenced for rape (Dec 2019 release)"
 SRC_MOJ_T = "MoJ criminal court statistics, rape prosecution times 2011-2018"
+
+#: what each family of readings counts, for the basis_note column
+CPS_BASIS = (
+    "CPS rape-flagged counts (suspects charged / defendants prosecuted and convicted, "
+    "including lesser offences); stages are not cohort-linked; CPS management "
+    "information, revised between releases."
+)
+PRC_BASIS = (
+    "Police recorded rape, offence codes 19C-19K, all ages, E&W (43 forces); later "
+    "releases revise earlier years upward; recording practice improved 2014-2017."
+)
+CHARGE_BASIS = (
+    "Charges recorded in the period (closure measure, national, may include BTP) "
+    "over offences recorded in the period: not the same cases. The Home Office "
+    "headline rate is a cohort share (outcomes of offences recorded in the period)."
+)
 
 
 # ---------------------------------------------------------------------------------- verdict
@@ -75,6 +98,17 @@ def _panel_source(
     return "; ".join(sorted(map(str, src))) if len(src) else default
 
 
+def ratio_row(
+    label: str, num, den, basis: str, sources: str, reason: str, scale: float = 1.0
+) -> dict:
+    """A reading computed as ``scale * num / den`` (not testable when either is missing or the
+    denominator is zero); the computation column shows the inputs."""
+    r = None if num is None or den is None or den == 0 else scale * num / den
+    pre = "" if scale == 1 else f"{fmt_num(scale)} * "
+    comp = f"{pre}{fmt_num(num)} / {fmt_num(den)} = {fmt_num(r)}"
+    return row(label, r, comp, basis, sources, reason)
+
+
 def _pct_change(a, b) -> float | None:
     return None if a is None or b is None or a == 0 else 100.0 * (b - a) / a
 
@@ -83,160 +117,109 @@ def _get(s: pd.Series, key):
     return float(s[key]) if key in s.index and not pd.isna(s[key]) else None
 
 
-CPS_BASIS = (
-    "CPS rape-flagged counts (suspects charged / defendants prosecuted and convicted, "
-    "including lesser offences); stages are not cohort-linked; CPS management "
-    "information, revised between releases."
-)
-
-
 @claim("1", "1,439 convicted in 2019-20, lowest since records began, down from 1,925")
-def claim1(i: ClaimInputs) -> pd.DataFrame:
+def claim1(i: ClaimInputs) -> Iterator[dict]:
     """Claim 1: 1,439 convicted in 2019-20, lowest since records began, down from 1,925."""
     cps, moj_sentenced = i.cps, i.moj_sentenced
-    rows = []
     for rid, fy in (("1a", "2019/20"), ("1b", "2018/19")):
         v, note = cps_value(cps, "convictions", fy, "financial_year")
-        rows.append(
-            row(
-                f"{rid}: CPS rape-flagged convictions {fy}",
-                v,
-                f"convictions[{fy}] = {fmt_num(v)} ({note})",
-                CPS_BASIS + " Compares the claim with the series as compiled; figures "
-                            "are published CPS figures, so this checks vintage agreement.",
-                SRC_CPS,
-                note,
-            )
+        yield row(
+            f"{rid}: CPS rape-flagged convictions {fy}",
+            v,
+            f"convictions[{fy}] = {fmt_num(v)} ({note})",
+            CPS_BASIS + " Compares the claim with the series as compiled; figures "
+            "are published CPS figures, so this checks vintage agreement.",
+            SRC_CPS,
+            note,
         )
     s = cps_annual(cps, "convictions")
     s = s[[str(i) <= "2019/20" for i in s.index]] if len(s) else s
     rank = int(s.rank(method="min")["2019/20"]) if "2019/20" in s.index else None
-    rows.append(
-        row(
-            f"1c: 2019-20 lowest of CPS rape-flagged conviction years in the data "
-                    f"({s.index.min() if len(s) else 'none'} on)",
-            rank,
-            f"rank of {fmt_num(_get(s, '2019/20'))} among {len(s)} years "
-                    f"(min {fmt_num(s.min() if len(s) else None)})",
-            "'Since records began' can only be checked over the years transcribed "
-                    "(rape-flagged convictions from 2014-15); earlier VAWG years not present.",
-            SRC_CPS,
-            "no 2019-20 conviction row",
-        )
+    yield row(
+        f"1c: 2019-20 lowest of CPS rape-flagged conviction years in the data "
+        f"({s.index.min() if len(s) else 'none'} on)",
+        rank,
+        f"rank of {fmt_num(_get(s, '2019/20'))} among {len(s)} years "
+        f"(min {fmt_num(s.min() if len(s) else None)})",
+        "'Since records began' can only be checked over the years transcribed "
+        "(rape-flagged convictions from 2014-15); earlier VAWG years not present.",
+        SRC_CPS,
+        "no 2019-20 conviction row",
     )
     m = moj_sentenced_by_year(moj_sentenced)
     mrank = int(m.rank(method="min")[2019]) if 2019 in m.index else None
-    rows.append(
-        row(
-            "1d: offence-based cross-check: 2019 lowest MoJ rape sentenced count "
-                    f"({m.index.min() if len(m) else 'none'}-{m.index.max() if len(m) else ''})",
-            mrank,
-            f"sentenced[2019] = {fmt_num(_get(m, 2019))}, rank {mrank} of {len(m)}",
-            "MoJ offenders sentenced for rape (19C-19H), calendar years: offence-based, "
-                    "not rape-flagged, sentencing not conviction.",
-            SRC_MOJ_S,
-            "no MoJ sentencing data for 2019",
-        )
+    yield row(
+        "1d: offence-based cross-check: 2019 lowest MoJ rape sentenced count "
+        f"({m.index.min() if len(m) else 'none'}-{m.index.max() if len(m) else ''})",
+        mrank,
+        f"sentenced[2019] = {fmt_num(_get(m, 2019))}, rank {mrank} of {len(m)}",
+        "MoJ offenders sentenced for rape (19C-19H), calendar years: offence-based, "
+        "not rape-flagged, sentencing not conviction.",
+        SRC_MOJ_S,
+        "no MoJ sentencing data for 2019",
     )
-    return pd.DataFrame(rows)
-
-
-PRC_BASIS = (
-    "Police recorded rape, offence codes 19C-19K, all ages, E&W (43 forces); later "
-    "releases revise earlier years upward; recording practice improved 2014-2017."
-)
 
 
 @claim("2", "adult rape reports almost doubled since 2015-16")
-def claim2(i: ClaimInputs) -> pd.DataFrame:
+def claim2(i: ClaimInputs) -> Iterator[dict]:
     """Claim 2: adult rape reports almost doubled since 2015-16 (ratio ~2, +/-10%)."""
-    panel = i.panel
-    a = annual(panel, "recorded_rape")
-    rows = []
+    a = annual(i.panel, "recorded_rape")
     for rid, fy in (("2a", "2020/21"), ("2b", "2019/20")):
-        base, last = _get(a, "2015/16"), _get(a, fy)
-        ratio = None if base is None or last is None else last / base
-        rows.append(
-            row(
-                f"{rid}: all-age recorded rape {fy} / 2015/16",
-                ratio,
-                f"{fmt_num(last)} / {fmt_num(base)} = {fmt_num(ratio)}",
-                PRC_BASIS + " The claim is about adults; all ages used here.",
-                _panel_source(panel, "recorded_rape", SRC_PRC),
-                "recorded_rape annual totals missing (panel not built?)",
-            )
+        yield ratio_row(
+            f"{rid}: all-age recorded rape {fy} / 2015/16",
+            _get(a, fy),
+            _get(a, "2015/16"),
+            PRC_BASIS + " The claim is about adults; all ages used here.",
+            _panel_source(i.panel, "recorded_rape", SRC_PRC),
+            "recorded_rape annual totals missing (panel not built?)",
         )
-    ad = annual(panel, "recorded_rape_adult")
+    ad = annual(i.panel, "recorded_rape_adult")
     if ad.empty:
-        f, m = annual(panel, "recorded_rape_19C"), annual(panel, "recorded_rape_19F")
+        f, m = annual(i.panel, "recorded_rape_19C"), annual(i.panel, "recorded_rape_19F")
         ad = (f + m).dropna() if not f.empty and not m.empty else ad
-    base, last = _get(ad, "2015/16"), _get(ad, "2020/21")
-    ratio = None if base is None or last is None else last / base
-    rows.append(
-        row(
-            "2c: adult recorded rape (19C+19F) 2020/21 / 2015/16",
-            ratio,
-            f"{fmt_num(last)} / {fmt_num(base)}",
-            "Adult offence codes 19C (female 16+) and 19F (male 16+); 19J/19K (from "
-                    "2019/20) are not age-specific.",
-            SRC_PRC,
-            "no adult-only recorded rape (recorded_rape_adult or _19C and _19F) in the panel",
-        )
+    yield ratio_row(
+        "2c: adult recorded rape (19C+19F) 2020/21 / 2015/16",
+        _get(ad, "2020/21"),
+        _get(ad, "2015/16"),
+        "Adult offence codes 19C (female 16+) and 19F (male 16+); 19J/19K (from "
+        "2019/20) are not age-specific.",
+        SRC_PRC,
+        "no adult-only recorded rape (recorded_rape_adult or _19C and _19F) in the panel",
     )
-    return pd.DataFrame(rows)
-
-
-CHARGE_BASIS = (
-    "Charges recorded in the period (closure measure, national, may include BTP) "
-    "over offences recorded in the period: not the same cases. The Home Office "
-    "headline rate is a cohort share (outcomes of offences recorded in the period)."
-)
 
 
 @claim("3", "1.6% of reported rapes charged")
-def claim3(i: ClaimInputs) -> pd.DataFrame:
+def claim3(i: ClaimInputs) -> Iterator[dict]:
     """Claim 3: 1.6% of reported rapes result in a charge."""
-    panel = i.panel
-    rows = []
     for rid, end, label in (
         ("3a", "2020/21 Q3", "year to Dec 2020"),
         ("3b", "2020/21 Q4", "FY 2020/21"),
     ):
-        ch = rolling_year(panel, "rape_charged_in_quarter", end, source=CHARGED)
-        rec = rolling_year(panel, "recorded_rape", end)
-        pct = None if ch is None or not rec else 100 * ch / rec
-        rows.append(
-            row(
-                f"{rid}: police charges (closure) / recorded rape, {label}",
-                pct,
-                f"100 * {fmt_num(ch)} / {fmt_num(rec)} = {fmt_num(pct)}",
-                CHARGE_BASIS,
-                f"{SRC_CLOSURE}; {SRC_PRC}",
-                f"charges or recorded rape missing for the year ending {end}",
-            )
+        yield ratio_row(
+            f"{rid}: police charges (closure) / recorded rape, {label}",
+            rolling_year(i.panel, "rape_charged_in_quarter", end, source=CHARGED),
+            rolling_year(i.panel, "recorded_rape", end),
+            CHARGE_BASIS,
+            f"{SRC_CLOSURE}; {SRC_PRC}",
+            f"charges or recorded rape missing for the year ending {end}",
+            scale=100,
         )
-    ch = rolling_year(panel, "rape_charged_cohort", "2020/21 Q3")
-    rec = rolling_year(panel, "recorded_rape", "2020/21 Q3")
-    pct = None if ch is None or not rec else 100 * ch / rec
-    rows.append(
-        row(
-            "3c: cohort charge rate (charged / offences recorded), year to Dec 2020",
-            pct,
-            f"100 * {fmt_num(ch)} / {fmt_num(rec)}",
-            "Cohort measure: outcomes of offences recorded in the year, as at the "
-                    "edition date (grows in later editions).",
-            SRC_COHORT,
-            "cohort outcomes in the data end before 2020/21",
-        )
+    yield ratio_row(
+        "3c: cohort charge rate (charged / offences recorded), year to Dec 2020",
+        rolling_year(i.panel, "rape_charged_cohort", "2020/21 Q3"),
+        rolling_year(i.panel, "recorded_rape", "2020/21 Q3"),
+        "Cohort measure: outcomes of offences recorded in the year, as at the "
+        "edition date (grows in later editions).",
+        SRC_COHORT,
+        "cohort outcomes in the data end before 2020/21",
+        scale=100,
     )
-    return pd.DataFrame(rows)
 
 
 @claim("4", "convictions and prosecutions more than halved in three years")
-def claim4(i: ClaimInputs) -> pd.DataFrame:
+def claim4(i: ClaimInputs) -> Iterator[dict]:
     """Claim 4: rape convictions and prosecutions more than halved in three years (ratio <= 0.5)."""
     cps, moj_sentenced = i.cps, i.moj_sentenced
-    rows = []
     specs = [
         ("4a", "convictions", "2016/17", "2019/20"),
         ("4b", "prosecutions", "2016/17", "2019/20"),
@@ -246,107 +229,87 @@ def claim4(i: ClaimInputs) -> pd.DataFrame:
     for rid, meas, y0, y1 in specs:
         a, na = cps_value(cps, meas, y0, "financial_year")
         b, nb = cps_value(cps, meas, y1, "financial_year")
-        r = None if a is None or b is None else b / a
-        rows.append(
-            row(
-                f"{rid}: CPS rape-flagged {meas} {y1} / {y0}",
-                r,
-                f"{fmt_num(b)} / {fmt_num(a)} = {fmt_num(r)}",
-                CPS_BASIS,
-                SRC_CPS,
-                f"{na}; {nb}",
-            )
+        yield ratio_row(
+            f"{rid}: CPS rape-flagged {meas} {y1} / {y0}",
+            b,
+            a,
+            CPS_BASIS,
+            SRC_CPS,
+            f"{na}; {nb}",
         )
     m = moj_sentenced_by_year(moj_sentenced)
-    a, b = _get(m, 2016), _get(m, 2019)
-    r = None if a is None or b is None else b / a
-    rows.append(
-        row(
-            "4e: offence-based: MoJ sentenced for rape 2019 / 2016",
-            r,
-            f"{fmt_num(b)} / {fmt_num(a)} = {fmt_num(r)}",
-            "MoJ offenders sentenced for rape (offence-based, calendar years).",
-            SRC_MOJ_S,
-            "MoJ sentencing data for 2016 or 2019 missing",
-        )
+    yield ratio_row(
+        "4e: offence-based: MoJ sentenced for rape 2019 / 2016",
+        _get(m, 2019),
+        _get(m, 2016),
+        "MoJ offenders sentenced for rape (offence-based, calendar years).",
+        SRC_MOJ_S,
+        "MoJ sentencing data for 2016 or 2019 missing",
     )
-    return pd.DataFrame(rows)
 
 
 @claim("5", "reports +173%, cases reaching court -44%, 4% prosecuted (June 2019)")
-def claim5(i: ClaimInputs) -> pd.DataFrame:
+def claim5(i: ClaimInputs) -> Iterator[dict]:
     """Claim 5 (June 2019): reports +173%, cases reaching court -44%, 4% prosecuted."""
     panel, cps = i.panel, i.cps
-    rows = []
     rec = annual(panel, "recorded_rape")
     src_rec = _panel_source(panel, "recorded_rape", SRC_PRC)
     for rid, y0 in (("5a", "2014/15"), ("5b", "2013/14")):
         a, b = _get(rec, y0), _get(rec, "2018/19")
         pc = _pct_change(a, b)
-        rows.append(
-            row(
-                f"{rid}: recorded rape % change {y0} to 2018/19",
-                pc,
-                f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
-                PRC_BASIS + " The 2026 release is used; 2019 figures were lower.",
-                src_rec,
-                f"recorded rape totals for {y0} or 2018/19 missing",
-            )
+        yield row(
+            f"{rid}: recorded rape % change {y0} to 2018/19",
+            pc,
+            f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
+            PRC_BASIS + " The 2026 release is used; 2019 figures were lower.",
+            src_rec,
+            f"recorded rape totals for {y0} or 2018/19 missing",
         )
     ch = annual(panel, "rape_charged_in_quarter", source=CHARGED)
     a, b = _get(ch, "2014/15"), _get(ch, "2018/19")
     pc = _pct_change(a, b)
-    rows.append(
-        row(
-            "5c: 'cases getting to court' as police charges/summons (closure), "
-                    "% change 2014/15 to 2018/19",
-            pc,
-            f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
-            "Charge/summons outcomes recorded in the year (2024 edition; the older "
-                    "edition has 2,372 for 2018/19, which would give a larger fall).",
-            _panel_source(panel, "rape_charged_in_quarter", SRC_CLOSURE, CHARGED),
-            "national charge series missing",
-        )
+    yield row(
+        "5c: 'cases getting to court' as police charges/summons (closure), "
+        "% change 2014/15 to 2018/19",
+        pc,
+        f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
+        "Charge/summons outcomes recorded in the year (2024 edition; the older "
+        "edition has 2,372 for 2018/19, which would give a larger fall).",
+        _panel_source(panel, "rape_charged_in_quarter", SRC_CLOSURE, CHARGED),
+        "national charge series missing",
     )
     for rid, meas in (("5d", "prosecutions"), ("5e", "charges")):
         a, na = cps_value(cps, meas, "2014/15", "financial_year")
         b, nb = cps_value(cps, meas, "2018/19", "financial_year")
         pc = _pct_change(a, b)
-        rows.append(
-            row(
-                f"{rid}: CPS rape-flagged {meas} % change 2014-15 to 2018-19",
-                pc,
-                f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
-                CPS_BASIS,
-                SRC_CPS,
-                f"{na}; {nb}",
-            )
+        yield row(
+            f"{rid}: CPS rape-flagged {meas} % change 2014-15 to 2018-19",
+            pc,
+            f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
+            CPS_BASIS,
+            SRC_CPS,
+            f"{na}; {nb}",
         )
     r18, c18 = _get(rec, "2018/19"), _get(ch, "2018/19")
-    sh = None if r18 is None or c18 is None else 100 * c18 / r18
-    rows.append(
-        row(
-            "5f: police charges (closure) / recorded rape, 2018/19",
-            sh,
-            f"100 * {fmt_num(c18)} / {fmt_num(r18)} = {fmt_num(sh)}",
-            CHARGE_BASIS,
-            f"{SRC_CLOSURE}; {SRC_PRC}",
-            "charges or recorded rape missing",
-        )
+    yield ratio_row(
+        "5f: police charges (closure) / recorded rape, 2018/19",
+        c18,
+        r18,
+        CHARGE_BASIS,
+        f"{SRC_CLOSURE}; {SRC_PRC}",
+        "charges or recorded rape missing",
+        scale=100,
     )
     cc, nc = cps_value(cps, "charges", "2018/19", "financial_year")
-    sh = None if r18 is None or cc is None else 100 * cc / r18
-    rows.append(
-        row(
-            "5g: CPS rape-flagged charges / police recorded rape, 2018-19",
-            sh,
-            f"100 * {fmt_num(cc)} / {fmt_num(r18)} = {fmt_num(sh)}",
-            "Suspects charged (CPS) over offences recorded (police): different units.",
-            f"{SRC_CPS}; {SRC_PRC}",
-            f"recorded rape or CPS charges missing ({nc})",
-        )
+    yield ratio_row(
+        "5g: CPS rape-flagged charges / police recorded rape, 2018-19",
+        cc,
+        r18,
+        "Suspects charged (CPS) over offences recorded (police): different units.",
+        f"{SRC_CPS}; {SRC_PRC}",
+        f"recorded rape or CPS charges missing ({nc})",
+        scale=100,
     )
-    return pd.DataFrame(rows)
 
 
 WM_SPECS = [
@@ -424,7 +387,7 @@ WM_START, WM_END = "year ending 2018/19 Q3", "year ending 2020/21 Q3"
     "CPS West Midlands: referrals +79.6%, charge share 38.4% to 71.4%, conviction rate "
     "60.3% to 79.5%, charges +33%",
 )
-def claim6(i: ClaimInputs) -> pd.DataFrame:
+def claim6(i: ClaimInputs) -> Iterator[dict]:
     """Claim 6: CPS West Midlands Area figures, two years to December 2020.
 
     6a-6d use CPS West Midlands *Area* rape-flagged rows of the transcribed WM table (rows for
@@ -434,7 +397,6 @@ def claim6(i: ClaimInputs) -> pd.DataFrame:
     not rape-flagged) for the West Midlands area, calendar 2018 and calendar 2020.
     """
     wm, panel, start, end = i.wm, i.panel, WM_START, WM_END
-    rows = []
     area = _wm_area(wm)
     geo_note = (
         "CPS West Midlands Area (four forces: West Midlands, Warwickshire, Staffordshire, "
@@ -462,15 +424,13 @@ def claim6(i: ClaimInputs) -> pd.DataFrame:
             comp, reason = _pct_change(vals["a"], vals["b"]), None
         else:
             comp, reason = vals["b"], None
-        rows.append(
-            row(
-                f"{rid}: CPS West Midlands Area {text}",
-                comp,
-                f"{vals.get('m')}: {fmt_num(vals.get('a'))} -> {fmt_num(vals.get('b'))}",
-                geo_note,
-                SRC_WM,
-                reason,
-            )
+        yield row(
+            f"{rid}: CPS West Midlands Area {text}",
+            comp,
+            f"{vals.get('m')}: {fmt_num(vals.get('a'))} -> {fmt_num(vals.get('b'))}",
+            geo_note,
+            SRC_WM,
+            reason,
         )
     poc_basis = (
         "Different basis: CPS case outcomes by principal offence category, ALL sexual "
@@ -483,20 +443,16 @@ def claim6(i: ClaimInputs) -> pd.DataFrame:
         ("6f", "2020/21 Q3", "calendar 2020 (claimed end 79.5%)"),
     ):
         r = _poc_year(panel, end_fq)
-        rows.append(
-            row(
-                f"{rid}: closest reading: CPS sexual-offence conviction rate, West "
-                            f"Midlands, {label}",
-                r,
-                f"100 * convictions / (convictions + unsuccessful), 4 quarters to "
-                            f"{end_fq} = {fmt_num(r)}",
-                poc_basis,
-                SRC_POC,
-                f"CPS sexual-offence outcomes for West Midlands cover only "
-                            f"{_poc_range(panel)}; the year to {end_fq} is not complete",
-            )
+        yield row(
+            f"{rid}: closest reading: CPS sexual-offence conviction rate, West Midlands, {label}",
+            r,
+            f"100 * convictions / (convictions + unsuccessful), 4 quarters to "
+            f"{end_fq} = {fmt_num(r)}",
+            poc_basis,
+            SRC_POC,
+            f"CPS sexual-offence outcomes for West Midlands cover only "
+            f"{_poc_range(panel)}; the year to {end_fq} is not complete",
         )
-    return pd.DataFrame(rows)
 
 
 def claim7_distance(
@@ -541,10 +497,9 @@ def claim7_distance(
 
 
 @claim("7", "return cases reaching court to 2016 levels")
-def claim7(i: ClaimInputs) -> pd.DataFrame:
+def claim7(i: ClaimInputs) -> Iterator[dict]:
     """Claim 7: ambition to return cases reaching court to 2016 levels (latest year vs 2016)."""
     dist = claim7_distance(i.cps, i.panel, i.moj_sentenced)
-    rows = []
     names = [
         "CPS rape-flagged prosecutions (completed)",
         "CPS rape-flagged charges (suspects)",
@@ -554,33 +509,28 @@ def claim7(i: ClaimInputs) -> pd.DataFrame:
     for rid, name in zip(("7a", "7b", "7c", "7d"), names, strict=True):
         d = dist[dist["series"] == name]
         if d.empty:
-            rows.append(
-                row(
-                    f"{rid}: {name}: latest year at or above 2016 level",
-                    None,
-                    "",
-                    "",
-                    "",
-                    "series or its 2016 level not in the data",
-                )
+            yield row(
+                f"{rid}: {name}: latest year at or above 2016 level",
+                None,
+                "",
+                "",
+                "",
+                "series or its 2016 level not in the data",
             )
             continue
         last = d.iloc[-1]
-        rows.append(
-            row(
-                f"{rid}: {name}: latest year ({last['year']}) at or above the 2016 "
-                            "level (verdict 'consistent' = level regained)",
-                last["value"],
-                f"{fmt_num(last['value'])} vs 2016 level {fmt_num(last['level_2016'])} "
-                            f"({last['pct_of_2016']:.0f}%); years {d['year'].iloc[0]}-{last['year']}",
-                "An ambition, not a statement of fact; the target metric (adult rape "
-                            "cases reaching court, scorecard) is not in the data. All-age series; "
-                            "CPS series end 2021-22.",
-                SRC_CPS if "CPS" in name else (SRC_MOJ_S if "MoJ" in name else SRC_CLOSURE),
-                published=last["level_2016"],
-            )
+        yield row(
+            f"{rid}: {name}: latest year ({last['year']}) at or above the 2016 "
+            "level (verdict 'consistent' = level regained)",
+            last["value"],
+            f"{fmt_num(last['value'])} vs 2016 level {fmt_num(last['level_2016'])} "
+            f"({last['pct_of_2016']:.0f}%); years {d['year'].iloc[0]}-{last['year']}",
+            "An ambition, not a statement of fact; the target metric (adult rape "
+            "cases reaching court, scorecard) is not in the data. All-age series; "
+            "CPS series end 2021-22.",
+            SRC_CPS if "CPS" in name else (SRC_MOJ_S if "MoJ" in name else SRC_CLOSURE),
+            published=last["level_2016"],
         )
-    return pd.DataFrame(rows)
 
 
 #: claim 8's window (the quarters reported around the 2022 statement) and its reading of
@@ -589,11 +539,10 @@ CLAIM8_FIRST, CLAIM8_LAST, STEADY_FALL_PP = "2021/22 Q1", "2022/23 Q1", 1.0
 
 
 @claim("8", "proportion of rape cases charged steadily increasing (2022)")
-def claim8(i: ClaimInputs) -> pd.DataFrame:
+def claim8(i: ClaimInputs) -> Iterator[dict]:
     """Claim 8: the proportion of rape cases charged is steadily increasing (2022)."""
     cps, panel = i.cps, i.panel
     first, last, big_fall_pp = CLAIM8_FIRST, CLAIM8_LAST, STEADY_FALL_PP
-    rows = []
     q = pd.Series(dtype=float)
     if cps is not None and not cps.empty:
         d = cps[(cps["measure"] == "charge_rate_pct") & (cps["period_type"] == "quarter")]
@@ -608,45 +557,40 @@ def claim8(i: ClaimInputs) -> pd.DataFrame:
     if len(q) >= 3:
         slope = float(np.polyfit(q.index.to_numpy(float), q.to_numpy(), 1)[0])
     listing = ", ".join(f"{fiscal_label(i)} {v:g}" for i, v in q.items())
-    rows.append(
-        row(
-            f"8a: CPS quarterly charge rate (legal decisions basis), {first} to "
-                    f"{last}: OLS slope > 0",
-            slope,
-            f"slope of [{listing}] = {fmt_num(slope)}",
-            "CPS basis 2 (charged / all legal decisions, excl. admin finalised); "
-                    "missing quarters are skipped, not filled.",
-            SRC_CPS,
-            "fewer than 3 quarterly charge-rate rows in the window",
-        )
+    yield row(
+        f"8a: CPS quarterly charge rate (legal decisions basis), {first} to {last}: OLS slope > 0",
+        slope,
+        f"slope of [{listing}] = {fmt_num(slope)}",
+        "CPS basis 2 (charged / all legal decisions, excl. admin finalised); "
+        "missing quarters are skipped, not filled.",
+        SRC_CPS,
+        "fewer than 3 quarterly charge-rate rows in the window",
     )
     consecutive = [(i, j) for i, j in zip(q.index[:-1], q.index[1:], strict=True) if j == i + 1]
     falls = sum(1 for i, j in consecutive if q[j] < q[i] - big_fall_pp)
-    rows.append(
-        row(
-            f"8b: CPS quarterly charge rate: quarter-on-quarter falls > {big_fall_pp:g} pp",
-            falls if consecutive else None,
-            f"{falls} fall(s) over {len(consecutive)} consecutive pairs [{listing}]",
-            "'Steadily' read as no fall larger than 1 pp.",
-            SRC_CPS,
-            "no consecutive quarterly charge-rate rows",
-        )
+    yield row(
+        f"8b: CPS quarterly charge rate: quarter-on-quarter falls > {big_fall_pp:g} pp",
+        falls if consecutive else None,
+        f"{falls} fall(s) over {len(consecutive)} consecutive pairs [{listing}]",
+        "'Steadily' read as no fall larger than 1 pp.",
+        SRC_CPS,
+        "no consecutive quarterly charge-rate rows",
     )
-    ch, rec = annual(panel, "rape_charged_in_quarter", source=CHARGED), annual(panel, "recorded_rape")
+    ch, rec = (
+        annual(panel, "rape_charged_in_quarter", source=CHARGED),
+        annual(panel, "recorded_rape"),
+    )
     yrs = [y for y in ("2019/20", "2020/21", "2021/22") if y in ch.index and y in rec.index]
     rate = (100 * ch[yrs] / rec[yrs]) if yrs else pd.Series(dtype=float)
     falls = int((rate.diff() < 0).sum()) if len(rate) == 3 else None
-    rows.append(
-        row(
-            "8c: police charges (closure) / recorded rape, 2019/20 to 2021/22: year-on-year falls",
-            falls,
-            "rates " + ", ".join(f"{y} {v:.2f}%" for y, v in rate.items()),
-            CHARGE_BASIS,
-            f"{SRC_CLOSURE}; {SRC_PRC}",
-            "police charges or recorded rape missing for 2019/20-2021/22",
-        )
+    yield row(
+        "8c: police charges (closure) / recorded rape, 2019/20 to 2021/22: year-on-year falls",
+        falls,
+        "rates " + ", ".join(f"{y} {v:.2f}%" for y, v in rate.items()),
+        CHARGE_BASIS,
+        f"{SRC_CLOSURE}; {SRC_PRC}",
+        "police charges or recorded rape missing for 2019/20-2021/22",
     )
-    return pd.DataFrame(rows)
 
 
 def _by_offence_row(df: pd.DataFrame | None, label: str, col_contains: str) -> float | None:
@@ -661,10 +605,9 @@ def _by_offence_row(df: pd.DataFrame | None, label: str, col_contains: str) -> f
 
 
 @claim("9", "long Crown Court delays in rape cases")
-def claim9(i: ClaimInputs) -> pd.DataFrame:
+def claim9(i: ClaimInputs) -> Iterator[dict]:
     """Claim 9: long Crown Court delays in rape cases (MoJ timeliness 2011-2018)."""
     moj_timeliness, moj_by_offence = i.moj_timeliness, i.moj_by_offence
-    rows = []
     t = timeliness_wide(moj_timeliness)
     basis = (
         "MoJ criminal court statistics: defendants dealt with for rape in the year; "
@@ -681,31 +624,25 @@ def claim9(i: ClaimInputs) -> pd.DataFrame:
         val(y0, "median_offence_to_completion_days"),
         val(y1, "median_offence_to_completion_days"),
     )
-    r = None if a is None or b is None else b / a
-    rows.append(
-        row(
-            f"9a: median days offence to completion, {y1} / {y0} (delays lengthening)",
-            r,
-            f"{fmt_num(b)} / {fmt_num(a)} = {fmt_num(r)}",
-            basis,
-            SRC_MOJ_T,
-            "MoJ rape timeliness data missing",
-        )
+    yield ratio_row(
+        f"9a: median days offence to completion, {y1} / {y0} (delays lengthening)",
+        b,
+        a,
+        basis,
+        SRC_MOJ_T,
+        "MoJ rape timeliness data missing",
     )
     ms = ["mean_offence_to_completion_days", "mean_offence_to_charge_days"]
     c0 = None if val(y0, ms[0]) is None else val(y0, ms[0]) - val(y0, ms[1])
     c1 = None if val(y1, ms[0]) is None else val(y1, ms[0]) - val(y1, ms[1])
-    r = None if c0 is None or c1 is None else c1 / c0
-    rows.append(
-        row(
-            f"9b: mean days charge to completion (offence-to-completion minus "
-                    f"offence-to-charge), {y1} / {y0}",
-            r,
-            f"{fmt_num(c1)} / {fmt_num(c0)} = {fmt_num(r)}",
-            basis,
-            SRC_MOJ_T,
-            "MoJ rape timeliness means missing",
-        )
+    yield ratio_row(
+        f"9b: mean days charge to completion (offence-to-completion minus "
+        f"offence-to-charge), {y1} / {y0}",
+        c1,
+        c0,
+        basis,
+        SRC_MOJ_T,
+        "MoJ rape timeliness means missing",
     )
     rape = _by_offence_row(
         moj_by_offence, "Sexual offences: All rape", "Median sending to Crown Court to main hearing"
@@ -713,30 +650,23 @@ def claim9(i: ClaimInputs) -> pd.DataFrame:
     alls = _by_offence_row(
         moj_by_offence, "All Crown Court cases", "Median sending to Crown Court to main hearing"
     )
-    r = None if rape is None or not alls else rape / alls
-    rows.append(
-        row(
-            "9c: 2018 median days sending to Crown Court to main hearing, rape / "
-                    "all Crown Court cases",
-            r,
-            f"{fmt_num(rape)} / {fmt_num(alls)} = {fmt_num(r)}",
-            basis,
-            "MoJ criminal court statistics, prosecution times 2018 by offence",
-            "MoJ 2018 timeliness by offence missing",
-        )
+    yield ratio_row(
+        "9c: 2018 median days sending to Crown Court to main hearing, rape / all Crown Court cases",
+        rape,
+        alls,
+        basis,
+        "MoJ criminal court statistics, prosecution times 2018 by offence",
+        "MoJ 2018 timeliness by offence missing",
     )
-    rows.append(
-        row(
-            "9d: Crown Court delays in 2020-21 (the period of the PCCs' statement)",
-            None,
-            "",
-            basis,
-            SRC_MOJ_T,
-            "MoJ timeliness data in the project end in 2018; the Covid-19 backlog "
-                    "period is not covered",
-        )
+    yield row(
+        "9d: Crown Court delays in 2020-21 (the period of the PCCs' statement)",
+        None,
+        "",
+        basis,
+        SRC_MOJ_T,
+        "MoJ timeliness data in the project end in 2018; the Covid-19 backlog "
+        "period is not covered",
     )
-    return pd.DataFrame(rows)
 
 
 def build_ledger(inputs: ClaimInputs | None = None) -> pd.DataFrame:

@@ -12,8 +12,6 @@ Run ``python -m rasso_research.data.panel``.
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +19,12 @@ import pandas as pd
 
 from rasso_research import paths, periods
 from rasso_research.data import forces, schemas
+from rasso_research.data.quality import QualityLog, write_quality
+from rasso_research.data.schemas import RAPE_CODES
 from rasso_research.data.sources import cps as rc
 from rasso_research.data.sources import homeoffice as rh
 from rasso_research.data.sources import moj
 from rasso_research.data.sources import population as rp
-from rasso_research.data.quality import QualityLog, write_quality
-from rasso_research.data.schemas import RAPE_CODES
 
 PANEL_COLUMNS = [
     "fiscal_quarter",
@@ -516,7 +514,10 @@ def build_panel(
         wm = rc.read_cps_wm_transcribed(raw / rc.FILES["cps_wm"]).drop(columns=["file"])
         wm["is_cps"] = wm["is_cps"].astype(bool)
         wm.to_csv(
-            out / "cps_rape_west_midlands.csv", index=False, float_format="%.10g", lineterminator="\n"
+            out / "cps_rape_west_midlands.csv",
+            index=False,
+            float_format="%.10g",
+            lineterminator="\n",
         )
         write_quality(log, cov, out, conflicts)
     log.say(f"done: {len(panel):,} panel rows")

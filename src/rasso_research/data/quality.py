@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-
 #: data_quality.md section of each kind of loss noted by the readers (schemas.note)
 LOSS_SECTIONS = {
     "dropped": "dropped or excluded rows",
@@ -95,5 +94,3 @@ def write_quality(log: QualityLog, cov: pd.DataFrame, out: Path, conflicts: pd.D
         for r in cov.itertuples()
     ]
     (out / "data_quality.md").write_text("\n".join(lines) + "\n")
-
-

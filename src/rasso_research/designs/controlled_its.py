@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
-from rasso_research.data.series import control_panel, unknown, series
+from rasso_research.data.series import control_panel, series, unknown
 from rasso_research.its import (
     ITSResult,
     ITSSpec,
@@ -164,8 +164,9 @@ class AreaComparison(DesignResult):
     def plot(self, measure: str, **kw):
         """The single-area ITS panel of ``measure``, the interruption marked by its name."""
         fit = self.single[measure]
-        kw.setdefault("title", f"{self.area}: {fit.ylabel}")
-        return fit.plot(marks={self.name: self.interruption}, **kw)
+        ylabel = kw.pop("ylabel", None) or fit.ylabel
+        kw.setdefault("title", f"{self.area}: {ylabel}")
+        return fit.plot(ylabel=ylabel, marks={self.name: self.interruption}, **kw)
 
 
 def compare_area(

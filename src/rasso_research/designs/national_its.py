@@ -50,6 +50,13 @@ EFFECT_COLUMNS = {
     "abs_ci_high": "abs_ci_high",
 }
 PCT = ("effect_pct", "ci_low_pct", "ci_high_pct")
+#: the tables a single-series fit writes: file name -> method
+TABLES = {
+    "params": "table",
+    "effects": "effects",
+    "diagnostics": "diagnostics",
+    "counterfactual": "counterfactual",
+}
 
 
 @dataclass
@@ -131,12 +138,7 @@ class SeriesITS(DesignResult):
         return labelled(cf.reset_index(drop=True), self._labels(family=False))
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "params": self.table(),
-            "effects": self.effects(),
-            "diagnostics": self.diagnostics(),
-            "counterfactual": self.counterfactual(),
-        }
+        return {name: getattr(self, method)() for name, method in TABLES.items()}
 
     def describe(self) -> str:
         return describe_effects(self.effects())
@@ -198,13 +200,8 @@ class NationalITS(DesignResult):
         return self.feasibility_table
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "params": self.table(),
-            "effects": self.effects(),
-            "diagnostics": self.diagnostics(),
-            "feasibility": self.feasibility(),
-            "counterfactual": self.counterfactual(),
-        }
+        out = {name: self._cat(method) for name, method in TABLES.items()}
+        return {**out, "feasibility": self.feasibility()}
 
     def describe(self, horizons: Iterable[int] | None = (0,)) -> str:
         """The effects (default: at the interruption) with verdicts and a tally."""
@@ -255,9 +252,7 @@ def fit_national(
                 }
             )
             if f:
-                fits[(label, name)] = fit_series(
-                    s, sp, horizons, series=label, intervention=name
-                )
+                fits[(label, name)] = fit_series(s, sp, horizons, series=label, intervention=name)
     return NationalITS(fits, pd.DataFrame(rows), dict(series), min_pre, min_post)
 
 
@@ -361,8 +356,6 @@ def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
         f"({a['period']}) to {fmt_num(last_pre['fitted'])} ({last_pre['period']}); the "
         "counterfactual projects that line past the interruption."
     )
-
-
 
 
 def cps_feasibility(

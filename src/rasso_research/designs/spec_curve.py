@@ -55,7 +55,7 @@ CHOICES = {
 DEFAULT_GRID = {
     "model": list(MODELS),
     "seasonality": list(SEASONS),
-    "start": ["2014Q2"],
+    "start": [None],  # None: the first quarter of the series
     "covid": ["indicator", "exclude"],
     "shift": [-1, 0, 1],
     "phase_in": [0, 1],
@@ -159,7 +159,9 @@ def specification_curve(
     ``base`` fixes the interruption (named ``main``), the Covid-19 quarters (its ``disrupted``)
     and the rate scale; ``breaks`` are documented extra segments added for specs whose start is
     before them. ``n_jobs`` workers (1: in this process; ``make -j2`` already uses both cores)."""
+    first = str(s["quarter"].min())
     g = spec_grid(grid)
+    g["start"] = [first if x is None else str(x) for x in g["start"]]
     rows = g.to_dict("records")
     if n_jobs == 1:
         res = [_fit_one(s, r, base, horizon, tuple(breaks)) for r in rows]

@@ -11,7 +11,14 @@ from .figures import (
     plot_spec_curve,
     ylabel_for,
 )
-from .its import its_table, mark_interruption, mark_periods, plot_its, plot_its_panels, plot_its_table
+from .its import (
+    its_table,
+    mark_interruption,
+    mark_periods,
+    plot_its,
+    plot_its_panels,
+    plot_its_table,
+)
 from .style import ONE_COLUMN, TWO_COLUMN, figsize, new_figure, save_figure, source_note
 
 __all__ = [

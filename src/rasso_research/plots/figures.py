@@ -61,8 +61,6 @@ def ylabel_for(measure: str, offset: str | None = None, per: float | None = None
         ) from None
 
 
-
-
 def plot_series_panels(
     panels: Sequence[tuple[str, pd.DataFrame, str]],
     interruptions=None,

@@ -253,10 +253,9 @@ def describe_area_events(area: str, start, end, events: pd.DataFrame) -> str:
         elif q > hi:
             after.append(item)
     out = [f"Events specific to {area} in the timeline (`config/interventions.csv`):"]
+    out.append(f"- inside the window {lo}-{hi}: " + ("; ".join(inside) if inside else "none"))
     out.append(
-        f"- inside the window {lo}-{hi}: " + ("; ".join(inside) if inside else "none")
-    )
-    out.append(
-        f"- after the window (kept out by its end, {hi}): " + ("; ".join(after) if after else "none")
+        f"- after the window (kept out by its end, {hi}): "
+        + ("; ".join(after) if after else "none")
     )
     return "\n".join(out)

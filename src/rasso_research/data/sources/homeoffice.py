@@ -35,44 +35,44 @@ FILES = {
     "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
 }
 
-# official / mirror / snake_case column names -> canonical
-_HO_ALIASES = {  # columns common to the recorded-crime and outcomes files
-    "Financial Year": "fiscal_year",
-    "Financial Quarter": "fiscal_q",
-    "Force Name": "force_name",
-    "Offence Description": "offence_description",
-    "Offence Code": "offence_code",
-}
-RECORDED_ALIASES = {
-    **_HO_ALIASES,
-    "FY": "fiscal_year",
-    "Force": "force_name",
-    "Offence Group": "offence_group",
-    "Group": "offence_group",
-    "Offence Subgroup": "offence_subgroup",
-    "Number of Offences": "offences",
-    "n": "offences",
-}
+#: Column names found in the Home Office files (official, mirror and snake_case spellings)
+#: and the canonical name each reader gives them, by reader: ``R`` recorded crime, ``O``
+#: outcomes, ``C`` national charged series.
+COLUMN_NAMES = [
+    # (name in a file, canonical name, readers)
+    ("Financial Year", "fiscal_year", "RO"),
+    ("FY", "fiscal_year", "R"),
+    ("Financial Quarter", "fiscal_q", "RO"),
+    ("Force Name", "force_name", "RO"),
+    ("Force", "force_name", "R"),
+    ("Offence Description", "offence_description", "ROC"),
+    ("Offence Code", "offence_code", "ROC"),
+    ("Offence Group", "offence_group", "R"),
+    ("Group", "offence_group", "R"),
+    ("Offence Subgroup", "offence_subgroup", "R"),
+    ("Number of Offences", "offences", "R"),
+    ("n", "offences", "R"),
+    ("Offence code expired", "offence_code_expired", "O"),
+    ("Outcome Type", "outcome_type", "O"),
+    ("Outcome Description", "outcome_description", "O"),
+    ("Outcome Group", "outcome_group", "O"),
+    ("Force outcomes for offences recorded in quarter", "outcomes_cohort", "O"),
+    ("offences", "outcomes_cohort", "O"),
+    ("Force outcomes recorded in quarter", "outcomes_in_quarter", "O"),
+    ("Date", "date", "C"),
+    ("Outcomes for investigations closed in the quarter", "charged", "C"),
+]
+
+
+def _aliases(reader: str) -> dict[str, str]:
+    return {name: canon for name, canon, who in COLUMN_NAMES if reader in who}
+
+
+RECORDED_ALIASES = _aliases("R")
+OUTCOME_ALIASES = _aliases("O")
+CHARGED_ALIASES = _aliases("C")
 RECORDED_REQUIRED = ["fiscal_year", "fiscal_q", "force_name", "offence_code", "offences"]
-
-OUTCOME_ALIASES = {
-    **_HO_ALIASES,
-    "Offence code expired": "offence_code_expired",
-    "Outcome Type": "outcome_type",
-    "Outcome Description": "outcome_description",
-    "Outcome Group": "outcome_group",
-    "Force outcomes for offences recorded in quarter": "outcomes_cohort",
-    "offences": "outcomes_cohort",
-    "Force outcomes recorded in quarter": "outcomes_in_quarter",
-}
 OUTCOME_REQUIRED = ["fiscal_year", "fiscal_q", "force_name", "offence_code", "outcome_type"]
-
-CHARGED_ALIASES = {
-    "Date": "date",
-    "Offence Code": "offence_code",
-    "Offence Description": "offence_description",
-    "Outcomes for investigations closed in the quarter": "charged",
-}
 CHARGED_REQUIRED = ["date", "offence_code", "charged"]
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods", ".xlsb")

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from rasso_research.reporting import format_number, to_latex, write_table
+from rasso_research.report import format_number, to_latex, write_table
 
 
 def frame():

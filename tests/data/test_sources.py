@@ -7,10 +7,11 @@ import gzip
 import pandas as pd
 import pytest
 
-from rasso_research import forces, periods
-from rasso_research import read_cps as rc
-from rasso_research import read_homeoffice as rh
-from rasso_research.schemas import InputFormatError
+from rasso_research import periods
+from rasso_research.data import forces
+from rasso_research.data.schemas import InputFormatError
+from rasso_research.data.sources import cps as rc
+from rasso_research.data.sources import homeoffice as rh
 
 OFFICIAL = [
     "Financial Year",
@@ -385,7 +386,7 @@ def test_periods_quarter_end():
 
 
 def test_moj_sentenced_reader(tmp_path):
-    from rasso_research import read_moj
+    from rasso_research.data.sources import moj as read_moj
 
     p = tmp_path / "s.csv"
     pd.DataFrame(
@@ -411,7 +412,7 @@ def test_moj_sentenced_reader(tmp_path):
 
 def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
     """An official outcomes workbook fetched into homeoffice/official/ becomes its own edition."""
-    from rasso_research import panel
+    from rasso_research.data import panel
 
     off = tmp_path / "homeoffice" / "official"
     off.mkdir(parents=True)
@@ -436,7 +437,7 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     """Nothing is lost silently: blank rows, unrecognised periods, non-numeric and blank counts,
     expired codes and repeated keys are noted, the row accounting balances, and every note
     reaches data_quality.md."""
-    from rasso_research import panel
+    from rasso_research.data import panel, quality
 
     df = _outcomes_official()
     extra = df.iloc[[0, 0, 0, 0, 0]].copy()
@@ -461,12 +462,12 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     assert rows == {"file": "out.csv", "read": 10, "other_offences": 1, "dropped": 4, "kept": 5}
     assert rows["read"] == rows["other_offences"] + rows["dropped"] + rows["kept"]
     # the panel's report carries every note and the accounting
-    log = panel._Log(progress=False)
+    log = quality.QualityLog(progress=False)
     log.dropped(out)
     cov = panel.coverage(pd.DataFrame(columns=panel.PANEL_COLUMNS))
     conflicts = pd.DataFrame(columns=["measure", "period_type", "period", "values", "kept"])
     conflicts["resolution"] = []
-    panel.write_quality(log, cov, tmp_path, conflicts)
+    quality.write_quality(log, cov, tmp_path, conflicts)
     md = (tmp_path / "data_quality.md").read_text()
     for d in out.attrs["dropped"]:
         line = f"| out.csv | {d['reason']} | {d['rows']:,} |"

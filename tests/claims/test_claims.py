@@ -6,7 +6,19 @@ import pandas as pd
 import pytest
 
 from rasso_research import claims as c
-from rasso_research import paths
+from rasso_research import paths, periods
+from rasso_research.claims import readings as R
+from rasso_research.constants import NATIONAL
+from rasso_research.data import series as S
+from rasso_research.data.panel import SOURCES
+
+CHARGED = SOURCES["charged_nat"]
+
+
+def run(n, **frames):
+    """Claim ``n`` on the given frames (the others absent)."""
+    return getattr(R, f"claim{n}")(c.ClaimInputs(**frames))
+
 
 NT = c.NOT_TESTABLE
 
@@ -28,7 +40,7 @@ def _cps(rows):
     )
 
 
-def _panel(measure, fy_values, force=c.NATIONAL):
+def _panel(measure, fy_values, force=NATIONAL, source="synthetic"):
     """Quarterly panel rows with each fiscal year's total spread evenly over 4 quarters."""
     rows = []
     for fy, total in fy_values.items():
@@ -36,12 +48,12 @@ def _panel(measure, fy_values, force=c.NATIONAL):
             rows.append(
                 dict(
                     fiscal_quarter=f"{fy} Q{q}",
-                    quarter="",
+                    quarter=periods.fiscal_to_calendar(f"{fy} Q{q}"),
                     force=force,
                     force_code="K04000001",
                     measure=measure,
                     value=total / 4,
-                    source="synthetic",
+                    source=source,
                 )
             )
     return pd.DataFrame(rows)
@@ -81,14 +93,14 @@ def test_verdict_bad_kind():
 
 
 def test_norm_period_and_annual():
-    assert c.norm_period("2018-19") == "2018/19"
-    assert c.norm_period("year ending 2019-20 Q3") == "year ending 2019/20 Q3"
+    assert periods.norm_period("2018-19") == "2018/19"
+    assert periods.norm_period("year ending 2019-20 Q3") == "year ending 2019/20 Q3"
     p = _panel("recorded_rape", {"2015/16": 400, "2016/17": 800})
     p = p.iloc[:-1]  # drop 2016/17 Q4: incomplete years are not totalled
-    a = c.annual(p, "recorded_rape")
+    a = S.annual(p, "recorded_rape")
     assert a.to_dict() == {"2015/16": 400.0}
-    assert c.rolling_year(p, "recorded_rape", "2015/16 Q4") == 400
-    assert c.rolling_year(p, "recorded_rape", "2016/17 Q4") is None
+    assert S.rolling_year(p, "recorded_rape", "2015/16 Q4") == 400
+    assert S.rolling_year(p, "recorded_rape", "2016/17 Q4") is None
 
 
 def test_cps_value_conflicts():
@@ -103,10 +115,10 @@ def test_cps_value_conflicts():
             ("financial_year", "2014-15", "charge_rate_pct", 64.3),
         ]
     )
-    v, note = c.cps_value(d, "charges", "2016/17")
+    v, note = S.cps_value(d, "charges", "2016/17")
     assert v == 3671 and "3910" in note
-    assert c.cps_value(d, "charge_rate_pct", "2021/22 Q1")[0] == 69.3
-    assert c.cps_value(d, "charge_rate_pct", "2014/15")[0] is None  # real conflict, no average
+    assert S.cps_value(d, "charge_rate_pct", "2021/22 Q1")[0] == 69.3
+    assert S.cps_value(d, "charge_rate_pct", "2014/15")[0] is None  # real conflict, no average
 
 
 # ------------------------------------------------------------------ claims
@@ -120,11 +132,11 @@ def test_claim1():
             ("financial_year", "2019-20", "convictions", 1439),
         ]
     )
-    moj = pd.DataFrame({"year": [2016, 2019], "count": [1347, 698]})
-    out = c.claim1(d, moj).set_index(out_key := "reading")
+    moj = pd.DataFrame({"year": [2016, 2019], "sentenced": [1347, 698]})
+    out = run(1, cps=d, moj_sentenced=moj).set_index(out_key := "reading")
     assert list(out["verdict"]) == [c.CONSISTENT] * 4
     d2 = _cps([("financial_year", "2019-20", "convictions", 1500)])
-    out2 = c.claim1(d2)
+    out2 = run(1, cps=d2)
     assert out2.loc[0, "verdict"] == c.INCONSISTENT  # 1500 vs 1439
     assert out2.loc[1, "verdict"] == NT and "no convictions row" in out2.loc[1, "computation"]
     assert out_key == "reading"
@@ -132,21 +144,21 @@ def test_claim1():
 
 def test_claim2():
     p = _panel("recorded_rape", {"2015/16": 36000, "2019/20": 59000, "2020/21": 55000})
-    out = c.claim2(p)
+    out = run(2, panel=p)
     assert out.loc[0, "computed_value"] == pytest.approx(55000 / 36000, rel=1e-3)
     assert out.loc[0, "verdict"] == c.INCONSISTENT  # 1.53 is not 'almost doubled'
     assert out.loc[2, "verdict"] == NT
-    assert (c.claim2(None)["verdict"] == NT).all()
+    assert (run(2)["verdict"] == NT).all()
 
 
 def test_claim3():
     p = pd.concat(
         [
             _panel("recorded_rape", {"2019/20": 60000, "2020/21": 56000}),
-            _panel("rape_charged_in_quarter", {"2019/20": 2400, "2020/21": 896}),
+            _panel("rape_charged_in_quarter", {"2019/20": 2400, "2020/21": 896}, source=CHARGED),
         ]
     )
-    out = c.claim3(p)
+    out = run(3, panel=p)
     assert out.loc[1, "computed_value"] == pytest.approx(1.6)
     assert out.loc[1, "verdict"] == c.CONSISTENT
     assert out.loc[2, "verdict"] == NT  # no cohort measure
@@ -161,7 +173,9 @@ def test_claim4():
             ("financial_year", "2019-20", "prosecutions", 2700),
         ]
     )
-    out = c.claim4(d, pd.DataFrame({"Year.of.Appearance": [2016, 2019], "Count": [1347, 698]}))
+    out = run(
+        4, cps=d, moj_sentenced=pd.DataFrame({"year": [2016, 2019], "sentenced": [1347, 698]})
+    )
     assert list(out["verdict"][:2]) == [c.CONSISTENT, c.INCONSISTENT]
     assert out.loc[2, "verdict"] == NT
     assert out.loc[4, "verdict"] == c.INCONSISTENT  # 0.518 not below one half
@@ -171,10 +185,10 @@ def test_claim5():
     p = pd.concat(
         [
             _panel("recorded_rape", {"2014/15": 20000, "2018/19": 54600}),
-            _panel("rape_charged_in_quarter", {"2014/15": 4400, "2018/19": 2400}),
+            _panel("rape_charged_in_quarter", {"2014/15": 4400, "2018/19": 2400}, source=CHARGED),
         ]
     )
-    out = c.claim5(p, None).set_index("reading")
+    out = run(5, panel=p).set_index("reading")
     v = out["verdict"].tolist()
     assert v[0] == c.CONSISTENT  # +173%
     assert v[1] == NT  # no 2013/14
@@ -185,7 +199,7 @@ def test_claim5():
 
 def test_claim6_not_testable_and_testable():
     wm = _cps([("financial_year", "2016-17", "wmp_area_charges", 211)])
-    out = c.claim6(wm)
+    out = run(6, wm=wm)
     assert (out["verdict"] == NT).all()
     assert "wmp_force_area" not in out.loc[0, "computation"]  # no geography column: all area
     assert (
@@ -197,7 +211,7 @@ def test_claim6_not_testable_and_testable():
             ("rolling_year", "year ending 2020-21 Q3", "precharge_receipts", 898),
         ]
     )
-    out2 = c.claim6(wm2)
+    out2 = run(6, wm=wm2)
     assert out2.loc[0, "computed_value"] == pytest.approx(79.6)
     assert out2.loc[0, "verdict"] == c.CONSISTENT
 
@@ -212,7 +226,7 @@ def test_claim7_distance():
     )
     dist = c.claim7_distance(d, None)
     assert dist["distance"].tolist() == [0, -3000, 100]
-    out = c.claim7(d, None)
+    out = run(7, cps=d)
     assert out.loc[0, "verdict"] == c.CONSISTENT  # level regained
     assert out.loc[2, "verdict"] == NT
 
@@ -226,23 +240,27 @@ def test_claim8():
             ("quarter", "2021-22 Q4", "charge_rate_pct", 66),
         ]
     )
-    out = c.claim8(d, None)
+    out = run(8, cps=d)
     assert out.loc[0, "computed_value"] == pytest.approx(2.0)
     assert list(out["verdict"]) == [c.CONSISTENT, c.CONSISTENT, NT]
     d.loc[2, "value"] = 58
-    assert c.claim8(d, None).loc[1, "verdict"] == c.INCONSISTENT
+    assert run(8, cps=d).loc[1, "verdict"] == c.INCONSISTENT
 
 
 def test_claim9():
+    wide = {
+        "median_offence_to_completion_days": [400, 800],
+        "mean_offence_to_completion_days": [2000, 2800],
+        "mean_offence_to_charge_days": [1700, 2400],
+    }
     t = pd.DataFrame(
-        {
-            "year": [2011, 2018],
-            "median_offence_to_completion_days": [400, 800],
-            "mean_offence_to_completion_days": [2000, 2800],
-            "mean_offence_to_charge_days": [1700, 2400],
-        }
+        [
+            dict(year=y, offence="All rape", measure=m, value=v[i], source="times.csv")
+            for m, v in wide.items()
+            for i, y in enumerate((2011, 2018))
+        ]
     )
-    out = c.claim9(t, None)
+    out = run(9, moj_timeliness=t)
     assert out.loc[0, "computed_value"] == pytest.approx(2.0)
     assert out.loc[1, "computed_value"] == pytest.approx(400 / 300, abs=1e-3)
     assert list(out["verdict"]) == [c.CONSISTENT, c.CONSISTENT, NT, NT]
@@ -257,13 +275,41 @@ def test_build_ledger_empty_inputs_all_not_testable():
 
 
 def test_claims_config_matches_ledger():
-    cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str)
-    assert {"id", "claim", "who", "date", "measure", "periods", "reading", "tolerance"} <= set(
-        cfg.columns
-    )
+    cfg = c.load_readings()
     led = c.build_ledger(c.ClaimInputs())
     ledger_ids = set(led["reading"].str.split(":").str[0])
-    assert set(cfg["id"]) == ledger_ids
+    assert set(cfg.index) == ledger_ids
+    # published values, units and tolerances come from the config and nowhere else
+    by = led.assign(rid=led["reading"].str.split(":").str[0]).set_index("rid")
+    for rid, r in cfg.iterrows():
+        assert by.loc[rid, "unit"] == r["unit"]
+        assert by.loc[rid, "tolerance"] == f"{r['kind']} {float(r['tolerance']):g}"
+        if r["published_value"]:
+            assert by.loc[rid, "published_value"] == float(r["published_value"])
+
+
+def test_a_published_value_changed_in_the_config_changes_the_verdict(tmp_path, monkeypatch):
+    cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str, keep_default_na=False)
+    d = _cps([("financial_year", "2019-20", "convictions", 1439)])
+    assert run(1, cps=d).loc[0, "verdict"] == c.CONSISTENT
+    cfg.loc[cfg["id"] == "1a", "published_value"] = "1500"
+    cfg.to_csv(tmp_path / "claims.csv", index=False)
+    monkeypatch.setattr(c.ledger, "_readings", lambda: c.load_readings(tmp_path / "claims.csv"))
+    out = run(1, cps=d)
+    assert out.loc[0, "published_value"] == 1500 and out.loc[0, "verdict"] == c.INCONSISTENT
+
+
+def test_bad_config_row_is_named(tmp_path):
+    cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str, keep_default_na=False)
+    cfg.loc[cfg["id"] == "2b", "kind"] = "roughly"
+    cfg.to_csv(tmp_path / "claims.csv", index=False)
+    with pytest.raises(ValueError, match=r"line 7 \(id='2b'\), column 'kind'"):
+        c.load_readings(tmp_path / "claims.csv")
+
+
+def test_every_claim_is_registered_with_a_label():
+    assert list(c.CLAIMS) == [str(i) for i in range(1, 10)]
+    assert set(c.CLAIM_LABELS) == set(c.CLAIMS)
 
 
 # ------------------------------------------------------------------ real data
@@ -291,13 +337,13 @@ def test_claim6_uses_area_rows_only_and_names_other_geographies():
     )
     wm["geography"] = ["wmp_force_area", "wmp_force_area", "cps_area"]
     wm["base_measure"] = ["charges", "charges", "charges"]
-    out = c.claim6(wm).set_index(c.claim6(wm)["reading"].str[:2])
+    out = run(6, wm=wm).set_index(run(6, wm=wm)["reading"].str[:2])
     assert out.loc["6d", "verdict"] == NT  # force-area rows are not the CPS Area
     assert "cps_area: year ending 2021/22 Q3 (192)" in out.loc["6d", "computation"]
     assert "wmp_force_area: year ending 2018/19 Q3 (100)" in out.loc["6d", "computation"]
     wm.loc[:, "geography"] = "cps_area"
     wm.loc[:, "measure"] = "charges"
-    out = c.claim6(wm)
+    out = run(6, wm=wm)
     assert out.loc[3, "computed_value"] == pytest.approx(33.0)
     assert out.loc[3, "verdict"] == c.CONSISTENT
 
@@ -309,7 +355,7 @@ def test_claim6_panel_conviction_rate_reading():
     uns = _panel(
         "cps_sexual_offences_unsuccessful", {"2017/18": 200, "2018/19": 200}, force="West Midlands"
     )
-    out = c.claim6(None, pd.concat([conv, uns]))
+    out = run(6, panel=pd.concat([conv, uns]))
     e, f = out.iloc[4], out.iloc[5]
     assert e["reading"].startswith("6e") and f["reading"].startswith("6f")
     assert e["computed_value"] == pytest.approx(66.6667, abs=1e-3)  # summed, not averaged
@@ -319,7 +365,7 @@ def test_claim6_panel_conviction_rate_reading():
     uns2 = _panel(
         "cps_sexual_offences_unsuccessful", {"2017/18": 264, "2018/19": 264}, force="West Midlands"
     )
-    e2 = c.claim6(None, pd.concat([conv, uns2])).iloc[4]
+    e2 = run(6, panel=pd.concat([conv, uns2])).iloc[4]
     assert e2["verdict"] == c.CONSISTENT  # 400 / 664 = 60.2%
 
 
@@ -359,7 +405,7 @@ def test_claim9_processed_long_timeliness():
             source="prosecution-times-2018-by-offence.csv",
         )
     )
-    out = c.claim9(pd.DataFrame(rows))
+    out = run(9, moj_timeliness=pd.DataFrame(rows))
     assert out.loc[0, "computed_value"] == pytest.approx(1.5)
     assert out.loc[1, "computed_value"] == pytest.approx(250 / 200)
     assert (out.loc[:1, "verdict"] == c.CONSISTENT).all()

@@ -9,8 +9,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rasso_research.its import Interruption, ITSSpec, fit_its  # noqa: E402
-from rasso_research.plotting import plot_its  # noqa: E402
-from rasso_research.style import TWO_COLUMN, save_figure  # noqa: E402
+from rasso_research.plots import plot_its  # noqa: E402
+from rasso_research.plots.style import TWO_COLUMN, save_figure  # noqa: E402
 
 
 def quarterly_panel(seed=0, n=40):
@@ -43,8 +43,8 @@ def test_single_series_figure(tmp_path):
     texts = [t.get_text() for t in ax.texts] + [t.get_text() for t in fig.texts]
     assert "Policy (2020Q1)" in texts and "Source: sim" in texts
     labels = ax.get_legend_handles_labels()[1]
-    assert {"Observed", "Fitted", "Counterfactual", "Disrupted"} <= set(labels)
-    assert "2020Q1" in [t.get_text() for t in ax.get_xticklabels()]
+    assert {"Observed", "Fitted", "Counterfactual (95% CI)", "Disrupted"} <= set(labels)
+    assert ax.get_xlabel() == "Quarter (calendar)"
     paths = save_figure(fig, "its_test", tmp_path)
     assert all(p.stat().st_size > 0 for p in paths)
     plt.close(fig)
@@ -90,20 +90,50 @@ def _cf_table(series="Rape charges (count)", n=20):
     )
 
 
+def test_figure_from_a_fit_equals_figure_from_its_saved_table():
+    """One drawer: the table a design saves draws the same lines as the fit itself."""
+    from rasso_research.plots import its_table, plot_its_table
+
+    res = fit_its(quarterly_panel().query("unit == 'T'"), SPEC)
+    a = plot_its(res)
+    tab = its_table(res).assign(period=lambda d: d["period"].astype(str))
+    b = plot_its_table(tab, "y", interruptions={"Policy (2020Q1)": "2020Q1"}, width="two")
+    for la, lb in zip(a.axes[0].lines, b.axes[0].lines, strict=True):
+        assert np.allclose(
+            np.asarray(la.get_ydata(), float), np.asarray(lb.get_ydata(), float), equal_nan=True
+        )
+    plt.close("all")
+
+
+def test_integer_time_axis():
+    from rasso_research.its import load_sicily, sicily_spec
+
+    try:
+        data = load_sicily()
+    except FileNotFoundError:
+        import pytest
+
+        pytest.skip("sicily.csv not fetched")
+    fig = plot_its(fit_its(data, sicily_spec()), ylabel="ACEs per 100,000")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Period (integer time)"
+    assert "smokban (37)" in [t.get_text() for t in ax.texts]
+    plt.close(fig)
+
+
 def test_its_panels_share_one_legend_below_the_data():
-    from rasso_research import figures as F
+    from rasso_research import plots as F
 
     labels = ["Rape charges (count)", "Rape charges per 100 recorded rapes"]
+    ylabels = [F.ylabel_for("rape_charged_in_quarter"), "Rape charges per 100 recorded rapes"]
     cf = pd.concat([_cf_table(s) for s in labels])
-    fig = F.plot_its_panels(cf, [(s, F.ylabel_for(s)) for s in labels], {"X": "2020Q3"})
+    fig = F.plot_its_panels(cf, list(zip(labels, ylabels, strict=True)), {"X": "2020Q3"})
     assert [ax.get_legend() for ax in fig.axes] == [None, None]  # no legend inside any panel
     assert len(fig.legends) == 1
     fig.canvas.draw()
     leg = fig.legends[0].get_window_extent()
     assert all(leg.y1 <= ax.get_window_extent().y0 for ax in fig.axes)  # below every panel
-    assert [ax.get_ylabel().replace("\n", " ") for ax in fig.axes] == [
-        F.ylabel_for(s) for s in labels
-    ]
+    assert [ax.get_ylabel().replace("\n", " ") for ax in fig.axes] == ylabels
     assert "Rate" not in [ax.get_ylabel() for ax in fig.axes]
     plt.close(fig)
 
@@ -111,17 +141,25 @@ def test_its_panels_share_one_legend_below_the_data():
 def test_ylabel_for_has_units_and_refuses_unknown_series():
     import pytest
 
-    from rasso_research import figures as F
+    from rasso_research import plots as F
 
     assert F.ylabel_for("recorded_rape_per_100k").startswith("Recorded rapes per 100,000")
-    assert "per quarter" in F.ylabel_for("Rape charges (count)")
+    assert "per quarter" in F.ylabel_for("rape_charged_in_quarter")
+    assert F.ylabel_for("recorded_rape", "population", 1e5) == (
+        "Recorded rapes per 100,000 population per quarter"
+    )
+    assert F.ylabel_for("rape_charged_in_quarter", "recorded_rape", 100) == (
+        "Rape charges per 100 recorded rapes"
+    )
     with pytest.raises(KeyError, match="no axis label"):
         F.ylabel_for("something else")
+    with pytest.raises(KeyError, match="something per population"):
+        F.ylabel_for("something", "population", 10)
 
 
 def test_interruption_marker_is_shared():
-    from rasso_research import figures as F
-    from rasso_research.plotting import mark_interruption
+    from rasso_research import plots as F
+    from rasso_research.plots import mark_interruption
 
     fig, ax = plt.subplots()
     F.mark_periods(ax, {"Policy": "2020Q3"})

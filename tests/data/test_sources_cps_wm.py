@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from rasso_research import paths
-from rasso_research import read_cps as rc
-from rasso_research.schemas import InputFormatError
+from rasso_research.data.schemas import InputFormatError
+from rasso_research.data.sources import cps as rc
 
 COLS = rc.TRANSCRIBED_COLUMNS
 

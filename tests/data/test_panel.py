@@ -8,7 +8,8 @@ import time
 import pandas as pd
 import pytest
 
-from rasso_research import fetch, forces, panel, paths
+from rasso_research import paths
+from rasso_research.data import fetch, forces, panel
 
 pytestmark = pytest.mark.mirror
 NAT = forces.NATIONAL

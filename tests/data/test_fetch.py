@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rasso_research import fetch, paths
+from rasso_research import paths
+from rasso_research.data import fetch
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _sha(b: bytes) -> str:

@@ -1,0 +1,197 @@
+"""The single-series ITS design (rasso_research.designs.national_its) on synthetic panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rasso_research import designs as D
+from rasso_research.data import series as S
+from rasso_research.designs.national_its import (
+    cps_feasibility,
+    describe_diagnostics,
+    describe_effects,
+    describe_pretrend,
+)
+from rasso_research.its import Interruption
+
+BASE = D.QUARTERLY.replace(rate_per=1e5)
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "ols", "arima"])
+def test_fit_series_recovers_level_change(make_panel, family):
+    p = make_panel(n=40, level=0.3, seed=3)
+    s = S.series(p, "count", force="A", offset="population")
+    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    e0 = fit.effects().set_index("horizon").loc[0]
+    assert 20 < e0["effect_pct"] < 50  # true +35%
+    assert e0["ci_low_pct"] < e0["effect_pct"] < e0["ci_high_pct"]
+    dg = fit.diagnostics().iloc[0]
+    assert dg["n_pre"] == 33 and dg["n_post"] == 7
+    expected = "bootstrap" if family == "ols" else "wald"
+    assert dg["ci_method"] == fit.result.ci_method == expected
+    assert list(fit.effects().columns[:2]) == ["interruption", "family"]
+
+
+def test_ci_method_passes_through(make_panel):
+    """OLS intervals default to the sieve bootstrap; ``ci_method="wald"`` gives the HAC Wald
+    interval around the same estimate, and the choice is recorded in the diagnostics."""
+    p = make_panel(n=40, level=0.3, seed=3)
+    s = S.series(p, "count", force="A", offset="population")
+    base = D.at(D.QUARTERLY.replace(family="ols"), "2020Q3")
+    boot = D.fit_series(s, base)
+    wald = D.fit_series(s, base.replace(ci_method="wald"))
+    assert wald.diagnostics()["ci_method"].iloc[0] == "wald"
+    b, w = boot.effects().iloc[0], wald.effects().iloc[0]
+    assert b["effect_pct"] == pytest.approx(w["effect_pct"])
+    assert (b["ci_low_pct"], b["ci_high_pct"]) != pytest.approx((w["ci_low_pct"], w["ci_high_pct"]))
+    with pytest.raises(ValueError, match="uncontrolled OLS"):
+        D.fit_series(s, base.replace(family="quasipoisson", ci_method="bootstrap"))
+
+
+def test_covid_forms_and_documented_breaks(make_panel):
+    p = make_panel(n=40)
+    s = S.series(p, "count", force="A", offset="population")
+    covid = ["2020Q2", "2020Q4", "2030Q1"]  # one quarter outside the series
+    spec = D.at(
+        BASE.replace(
+            disrupted=D.covid_disrupted("indicator", covid),
+            interruptions=(Interruption("allan", "2018Q1"),),
+        ),
+        "2020Q3",
+    )
+    fit = D.fit_series(s, spec)
+    terms = set(fit.table()["term"])
+    assert {"level_allan", "slope_allan", "level_main", "disrupted_covid"} <= terms
+    assert fit.diagnostics()["n_pre"].iloc[0] == 10  # from the 2018Q1 segment to 2020Q2
+    cf = fit.counterfactual()
+    assert cf.loc[cf["covid"], "period"].tolist() == ["2020Q2", "2020Q4"]
+    assert cf.loc[cf["period"] < "2020Q3", "counterfactual"].isna().all()
+    ex = D.fit_series(s, spec.replace(disrupted=D.covid_disrupted("exclude", covid)))
+    assert {"disrupted_2020Q2", "disrupted_2020Q4"} <= set(ex.table()["term"])
+    # a phase-in quarter that is also a disrupted quarter: no all-zero (rank-deficient) term
+    ph = D.fit_series(s, D.at(spec.replace(disrupted=["2020Q2"]), "2020Q2", phase_in=1))
+    assert "disrupted_2020Q2" not in set(ph.table()["term"])
+    with pytest.raises(ValueError, match="no interruption named 'main'"):
+        D.fit_series(s, BASE)
+
+
+def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
+    p = make_panel(n=40)
+    series = {
+        "count": S.series(p, "count", force="A", offset="population"),
+        "rate": S.series(p, "rate", force="A"),
+    }
+    specs = {"count": BASE.replace(family="quasipoisson"), "rate": D.QUARTERLY}
+    res = D.fit_national(series, specs, {"early": "2018Q1", "late": "2021Q2"}, 8, 8)
+    feas = res.feasibility()
+    assert feas[["series", "interruption", "feasible"]].values.tolist() == [
+        ["count", "early", True],
+        ["count", "late", False],
+        ["rate", "early", True],
+        ["rate", "late", False],
+    ]
+    assert set(res.fits) == {("count", "early"), ("rate", "early")}
+    eff = res.effects()
+    assert set(eff["intervention"]) == {"early"} and len(eff) == 6
+    assert set(res.tables()) == {
+        "params",
+        "effects",
+        "diagnostics",
+        "feasibility",
+        "counterfactual",
+    }
+    assert res.describe().startswith("**")
+    cmp = D.compare({"a": res.fits[("count", "early")]}, "choice")
+    assert cmp.columns.tolist() == [
+        "choice",
+        "n_pre",
+        "horizon",
+        "effect_pct",
+        "ci_low_pct",
+        "ci_high_pct",
+    ]
+
+
+def test_tables_written_and_stale_ones_removed(make_panel, tmp_path):
+    p = make_panel(n=40)
+    res = D.fit_national(
+        {"count": S.series(p, "count", force="A")},
+        D.QUARTERLY.replace(family="quasipoisson"),
+        {"X": "2018Q1"},
+    )
+    (tmp_path / "x_params.csv").write_text("old")
+    (tmp_path / "x_gone.csv").write_text("old")
+    written = res.write("x", tmp_path)
+    assert {f.name for f in written} >= {"x_params.csv", "x_effects.tex"}
+    assert (tmp_path / "x_params.csv").read_text() != "old"
+    empty = D.fit_national({"count": S.series(p, "count", force="A")}, D.QUARTERLY, {"X": "2022Q1"})
+    empty.write("x", tmp_path)
+    assert not (tmp_path / "x_params.csv").exists()  # no fit: no stale table left behind
+    assert (tmp_path / "x_feasibility.csv").exists()
+
+
+# ---- generated result text ------------------------------------------------------------------
+def test_describe_effects():
+    eff = pd.DataFrame(
+        {
+            "series": ["s", "s", "t"],
+            "intervention": ["X", "X", "X"],
+            "horizon": [0, 4, 0],
+            "effect_pct": [10.0, -5.0, -20.0],
+            "ci_low_pct": [2.0, -15.0, -30.0],
+            "ci_high_pct": [18.0, 4.0, -10.0],
+        }
+    )
+    text = describe_effects(eff, horizons=[0])
+    assert text.startswith("**2 of 2 estimates have a 95% CI excluding zero** (1 above, 1 below")
+    assert "s, X, +0 quarters: +10% (95% CI +2% to +18%), above the counterfactual" in text
+    assert "below the counterfactual" in text and "+4 quarters" not in text
+    assert "CI includes zero" in describe_effects(eff, horizons=[4])
+    assert "No effect was estimated" in describe_effects(eff.iloc[0:0])
+
+
+def test_describe_diagnostics():
+    diag = pd.DataFrame({"ljung_box_p": [0.01, 0.2], "dispersion": [3.0, np.nan]})
+    text = describe_diagnostics(diag)
+    assert "in 1 of 2 models" in text and "from 3 to 3" in text
+    assert "bootstrap" not in text
+    diag["ci_method"] = ["bootstrap", "wald"]
+    assert "of 1 of 2 models (OLS with Newey-West errors) are sieve-bootstrap" in (
+        describe_diagnostics(diag)
+    )
+
+
+def test_describe_pretrend():
+    cf = pd.DataFrame(
+        {
+            "period": ["2019Q1", "2019Q2", "2019Q3", "2019Q4"],
+            "segment": ["pre", "pre", "post", "post"],
+            "fitted": [5.0, 4.0, 3.0, 3.5],
+            "counterfactual": [np.nan, np.nan, 3.1, 3.0],
+        }
+    )
+    assert "line fell from 5 (2019Q1) to 4 (2019Q2)" in describe_pretrend(cf, "x")
+    assert "no pre- and post" in describe_pretrend(cf.assign(counterfactual=np.nan), "x")
+    covid = cf.assign(covid=[False, True, False, False])  # 2019Q2 has its own indicator
+    assert "line was flat from 5 (2019Q1) to 5 (2019Q1)" in describe_pretrend(covid, "x")
+
+
+def test_cps_feasibility_counts_years_and_quarters():
+    cps = pd.DataFrame(
+        {
+            "kind": "series",
+            "measure": ["charges"] * 12 + ["charge_rate_pct"] * 3,
+            "period_type": ["financial_year"] * 12 + ["quarter"] * 3,
+            "period_end": [f"{y}/{(y + 1) % 100:02d} Q4" for y in range(2012, 2024)]
+            + ["2021/22 Q1", "2021/22 Q2", "2021/22 Q4"],
+            "value": 1.0,
+        }
+    )
+    out = cps_feasibility(
+        cps, "2020Q3", measures=("charges", "charge_rate_pct"), min_pre=8, min_post=3
+    ).set_index("measure")
+    assert out.loc["charges", ["n_pre", "n_post"]].tolist() == [8, 3]
+    assert bool(out.loc["charges", "feasible"])
+    assert not out.loc["charge_rate_pct", "regular"]
