@@ -21,21 +21,30 @@ $(NB_OUT)/05_figures.ipynb: $(NB_OUT)/02_national_its.ipynb $(NB_OUT)/03_force_c
 .PHONY: notebooks
 notebooks: $(EXECUTED) ## Execute every notebook with papermill into results/notebooks/
 
-# One force with any interruption quarter:
+# One force, at its own intervention's quarter or any other:
 #   make its FORCE="Avon and Somerset" INTERRUPTION=2019Q2
-# writes results/notebooks/03_force_comparison-<slug>.ipynb (tables/figures tagged with the slug).
+# writes results/notebooks/03_force_comparison-<slug>.ipynb (tables/figures tagged
+# its_force_<force>-<quarter>_*). Without INTERRUPTION the intervention (INTERVENTION, an id
+# in config/interventions.csv; default the notebook's) dates it, e.g.
+#   make its FORCE="Avon and Somerset" INTERVENTION=bluestone_avon
 FORCE        ?= West Midlands
-INTERRUPTION ?= 2018Q4
-ITS_SLUG     := $(shell echo "$(FORCE)-$(INTERRUPTION)" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-|-$$//g')
-ITS_OUT      := $(NB_OUT)/03_force_comparison-$(ITS_SLUG).ipynb
+INTERRUPTION ?=
+INTERVENTION ?=
+FORCE_SLUG   := $(shell echo "$(FORCE)" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-|-$$//g')
+ITS_SLUG     := $(FORCE_SLUG)$(if $(INTERRUPTION),-$(shell echo "$(INTERRUPTION)" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g'))
+ITS_OUT      := $(NB_OUT)/03_force_comparison-$(ITS_SLUG)$(if $(INTERVENTION),-$(INTERVENTION)).ipynb
+ITS_PARAMS   := -p force "$(FORCE)" $(if $(INTERRUPTION),-p interruption "$(INTERRUPTION)") \
+                $(if $(INTERVENTION),-p intervention "$(INTERVENTION)")
 
 $(ITS_OUT): notebooks/03_force_comparison.ipynb $(NB_DEPS)
 	@mkdir -p $(NB_OUT)
-	@echo "[its] $(FORCE), interruption $(INTERRUPTION) -> $@"
-	@$(PAPERMILL) $< $(@:.ipynb=.part.ipynb) -p force "$(FORCE)" -p interruption "$(INTERRUPTION)" > /dev/null 2> $@.log \
-	  || { echo "[its] FAILED (see $@.log)"; rm -f $(@:.ipynb=.part.ipynb); exit 1; }
+	@echo "[its] $(FORCE), interruption $(or $(INTERRUPTION),of the intervention) -> $@"
+	@touch $@.start
+	@$(PAPERMILL) $< $(@:.ipynb=.part.ipynb) $(ITS_PARAMS) > /dev/null 2> $@.log \
+	  || { echo "[its] FAILED (see $@.log):"; grep -E "^[A-Za-z]*Error" $@.log | tail -1; rm -f $(@:.ipynb=.part.ipynb) $@.start; exit 1; }
 	@mv $(@:.ipynb=.part.ipynb) $@
-	@echo "[its] done; written:"; ls tables/its_force_$(ITS_SLUG)_*.csv figures/its_force_$(ITS_SLUG)_*.png 2>/dev/null || echo "  (no table or figure: see the notebook's coverage section)"
+	@echo "[its] done; written:"; find tables figures -newer $@.start -name 'its_force_*' \( -name '*.csv' -o -name '*.png' \) | sort
+	@rm -f $@.start
 
 .PHONY: its
-its: $(ITS_OUT) ## Controlled ITS for one force: make its FORCE="Avon and Somerset" INTERRUPTION=2019Q2
+its: $(ITS_OUT) ## One force against the others: make its FORCE="Avon and Somerset" INTERRUPTION=2019Q2

@@ -1,4 +1,4 @@
-"""Coverage study behind the table in tests/test_its_coverage.py (reproducible, seeded).
+"""Coverage study behind the table in tests/its/test_coverage.py (reproducible, seeded).
 
 Fits the segmented OLS model (level and slope change at 2n/3) to simulated series with
 known effects and reports how often the 95% intervals of the level and slope changes cover

@@ -14,10 +14,9 @@ pytestmark = pytest.mark.mirror
 
 @pytest.fixture(scope="module")
 def sicily():
-    mirror = paths.mirror_dir()
-    if mirror is None or not (mirror / "validation" / "sicily.csv").exists():
-        pytest.skip("no data mirror with validation/sicily.csv")
-    return load_sicily(mirror / "validation" / "sicily.csv")
+    if not (paths.DATA_RAW / "validation" / "sicily.csv").exists():
+        pytest.skip("validation/sicily.csv not fetched (make data)")
+    return load_sicily()
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Why: Newey-West (HAC) Wald intervals for level and slope changes under-cover badly in the
 short, autocorrelated series typical of ITS (about 0.57-0.88 for nominal 0.95 at 40-120
-periods; see tests/test_its_coverage.py). The t statistic studentized by the HAC standard
+periods; see tests/its/test_coverage.py). The t statistic studentized by the HAC standard
 error is far from t(n - k) there, so its distribution is estimated instead:
 
 1. fit OLS, keep the residuals u (fitted rows in time order, as the HAC estimator does);

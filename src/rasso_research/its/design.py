@@ -67,14 +67,14 @@ class ITSSpec:
         single restrictions by Lazarus, Lewis, Stock & Watson (2018, JBES), with
         nu = floor(0.4 * n ** (2/3)) Type-II cosines and t(nu) critical values and p-values
         (``small_sample`` adds the n/(n-k) factor). With Wald intervals neither reaches 95%
-        coverage of level and slope changes in short series (tests/test_its_coverage.py),
+        coverage of level and slope changes in short series (tests/its/test_coverage.py),
         hence the default bootstrap intervals (``ci_method``).
     ci_method: how intervals and p-values are computed. "wald": estimate +- critical value
         x standard error (t or normal). "bootstrap": sieve-bootstrap percentile-t with the
         HAC standard error as studentizer (its/bootstrap.py), for an uncontrolled OLS/OLS-log
         ITS with Newey-West HAC errors only. "auto" (default) is "bootstrap" where it applies
         and "wald" otherwise: HAC Wald intervals under-cover in short autocorrelated series
-        (0.57-0.88 for nominal 0.95), the bootstrap covers 0.88-0.95 (tests/test_its_coverage.py).
+        (0.57-0.88 for nominal 0.95), the bootstrap covers 0.88-0.95 (tests/its/test_coverage.py).
         Prediction intervals (``*_pi_*``) stay Wald-type in every case.
     boot_reps, boot_ar_order, boot_seed: bootstrap replications (at least 99), order of the
         bias-corrected autoregression fitted to the OLS residuals, and the seed (results are

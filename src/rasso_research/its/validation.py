@@ -10,16 +10,11 @@ from .. import paths
 
 
 def sicily_path() -> Path:
-    """data/raw/validation/sicily.csv if fetched, else the copy in the local data mirror."""
+    """``data/raw/validation/sicily.csv``, placed and checksum-verified by ``make data``."""
     local = paths.DATA_RAW / "validation" / "sicily.csv"
     if local.exists():
         return local
-    mirror = paths.mirror_dir()
-    if mirror is not None and (mirror / "validation" / "sicily.csv").exists():
-        return mirror / "validation" / "sicily.csv"
-    raise FileNotFoundError(
-        f"sicily.csv not found at {local} nor in the data mirror; run the fetch step"
-    )
+    raise FileNotFoundError(f"{local} not found: run `make data` (it fetches and verifies it)")
 
 
 def load_sicily(path=None) -> pd.DataFrame:

@@ -8,6 +8,7 @@ Covid-19-disrupted quarters are shaded.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -80,7 +81,7 @@ def plot_series_panels(
             )
             mark_periods(ax, interruptions, covid, label=ax is axes[0, 0])
             ax.set_title(title, loc="left")
-            ax.set_ylabel(ylabel)
+            ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=6.5)
         axes[-1, 0].set_xlabel("Quarter (calendar)")
         if source:
             source_note(fig, source)

@@ -1,0 +1,31 @@
+"""tools/compare_tables.py tells renamed labels from changed numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("compare_tables", ROOT / "tools/compare_tables.py")
+ct = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(ct)
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.csv").write_text(text)
+
+
+def test_compare_tables(tmp_path, capsys):
+    old, new = tmp_path / "old", tmp_path / "new"
+    _write(old, "a", "family,x\nols_hac,1.000\nquasipoisson,2.000\n")
+    _write(new, "a", "family,x,extra\nols,1.000,q\nquasipoisson,2.000,q\n")
+    _write(old, "b", "x\n1.000\n")
+    _write(new, "b", "x\n1.001\n")
+    assert ct.main([str(old), str(new)]) == 1  # b's number changed
+    out = capsys.readouterr().out
+    assert "a: numbers identical" in out and "'ols_hac' -> 'ols'" in out
+    assert "columns added: ['extra']" in out and "b: NUMBERS DIFFER" in out
+    _write(new, "b", "x\n1.000\n")
+    assert ct.main([str(old), str(new)]) == 0
+    assert ct.main([str(old), str(new), "--strict"]) == 1
