@@ -5,6 +5,8 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-builtin-rules
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
 
 # ---- environment ---------------------------------------------------------------------------
 # With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;
@@ -51,12 +53,22 @@ $(RAW_STAMP): data/raw/registry.csv src/rasso_research/data/fetch.py $(ENV_STAMP
 	@echo "[data] fetching raw inputs (mirror: $${RASSO_DATA_MIRROR:-../shared/data if present}, else download)"
 	@$(PY) -m rasso_research.data.fetch
 
-$(PANEL): $(RAW_STAMP) $(DATA_SRC)
-	@echo "[data] building the processed panel and tables"
+# Every raw file (and the folders holding them, so a deleted file counts) is a prerequisite of
+# the panel: a changed or missing file reruns the build, which verifies every checksum first
+# and stops with one line naming the file.
+REGISTRY_NAMES := $(shell tail -n +2 data/raw/registry.csv 2>/dev/null | cut -d, -f1)
+RAW_FILES := $(wildcard $(addprefix data/raw/,$(REGISTRY_NAMES)))
+RAW_DIRS  := $(wildcard $(sort $(dir $(addprefix data/raw/,$(REGISTRY_NAMES)))))
+
+$(PANEL): $(RAW_STAMP) $(DATA_SRC) $(RAW_FILES) $(RAW_DIRS)
+	@echo "[data] building the processed panel and tables (checksums verified first)"
 	@$(PY) -m rasso_research.data.panel
 
-.PHONY: data
+.PHONY: data fetch
 data: $(PANEL) ## Fetch raw files (checksummed) and build data/processed/
+
+fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a verified copy
+	@$(PY) -m rasso_research.data.fetch
 
 # ---- notebooks (papermill) -----------------------------------------------------------------
 NB_OUT := results/notebooks

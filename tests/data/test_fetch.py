@@ -96,7 +96,7 @@ def test_corrupt_local_file_is_replaced_from_mirror(setup):
     (raw / "sub").mkdir()
     (raw / "sub/a.csv").write_bytes(b"stale")
     rep = fetch.fetch_all(mirror=mirror, raw_dir=raw, progress=False, download=False)
-    assert rep.set_index("name").loc["sub/a.csv", "action"] == "copied"
+    assert rep.set_index("name").loc["sub/a.csv", "action"] == "replaced"
     assert (raw / "sub/a.csv").read_bytes() == files["sub/a.csv"]
 
 
@@ -192,6 +192,51 @@ def test_registry_matches_mirror_checksums():
         if line.strip()
     )
     reg = fetch.read_registry(ROOT / "data" / "raw" / "registry.csv").set_index("name")
+    unregistered = sorted(set(sums) - set(reg.index))
+    assert not unregistered, (
+        f"the mirror holds files the registry lacks: {unregistered}; add their origin to "
+        "tools/make_registry.py (FILES) and run `python tools/make_registry.py` to register them"
+    )
     for name, h in sums.items():
-        assert reg.loc[name, "sha256"] == h, name
+        assert reg.loc[name, "sha256"] == h, f"{name}: registry sha256 differs from the mirror's"
         assert reg.loc[name, "required"]
+
+
+def test_verify_names_the_damaged_or_missing_file(setup):
+    raw, mirror, files = setup
+    fetch.fetch_all(mirror=mirror, raw_dir=raw, progress=False, download=False)
+    assert fetch.verify(raw)["name"].tolist() == ["sub/a.csv", "opt.bin"]
+    (raw / "opt.bin").unlink()  # optional: allowed to be absent
+    assert fetch.verify(raw)["name"].tolist() == ["sub/a.csv"]
+    (raw / "sub/a.csv").write_bytes(b"x,y\n1,3\n")  # one byte changed
+    with pytest.raises(
+        fetch.ChecksumError, match=r"sub/a.csv: sha256 [0-9a-f]{64} but the registry"
+    ):
+        fetch.verify(raw)
+    (raw / "sub/a.csv").unlink()
+    with pytest.raises(fetch.MissingInputError, match="sub/a.csv: required input missing"):
+        fetch.verify(raw)
+
+
+def test_cli_errors_are_one_line(setup, monkeypatch, capsys):
+    raw, _, _ = setup
+    monkeypatch.setattr(paths, "DATA_RAW", raw)
+    monkeypatch.delenv("RASSO_DEBUG", raising=False)
+    assert fetch.main(["--mirror", str(raw / "nowhere"), "--no-download"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: required input sub/a.csv not found")
+
+
+def test_offline_download_names_the_file_and_the_mirror(setup, tmp_path, monkeypatch):
+    import pooch
+
+    raw, _, _ = setup
+
+    def offline(*a, **k):
+        raise ConnectionError("Failed to resolve 'example.org'")
+
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    with pytest.raises(fetch.MissingInputError) as ei:
+        fetch.fetch_all(mirror=tmp_path / "none", raw_dir=raw, progress=False, required_only=True)
+    msg = str(ei.value)
+    assert "sub/a.csv" in msg and "network looks unreachable" in msg and "RASSO_DATA_MIRROR" in msg

@@ -41,6 +41,39 @@ class MissingInputError(RuntimeError):
     """A required input could not be found locally, in the mirror, or downloaded."""
 
 
+def verify(raw_dir: Path | str | None = None, registry: Path | str | None = None) -> pd.DataFrame:
+    """Check every registry file in ``raw_dir`` against its SHA-256 before anything reads it.
+
+    A required file that is missing, or any present file whose hash differs, raises (the
+    message names the file, both hashes and the fix); absent optional files are allowed.
+    Returns the registry rows of the files present."""
+    raw_dir = Path(raw_dir) if raw_dir else paths.DATA_RAW
+    reg = read_registry(Path(registry) if registry else raw_dir / "registry.csv")
+    present = []
+    for _, row in reg.iterrows():
+        dest = raw_dir / row["name"]
+        if not dest.is_file():
+            if row["required"]:
+                raise MissingInputError(
+                    f"{_rel(dest)}: required input missing (`make fetch` restores a verified "
+                    "copy from the mirror or its URL)"
+                )
+            continue
+        actual = sha256sum(dest)
+        if actual != row["sha256"]:
+            raise ChecksumError(
+                f"{_rel(dest)}: sha256 {actual} but the registry says {row['sha256']} (the file "
+                "was changed or damaged; `make fetch` replaces it with a verified copy)"
+            )
+        present.append(row)
+    return pd.DataFrame(present, columns=reg.columns)
+
+
+def _rel(p: Path) -> str:
+    p = Path(p)
+    return str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p)
+
+
 def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file."""
     h = hashlib.sha256()
@@ -104,6 +137,12 @@ def _download(url: str, dest: Path, expected: str, progress: bool) -> None:
                 f"checksum mismatch for {dest.name} downloaded from {url}: expected sha256 "
                 f"{expected} ({exc})"
             ) from exc
+        except OSError as exc:  # requests' connection errors are OSErrors
+            raise MissingInputError(
+                f"{_rel(dest)}: download from {url} failed, the network looks unreachable "
+                f"({type(exc).__name__}); point RASSO_DATA_MIRROR at a local copy of the data "
+                "mirror, or fetch on a machine with internet access"
+            ) from exc
         os.replace(got, dest)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -113,13 +152,22 @@ def fetch_one(row, raw_dir: Path, mirror: Path | None, allow_download: bool, pro
     """Fetch one registry row; return the action taken (``present``/``copied``/``downloaded``/``absent``)."""
     dest = raw_dir / row["name"]
     expected = row["sha256"]
+    bad = None
     if dest.exists():
-        if sha256sum(dest) == expected:
+        actual = sha256sum(dest)
+        if actual == expected:
             return "present"
-        # A stale or corrupt copy: replace it below, never trust it.
+        bad = actual  # a stale or corrupt copy: replace it below, never trust it
     src = mirror / row["name"] if mirror else None
     if src is not None and src.is_file():
         _install(src, dest, expected)
+        if bad:
+            print(
+                f"[fetch] replaced {_rel(dest)}: its sha256 was {bad}, expected {expected}; "
+                "copied a verified copy from the mirror",
+                file=sys.stderr,
+            )
+            return "replaced"
         return "copied"
     if dest.exists():
         raise ChecksumError(
@@ -200,6 +248,18 @@ def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None
             os.utime(stamp)
 
 
+def fail(exc: BaseException) -> int:
+    """One line on stderr (``error: <file>: <what> (<fix>)``) and exit status 2; the traceback
+    too when ``RASSO_DEBUG=1``."""
+    if os.environ.get("RASSO_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exception(exc)
+    msg = " ".join(str(exc).split())
+    print(f"error: {msg or type(exc).__name__}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--required-only", action="store_true", help="skip optional files")
@@ -221,9 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             optional=args.optional or None,
             download=not args.no_download,
         )
-    except (ChecksumError, MissingInputError) as exc:
-        print(f"[fetch] ERROR: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        return fail(exc)
     for r in report.itertuples():
         print(f"{r.action:10s} {'required' if r.required else 'optional'} {r.name}")
     counts = report["action"].value_counts().to_dict()

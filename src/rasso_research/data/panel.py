@@ -12,13 +12,16 @@ Run ``python -m rasso_research.data.panel``.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rasso_research import paths, periods
-from rasso_research.data import forces, schemas
+from rasso_research.data import fetch, forces, schemas
 from rasso_research.data.quality import QualityLog, write_quality
 from rasso_research.data.schemas import RAPE_CODES
 from rasso_research.data.sources import cps as rc
@@ -51,6 +54,54 @@ SOURCES = {
 }
 
 
+#: What each source must cover: its main measure, first and last fiscal quarter, and the number
+#: of areas (forces and the national total), each area with every quarter in between. A file
+#: that passes its checksum but is incomplete (a new edition registered by hand and cut short)
+#: stops the build naming the file. Update these with the registry when a source is replaced.
+COVERAGE = {
+    "pfa_2026": ("recorded_rape", "2012/13 Q1", "2025/26 Q3", 44),
+    "out_2018": ("rape_outcomes_cohort", "2017/18 Q1", "2017/18 Q4", 44),
+    "out_2019": ("rape_outcomes_cohort", "2018/19 Q1", "2018/19 Q4", 44),
+    "charged_nat": ("rape_charged_in_quarter", "2014/15 Q1", "2024/25 Q1", 1),
+    "cps_q": ("cps_sexual_offences_convictions", "2015/16 Q1", "2018/19 Q4", 43),
+}
+#: the raw file or folder behind each source key (for the completeness errors)
+SOURCE_FILES = {
+    "pfa_2026": rh.FILES["pfa_2026"],
+    "out_2018": rh.FILES["out_2018"],
+    "out_2019": rh.FILES["out_2019"],
+    "charged_nat": rh.FILES["charged_nat"],
+    "cps_q": rc.FILES["cps_poc"] + "/quarterly",
+}
+
+
+def check_coverage(panel: pd.DataFrame, coverage=None, files=None) -> None:
+    """Every source of :data:`COVERAGE` has its main measure for the expected number of areas,
+    each with every quarter from the first to the last; else an ``InputFormatError`` names the
+    file and what is missing."""
+    coverage = COVERAGE if coverage is None else coverage
+    files = SOURCE_FILES if files is None else files
+    for key, (measure, first, last, n_areas) in coverage.items():
+        d = panel[(panel["source"] == SOURCES[key]) & (panel["measure"] == measure)]
+        d = d.dropna(subset=["value"])
+        want = set(range(periods.fiscal_index(first), periods.fiscal_index(last) + 1))
+        where = f"{files[key]}: {measure}"
+        if d["force"].nunique() != n_areas:
+            raise schemas.InputFormatError(
+                f"{where} has {d['force'].nunique()} areas, expected {n_areas} (incomplete or "
+                "wrong file; `make fetch` restores the registered one)"
+            )
+        for area, g in d.groupby("force"):
+            have = {periods.fiscal_index(q) for q in g["fiscal_quarter"]}
+            gap = sorted(want - have)
+            if gap:
+                raise schemas.InputFormatError(
+                    f"{where} for {area} lacks {len(gap)} of the {len(want)} quarters "
+                    f"{first}-{last} (first missing: {periods.fiscal_label(gap[0])}); the file is "
+                    "incomplete (`make fetch` restores the registered one)"
+                )
+
+
 def _rows(
     df: pd.DataFrame, measure: str, value: str, source: str, note: str = "", flag: str = ""
 ) -> pd.DataFrame:
@@ -72,9 +123,11 @@ def _rows(
 def _national_sum(
     df: pd.DataFrame, keys: list[str], value: str, log: QualityLog, what: str
 ) -> pd.DataFrame:
-    """Sum force rows to England and Wales; flag quarters with fewer than 43 forces."""
+    """Sum force rows to England and Wales: missing when any force's value is missing (a
+    national total without a force is not the national total); quarters with fewer than 43
+    forces, or left missing, are counted in the quality log."""
     g = df.groupby(keys, as_index=False).agg(
-        **{value: (value, "sum"), "n_forces": ("force", "nunique")}
+        **{value: (value, strict_sum), "n_forces": ("force", "nunique")}
     )
     g["force"] = NAT
     short = g[g["n_forces"] < len(forces.FORCES)]
@@ -82,7 +135,20 @@ def _national_sum(
         log.add(
             "national aggregates", what, "quarters summed over fewer than 43 forces", len(short)
         )
+    n_missing = int(g[value].isna().sum())
+    if n_missing:
+        log.add(
+            "values set to missing",
+            what,
+            "national total left missing: a force's value is missing in the quarter",
+            n_missing,
+        )
     return g
+
+
+def strict_sum(v: pd.Series) -> float:
+    """The sum, or missing when any value is missing (never a silent undercount)."""
+    return float(v.sum()) if len(v) and v.notna().all() else np.nan
 
 
 def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -98,7 +164,7 @@ def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
         )
     by_code = rec.groupby(["fiscal_quarter", "force", "offence_code"], as_index=False)[
         "offences"
-    ].sum()
+    ].sum(min_count=1)
     parts = []
     for code, g in by_code.groupby("offence_code"):
         parts.append(_rows(g, f"recorded_rape_{code}", "offences", SOURCES["pfa_2026"]))
@@ -110,7 +176,7 @@ def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
                 SOURCES["pfa_2026"],
             )
         )
-    tot = by_code.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum()
+    tot = by_code.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum(min_count=1)
     nat = _national_sum(tot, ["fiscal_quarter"], "offences", log, "recorded_rape")
     note = "sum of rape codes " + ",".join(RAPE_CODES) + " (19J/19K from 2019/20)"
     parts += [
@@ -120,11 +186,11 @@ def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
     # revision: 2017/18 sheet of the 2018 release vs the 2026 release
     old = rh.read_recorded_crime(raw / rh.FILES["pfa_2018"])
     log.dropped(old)
-    a = old.groupby("force")["offences"].sum().rename("release_2018")
+    a = old.groupby("force")["offences"].sum(min_count=1).rename("release_2018")
     b = (
         rec[rec["fiscal_year"] == "2017/18"]
         .groupby("force")["offences"]
-        .sum()
+        .sum(min_count=1)
         .rename("release_2026")
     )
     rev = pd.concat([a, b], axis=1).reset_index().rename(columns={"index": "force"})
@@ -237,7 +303,7 @@ def build_outcomes(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
     # national charged on the closure measure (2024 edition)
     ch = rh.read_charged_national(raw / rh.FILES["charged_nat"])
     log.dropped(ch)
-    nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum()
+    nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum(min_count=1)
     nat["force"] = NAT
     closure = _rows(
         nat,
@@ -284,9 +350,20 @@ def build_outcomes(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
     return pd.concat([panel, rate, closure], ignore_index=True), rev
 
 
-def build_cps(raw: Path, log: QualityLog) -> pd.DataFrame:
-    poc = rc.read_cps_poc_dir(raw / rc.FILES["cps_poc"])
+def build_cps(raw: Path, log: QualityLog, names: list[str] | None = None) -> pd.DataFrame:
+    """CPS principal-offence rows; ``names``: the registry's files (only those are read)."""
+    folder = raw / rc.FILES["cps_poc"]
+    files = None
+    if names is not None:
+        files = [raw / n for n in names if n.startswith(rc.FILES["cps_poc"] + "/")]
+    poc = rc.read_cps_poc_dir(folder, files)
     log.dropped(poc)
+    for f in poc.attrs.get("unlisted", []):
+        log.add(
+            "dropped or excluded rows",
+            f"{rc.FILES['cps_poc']}/{f}",
+            "not in the registry: not read",
+        )
     sx = poc[poc["category"] == "Sexual Offences"]
     q = sx[sx["period_type"] == "quarter"].rename(columns={"period": "fiscal_quarter"})
     q = q.assign(source=SOURCES["cps_q"])
@@ -369,7 +446,7 @@ def build_cps(raw: Path, log: QualityLog) -> pd.DataFrame:
 def build_population_rows(pop: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     """Quarterly population rows: mid-year of the fiscal year's start (mid-2018 -> 2018/19)."""
     nat = pop.groupby("year", as_index=False).agg(
-        population=("population", "sum"), interpolated=("interpolated", "any")
+        population=("population", strict_sum), interpolated=("interpolated", "any")
     )
     nat["force"], nat["source"] = NAT, "sum of forces"
     p = pd.concat([pop, nat], ignore_index=True)
@@ -421,17 +498,26 @@ def build_panel(
     out_dir: Path | str | None = None,
     progress: bool = True,
     write: bool = True,
+    registry: Path | str | None = None,
 ) -> pd.DataFrame:
-    """Build the panel (and side tables when ``write``); return the panel DataFrame."""
+    """Build the panel (and side tables when ``write``); return the panel DataFrame.
+
+    Every registry file is checked against its checksum first (a missing or changed file stops
+    the build naming it). The outputs are written to a temporary folder and moved into
+    ``out_dir`` only when all are written, ``panel.parquet`` last, so a failed build never
+    leaves a partial set that looks complete."""
     raw = Path(raw_dir) if raw_dir else paths.DATA_RAW
     out = Path(out_dir) if out_dir else paths.DATA_PROCESSED
+    if registry is None:
+        registry = raw / "registry.csv" if (raw / "registry.csv").exists() else None
+    names = fetch.verify(raw, registry or paths.DATA_RAW / "registry.csv")["name"].tolist()
     log = QualityLog(progress)
     log.say("recorded rape (PFA tables)")
     recorded, rec_rev = build_recorded(raw, log)
     log.say("police outcomes (cohort and in-quarter) and national charged series")
     outcomes, out_rev = build_outcomes(raw, log)
     log.say("CPS case outcomes by principal offence")
-    cps = build_cps(raw, log)
+    cps = build_cps(raw, log, names)
     log.say("population")
     pop, pieces = rp.build_population(raw, return_pieces=True)
     checks = rp.population_checks(pieces)
@@ -473,6 +559,7 @@ def build_panel(
     )
     rate["flag"] = np.where(r["flag_pop"] == "interpolated", "population_interpolated", "")
     panel = _finalise(pd.concat([recorded, outcomes, cps, poprows, rate], ignore_index=True))
+    check_coverage(panel)
     log.say("CPS transcribed rape-flagged figures")
     tr = rc.read_cps_transcribed(raw / rc.FILES["cps_tr"])
     series, conflicts = rc.build_cps_rape_series(tr)
@@ -486,42 +573,62 @@ def build_panel(
     if write:
         out.mkdir(parents=True, exist_ok=True)
         log.say(f"writing {out}")
-        panel.to_parquet(out / "panel.parquet", index=False)
-        panel.to_csv(out / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
-        cps_tab = pd.concat(
-            [tr.drop(columns=["file"]).assign(kind="transcribed"), series.assign(kind="series")],
-            ignore_index=True,
-        )
-        cps_tab = cps_tab[["kind"] + [c for c in cps_tab.columns if c != "kind"]]
-        for c in cps_tab.columns:
-            if c not in ("value", "n_rows", "n_sources"):
-                cps_tab[c] = cps_tab[c].fillna("").astype(str)
-        cps_tab.to_parquet(out / "cps_rape_national.parquet", index=False)
-        cps_tab.to_csv(
-            out / "cps_rape_national.csv", index=False, float_format="%.10g", lineterminator="\n"
-        )
-        pop.to_csv(out / "population.csv", index=False, float_format="%.10g", lineterminator="\n")
-        rec_rev.to_csv(
-            out / "recorded_rape_revision.csv",
-            index=False,
-            float_format="%.10g",
-            lineterminator="\n",
-        )
-        out_rev.to_csv(
-            out / "outcomes_revision.csv", index=False, float_format="%.10g", lineterminator="\n"
-        )
-        moj.write_tables(raw, out, log)
-        wm = rc.read_cps_wm_transcribed(raw / rc.FILES["cps_wm"]).drop(columns=["file"])
-        wm["is_cps"] = wm["is_cps"].astype(bool)
-        wm.to_csv(
-            out / "cps_rape_west_midlands.csv",
-            index=False,
-            float_format="%.10g",
-            lineterminator="\n",
-        )
-        write_quality(log, cov, out, conflicts)
+        final, out = out, Path(tempfile.mkdtemp(prefix=".building-", dir=out))
+        try:
+            _write_outputs(out, raw, log, panel, tr, series, pop, rec_rev, out_rev, cov, conflicts)
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+        _move_into_place(out, final)
     log.say(f"done: {len(panel):,} panel rows")
     return panel
+
+
+def _write_outputs(out, raw, log, panel, tr, series, pop, rec_rev, out_rev, cov, conflicts):
+    """Write the panel and every side table into folder ``out``."""
+    panel.to_parquet(out / "panel.parquet", index=False)
+    panel.to_csv(out / "panel.csv", index=False, float_format="%.10g", lineterminator="\n")
+    cps_tab = pd.concat(
+        [tr.drop(columns=["file"]).assign(kind="transcribed"), series.assign(kind="series")],
+        ignore_index=True,
+    )
+    cps_tab = cps_tab[["kind"] + [c for c in cps_tab.columns if c != "kind"]]
+    for c in cps_tab.columns:
+        if c not in ("value", "n_rows", "n_sources"):
+            cps_tab[c] = cps_tab[c].fillna("").astype(str)
+    cps_tab.to_parquet(out / "cps_rape_national.parquet", index=False)
+    cps_tab.to_csv(
+        out / "cps_rape_national.csv", index=False, float_format="%.10g", lineterminator="\n"
+    )
+    pop.to_csv(out / "population.csv", index=False, float_format="%.10g", lineterminator="\n")
+    rec_rev.to_csv(
+        out / "recorded_rape_revision.csv",
+        index=False,
+        float_format="%.10g",
+        lineterminator="\n",
+    )
+    out_rev.to_csv(
+        out / "outcomes_revision.csv", index=False, float_format="%.10g", lineterminator="\n"
+    )
+    moj.write_tables(raw, out, log)
+    wm = rc.read_cps_wm_transcribed(raw / rc.FILES["cps_wm"]).drop(columns=["file"])
+    wm["is_cps"] = wm["is_cps"].astype(bool)
+    wm.to_csv(
+        out / "cps_rape_west_midlands.csv",
+        index=False,
+        float_format="%.10g",
+        lineterminator="\n",
+    )
+    write_quality(log, cov, out, conflicts)
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Move every file written to ``tmp`` into ``out``, ``panel.parquet`` (the make target)
+    last, then remove ``tmp``."""
+    names = sorted(p.name for p in tmp.iterdir())
+    for name in sorted(names, key=lambda n: n == "panel.parquet"):
+        os.replace(tmp / name, out / name)
+    tmp.rmdir()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -530,7 +637,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
-    build_panel(a.raw, a.out, progress=not a.quiet)
+    try:
+        build_panel(a.raw, a.out, progress=not a.quiet)
+    except Exception as exc:
+        return fetch.fail(exc)
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -16,6 +19,40 @@ RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
 
 class InputFormatError(ValueError):
     """A raw file does not have the expected layout (names the file and what is missing)."""
+
+
+#: errors of a file that cannot be parsed at all (truncated gzip, bad encoding, broken CSV)
+_UNREADABLE = (
+    EOFError,
+    UnicodeDecodeError,
+    zlib.error,
+    gzip.BadGzipFile,
+    pd.errors.ParserError,
+    pd.errors.EmptyDataError,
+)
+
+
+def names_file(reader):
+    """Decorate a reader whose first argument is a path, so that a file that cannot be parsed
+    raises :class:`InputFormatError` naming the file (not a bare ``EOFError``)."""
+
+    @functools.wraps(reader)
+    def wrapped(path, *args, **kwargs):
+        try:
+            return reader(path, *args, **kwargs)
+        except InputFormatError:
+            raise
+        except _UNREADABLE as exc:
+            raise InputFormatError(
+                f"{path}: cannot be read ({type(exc).__name__}: {exc}); the file is damaged or "
+                "truncated: `make fetch` restores a verified copy"
+            ) from exc
+        except ValueError as exc:
+            if type(exc).__module__.startswith("pyarrow"):
+                raise InputFormatError(f"{path}: cannot be read ({exc})") from exc
+            raise
+
+    return wrapped
 
 
 def standardise_columns(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from rasso_research import periods
 from rasso_research.data import forces, schemas
-from rasso_research.data.schemas import InputFormatError, note, parse_counts
+from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 
 #: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
 FILES = {
@@ -62,6 +62,7 @@ def period_from_filename(path: Path | str) -> tuple[str, str]:
     raise InputFormatError(f"{path}: cannot tell the period from the file name")
 
 
+@names_file
 def read_cps_poc(
     path: Path | str, period: str | None = None, period_type: str | None = None
 ) -> pd.DataFrame:
@@ -128,18 +129,25 @@ def read_cps_poc(
     return out
 
 
-def read_cps_poc_dir(folder: Path | str) -> pd.DataFrame:
-    """All CPS POC files below ``folder`` (quarterly and monthly), stacked. ``attrs["dropped"]``
-    sums the files' notes by reason (``file`` names the folder and the number of files)."""
+def read_cps_poc_dir(folder: Path | str, files: list[Path] | None = None) -> pd.DataFrame:
+    """The CPS POC files ``files`` (the registry's list; default every CSV below ``folder``),
+    stacked. ``attrs["dropped"]`` sums the files' notes by reason (``file`` names the folder and
+    the number of files); ``attrs["unlisted"]`` names CSV files in the folder that are not in
+    ``files`` (not read)."""
     folder = Path(folder)
-    files = sorted(folder.rglob("*.csv"))
+    found = sorted(folder.rglob("*.csv"))
+    files = found if files is None else sorted(Path(f) for f in files)
     if not files:
+        raise FileNotFoundError(f"{folder}: no CPS CSV files (run `make data`)")
+    missing = [f for f in files if not f.is_file()]
+    if missing:
         raise FileNotFoundError(
-            f"{folder}: no CPS CSV files (run `python -m rasso_research.fetch`)"
+            f"{missing[0]}: listed in the registry but missing (run `make data`)"
         )
     parts = [read_cps_poc(f) for f in files]
     notes = [n for p in parts for n in p.attrs["dropped"]]
     out = pd.concat(parts, ignore_index=True)
+    out.attrs["unlisted"] = [str(f.relative_to(folder)) for f in found if f not in set(files)]
     out.attrs["dropped"] = [
         {
             "file": f"{folder.name} ({g['file'].nunique()} files)",
@@ -241,6 +249,7 @@ def _read_transcribed(path: Path, required: list[str]) -> pd.DataFrame:
     return df
 
 
+@names_file
 def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
     """Every row of the transcribed table, with its source, plus ``basis``, ``flag`` and
     ``period_end`` (fiscal quarter label) columns."""
@@ -338,6 +347,7 @@ WM_GEOGRAPHY = (
 )
 
 
+@names_file
 def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
     """The transcribed West Midlands table with its geography made explicit.
 

@@ -21,6 +21,7 @@ from rasso_research.data import forces, schemas
 from rasso_research.data.schemas import (
     RAPE_CODES,
     InputFormatError,
+    names_file,
     note,
     parse_counts,
     standardise_columns,
@@ -239,6 +240,7 @@ def _read_recorded_file(path: Path, suf: str) -> pd.DataFrame:
     raise InputFormatError(f"{path}: unsupported format {suf!r}")
 
 
+@names_file
 def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
     """Police recorded crime by force, offence code and quarter.
 
@@ -265,6 +267,7 @@ def _read_outcomes_file(path: Path, suf: str) -> pd.DataFrame:
     raise InputFormatError(f"{path}: unsupported format {suf!r}")
 
 
+@names_file
 def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
     """Crime outcomes open data by force, offence code, outcome type and quarter.
 
@@ -292,6 +295,7 @@ def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) ->
     return _result(df, schemas.OUTCOMES, cols, keys, path, rows, notes)
 
 
+@names_file
 def read_charged_national(
     path: Path | str, codes: Iterable[str] | None = RAPE_CODES
 ) -> pd.DataFrame:

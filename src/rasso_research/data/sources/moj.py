@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research.data.schemas import InputFormatError, to_number
+from rasso_research.data.schemas import InputFormatError, names_file, to_number
 
 SENTENCED = "moj/rape-sentenced-2009-2019.csv"
 TIMES = "moj/rape-prosecution-times-2011-2018.csv"
@@ -25,6 +25,7 @@ def _strip_code(s: pd.Series) -> pd.Series:
     return s.astype(str).str.replace(r"^\d+:\s*", "", regex=True).str.strip()
 
 
+@names_file
 def read_sentenced(path: Path | str) -> pd.DataFrame:
     """Offenders sentenced for rape by year, offence code, court and sentence outcome (summed)."""
     path = Path(path)
@@ -78,6 +79,7 @@ def read_timeliness(raw_dir: Path | str) -> pd.DataFrame:
     return out[cols].sort_values(["source", "offence", "measure", "year"]).reset_index(drop=True)
 
 
+@names_file
 def read_times_by_offence(path: Path | str) -> pd.DataFrame:
     """MoJ prosecution times 2018 by offence group (one row per offence, days by stage), as
     published; the first column is renamed ``offence`` and the counts parsed as numbers."""

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research.data import forces, schemas
-from rasso_research.data.schemas import InputFormatError
+from rasso_research.data.schemas import InputFormatError, names_file
 
 #: local authorities missing from the CSP lookup (post-2019 unitaries, renamed districts)
 LAD_FORCE_EXTRA = {
@@ -78,14 +78,17 @@ def _read_pop_by_code(path: Path, code: str, name: str, value: str, year: int) -
     )
 
 
+@names_file
 def read_pop_mid2024(path: Path) -> pd.DataFrame:
     return _read_pop_by_code(path, "PFA 2023 Code", "PFA 2023 Name", "Population", 2024)
 
 
+@names_file
 def read_pop_mid2018(path: Path) -> pd.DataFrame:
     return _read_pop_by_code(path, "code", "name", "MYE2018", 2018)
 
 
+@names_file
 def read_pop_thousands(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     _need(df, ["Police Force"], path)
@@ -102,6 +105,7 @@ def read_pop_thousands(path: Path) -> pd.DataFrame:
     )
 
 
+@names_file
 def read_pop_ons_tables(path: Path, sheet: str = "Table P9") -> pd.DataFrame:
     """Mid-year estimates from table P9 of the ONS PFA tables workbook (header row 'Area Code')."""
     raw = pd.read_excel(path, sheet_name=sheet, header=None, engine="calamine")
@@ -124,6 +128,7 @@ def read_pop_ons_tables(path: Path, sheet: str = "Table P9") -> pd.DataFrame:
     )
 
 
+@names_file
 def read_pop_lad(lad_path: Path, lookup_path: Path) -> pd.DataFrame:
     """Sum local-authority mid-year estimates to forces via the CSP-to-force lookup."""
     lad = pd.read_csv(lad_path)

@@ -1,0 +1,101 @@
+"""The pipeline never trusts a file it has not checked and never looks complete when it is not:
+checksums before reading, one-line errors, missing stays missing, atomic outputs, coverage."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rasso_research import paths
+from rasso_research.data import fetch, panel
+from rasso_research.data.quality import QualityLog
+from rasso_research.data.schemas import InputFormatError
+
+
+def test_national_total_with_a_missing_force_is_missing_and_counted():
+    df = pd.DataFrame(
+        {
+            "fiscal_quarter": ["2018/19 Q1"] * 2 + ["2018/19 Q2"] * 2,
+            "force": ["A", "B", "A", "B"],
+            "value": [1.0, np.nan, 2.0, 3.0],
+        }
+    )
+    log = QualityLog(progress=False)
+    nat = panel._national_sum(df, ["fiscal_quarter"], "value", log, "x").set_index("fiscal_quarter")
+    assert np.isnan(nat.loc["2018/19 Q1", "value"]) and nat.loc["2018/19 Q2", "value"] == 5.0
+    missing = [r for r in log.rows if r["section"] == "values set to missing"]
+    assert missing and missing[0]["count"] == 1.0
+    assert np.isnan(panel.strict_sum(pd.Series([np.nan, np.nan])))
+    assert np.isnan(panel.strict_sum(pd.Series([], dtype=float)))
+
+
+def test_coverage_check_names_the_incomplete_file():
+    rows = [
+        {
+            "fiscal_quarter": q,
+            "force": f,
+            "measure": "m",
+            "value": 1.0,
+            "source": panel.SOURCES["cps_q"],
+        }
+        for f in ("A", "B")
+        for q in ("2018/19 Q1", "2018/19 Q2", "2018/19 Q3")
+    ]
+    p = pd.DataFrame(rows)
+    cov = {"cps_q": ("m", "2018/19 Q1", "2018/19 Q3", 2)}
+    panel.check_coverage(p, cov, {"cps_q": "cps/x.csv"})
+    with pytest.raises(InputFormatError, match=r"cps/x.csv: m for B lacks 1 of the 3 quarters"):
+        panel.check_coverage(p.iloc[:-1], cov, {"cps_q": "cps/x.csv"})
+    with pytest.raises(InputFormatError, match="has 1 areas, expected 2"):
+        panel.check_coverage(p[p["force"] == "A"], cov, {"cps_q": "cps/x.csv"})
+
+
+@pytest.fixture(scope="module")
+def raw_copy(tmp_path_factory):
+    mirror = paths.mirror_dir()
+    if mirror is None or not (mirror / "SHA256SUMS").exists():
+        pytest.skip("no data mirror (set RASSO_DATA_MIRROR)")
+    raw = tmp_path_factory.mktemp("raw")
+    shutil.copy(paths.DATA_RAW / "registry.csv", raw / "registry.csv")
+    fetch.fetch_all(required_only=True, mirror=mirror, raw_dir=raw, progress=False, download=False)
+    return raw
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("damage", ["byte", "delete", "truncate"])
+def test_damaged_raw_file_stops_the_build_in_one_line(
+    raw_copy, tmp_path, capsys, damage, monkeypatch
+):
+    monkeypatch.delenv("RASSO_DEBUG", raising=False)
+    raw = tmp_path / "raw"
+    shutil.copytree(raw_copy, raw)
+    f = raw / "cps/case-outcomes-by-principal-offence/quarterly/POC-18-19-q4.csv"
+    if damage == "byte":
+        b = bytearray(f.read_bytes())
+        b[-2] = ord("7") if b[-2] != ord("7") else ord("8")
+        f.write_bytes(bytes(b))
+    elif damage == "delete":
+        f.unlink()
+    else:
+        f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    out = tmp_path / "out"
+    assert panel.main(["--raw", str(raw), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "POC-18-19-q4.csv" in err[0]
+    assert ("required input missing" if damage == "delete" else "sha256") in err[0]
+    assert not (out / "panel.parquet").exists()
+
+
+@pytest.mark.mirror
+def test_a_failing_step_leaves_no_partial_outputs(raw_copy, tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise InputFormatError("moj/x.csv: broken")
+
+    monkeypatch.setattr(panel.moj, "write_tables", boom)
+    out = tmp_path / "out"
+    with pytest.raises(InputFormatError):
+        panel.build_panel(raw_copy, out, progress=False)
+    assert list(out.iterdir()) == []  # neither panel.parquet nor a leftover temporary folder
