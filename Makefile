@@ -91,9 +91,10 @@ format: $(ENV_STAMP) ## Apply ruff formatting and fixes
 	@$(PY) -m ruff check --fix .
 	@$(PY) -m ruff format .
 
-bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build time and memory, workbook read speed, ITS fit time
+bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build time and memory, workbook read speed, ITS fit time, specifications per second
 	@$(PY) benchmarks/bench_data.py
 	@$(PY) benchmarks/bench_its.py
+	@$(PY) benchmarks/bench_designs.py
 
 clean: ## Remove generated outputs (keeps data/raw registry and the environment)
 	rm -rf results .pytest_cache .hypothesis .ruff_cache

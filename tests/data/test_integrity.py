@@ -65,7 +65,7 @@ def raw_copy(tmp_path_factory):
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("damage", ["byte", "delete", "truncate"])
+@pytest.mark.parametrize("damage", ["byte", "delete", "truncate", "rename", "nonnumeric"])
 def test_damaged_raw_file_stops_the_build_in_one_line(
     raw_copy, tmp_path, capsys, damage, monkeypatch
 ):
@@ -79,6 +79,16 @@ def test_damaged_raw_file_stops_the_build_in_one_line(
         f.write_bytes(bytes(b))
     elif damage == "delete":
         f.unlink()
+    elif damage == "rename":  # a column renamed in the header
+        lines = f.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        lines[0] = lines[0].replace("Number of", "Count of", 1)
+        f.write_text("".join(lines), encoding="utf-8")
+    elif damage == "nonnumeric":  # a count replaced by text
+        lines = f.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        cells = lines[1].split(",")
+        cells[1] = "n/a"
+        lines[1] = ",".join(cells)
+        f.write_text("".join(lines), encoding="utf-8")
     else:
         f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     out = tmp_path / "out"
