@@ -109,3 +109,43 @@ def test_a_failing_step_leaves_no_partial_outputs(raw_copy, tmp_path, monkeypatc
     with pytest.raises(InputFormatError):
         panel.build_panel(raw_copy, out, progress=False)
     assert list(out.iterdir()) == []  # neither panel.parquet nor a leftover temporary folder
+
+
+def test_cps_area_rows_keep_their_geography_and_have_no_force_code():
+    rows = pd.concat(
+        [
+            panel._rows(
+                pd.DataFrame(
+                    {"fiscal_quarter": ["2018/19 Q1"], "force": ["West Midlands"], "v": [5.0]}
+                ),
+                "m",
+                "v",
+                "src",
+                geography="cps_area",
+            ),
+            panel._rows(
+                pd.DataFrame(
+                    {
+                        "fiscal_quarter": ["2018/19 Q1"] * 2,
+                        "force": ["West Midlands", "England and Wales"],
+                        "v": [4.0, 9.0],
+                    }
+                ),
+                "m",
+                "v",
+                "src",
+            ),
+        ]
+    )
+    p = panel._finalise(rows).set_index(["geography", "force"])
+    assert p.loc[("cps_area", "West Midlands"), "force_code"] == ""
+    assert p.loc[("force", "West Midlands"), "force_code"].startswith("E23")
+    assert p.loc[("national", "England and Wales"), "value"] == 9.0
+    from rasso_research.data import series as S
+
+    s = S.series(p.reset_index(), "m", force="West Midlands", geography="cps_area")
+    assert s["value"].tolist() == [5.0]
+    with pytest.raises(S.AmbiguousSourceError, match="both a cps_area and a force"):
+        S.series(p.reset_index(), "m", force="West Midlands")
+    with pytest.raises(ValueError, match="geography must be one of"):
+        panel._rows(rows, "m", "value", "src", geography="region")

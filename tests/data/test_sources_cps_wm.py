@@ -1,4 +1,4 @@
-"""The West Midlands transcribed CPS reader (read_cps.read_cps_wm_transcribed) on a fixture."""
+"""The West Midlands transcribed CPS reader (data.sources.cps.read_cps_wm_transcribed) on a fixture."""
 
 from __future__ import annotations
 

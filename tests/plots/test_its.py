@@ -167,3 +167,25 @@ def test_interruption_marker_is_shared():
     assert [t.get_text() for t in ax.texts] == ["Policy"]
     assert len(ax.lines) == 2
     plt.close(fig)
+
+
+def test_distance_to_2016_breaks_at_gaps_and_keeps_the_legend_off_the_data():
+    from rasso_research import plots as F
+
+    dist = pd.DataFrame(
+        {
+            "series": ["CPS a"] * 4 + ["MoJ b"] * 3,
+            "year": ["2007/08", "2009/10", "2016/17", "2017/18", "2015", "2016", "2017"],
+            "pct_of_2016": [60.0, 90.0, 100.0, 80.0, 95.0, 100.0, 85.0],
+        }
+    )
+    fig = F.plot_distance_to_2016(dist)
+    ax = fig.axes[0]
+    cps = ax.lines[0]
+    assert np.isnan(np.asarray(cps.get_ydata(), float)[1])  # 2008 missing: the line breaks
+    assert ax.lines[1].get_linestyle() == "--"  # calendar-year series dashed
+    fig.canvas.draw()
+    leg = ax.get_legend().get_window_extent()
+    assert leg.y1 <= ax.get_window_extent().y0  # below the axes, over no data
+    assert any("MoJ" in t.get_text() for t in fig.texts)  # the source line names it
+    plt.close(fig)

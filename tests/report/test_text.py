@@ -87,10 +87,23 @@ def test_describe_data_overview_helpers(make_panel):
     assert "no full calendar year" in T.describe_change(s, "Count", 2012, 2019)
     assert "in **3 of 3 forces**" in T.describe_force_changes(p, "count", 2013, 2021)
     assert "no force has both" in T.describe_force_changes(p, "count", 2030, 2031)
-    cov = S.coverage(p)
-    text = T.describe_coverage(cov, ["count", "missing"])
-    assert "- `count`: 3 forces and the national total, 2012Q2-2022Q1, 40 quarters" in text
+    text = T.describe_coverage(p, ["count", "missing"])
+    assert (
+        "- `count`: the national total 2012Q2-2022Q1 (40 quarters); 3 forces 2012Q2-2022Q1 "
+        "(40 quarters)" in text
+    )
     assert "- `missing`: **not in the panel**" in text
+    # two editions of force rows over different quarters and a national series over all:
+    # distinct quarters, force and national rows apart, never summed across editions
+    q = p[(p["measure"] == "count")].copy()
+    q.loc[(q["force"] != NATIONAL) & (q["quarter"] < "2015Q1"), "source"] = "old edition"
+    q = q[(q["force"] == NATIONAL) | (q["quarter"] < "2016Q1")]
+    text = T.describe_coverage(q, ["count"])
+    assert (
+        "the national total 2012Q2-2022Q1 (40 quarters); 3 forces 2012Q2-2015Q4 (15 quarters)"
+        in text
+    )
+    assert text.endswith("; 2 sources")
     rev = pd.DataFrame(
         {"force": [NATIONAL, "A", "B", "C"], "pct_difference": [1.5, 0.5, -8.0, 12.0]}
     )

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research import paths, periods
+from rasso_research.constants import GEOGRAPHIES
 from rasso_research.data import fetch, forces, schemas
 from rasso_research.data.quality import QualityLog, write_quality
 from rasso_research.data.schemas import RAPE_CODES
@@ -103,12 +104,22 @@ def check_coverage(panel: pd.DataFrame, coverage=None, files=None) -> None:
 
 
 def _rows(
-    df: pd.DataFrame, measure: str, value: str, source: str, note: str = "", flag: str = ""
+    df: pd.DataFrame,
+    measure: str,
+    value: str,
+    source: str,
+    note: str = "",
+    flag: str = "",
+    geography: str | None = None,
 ) -> pd.DataFrame:
-    """Frame with fiscal_quarter, force, value -> panel rows for one measure."""
+    """Frame with fiscal_quarter, force (the area's name), value -> panel rows for one measure.
+    ``geography``: ``None`` (national for the national total, else force) or ``"cps_area"``."""
+    if geography is not None and geography not in GEOGRAPHIES:
+        raise ValueError(f"geography must be one of {GEOGRAPHIES}, got {geography!r}")
     out = pd.DataFrame(
         {
             "fiscal_quarter": df["fiscal_quarter"].to_numpy(),
+            "geography": geography,
             "force": df["force"].to_numpy(),
             "measure": measure,
             "value": df[value].astype(float).to_numpy(),
@@ -464,13 +475,17 @@ def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
     panel["quarter"] = panel["fiscal_quarter"].map(
         {q: periods.fiscal_to_calendar(q) for q in panel["fiscal_quarter"].unique()}
     )
-    panel["force_code"] = panel["force"].map(forces.force_code)
-    panel["geography"] = np.where(panel["force"] == NAT, "national", "force")
+    derived = pd.Series(np.where(panel["force"] == NAT, "national", "force"), index=panel.index)
+    given = panel["geography"] if "geography" in panel else pd.Series(None, index=panel.index)
+    panel["geography"] = given.fillna(derived)
+    is_area = panel["geography"] == "cps_area"  # CPS Areas have no police force area code
+    panel["force_code"] = ""
+    panel.loc[~is_area, "force_code"] = panel.loc[~is_area, "force"].map(forces.force_code)
     panel["value"] = panel["value"].astype(float).round(6)
     for c in ("flag", "note", "source"):
         panel[c] = panel[c].fillna("").astype(str)
     panel = panel[PANEL_COLUMNS]
-    dup = panel.duplicated(["fiscal_quarter", "force", "measure", "source"])
+    dup = panel.duplicated(["fiscal_quarter", "geography", "force", "measure", "source"])
     if dup.any():
         raise AssertionError(f"duplicate panel keys: {panel[dup].head()}")
     panel = panel.sort_values(["measure", "force", "fiscal_quarter", "source"]).reset_index(

@@ -60,13 +60,20 @@ def _resolve_source(source: str) -> str:
 
 
 def select(
-    panel: pd.DataFrame, measure: str, force: str = NATIONAL, source: str | None = None
+    panel: pd.DataFrame,
+    measure: str,
+    force: str = NATIONAL,
+    source: str | None = None,
+    geography: str | None = None,
 ) -> pd.DataFrame:
     """Panel rows of one measure and area under the source rule of this module, with
-    ``quarter`` as a Period; ``attrs["source"]`` names the source(s) used."""
+    ``quarter`` as a Period; ``attrs["source"]`` names the source(s) used. ``geography``
+    (``national``, ``force`` or ``cps_area``) picks one kind of area when names are shared."""
     if measure not in set(panel["measure"]):
         raise unknown("measure", measure, panel["measure"])
     df = panel[panel["measure"] == measure]
+    if geography is not None and "geography" in df.columns:
+        df = df[df["geography"] == geography]
     if force not in set(df["force"]):
         raise ValueError(
             f"measure {measure!r} has no rows for {force!r}: "
@@ -74,6 +81,11 @@ def select(
         )
     df = df[(df["force"] == force)].dropna(subset=["value"])
     what = f"{measure} / {force}"
+    if "geography" in df.columns and df["geography"].nunique() > 1:
+        raise AmbiguousSourceError(
+            f"{what}: the name is both a {' and a '.join(sorted(df['geography'].unique()))}; "
+            "pass geography="
+        )
     if source is not None:
         want = _resolve_source(source)
         out = df[df["source"] == want]
@@ -124,13 +136,14 @@ def series(
     offset: str | None = None,
     offset_fill: str = "none",
     offset_source: str | None = None,
+    geography: str | None = None,
 ) -> pd.DataFrame:
     """One quarterly series: columns ``quarter`` (Period), ``t``, ``value`` (+ offset columns).
 
     ``offset`` names another measure of the same area (e.g. ``"population"`` or
     ``"recorded_rape"``); see :func:`with_offset`. ``start``/``end`` are inclusive quarters.
     """
-    raw = select(panel, measure, force, source)
+    raw = select(panel, measure, force, source, geography)
     used = raw.attrs["source"]
     df = _window(_quarterly(raw), start, end).reset_index(drop=True)
     if df.empty:

@@ -4,6 +4,7 @@
 from .figures import (
     SOURCE_CPS,
     SOURCE_HO,
+    plot_distance_to_2016,
     plot_effects,
     plot_force_grid,
     plot_revision,
@@ -36,6 +37,7 @@ __all__ = [
     "plot_its",
     "plot_its_panels",
     "plot_its_table",
+    "plot_distance_to_2016",
     "plot_revision",
     "plot_series_panels",
     "plot_spec_curve",

@@ -213,3 +213,67 @@ def _plot_spec_curve(curve, title, width, ylabel):
     axc.set_xlabel("Specification (sorted by estimate)")
     fig.align_ylabels()
     return fig
+
+
+#: Okabe-Ito colours with enough contrast on white for thin lines (no yellow)
+LINE_COLOURS = [
+    OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple")
+]
+
+SOURCE_CLAIM7 = (
+    "Source: CPS rape-flagged figures (transcribed from CPS publications); Home Office "
+    "outcomes open data; MoJ Criminal Justice System statistics."
+)
+
+
+def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
+    """Each series as a percentage of its 2016 level, by year (``claims.claim7_distance``):
+    financial-year series solid, the calendar-year MoJ series dashed; a year missing from a
+    series breaks its line; the legend sits below the axes, clear of the data."""
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        fig, ax = plt.subplots(figsize=(w, w * 0.75))
+        for i, (name, d) in enumerate(dist.groupby("series", sort=False)):
+            x = d["year"].astype(str).str[:4].astype(int)
+            y = pd.Series(d["pct_of_2016"].to_numpy(), index=x)
+            y = y.reindex(range(int(x.min()), int(x.max()) + 1))  # gaps stay gaps
+            calendar = "MoJ" in name
+            ax.plot(
+                y.index,
+                y.to_numpy(),
+                marker="o",
+                ms=2.5,
+                lw=1.0,
+                ls="--" if calendar else "-",
+                color=LINE_COLOURS[i % len(LINE_COLOURS)],
+                label=name + (" (calendar years)" if calendar else ""),
+            )
+        ax.axhline(100, color="0.3", lw=0.8, ls=":")
+        ax.annotate(
+            "2016 level",
+            xy=(0.0, 100),
+            xycoords=("axes fraction", "data"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=6,
+            color="0.3",
+        )
+        ax.set_xlabel("Year (financial year starting in April; calendar year for MoJ)")
+        ax.set_ylabel("% of the 2016 level")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        leg = ax.legend(
+            frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1
+        )
+        fig.canvas.draw()  # place the source line under the legend, not over it
+        bottom = leg.get_window_extent().transformed(fig.transFigure.inverted()).y0
+        fig.text(
+            0.01,
+            bottom - 0.02,
+            textwrap.fill(SOURCE_CLAIM7, 75 if width == "one" else 150),
+            ha="left",
+            va="top",
+            fontsize=6,
+            color="#444444",
+            transform=fig.transFigure,
+        )
+    return fig

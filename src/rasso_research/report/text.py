@@ -168,25 +168,33 @@ def describe_revision(rev: pd.DataFrame, threshold: float = 5.0) -> str:
     )
 
 
-def describe_coverage(cov: pd.DataFrame, measures: Sequence[str]) -> str:
-    """Markdown: per measure, forces, national total, first-last quarter and quarters covered
-    (editions of one measure combined); a requested measure absent from the panel is listed."""
+def describe_coverage(panel: pd.DataFrame, measures: Sequence[str]) -> str:
+    """Markdown: per measure, the national rows and the force rows each with their first-last
+    quarter and number of distinct quarters (editions of one measure combined, never double
+    counted), and the number of sources; a requested measure absent from the panel is listed."""
+    d = panel.dropna(subset=["value"])
     lines = []
     for m in measures:
-        g = cov[cov["measure"] == m]
+        g = d[d["measure"] == m]
         if g.empty:
             lines.append(f"- `{m}`: **not in the panel**")
             continue
-        forces = int(g["forces"].max())
-        nat = bool(g["national"].any())
-        who = (f"{forces} forces" if forces else "no force rows") + (
-            " and the national total" if nat else ""
-        )
-        ed = f" in {len(g)} editions" if len(g) > 1 else ""
-        lines.append(
-            f"- `{m}`: {who}, {g['first'].min()}-{g['last'].max()}, "
-            f"{int(g['quarters'].sum())} quarters{ed}"
-        )
+        q = g["quarter"].map(quarter)
+        parts = []
+        for who, rows in (
+            ("the national total", g["force"] == NATIONAL),
+            ("force", g["force"] != NATIONAL),
+        ):
+            if not rows.any():
+                continue
+            qq = q[rows]
+            span = f"{qq.min()}-{qq.max()} ({qq.nunique()} quarters)"
+            if who == "force":
+                who = f"{g.loc[rows, 'force'].nunique()} forces"
+            parts.append(f"{who} {span}")
+        n_src = g["source"].nunique()
+        src = f"; {n_src} sources" if n_src > 1 else ""
+        lines.append(f"- `{m}`: " + "; ".join(parts) + src)
     return "\n".join(lines)
 
 

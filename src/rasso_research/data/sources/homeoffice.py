@@ -155,7 +155,7 @@ def _open(path: Path | str, codes: Iterable[str] | None, read, aliases: dict, re
     the wanted offence codes. Returns (frame, row counts, notes)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: not found (run `python -m rasso_research.fetch`)")
+        raise FileNotFoundError(f"{path}: not found (run `make data`)")
     df = read(path, _suffix(path))
     df = standardise_columns(df, aliases, required, path)
     notes: list[dict] = []
