@@ -4,6 +4,8 @@
 from .figures import (
     SOURCE_CPS,
     SOURCE_HO,
+    SOURCE_HO_CPS,
+    SOURCE_HO_OUTCOMES,
     plot_distance_to_2016,
     plot_effects,
     plot_force_grid,
@@ -26,6 +28,8 @@ __all__ = [
     "ONE_COLUMN",
     "SOURCE_CPS",
     "SOURCE_HO",
+    "SOURCE_HO_CPS",
+    "SOURCE_HO_OUTCOMES",
     "TWO_COLUMN",
     "figsize",
     "its_table",

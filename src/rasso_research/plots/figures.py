@@ -9,7 +9,7 @@ Covid-19-disrupted quarters are shaded.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -24,6 +24,11 @@ from .style import OKABE_ITO, RC, figsize, source_note
 
 SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."
 SOURCE_CPS = "Source: CPS case outcomes by principal offence category."
+SOURCE_HO_OUTCOMES = "Source: Home Office police recorded crime outcomes open data."
+SOURCE_HO_CPS = (
+    "Source: Home Office police recorded crime and outcomes open data; ONS population; "
+    "CPS case outcomes by principal offence category."
+)
 
 #: Axis labels with units, by panel measure (counts and rates as published).
 YLABELS = {
@@ -32,7 +37,7 @@ YLABELS = {
     "rape_charged_in_quarter": "Rape charges per quarter",
     "rape_charged_cohort": "Rape charges (cohort) per quarter",
     "rape_outcomes_cohort": "Rape outcomes assigned (cohort) per quarter",
-    "rape_charge_rate_cohort": "Charged / outcomes assigned (cohort, share)",
+    "rape_charge_rate_cohort": "Charged / outcomes assigned (cohort, %)",
     "cps_sexual_offences_conviction_rate": "CPS sexual-offence conviction rate (%)",
     "cps_sexual_offences_convictions": "CPS sexual-offence convictions per quarter",
 }
@@ -83,9 +88,9 @@ def plot_series_panels(
             ax.set_title(title, loc="left")
             ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=6.5)
         axes[-1, 0].set_xlabel("Quarter (calendar)")
-        if source:
-            source_note(fig, source)
         fig.tight_layout()
+        if source:  # after the layout, so it sits under the x label
+            source_note(fig, source)
     return fig
 
 
@@ -96,8 +101,13 @@ def plot_force_grid(
     ncols: int = 7,
     highlight: Sequence[str] = (),
     source: str | None = SOURCE_HO,
+    interruptions: Mapping[str, str] | None = None,
+    sharey: bool = False,
 ):
-    """Small multiples: one panel per force (national total excluded), shared y axis."""
+    """Small multiples: one panel per force (national total excluded). Each force has its own
+    y scale unless ``sharey`` (a force with a very different level, such as the City of London,
+    would flatten the others); every column has year labels; ``interruptions`` are dotted lines
+    in every panel; a legend below names the highlighted force and the marks."""
     d = area_panel(panel, measure).dropna(subset=["value"])
     forces = sorted(d["force"].unique())
     nrows = int(np.ceil(len(forces) / ncols))
@@ -105,50 +115,160 @@ def plot_force_grid(
         fig, axes = plt.subplots(
             nrows,
             ncols,
-            figsize=(figsize("two")[0], 1.0 * nrows + 0.4),
+            figsize=(figsize("two")[0], 1.0 * nrows + 0.7),
             sharex=True,
-            sharey=True,
+            sharey=sharey,
             squeeze=False,
         )
         for ax, f in zip(axes.flat, forces, strict=False):
             g = d[d["force"] == f]
             col = OKABE_ITO["vermillion"] if f in highlight else OKABE_ITO["blue"]
             ax.plot(to_x(g["quarter"]), g["value"], lw=0.8, color=col)
-            ax.set_title(f, fontsize=5.5, pad=1)
-            ax.tick_params(labelsize=5)
+            mark_periods(ax, interruptions, (), label=False)
+            ax.set_title(f, fontsize=6, pad=1, color=col if f in highlight else "black")
+            ax.tick_params(labelsize=6, length=2, pad=1)
+            ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
+            if (g["value"] == 0).all():
+                ax.text(0.5, 0.5, "all zero", transform=ax.transAxes, ha="center", fontsize=6)
+        # two year ticks (first full year and last year) so the labels never collide
+        years = pd.PeriodIndex(d["quarter"].astype(str), freq="Q").year
+        y0, y1 = int(years.min()) + 1, int(years.max())
+        ticks = sorted({y0, y1}) if y1 > y0 else [int(years.min())]
+        axes[0, 0].set_xticks([pd.Timestamp(f"{y}-01-01") for y in ticks])
+        axes[0, 0].xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y"))
+        for j in range(ncols):  # year labels under the lowest panel of every column
+            col_axes = [axes[i, j] for i in range(nrows) if i * ncols + j < len(forces)]
+            if col_axes:
+                col_axes[-1].xaxis.set_tick_params(labelbottom=True)
         for ax in list(axes.flat)[len(forces) :]:
             ax.set_visible(False)
         fig.supylabel(ylabel, fontsize=7)
+        handles = [mpl.lines.Line2D([], [], color=OKABE_ITO["blue"], lw=0.8, label="force")]
+        if highlight:
+            handles.append(
+                mpl.lines.Line2D(
+                    [], [], color=OKABE_ITO["vermillion"], lw=0.8, label=", ".join(highlight)
+                )
+            )
+        for name, q in (interruptions or {}).items():
+            handles.append(
+                mpl.lines.Line2D([], [], color="black", lw=0.8, ls=":", label=f"{name} ({q})")
+            )
+        fig.tight_layout(h_pad=0.4, w_pad=0.3)
+        fig.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=len(handles),
+            frameon=False,
+            fontsize=6,
+        )
         if source:
             source_note(fig, source)
-        fig.tight_layout(h_pad=0.3, w_pad=0.2)
     return fig
 
 
 def plot_effects(
-    effects: pd.DataFrame, horizon: int = 0, width: str = "one", source: str | None = SOURCE_HO
+    effects: pd.DataFrame,
+    horizons: Sequence[int] = (0, 4, 8),
+    width: str = "one",
+    source: str | None = SOURCE_HO,
+    labels: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | None = None,
 ):
-    """Forest plot of relative effects (%) with 95% CIs, one row per series x intervention."""
-    d = effects[effects["horizon"] == horizon].reset_index(drop=True)
-    labels = (d["series"] + " | " + d["intervention"]).tolist()
+    """Forest plot of relative effects (%) with 95% CIs: a block per series (titled by
+    ``labels[series]``, in the order of ``groups`` when given: series label -> group, e.g.
+    reporting before prosecution), a row per intervention, a column per horizon (the slope
+    change shows as the effect growing with the horizon). A ``ci_method`` column, when present,
+    draws bootstrap intervals filled and Wald intervals hollow."""
+    labels = labels or {}
+    d = effects[effects["horizon"].isin(list(horizons))].copy()
+    keys = d[["series", "intervention"]].drop_duplicates().reset_index(drop=True)
+    order = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
+    rank = keys["series"].map(lambda s: order.get((groups or {}).get(s), len(order)))
+    keys = keys.assign(rank=rank, group=keys["series"].map(lambda s: labels.get(s, s)))
+    keys = keys.sort_values("rank", kind="stable").reset_index(drop=True)
+    # y positions top-down, with a gap and a title before each group
+    ypos, ticks, ticklabels, heads, y = {}, [], [], [], 0.0
+    for g, rows in keys.groupby("group", sort=False):
+        if g:
+            heads.append((y, g))
+            y += 0.9
+        for r in rows.itertuples():
+            ypos[(r.series, r.intervention)] = y
+            ticks.append(y)
+            ticklabels.append(r.intervention)
+            y += 1.0
+        y += 0.4
+    n = len(horizons)
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, ax = plt.subplots(figsize=(w, 0.22 * len(d) + 0.8))
-        y = np.arange(len(d))[::-1]
-        ax.errorbar(
-            d["effect_pct"],
-            y,
-            xerr=[d["effect_pct"] - d["ci_low_pct"], d["ci_high_pct"] - d["effect_pct"]],
-            fmt="o",
-            ms=3,
-            color=OKABE_ITO["blue"],
-            elinewidth=0.8,
-            capsize=1.5,
+        fig, axes = plt.subplots(1, n, figsize=(w, 0.2 * y + 0.9), sharey=True, squeeze=False)
+        for ax, h in zip(axes[0], horizons, strict=True):
+            e = d[d["horizon"] == h]
+            for r in e.itertuples():
+                yy = ypos[(r.series, r.intervention)]
+                boot = getattr(r, "ci_method", "wald") == "bootstrap"
+                ax.plot([r.ci_low_pct, r.ci_high_pct], [yy, yy], color=OKABE_ITO["blue"], lw=0.8)
+                ax.plot(
+                    r.effect_pct,
+                    yy,
+                    marker="o",
+                    ms=3,
+                    color=OKABE_ITO["blue"],
+                    mfc=OKABE_ITO["blue"] if boot else "white",
+                )
+            ax.axvline(0, color="black", lw=0.7)
+            ax.set_title(f"+{h} q", fontsize=7)
+            ax.tick_params(axis="x", labelsize=6)
+            ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
+        ax0 = axes[0, 0]
+        ax0.set_yticks(ticks)
+        ax0.set_yticklabels(ticklabels, fontsize=6)
+        for yy, g in heads:
+            ax0.annotate(
+                g,
+                xy=(0, yy),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=6,
+                fontweight="bold",
+            )
+        ax0.set_ylim(y - 0.4, -0.6)
+        fig.supxlabel("Change vs counterfactual (%) +h quarters after the date, 95% CI", fontsize=7)
+        handles = [
+            mpl.lines.Line2D(
+                [],
+                [],
+                marker="o",
+                ms=3,
+                color=OKABE_ITO["blue"],
+                lw=0.8,
+                label="bootstrap interval (OLS)",
+            ),
+            mpl.lines.Line2D(
+                [],
+                [],
+                marker="o",
+                ms=3,
+                color=OKABE_ITO["blue"],
+                mfc="white",
+                lw=0.8,
+                label="Wald interval",
+            ),
+        ]
+        fig.tight_layout(w_pad=0.4)
+        fig.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=2,
+            frameon=False,
+            fontsize=6,
         )
-        ax.axvline(0, color="black", lw=0.7)
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels, fontsize=6)
-        ax.set_xlabel(f"Change vs counterfactual at +{horizon} quarters (%)")
         if source:
             source_note(fig, source)
     return fig
@@ -179,39 +299,85 @@ def plot_spec_curve(
         return _plot_spec_curve(curve, title, width, ylabel)
 
 
+#: Short names of the specification-curve choices for the figure's rows.
+CHOICE_LABELS = {
+    "model": "model",
+    "seasonality": "seasonality",
+    "start": "series starts",
+    "covid": "Covid-19 quarters",
+    "shift": "date moved (quarters)",
+    "phase_in": "phase-in (quarters)",
+}
+
+
 def _plot_spec_curve(curve, title, width, ylabel):
     ok = curve[curve["ok"]].sort_values("estimate", kind="stable").reset_index(drop=True)
-    choices = [
-        c
-        for c in ("model", "seasonality", "start", "covid", "shift", "phase_in")
-        if c in ok.columns and ok[c].nunique() > 1
-    ]
+    choices = [c for c in CHOICE_LABELS if c in ok.columns and ok[c].nunique() > 1]
     levels = [(c, v) for c in choices for v in sorted(ok[c].unique(), key=str)]
     w, _ = figsize(width)
     fig, (ax, axc) = plt.subplots(
         2,
         1,
-        figsize=(w, 2.2 + 0.16 * len(levels)),
+        figsize=(w, 2.0 + 0.13 * len(levels)),
         sharex=True,
-        gridspec_kw={"height_ratios": [2.2, 0.16 * len(levels) + 0.2]},
+        gridspec_kw={"height_ratios": [2.0, 0.13 * len(levels) + 0.1], "hspace": 0.08},
     )
     x = np.arange(len(ok))
-    col = np.where(ok["significant"], "#b2182b", "#7f7f7f")
-    ax.vlines(x, ok["ci_low"], ok["ci_high"], colors=col, lw=0.6, alpha=0.6)
+    sig = ok["significant"].to_numpy(bool)
+    col = np.where(sig, OKABE_ITO["vermillion"], "#7f7f7f")
+    # the y range follows the estimates; an interval reaching beyond it ends in an arrow
+    span = ok["estimate"].max() - ok["estimate"].min()
+    lo = max(ok["estimate"].min() - max(span, 10), -100.0)
+    hi = ok["estimate"].max() + max(span, 10)
+    low, high = ok["ci_low"].clip(lo, hi), ok["ci_high"].clip(lo, hi)
+    ax.vlines(x, low, high, colors=col, lw=0.6, alpha=0.6)
+    cut_lo, cut_hi = ok["ci_low"] < lo, ok["ci_high"] > hi
+    ax.scatter(x[cut_lo], np.full(cut_lo.sum(), lo), marker="v", s=5, c=col[cut_lo], lw=0)
+    ax.scatter(x[cut_hi], np.full(cut_hi.sum(), hi), marker="^", s=5, c=col[cut_hi], lw=0)
     ax.scatter(x, ok["estimate"], c=col, s=6, zorder=3)
     ax.axhline(0, color="black", lw=0.7)
-    ax.axhline(ok["estimate"].median(), color="#2166ac", lw=0.7, ls="--")
-    ax.set_ylabel(ylabel)
+    med = ok["estimate"].median()
+    ax.axhline(med, color=OKABE_ITO["blue"], lw=0.7, ls="--")
+    ax.set_ylim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    ax.set_ylabel(textwrap.fill(ylabel, 28))
+    handles = [
+        mpl.lines.Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            ms=3,
+            color=OKABE_ITO["vermillion"],
+            label="95% CI excludes 0",
+        ),
+        mpl.lines.Line2D(
+            [], [], ls="none", marker="o", ms=3, color="#7f7f7f", label="95% CI includes 0"
+        ),
+        mpl.lines.Line2D(
+            [], [], color=OKABE_ITO["blue"], lw=0.7, ls="--", label=f"median ({med:+.1f}%)"
+        ),
+        mpl.lines.Line2D(
+            [], [], ls="none", marker="^", ms=3, color="#7f7f7f", label="CI beyond the axis"
+        ),
+    ]
+    fig.legend(  # below the figure, clear of the data
+        handles=handles,
+        fontsize=6,
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4 if width == "two" else 2,
+    )
+
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8, loc="left")
     for i, (c, v) in enumerate(levels):
         m = (ok[c].astype(str) == str(v)).to_numpy()
-        axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=12, color="black", lw=0.6)
+        axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=10, color="black", lw=0.6)
     axc.set_yticks(range(len(levels)))
-    axc.set_yticklabels([f"{c}: {v}" for c, v in levels], fontsize=6)
-    axc.invert_yaxis()
+    axc.set_yticklabels([f"{CHOICE_LABELS[c]}: {v}" for c, v in levels], fontsize=6)
+    axc.set_ylim(len(levels) - 0.5, -0.5)
     axc.set_xlabel("Specification (sorted by estimate)")
-    fig.align_ylabels()
     return fig
 
 
@@ -261,19 +427,6 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
         ax.set_xlabel("Year (financial year starting in April; calendar year for MoJ)")
         ax.set_ylabel("% of the 2016 level")
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        leg = ax.legend(
-            frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1
-        )
-        fig.canvas.draw()  # place the source line under the legend, not over it
-        bottom = leg.get_window_extent().transformed(fig.transFigure.inverted()).y0
-        fig.text(
-            0.01,
-            bottom - 0.02,
-            textwrap.fill(SOURCE_CLAIM7, 75 if width == "one" else 150),
-            ha="left",
-            va="top",
-            fontsize=6,
-            color="#444444",
-            transform=fig.transFigure,
-        )
+        ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1)
+        source_note(fig, SOURCE_CLAIM7)
     return fig

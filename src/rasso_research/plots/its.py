@@ -58,13 +58,14 @@ def to_x(values):
     )
 
 
-def mark_interruption(ax, x, name: str | None = None) -> None:
-    """Dotted vertical line at ``x`` (data coordinates) with ``name`` written at its top."""
+def mark_interruption(ax, x, name: str | None = None, y: float = 1.0) -> None:
+    """Dotted vertical line at ``x`` (data coordinates) with ``name`` written near its top
+    (``y`` in axes fraction)."""
     ax.axvline(x, color=OKABE_ITO["black"], lw=0.8, ls=":")
     if name:
         ax.annotate(
             name,
-            xy=(x, 1.0),
+            xy=(x, y),
             xycoords=("data", "axes fraction"),
             xytext=(2, -2),
             textcoords="offset points",
@@ -96,9 +97,28 @@ def mark_periods(
         a, b = _span(q)
         lab = disrupted_label if i == 0 and label else None
         ax.axvspan(a, b, color="#DDDDDD", lw=0, zorder=0, label=lab)
-    for name, q in (interruptions or {}).items():
+    # names of close interruptions are staggered down the axes so they never overprint
+    for i, (name, q) in enumerate(
+        sorted((interruptions or {}).items(), key=lambda kv: _span(kv[1])[0])
+    ):
         x = _span(q)[0]
-        mark_interruption(ax, x, name if label else None)
+        mark_interruption(ax, x, name if label else None, y=1.0 - 0.08 * (i % 3))
+
+
+def _line(ax, x, y, **kw):
+    """A line that also shows its isolated points (a quarter between two gaps, such as a fitted
+    quarter between two Covid-19 quarters) as short ticks, so no fitted value is invisible."""
+    y = np.asarray(y, dtype=float)
+    ax.plot(x, y, **kw)
+    ok = np.isfinite(y)
+    prev = np.r_[False, ok[:-1]]
+    nxt = np.r_[ok[1:], False]
+    iso = ok & ~prev & ~nxt
+    if iso.any():
+        style = {k: kw[k] for k in ("color",) if k in kw}
+        ax.plot(
+            np.asarray(x)[iso], y[iso], ls="none", marker="_", ms=7, mew=kw.get("lw", 1.2), **style
+        )
 
 
 def plot_its_table(
@@ -112,6 +132,7 @@ def plot_its_table(
     legend: bool = True,
     controls: pd.DataFrame | None = None,
     disrupted_label: str = "Covid-19 disrupted",
+    xlabel: str | None = None,
 ):
     """Draw one ITS panel from a counterfactual table (:func:`its_table` or a design's
     ``counterfactual()``): observed points (hollow if left out of the fit), fitted segments,
@@ -155,7 +176,8 @@ def plot_its_table(
             alpha=0.35,
             lw=0,
         )
-        ax.plot(
+        _line(
+            ax,
             x[post],
             cf["counterfactual"][post],
             color=OKABE_ITO["blue"],
@@ -169,7 +191,8 @@ def plot_its_table(
             if s == "phase_in":
                 continue
             m = (seg == s).to_numpy() | is_dis
-            ax.plot(
+            _line(
+                ax,
                 x[m],
                 cf["fitted"][m],
                 color=OKABE_ITO["vermillion"],
@@ -177,18 +200,28 @@ def plot_its_table(
                 label="Fitted" if first else None,
             )
             first = False
-        ax.set_ylabel(ylabel)
+        # wrap a long label so it is never taller than the axes (one-column figures)
+        height_in = ax.get_position().height * fig.get_figheight()
+        per_line = max(12, int(height_in * 72 / (mpl.rcParams["axes.labelsize"] * 0.55)))
+        ax.set_ylabel(textwrap.fill(ylabel, per_line) if len(ylabel) > per_line else ylabel)
+        if xlabel is not None:
+            ax.set_xlabel(xlabel)
         if _is_int_axis(cf["period"]):
-            ax.set_xlabel("Period (integer time)")
+            ax.set_xlabel(xlabel or "Period (integer time)")
         else:
             first = cf["period"].iloc[0]
             freq = (first if isinstance(first, pd.Period) else pd.Period(str(first))).freqstr
-            ax.set_xlabel({"Q": "Quarter (calendar)", "M": "Month"}.get(freq[0], ""))
+            ax.set_xlabel(xlabel or {"Q": "Quarter (calendar)", "M": "Month"}.get(freq[0], ""))
             loc = mpl.dates.AutoDateLocator(minticks=3, maxticks=6)
             ax.xaxis.set_major_locator(loc)
             ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-        if title:
-            ax.set_title(title, loc="left", fontsize=7)
+        if title:  # wrapped to the axes' width so it never runs into a neighbour
+            width_in = ax.get_position().width * fig.get_figwidth()
+            ax.set_title(
+                textwrap.fill(title, max(20, int(width_in * 72 / (7 * 0.5)))),
+                loc="left",
+                fontsize=7,
+            )
         if legend:
             ax.legend(
                 frameon=False,
@@ -210,10 +243,12 @@ def plot_its(
     title: str | None = None,
     source: str | None = None,
     focus: str | None = None,
+    names: Mapping[str, str] | None = None,
+    xlabel: str | None = None,
 ):
     """The standard ITS figure for an ``ITSResult``: :func:`plot_its_table` on
     :func:`its_table` (underlying lines, disruption indicators at 0), every interruption
-    marked as ``name (period)``; for a controlled ITS the treated unit, with the other units
+    marked as ``name (period)`` (or by ``names[name]``); for a controlled ITS the treated unit, with the other units
     as faint lines."""
     cf = its_table(result, focus)
     design = result.design
@@ -221,8 +256,11 @@ def plot_its(
     if design.controlled:
         controls = cf[cf["unit"] != design.spec.treated]
         cf = cf[cf["unit"] == design.spec.treated]
+    names = names or {}
     marks = {
-        f"{i.name} ({i.label})": design.axis.period(i.t0) if design.axis.kind == "period" else i.t0
+        names.get(i.name, f"{i.name} ({i.label})"): (
+            design.axis.period(i.t0) if design.axis.kind == "period" else i.t0
+        )
         for i in design.interruptions
     }
     return plot_its_table(
@@ -235,6 +273,7 @@ def plot_its(
         source=source,
         controls=controls,
         disrupted_label="Disrupted",
+        xlabel=xlabel,
     )
 
 
@@ -246,9 +285,11 @@ def plot_its_panels(
     width: str = "two",
     ncols: int | None = None,
     source: str | None = None,
+    titles: Mapping[str, str] | None = None,
 ):
     """Several ITS panels (one per ``(series label, y label)``) from one counterfactual table,
-    with one legend shared by all panels, placed below them (never over the data)."""
+    with one legend shared by all panels, placed below them (never over the data), on one
+    common time range; ``titles`` maps series labels to panel titles."""
     ncols = ncols or (len(panels) if width == "two" else 1)
     nrows = int(np.ceil(len(panels) / ncols))
     with mpl.rc_context(RC):
@@ -261,9 +302,15 @@ def plot_its_panels(
             if d.empty:
                 raise ValueError(f"no counterfactual rows for {label!r} / {intervention!r}")
             ylab = textwrap.fill(ylab, 30)
-            plot_its_table(d, ylab, title=label, interruptions=interruptions, ax=ax, legend=False)
+            title = (titles or {}).get(label, label)
+            plot_its_table(d, ylab, title=title, interruptions=interruptions, ax=ax, legend=False)
         for ax in list(axes.flat)[len(panels) :]:
             ax.set_visible(False)
+        shown = list(axes.flat)[: len(panels)]
+        lo = min(ax.get_xlim()[0] for ax in shown)
+        hi = max(ax.get_xlim()[1] for ax in shown)
+        for ax in shown:
+            ax.set_xlim(lo, hi)
         handles, labels = {}, []
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -281,14 +328,5 @@ def plot_its_panels(
             fontsize=6,
         )
         if source:  # below the shared legend
-            fig.text(
-                0.01,
-                -0.12 if width == "two" else -0.05,
-                source,
-                ha="left",
-                va="top",
-                fontsize=6,
-                color="#444444",
-                transform=fig.transFigure,
-            )
+            source_note(fig, source)
     return fig

@@ -1,0 +1,193 @@
+"""Every paper figure, rendered at both widths and checked with matplotlib's renderer: no text
+overprints another and every line with data is drawn where it has data."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from rasso_research import paths, plots, timeline  # noqa: E402
+from rasso_research.plots.style import layout_problems  # noqa: E402
+
+MARKS = {"R v Allan": "2018Q1", "RASSO 2025": "2020Q3", "JNAP": "2021Q1", "E2E Review": "2021Q2"}
+
+
+def _cf(series, n=40, start="2014Q2"):
+    q = pd.period_range(start, periods=n, freq="Q").astype(str)
+    post = np.arange(n) >= 25
+    fitted = 1000 - 5 * np.arange(n) + 150 * post
+    cf = np.where(post, 1000 - 5 * np.arange(n), np.nan)
+    return pd.DataFrame(
+        {
+            "series": series,
+            "intervention": "RASSO 2025",
+            "period": q,
+            "observed": fitted + np.sin(np.arange(n)) * 30,
+            "in_fit": True,
+            "segment": np.where(post, "main", "pre"),
+            "fitted": fitted,
+            "counterfactual": cf,
+            "counterfactual_ci_low": cf - 100,
+            "counterfactual_ci_high": cf + 100,
+            "covid": np.isin(q, ["2020Q2", "2020Q4", "2021Q1"]),
+        }
+    )
+
+
+def _figures():
+    labels = ["Recorded rape (count, population offset)", "Rape charges (count)", "Charges per 100"]
+    cf = pd.concat([_cf(s) for s in labels])
+    panels = [(s, "Recorded rapes per 100,000 population per quarter") for s in labels]
+    eff = pd.DataFrame(
+        [
+            {
+                "series": s,
+                "intervention": i,
+                "horizon": h,
+                "effect_pct": e,
+                "ci_low_pct": e - 20,
+                "ci_high_pct": e + 25,
+                "ci_method": "bootstrap" if "OLS" in s else "wald",
+            }
+            for s in ("Recorded rape (OLS)", "Rape charges (count)")
+            for i in ("RASSO 2025", "JNAP", "E2E Review")
+            for h, e in ((0, 5.0), (4, 12.0), (8, 20.0))
+        ]
+    )
+    rng = np.random.default_rng(0)
+    est = np.sort(rng.normal(-15, 10, 48))
+    curve = pd.DataFrame(
+        {
+            "model": np.tile(
+                ["quasi-Poisson", "OLS+HAC (NW lags)", "OLS+HAC (4 lags)", "AR(1) errors"], 12
+            ),
+            "seasonality": np.repeat(["none", "quarter", "fourier"], 16),
+            "covid": np.tile(["indicator", "exclude"], 24),
+            "shift": np.tile([-1, 0, 1, 0], 12),
+            "ok": True,
+            "estimate": est,
+            "ci_low": est - rng.uniform(5, 150, 48),
+            "ci_high": est + rng.uniform(5, 150, 48),
+        }
+    )
+    curve["significant"] = (curve["ci_low"] > 0) | (curve["ci_high"] < 0)
+    dist = pd.DataFrame(
+        {
+            "series": ["CPS rape-flagged charges (suspects)"] * 5 + ["MoJ offenders sentenced"] * 4,
+            "year": [
+                "2007/08",
+                "2009/10",
+                "2016/17",
+                "2019/20",
+                "2021/22",
+                "2009",
+                "2016",
+                "2018",
+                "2019",
+            ],
+            "pct_of_2016": [60.0, 90.0, 100.0, 50.0, 60.0, 75.0, 100.0, 68.0, 52.0],
+        }
+    )
+    for width in ("one", "two"):
+        yield (
+            f"fig1 {width}",
+            plots.plot_its_panels(
+                cf, panels, MARKS, intervention="RASSO 2025", width=width, source=plots.SOURCE_HO
+            ),
+        )
+        yield (
+            f"fig2 {width}",
+            plots.plot_effects(eff, horizons=(0, 8) if width == "one" else (0, 4, 8), width=width),
+        )
+        yield (
+            f"fig3 {width}",
+            plots.plot_its_table(
+                _cf("x").assign(covid=False),
+                "Recorded rapes per 100,000 population per quarter",
+                title="West Midlands: recorded rapes",
+                interruptions={"joint working": "2018Q4"},
+                width=width,
+                source=plots.SOURCE_HO,
+            ),
+        )
+        yield (
+            f"fig4 {width}",
+            plots.plot_spec_curve(
+                curve, width=width, ylabel="Change in charges per 100 recorded rapes (%)"
+            ),
+        )
+        yield f"claim7 {width}", plots.plot_distance_to_2016(dist, width=width)
+
+
+@pytest.mark.parametrize("name_fig", list(_figures()), ids=lambda nf: nf[0])
+def test_paper_figure_layout(name_fig):
+    name, fig = name_fig
+    assert layout_problems(fig) == [], name
+    plt.close(fig)
+
+
+_PANEL = paths.DATA_PROCESSED / "panel.parquet"
+
+
+@pytest.mark.mirror
+@pytest.mark.skipif(not _PANEL.exists(), reason="processed panel not built (make data)")
+def test_overview_figures_layout():
+    from rasso_research.data import series as S
+
+    panel = S.load_panel()
+    marks = timeline.interruptions(
+        ["hmic_crime_recording", "r_v_allan", "wm_joint_working", "rasso2025", "jnap", "e2e_review"]
+    )
+    nat = [
+        (
+            "Police recorded rape",
+            S.series(panel, "recorded_rape"),
+            plots.ylabel_for("recorded_rape"),
+        ),
+        (
+            "CPS conviction rate",
+            S.series(panel, "cps_sexual_offences_conviction_rate"),
+            plots.ylabel_for("cps_sexual_offences_conviction_rate"),
+        ),
+    ]
+    figs = [
+        plots.plot_series_panels(
+            nat, interruptions=marks, covid=timeline.covid_disrupted_quarters()
+        )
+    ]
+    for m in (
+        "recorded_rape_per_100k",
+        "rape_charge_rate_cohort",
+        "cps_sexual_offences_conviction_rate",
+    ):
+        figs.append(
+            plots.plot_force_grid(
+                panel,
+                m,
+                plots.ylabel_for(m),
+                highlight=["West Midlands"],
+                interruptions=timeline.interruptions(["wm_joint_working"]),
+            )
+        )
+    for fig in figs:
+        assert layout_problems(fig) == []
+        plt.close(fig)
+
+
+def test_layout_check_catches_overprinted_text_and_lost_lines():
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "first label", transform=ax.transAxes)
+    ax.text(0.5, 0.5, "second label", transform=ax.transAxes)
+    ax.plot([1, 2], [1, 2], label="kept")
+    ax.plot([10, 11], [10, 11], label="lost")
+    ax.set_xlim(0, 3)
+    ax.set_ylim(0, 3)
+    problems = layout_problems(fig)
+    assert any("'first label' overlaps 'second label'" in p for p in problems)
+    assert any("line 'lost'" in p for p in problems) and not any("'kept'" in p for p in problems)
+    plt.close(fig)
