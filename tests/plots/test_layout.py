@@ -124,11 +124,15 @@ def _figures():
         yield f"claim7 {width}", plots.plot_distance_to_2016(dist, width=width)
 
 
-@pytest.mark.parametrize("name_fig", list(_figures()), ids=lambda nf: nf[0])
-def test_paper_figure_layout(name_fig):
-    name, fig = name_fig
-    assert layout_problems(fig) == [], name
-    plt.close(fig)
+def test_paper_figure_layout():
+    """Built here, not at collection, so no other test's ``plt.close("all")`` touches them."""
+    problems = {}
+    for name, fig in _figures():
+        found = layout_problems(fig)
+        if found:
+            problems[name] = found
+        plt.close(fig)
+    assert problems == {}
 
 
 _PANEL = paths.DATA_PROCESSED / "panel.parquet"

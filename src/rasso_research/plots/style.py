@@ -100,10 +100,19 @@ def save_figure(fig, stem: str, outdir, dpi: int = DPI) -> list[Path]:
     return [pdf, png]
 
 
+def _renderable(fig):
+    """``fig`` with a canvas that can render (a closed pyplot figure keeps a bare one)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig
+
+
 def drawn_texts(fig) -> list:
     """Every text the figure shows: tick labels inside the view, titles, axis labels,
     annotations, legend entries, figure texts and super-labels (each once)."""
-    fig.canvas.draw()
+    _renderable(fig).canvas.draw()
     texts = []
     for ax in fig.axes:
         if not ax.get_visible():
@@ -140,8 +149,9 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
 
     import numpy as np
 
+    texts = drawn_texts(fig)
     r = fig.canvas.get_renderer()
-    boxes = [(t.get_text(), t.get_window_extent(r).padded(-pad)) for t in drawn_texts(fig)]
+    boxes = [(t.get_text(), t.get_window_extent(r).padded(-pad)) for t in texts]
     out = [
         f"text {a[:40]!r} overlaps {b[:40]!r}"
         for (a, ba), (b, bb) in itertools.combinations(boxes, 2)
