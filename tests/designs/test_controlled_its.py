@@ -49,7 +49,9 @@ def test_compare_area_runs_every_step_and_reports_short_series(make_panel):
         "placebo_space",
         "placebo_time",
         "counterfactual",
+        "controls",
     }
+    assert set(t["controls"]["force"]) == {"A", "B", "C", "D", "E"}
     assert t["single"].columns[:4].tolist() == ["interruption", "family", "series", "force"]
     assert (t["counterfactual"]["force"] == "A").all()
     summ = cmp.placebo_summary().set_index("series")
@@ -57,8 +59,11 @@ def test_compare_area_runs_every_step_and_reports_short_series(make_panel):
     text = cmp.describe()
     assert "Controlled design and placebos" in text and "fewer than 20 placebos" in text
     fig = cmp.plot("rate", ylabel="Rate per 100,000")
-    assert fig.axes[0].get_title(loc="left") == "A: Rate per 100,000"
-    assert "reform" in [x.get_text() for x in fig.axes[0].texts]
+    assert fig.axes[0].get_title(loc="left") == "(a) A against 4 other forces"
+    assert "4 placebo" in fig.axes[1].get_title(loc="left")
+    single = cmp.plot("rate", ylabel="Rate per 100,000", comparison=False)
+    assert single.axes[0].get_title(loc="left") == "A: Rate per 100,000"
+    assert "reform" in [x.get_text() for x in single.axes[0].texts]
 
 
 def test_compare_area_unknown_area_is_an_error(make_panel):

@@ -122,6 +122,26 @@ def _figures():
             ),
         )
         yield f"claim7 {width}", plots.plot_distance_to_2016(dist, width=width)
+        one = _cf("x").assign(covid=False)
+        ctrl = pd.concat(
+            [
+                one.assign(force=f, quarter=one["period"], value=one["observed"] * k)
+                for f, k in (("B", 0.8), ("C", 1.2), ("D", 5.0))
+            ]
+        )[["force", "quarter", "value"]]
+        placebo = pd.DataFrame({"estimate": [-3.0, 1.0, 2.0], "observed": 0.5, "p_perm": 0.75})
+        yield (
+            f"fig3 comparison {width}",
+            plots.plot_area_comparison(
+                one,
+                ctrl,
+                placebo,
+                "Recorded rapes per 100,000 population per quarter",
+                "A",
+                {"joint working": "2018Q4"},
+                width=width,
+            ),
+        )
 
 
 def test_paper_figure_layout():

@@ -140,6 +140,12 @@ class AreaComparison(DesignResult):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         cf = [f.counterfactual() for f in self.single.values()]
+        ctrl = [
+            c.data[["force", "quarter", "value"]].assign(
+                series=m, quarter=lambda d: d["quarter"].astype(str)
+            )
+            for m, c in self.controlled.items()
+        ]
         return {
             "feasibility": self.feasibility_table,
             "single": self.effects(),
@@ -147,6 +153,7 @@ class AreaComparison(DesignResult):
             "placebo_space": self._placebo_table(0),
             "placebo_time": self._placebo_table(1),
             "counterfactual": pd.concat(cf, ignore_index=True) if cf else pd.DataFrame(),
+            "controls": pd.concat(ctrl, ignore_index=True) if ctrl else pd.DataFrame(),
         }
 
     def describe_feasibility(self) -> str:
@@ -161,12 +168,22 @@ class AreaComparison(DesignResult):
             + describe_controlled(self.table(), self.placebo_summary())
         )
 
-    def plot(self, measure: str, **kw):
-        """The single-area ITS panel of ``measure``, the interruption marked by its name."""
+    def plot(self, measure: str, comparison: bool = True, **kw):
+        """The area's ITS panel of ``measure`` over the control areas, beside the placebo
+        distribution (``comparison=False``: the single-area panel alone)."""
         fit = self.single[measure]
         ylabel = kw.pop("ylabel", None) or fit.ylabel
-        kw.setdefault("title", f"{self.area}: {ylabel}")
-        return fit.plot(ylabel=ylabel, marks={self.name: self.interruption}, **kw)
+        if not comparison:
+            kw.setdefault("title", f"{self.area}: {ylabel}")
+            return fit.plot(ylabel=ylabel, marks={self.name: self.interruption}, **kw)
+        from rasso_research.plots.figures import plot_area_comparison
+
+        t = self.tables()
+        ctrl = t["controls"][t["controls"]["series"] == measure]
+        pl = t["placebo_space"][t["placebo_space"]["series"] == measure]
+        return plot_area_comparison(
+            fit.counterfactual(), ctrl, pl, ylabel, self.area, {self.name: self.interruption}, **kw
+        )
 
 
 def compare_area(

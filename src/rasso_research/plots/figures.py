@@ -430,3 +430,80 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
         ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1)
         source_note(fig, SOURCE_CLAIM7)
     return fig
+
+
+def plot_area_comparison(
+    cf: pd.DataFrame,
+    controls: pd.DataFrame,
+    placebo: pd.DataFrame,
+    ylabel: str,
+    area: str,
+    interruptions: Mapping[str, str],
+    width: str = "two",
+    source: str | None = SOURCE_HO,
+):
+    """One area against the others: (a) its ITS panel (counterfactual table) over the control
+    areas' series (``controls``: force, quarter, value) as faint lines; (b) the placebo-in-space
+    distribution (``placebo``: one ``estimate`` per control area treated as if it had the
+    intervention, ``observed`` the area's own estimate, ``p_perm``) with the area's value
+    marked."""
+    from .its import plot_its_table
+
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        two = width == "two"
+        fig, (ax, axp) = plt.subplots(
+            1 if two else 2,
+            2 if two else 1,
+            figsize=(w, w * (0.42 if two else 1.35)),
+            gridspec_kw={"width_ratios": [2.2, 1]} if two else {"height_ratios": [1.6, 1]},
+        )
+        ctrl = controls.rename(columns={"force": "unit", "quarter": "period", "value": "observed"})
+        ctrl = ctrl[ctrl["unit"] != area].assign(period=lambda d: d["period"].astype(str))
+        plot_its_table(
+            cf,
+            ylabel,
+            title=f"(a) {area} against {ctrl['unit'].nunique()} other forces",
+            interruptions=interruptions,
+            ax=ax,
+            controls=ctrl,
+            legend=False,
+        )
+        # the y range covers the area and the middle 90% of the controls (an outlying force,
+        # such as the City of London's rate, would flatten the rest)
+        own = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual_ci_high"]]).dropna()
+        lo = min(own.min(), ctrl["observed"].quantile(0.05))
+        hi = max(own.max(), ctrl["observed"].quantile(0.95))
+        ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        est = placebo["estimate"].astype(float)
+        obs = float(placebo["observed"].iloc[0])
+        axp.hist(est, bins=min(15, max(5, len(est) // 3)), color="#BBBBBB", edgecolor="white")
+        axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
+        axp.set_title(
+            textwrap.fill(
+                f"(b) Level change vs controls, {len(est)} placebo forces "
+                f"(p = {float(placebo['p_perm'].iloc[0]):.2f})",
+                40,
+            ),
+            loc="left",
+            fontsize=7,
+        )
+        axp.set_xlabel(textwrap.fill(f"Level change ({ylabel.split(' per quarter')[0]})", 36))
+        axp.set_ylabel("Forces")
+        axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        handles, labels = ax.get_legend_handles_labels()
+        handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
+        labels.append(f"estimate for {area} (b)")
+        fig.tight_layout()
+        fig.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(len(labels), 6 if two else 3),
+            frameon=False,
+            fontsize=6,
+        )
+        if source:
+            source_note(fig, source)
+    return fig
