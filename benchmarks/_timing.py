@@ -13,3 +13,11 @@ def best_of(fn, n: int = 3) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def print_rows(rows) -> None:
+    """Print ``(benchmark, result, note)`` rows as an aligned table."""
+    w = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{w}}  {'result':>12}  note")
+    for name, val, note in rows:
+        print(f"{name:<{w}}  {val:>12}  {note}")

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from _timing import print_rows
 
 from rasso_research import designs as D
 from rasso_research.designs import spec_curve as SC
@@ -61,10 +62,7 @@ def main() -> int:
     )
     ok = rate >= TARGET
     rows.append(("target: specifications per second", "met" if ok else "MISSED", f">= {TARGET:g}"))
-    w = max(len(r[0]) for r in rows)
-    print(f"{'benchmark':<{w}}  {'result':>12}  note")
-    for name, val, note in rows:
-        print(f"{name:<{w}}  {val:>12}  {note}")
+    print_rows(rows)
     return 0 if ok else 1
 
 

@@ -14,7 +14,7 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from _timing import best_of
+from _timing import best_of, print_rows
 
 from rasso_research.its import Interruption, ITSSpec, fit_its
 
@@ -59,10 +59,7 @@ def main() -> int:
     )
     ok = default_60 <= TARGET_S
     rows.append(("target: default fit n=60", "met" if ok else "MISSED", f"<= {TARGET_S} s"))
-    w = max(len(r[0]) for r in rows)
-    print(f"{'benchmark':<{w}}  {'result':>12}  note")
-    for name, val, note in rows:
-        print(f"{name:<{w}}  {val:>12}  {note}")
+    print_rows(rows)
     return 0 if ok else 1
 
 

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasso_research import paths
-from rasso_research.data import fetch, panel
+from rasso_research.data import panel
 from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import InputFormatError
 
@@ -53,25 +52,14 @@ def test_coverage_check_names_the_incomplete_file():
         panel.check_coverage(p[p["force"] == "A"], cov, {"cps_q": "cps/x.csv"})
 
 
-@pytest.fixture(scope="module")
-def raw_copy(tmp_path_factory):
-    mirror = paths.mirror_dir()
-    if mirror is None or not (mirror / "SHA256SUMS").exists():
-        pytest.skip("no data mirror (set RASSO_DATA_MIRROR)")
-    raw = tmp_path_factory.mktemp("raw")
-    shutil.copy(paths.DATA_RAW / "registry.csv", raw / "registry.csv")
-    fetch.fetch_all(required_only=True, mirror=mirror, raw_dir=raw, progress=False, download=False)
-    return raw
-
-
 @pytest.mark.mirror
 @pytest.mark.parametrize("damage", ["byte", "delete", "truncate", "rename", "nonnumeric"])
 def test_damaged_raw_file_stops_the_build_in_one_line(
-    raw_copy, tmp_path, capsys, damage, monkeypatch
+    fetched_raw, tmp_path, capsys, damage, monkeypatch
 ):
     monkeypatch.delenv("RASSO_DEBUG", raising=False)
     raw = tmp_path / "raw"
-    shutil.copytree(raw_copy, raw)
+    shutil.copytree(fetched_raw, raw)
     f = raw / "cps/case-outcomes-by-principal-offence/quarterly/POC-18-19-q4.csv"
     if damage == "byte":
         b = bytearray(f.read_bytes())
@@ -100,14 +88,14 @@ def test_damaged_raw_file_stops_the_build_in_one_line(
 
 
 @pytest.mark.mirror
-def test_a_failing_step_leaves_no_partial_outputs(raw_copy, tmp_path, monkeypatch):
+def test_a_failing_step_leaves_no_partial_outputs(fetched_raw, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise InputFormatError("moj/x.csv: broken")
 
     monkeypatch.setattr(panel.moj, "write_tables", boom)
     out = tmp_path / "out"
     with pytest.raises(InputFormatError):
-        panel.build_panel(raw_copy, out, progress=False)
+        panel.build_panel(fetched_raw, out, progress=False)
     assert list(out.iterdir()) == []  # neither panel.parquet nor a leftover temporary folder
 
 

@@ -8,28 +8,15 @@ import time
 import pandas as pd
 import pytest
 
-from rasso_research import paths
-from rasso_research.data import fetch, forces, panel
+from rasso_research.data import forces, panel
 
 pytestmark = pytest.mark.mirror
 NAT = forces.NATIONAL
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    mirror = paths.mirror_dir()
-    if mirror is None or not (mirror / "SHA256SUMS").exists():
-        pytest.skip("no data mirror (set RASSO_DATA_MIRROR)")
-    tmp = tmp_path_factory.mktemp("data")
-    raw, out = tmp / "raw", tmp / "processed"
-    fetch.fetch_all(
-        required_only=True,
-        mirror=mirror,
-        raw_dir=raw,
-        progress=False,
-        registry=paths.DATA_RAW / "registry.csv",
-        download=False,
-    )
+def built(fetched_raw, tmp_path_factory):
+    raw, out = fetched_raw, tmp_path_factory.mktemp("data") / "processed"
     t0 = time.perf_counter()
     p = panel.build_panel(raw, out, progress=False)
     return {"panel": p, "raw": raw, "out": out, "seconds": time.perf_counter() - t0}

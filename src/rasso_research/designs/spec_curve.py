@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rasso_research.constants import FOCUS
 from rasso_research.its import Interruption, ITSSpec
 from rasso_research.periods import quarter
 from rasso_research.plots.figures import plot_spec_curve
@@ -79,7 +80,7 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
     q0 = quarter(focus_quarter(base)) + int(row["shift"])
     dis = covid_disrupted(row["covid"], disrupted_periods(base))
     keep = [b for b in breaks if quarter(row["start"]) < quarter(b.at)]
-    others = [x for x in base.interruptions if x.name != "main" and x not in breaks]
+    others = [x for x in base.interruptions if x.name != FOCUS and x not in breaks]
     sp = base.replace(
         **MODELS[row["model"]],
         season=SEASONS[row["seasonality"]],
@@ -92,7 +93,7 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
 def _fit_one(s: pd.DataFrame, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
     spec = spec_for(row, base, breaks)
     d = s[s["quarter"] >= quarter(row["start"])].reset_index(drop=True)
-    segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != "main"]
+    segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != FOCUS]
     out = {
         "spec_id": int(row["spec_id"]),
         "interruption": focus_quarter(spec),

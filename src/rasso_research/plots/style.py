@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 ONE_COLUMN = 3.5  # inches, one-column figure width
 TWO_COLUMN = 7.2  # inches, two-column (full-width) figure width
@@ -145,10 +147,6 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
     """What a referee would see as broken, checked with the renderer: texts that overprint each
     other (tick labels, titles, labels, annotations, legends, source lines), and lines with
     data of which no point is inside their axes."""
-    import itertools
-
-    import numpy as np
-
     texts = drawn_texts(fig)
     r = fig.canvas.get_renderer()
     boxes = [(t.get_text(), t.get_window_extent(r).padded(-pad)) for t in texts]
