@@ -29,14 +29,14 @@ def test_fit_series_recovers_level_change(make_panel, family):
     assert e0["ci_low_pct"] < e0["effect_pct"] < e0["ci_high_pct"]
     dg = fit.diagnostics().iloc[0]
     assert dg["n_pre"] == 33 and dg["n_post"] == 7
-    expected = "bootstrap" if family == "ols" else "wald"
+    expected = "wald" if family == "arima" else "bootstrap"  # AR errors: bootstrap
     assert dg["ci_method"] == fit.result.ci_method == expected
     assert list(fit.effects().columns[:2]) == ["interruption", "family"]
 
 
 def test_ci_method_passes_through(make_panel):
-    """OLS intervals default to the sieve bootstrap; ``ci_method="wald"`` gives the HAC Wald
-    interval around the same estimate, and the choice is recorded in the diagnostics."""
+    """Intervals default to the AR-errors bootstrap; ``ci_method="wald"`` gives the t interval
+    around the same estimate, and the choice is recorded in the diagnostics."""
     p = make_panel(n=40, level=0.3, seed=3)
     s = S.series(p, "count", force="A", offset="population")
     base = D.at(D.QUARTERLY.replace(family="ols"), "2020Q3")
@@ -46,8 +46,8 @@ def test_ci_method_passes_through(make_panel):
     b, w = boot.effects().iloc[0], wald.effects().iloc[0]
     assert b["effect_pct"] == pytest.approx(w["effect_pct"])
     assert (b["ci_low_pct"], b["ci_high_pct"]) != pytest.approx((w["ci_low_pct"], w["ci_high_pct"]))
-    with pytest.raises(ValueError, match="uncontrolled OLS"):
-        D.fit_series(s, base.replace(family="quasipoisson", ci_method="bootstrap"))
+    with pytest.raises(ValueError, match="needs cov_type='AR'"):
+        D.fit_series(s, base.replace(cov_type="HAC", ci_method="bootstrap"))
 
 
 def test_covid_forms_and_documented_breaks(make_panel):

@@ -28,7 +28,7 @@ def _series(n=36, level=-0.25, seed=2):
 
 
 SMALL = {
-    "model": ["quasi-Poisson", "OLS+HAC (NW lags)"],
+    "model": ["quasi-Poisson, AR errors", "OLS, Newey-West"],
     "seasonality": ["none", "quarter"],
     "covid": ["indicator"],
     "shift": [0, 1],
@@ -39,7 +39,7 @@ SMALL = {
 def test_spec_grid_order_and_size():
     g = S.spec_grid(SMALL)
     assert len(g) == 8 and g["spec_id"].tolist() == list(range(1, 9))
-    assert g.iloc[0]["model"] == "quasi-Poisson" and g.iloc[-1]["shift"] == 1
+    assert g.iloc[0]["model"] == "quasi-Poisson, AR errors" and g.iloc[-1]["shift"] == 1
     assert len(S.spec_grid()) == 4 * 3 * 1 * 2 * 3 * 2
 
 
@@ -50,9 +50,10 @@ def test_curve_deterministic_and_recovers_effect():
     c2 = S.specification_curve(s, base, grid=SMALL, n_jobs=2).curve
     pd.testing.assert_frame_equal(c1, c2)
     assert c1["ok"].all()
-    # each row records how its interval was computed (OLS rows: sieve bootstrap)
+    # each row records how its interval was computed (AR errors: bootstrap)
     methods = dict(zip(c1["model"], c1["ci_method"], strict=False))
-    assert methods["quasi-Poisson"] == "wald" and methods["OLS+HAC (NW lags)"] == "bootstrap"
+    assert methods["quasi-Poisson, AR errors"] == "bootstrap"
+    assert methods["OLS, Newey-West"] == "wald"
     main = c1[(c1["shift"] == 0)]
     assert ((main["estimate"] > -35) & (main["estimate"] < -12)).all()  # true -22%
     summ = S.summarise_curve(c1)
@@ -62,7 +63,7 @@ def test_curve_deterministic_and_recovers_effect():
 def test_documented_break_only_before_start():
     base = D.at(D.QUARTERLY.replace(disrupted=D.covid_disrupted("indicator", ["2020Q2"])), "2020Q3")
     allan = Interruption("allan", "2018Q1")
-    row = {"model": "quasi-Poisson", "seasonality": "none", "covid": "indicator"}
+    row = {"model": "quasi-Poisson, AR errors", "seasonality": "none", "covid": "indicator"}
     early = S.spec_for({**row, "start": "2014Q2", "shift": 0, "phase_in": 0}, base, [allan])
     late = S.spec_for({**row, "start": "2018Q2", "shift": -1, "phase_in": 1}, base, [allan])
     assert [i.name for i in early.interruptions] == ["allan", "main"]
@@ -71,10 +72,10 @@ def test_documented_break_only_before_start():
     assert main.at == "2020Q2" and main.phase_in == 1
     ex = S.spec_for({**row, "covid": "exclude", "start": "2014Q2", "shift": 0, "phase_in": 0}, base)
     assert ex.disrupted == ["2020Q2"] and early.disrupted == {"covid": ["2020Q2"]}
-    ols4 = S.spec_for(
-        {**row, "model": "OLS+HAC (4 lags)", "start": "2014Q2", "shift": 0, "phase_in": 0}, base
+    ols = S.spec_for(
+        {**row, "model": "OLS, Newey-West", "start": "2014Q2", "shift": 0, "phase_in": 0}, base
     )
-    assert ols4.family == "ols" and ols4.hac_lags == 4
+    assert ols.family == "ols" and ols.cov_type == "HAC"
 
 
 def test_failed_specs_are_reported_not_raised():

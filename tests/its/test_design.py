@@ -28,20 +28,21 @@ def test_newey_west_rule():
 def test_quarter_strings_and_terms():
     d = build_design(quarterly(), SPEC)
     info = d.interruptions[0]
-    assert info.label == "2018Q1" and info.t0 == 25
+    assert info.label == "2018Q1" and info.t0 == 24  # t is 0 at 2012Q1
     fr = d.frame
-    assert fr.loc[fr["t"] == 24, "level_policy"].item() == 0
-    assert fr.loc[fr["t"] == 25, ["level_policy", "slope_policy"]].values.tolist() == [[1, 0]]
-    assert fr.loc[fr["t"] == 27, "slope_policy"].item() == 2
+    assert fr["t"].iloc[0] == 0
+    assert fr.loc[fr["t"] == 23, "level_policy"].item() == 0
+    assert fr.loc[fr["t"] == 24, ["level_policy", "slope_policy"]].values.tolist() == [[1, 0]]
+    assert fr.loc[fr["t"] == 26, "slope_policy"].item() == 2
 
 
 @pytest.mark.parametrize(
     "at",
-    ["2018Q1", pd.Period("2018Q1", "Q"), pd.Timestamp("2018-02-15"), 25, pd.Period("2018-03", "M")],
+    ["2018Q1", pd.Period("2018Q1", "Q"), pd.Timestamp("2018-02-15"), 24, pd.Period("2018-03", "M")],
 )
 def test_interruption_date_forms(at):
     d = build_design(quarterly(), SPEC.replace(interruptions=[Interruption("p", at)]))
-    assert d.interruptions[0].t0 == 25
+    assert d.interruptions[0].t0 == 24
 
 
 def test_period_and_timestamp_time_columns():
@@ -49,7 +50,18 @@ def test_period_and_timestamp_time_columns():
     df_p = df.assign(quarter=pd.PeriodIndex(df["quarter"], freq="Q"))
     df_ts = df.assign(quarter=pd.PeriodIndex(df["quarter"], freq="Q").to_timestamp())
     for frame in (df_p, df_ts):
-        assert build_design(frame, SPEC).interruptions[0].t0 == 25
+        assert build_design(frame, SPEC).interruptions[0].t0 == 24
+
+
+def test_integer_time_counts_from_zero_and_keeps_its_values():
+    """An integer time column (here years) gives t = 0 at its first value; interruptions and
+    labels use the column's own values, so the intercept is the level in the first year."""
+    df = pd.DataFrame({"year": np.arange(1970, 2001), "y": 100.0 - np.arange(31)})
+    d = build_design(df, ITSSpec("y", "year", [Interruption("p", 1989)]))
+    assert d.frame["t"].iloc[0] == 0 and d.interruptions[0].t0 == 19
+    assert d.interruptions[0].label == "1989" and d.axis.period(0) == 1970
+    res = fit_its(df, ITSSpec("y", "year", [Interruption("p", 1989)], cov_type="HAC"))
+    assert res.params_table().set_index("term").loc["Intercept", "estimate"] == pytest.approx(100)
 
 
 def test_unsorted_input_is_sorted():
@@ -61,8 +73,8 @@ def test_unsorted_input_is_sorted():
 def test_phase_in_excludes_periods_and_recentres():
     d = build_design(quarterly(), SPEC.replace(interruptions=[Interruption("p", "2018Q1", 2)]))
     fr = d.frame
-    assert not fr.loc[fr["t"].isin([25, 26]), "in_fit"].any()
-    assert fr.loc[fr["t"] == 27, ["level_p", "slope_p"]].values.tolist() == [[1, 0]]
+    assert not fr.loc[fr["t"].isin([24, 25]), "in_fit"].any()
+    assert fr.loc[fr["t"] == 26, ["level_p", "slope_p"]].values.tolist() == [[1, 0]]
     res = fit_its(quarterly(), d.spec)
     assert res.results.nobs == 30
 
@@ -102,7 +114,7 @@ def test_disrupted_periods_and_column():
 
 
 def test_level_only_interruption():
-    d = build_design(quarterly(), SPEC.replace(interruptions=[Interruption("p", 25, slope=False)]))
+    d = build_design(quarterly(), SPEC.replace(interruptions=[Interruption("p", 24, slope=False)]))
     assert "slope_p" not in d.terms and "level_p" in d.terms
 
 

@@ -64,16 +64,19 @@ def test_ols_recovers_level_and_slope():
     res = fit_its(sim_gaussian(sigma=0.5), OLS)
     assert est(res, "level_policy")["estimate"] == pytest.approx(-8, abs=1.0)
     assert est(res, "slope_policy")["estimate"] == pytest.approx(0.6, abs=0.15)
-    assert res.cov_type == "HAC" and res.hac_lags == 3
+    assert res.cov_type == "AR" and res.ar_order == 2 and res.ci_method == "bootstrap"
+    assert fit_its(sim_gaussian(sigma=0.5), OLS.replace(cov_type="HAC")).hac_lags == 3
     assert "rate_ratio" not in res.params_table()
 
 
 def test_centred_level_is_jump_at_interruption():
     df = sim_gaussian(seed=3)
-    res = fit_its(df, OLS)
+    res = fit_its(df, OLS.replace(cov_type="HAC"))  # OLS, to compare with smf.ols below
     level = est(res, "level_policy")["estimate"]
     cf = res.counterfactual().set_index("t")
-    assert level == pytest.approx(cf.loc[T0, "fitted"] - cf.loc[T0, "counterfactual"], rel=1e-9)
+    t0 = res.design.interruptions[0].t0  # 0-based: T0 - 1
+    assert t0 == T0 - 1
+    assert level == pytest.approx(cf.loc[t0, "fitted"] - cf.loc[t0, "counterfactual"], rel=1e-9)
     # the uncentred parameterisation (slope term t * post) gives a different level coefficient
     d = df.assign(post=(df.t >= T0).astype(float))
     unc = smf.ols("y ~ t + post + t:post", d).fit()
@@ -84,7 +87,7 @@ def test_centred_level_is_jump_at_interruption():
 @pytest.mark.parametrize("family", ["poisson", "quasipoisson", "negbin"])
 def test_count_families_recover_rate_ratio(family):
     df = sim_counts(n=80, seed=4, overdispersion=0.002 if family != "poisson" else None)
-    res = fit_its(df, COUNT.replace(family=family))
+    res = fit_its(df, COUNT.replace(family=family, cov_type="nonrobust"))
     row = est(res, "level_policy")
     assert row["rr_ci_low"] < np.exp(-0.2) < row["rr_ci_high"]
     assert row["rate_ratio"] == pytest.approx(np.exp(-0.2), abs=0.05)
@@ -94,7 +97,10 @@ def test_count_families_recover_rate_ratio(family):
 
 
 def test_negbin_reports_alpha_and_dispersion():
-    res = fit_its(sim_counts(n=80, seed=5, overdispersion=0.01), COUNT.replace(family="negbin"))
+    res = fit_its(
+        sim_counts(n=80, seed=5, overdispersion=0.01),
+        COUNT.replace(family="negbin", cov_type="nonrobust"),
+    )
     assert res.results.params["alpha"] > 0
     assert "alpha" not in set(res.params_table()["term"])
     assert 0.5 < res.dispersion < 2.0
@@ -206,11 +212,11 @@ def test_controlled_its_recovers_differential_level():
     assert row["estimate"] == pytest.approx(-6, abs=1.0)
     assert row["ci_low"] < -6 < row["ci_high"]
     assert est(res, "level_policy")["estimate"] == pytest.approx(-3, abs=1.0)
-    assert res.cov_type == "hac-panel"
-    res_cl = fit_its(panel, CITS.replace(cov_type="cluster"))
+    assert res.cov_type == "itsa" and res.hac_lags == 1
+    res_cl = fit_its(panel, CITS.replace(cov_type="driscoll-kraay"))
     assert est(res_cl, "treated_level_policy")["estimate"] == pytest.approx(row["estimate"])
     cf = res.counterfactual()
-    treated_post = cf[(cf.unit == "T") & (cf.t >= 33)]
+    treated_post = cf[(cf.unit == "T") & (cf.t >= 32)]
     assert (treated_post["fitted"] < treated_post["counterfactual"]).all()
     eff = res.effects(horizons=[0]).iloc[0]
     assert eff["abs_diff"] == pytest.approx(row["estimate"])
@@ -243,8 +249,8 @@ def test_placebo_in_space_p_value_range():
 def test_placebo_in_time():
     df = sim_gaussian(sigma=0.5, seed=15)
     pl = placebo_in_time(df, OLS)
-    # fake dates t0 = 4..38: 3 fitted points before and 3 after within the pre-period 1..40
-    assert list(pl.table["t"]) == list(range(4, 39))
+    # fake dates t0 = 3..37: 3 fitted points before and 3 after within the pre-period 0..39
+    assert list(pl.table["t"]) == list(range(3, 38))
     assert pl.p_value == pytest.approx(1 / (1 + len(pl.table)))
     assert pl.observed == pytest.approx(est(fit_its(df, OLS), "level_policy")["estimate"])
 
@@ -262,14 +268,15 @@ def test_alternative_dates_and_compare_specs():
 
 
 def test_diagnostics_detect_autocorrelation():
-    white = fit_its(
-        sim_gaussian(rho=0.0, seed=17, n=100, t0=61),
-        OLS.replace(interruptions=[Interruption("p", 61)]),
-    )
-    red = fit_its(
-        sim_gaussian(rho=0.8, seed=17, n=100, t0=61),
-        OLS.replace(interruptions=[Interruption("p", 61)]),
-    )
+    """OLS residuals of an AR(1) 0.8 series fail the serial-correlation tests; the innovations
+    of the default AR-errors fit to the same series pass them."""
+    spec = OLS.replace(interruptions=[Interruption("p", 60)], cov_type="HAC")
+    white = fit_its(sim_gaussian(rho=0.0, seed=17, n=100, t0=61), spec)
+    red_series = sim_gaussian(rho=0.8, seed=17, n=100, t0=61)
+    red = fit_its(red_series, spec)
+    ar = fit_its(red_series, spec.replace(cov_type=None)).diagnostics().set_index("statistic")
+    assert 1.5 < ar.loc["durbin_watson", "value"] < 2.5
+    assert ar.loc["ljung_box", "p_value"] > 0.05
     dw = {k: r.diagnostics().set_index("statistic") for k, r in (("w", white), ("r", red))}
     assert dw["r"].loc["durbin_watson", "value"] < 1.0 < dw["w"].loc["durbin_watson", "value"]
     assert dw["r"].loc["breusch_godfrey", "p_value"] < 0.01
@@ -281,8 +288,8 @@ def test_diagnostics_detect_autocorrelation():
 
 def test_hac_lags_and_small_sample_options():
     df = sim_gaussian(seed=18)
-    a = fit_its(df, OLS.replace(hac_lags=6))
-    b = fit_its(df, OLS.replace(hac_lags=6, small_sample=False))
+    a = fit_its(df, OLS.replace(hac_lags=6, cov_type="HAC"))
+    b = fit_its(df, OLS.replace(hac_lags=6, small_sample=False, cov_type="HAC"))
     assert a.hac_lags == 6
     assert a.params_table()["std_error"].iloc[2] > b.params_table()["std_error"].iloc[2]
 
@@ -295,7 +302,7 @@ def test_ewc_hac_rule_matches_manual_computation():
     from rasso_research.its.design import ewc_dof
 
     df = sim_gaussian(seed=18)
-    res = fit_its(df, OLS.replace(hac_rule="ewc"))
+    res = fit_its(df, OLS.replace(hac_rule="ewc", cov_type="HAC"))
     ols = smf.ols(res.design.formula, data=res.design.fit_frame()).fit()
     X, u = np.asarray(ols.model.exog), np.asarray(ols.resid)
     n, k = X.shape
@@ -315,7 +322,8 @@ def test_ewc_hac_rule_matches_manual_computation():
     np.testing.assert_allclose(tab["p_value"], p, rtol=1e-8)
     assert res._crit() == pytest.approx(q)
     np.testing.assert_allclose(ols.params, tab["estimate"])  # point estimates unchanged
-    plain = fit_its(df, OLS.replace(hac_rule="ewc", small_sample=False)).params_table()
+    plain = fit_its(df, OLS.replace(hac_rule="ewc", small_sample=False, cov_type="HAC"))
+    plain = plain.params_table()
     np.testing.assert_allclose(plain["std_error"] ** 2 * n / (n - k), tab["std_error"] ** 2)
 
 
@@ -324,19 +332,40 @@ def test_hac_rule_validation():
     with pytest.raises(ValueError, match="hac_rule must be one of"):
         fit_its(df, OLS.replace(hac_rule="andrews"))
     with pytest.raises(ValueError, match="nw1994"):
-        fit_its(df, OLS.replace(hac_rule="ewc", hac_lags=4))
+        fit_its(df, OLS.replace(hac_rule="ewc", hac_lags=4, cov_type="HAC"))
+    with pytest.raises(ValueError, match="HAC errors only"):
+        fit_its(df, OLS.replace(hac_rule="ewc"))  # the default AR errors have no HAC rule
     with pytest.raises(ValueError, match="OLS/OLS-log"):
         fit_its(sim_counts(seed=19), COUNT.replace(hac_rule="ewc", cov_type="HAC"))
 
 
 def test_count_model_with_hac_errors():
     df = sim_counts(seed=19)
-    plain = fit_its(df, COUNT)
+    plain = fit_its(df, COUNT.replace(cov_type="nonrobust"))
     hac = fit_its(df, COUNT.replace(cov_type="HAC"))
     assert hac.cov_type == "HAC" and plain.cov_type == "nonrobust"
     a, b = est(plain, "level_policy"), est(hac, "level_policy")
     assert a["estimate"] == pytest.approx(b["estimate"])
     assert a["std_error"] != pytest.approx(b["std_error"])
+
+
+@pytest.mark.parametrize("family", ["poisson", "quasipoisson", "negbin"])
+def test_count_families_default_to_ar_errors(family):
+    """Count models default to AR errors on the linear-predictor scale (iteratively
+    reweighted GLS): point estimates close to the GLM's, the AR order and the bootstrap
+    recorded, a finite dispersion and prediction intervals."""
+    df = sim_counts(n=80, seed=6, overdispersion=0.002 if family == "negbin" else None)
+    res = fit_its(df, COUNT.replace(family=family))
+    glm = fit_its(df, COUNT.replace(family=family, cov_type="nonrobust"))
+    assert res.cov_type == "AR" and res.ar_order == 2 and res.ci_method == "bootstrap"
+    a, b = est(res, "level_policy"), est(glm, "level_policy")
+    assert a["estimate"] == pytest.approx(b["estimate"], abs=2 * b["std_error"])
+    assert np.isfinite(res.dispersion) and res.dispersion > 0
+    cf = res.counterfactual()
+    assert (cf["fitted_pi_low"] <= cf["fitted"]).all() and (
+        cf["fitted"] <= cf["fitted_pi_high"]
+    ).all()
+    assert np.isnan(res.information("aic"))  # quasi-likelihood
 
 
 def test_monthly_timestamp_axis_with_seasonality():
@@ -360,7 +389,7 @@ def test_placebo_in_time_second_interruption():
     y = 20 + 0.2 * t - 5 * (t >= 21) + 4 * (t >= 41) + rng.normal(0, 0.3, 60)
     spec = ITSSpec("y", "t", [Interruption("b", 41), Interruption("a", 21)])
     pl = placebo_in_time(pd.DataFrame({"t": t, "y": y}), spec, interruption=1)
-    assert list(pl.table["t"]) == list(range(24, 39))  # within the segment 21..40
+    assert list(pl.table["t"]) == list(range(23, 38))  # within the segment 20..39 (t from 0)
     assert pl.observed == pytest.approx(4, abs=0.6)
     alt = alternative_dates(pd.DataFrame({"t": t, "y": y}), spec, shifts=[-1], interruption=1)
     assert set(alt.loc[alt.term == "level_b", "at"]) == {"40", "41"}

@@ -95,3 +95,52 @@ def test_period_axis_gives_same_estimate(sicily):
     row = res.params_table().set_index("term").loc["level_smokban"]
     assert round(row["rate_ratio"], 3) == 0.885
     assert res.design.interruptions[0].label == "2005-01"
+
+
+REQUIRED_KEYS = {
+    "lopezbernal2017_rr",
+    "lopezbernal2017_rr_low",
+    "lopezbernal2017_rr_high",
+    "lopezbernal2017_dispersion",
+    "linden2015_single_intercept",
+    "linden2015_single_pretrend",
+    "linden2015_single_step",
+    "linden2015_single_posttrend",
+    "linden2015_multi_controls_intercept",
+    "linden2015_multi_step_diff",
+    "linden2015_multi_step_diff_p",
+    "linden2015_multi_slope_diff_p",
+}
+
+
+def test_validation_table_reproduces_every_published_number():
+    """tables/validation.csv (notebook 00): every published number in config/validation.csv
+    reproduced within its tolerance (the printed precision unless its note says why not)."""
+    from rasso_research.its.validation import validation_table
+
+    if not (paths.DATA_RAW / "validation" / "california_prop99.csv").exists():
+        pytest.skip("validation data not fetched (make data)")
+    tab = validation_table()
+    assert REQUIRED_KEYS <= set(tab["key"])
+    assert tab["reproduced"].notna().all()
+    bad = tab[~tab["within"]]
+    assert bad.empty, bad.to_string()
+
+
+def test_linden_multiple_group_itsa_coefficients():
+    """Every coefficient of Linden's multiple-group Proposition 99 model (itsa help,
+    power_itsa.sthlp: cint, cpre, cstep, tint = cint + _z, tpre = cpre + _z_t, tstep)."""
+    from rasso_research.its.validation import linden_spec, load_prop99
+
+    if not (paths.DATA_RAW / "validation" / "california_prop99.csv").exists():
+        pytest.skip("validation data not fetched (make data)")
+    res = fit_its(load_prop99(), linden_spec(multiple=True))
+    b = res.params_table().set_index("term")["estimate"]
+    assert round(b["Intercept"], 4) == 135.4995
+    assert round(b["trend"], 7) == -0.5477701
+    assert round(b["level_x1989"], 5) == -17.25168
+    assert round(b["Intercept"] + b["treated"], 4) == 132.2258
+    assert round(b["trend"] + b["treated_trend"], 6) == -1.779474
+    assert round(b["level_x1989"] + b["treated_level_x1989"], 4) == -20.0581
+    post = res.lincom("trend + treated_trend + slope_x1989 + treated_slope_x1989")
+    assert round(post["estimate"].iloc[0], 6) == -3.274126

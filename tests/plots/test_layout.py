@@ -64,7 +64,13 @@ def _figures():
     curve = pd.DataFrame(
         {
             "model": np.tile(
-                ["quasi-Poisson", "OLS+HAC (NW lags)", "OLS+HAC (4 lags)", "AR(1) errors"], 12
+                [
+                    "quasi-Poisson, AR errors",
+                    "quasi-Poisson, Newey-West",
+                    "OLS, AR errors",
+                    "OLS, Newey-West",
+                ],
+                12,
             ),
             "seasonality": np.repeat(["none", "quarter", "fourier"], 16),
             "covid": np.tile(["indicator", "exclude"], 24),

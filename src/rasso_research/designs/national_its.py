@@ -107,17 +107,21 @@ class SeriesITS(DesignResult):
         return labelled(self.result.params_table(), self._labels())
 
     def diagnostics(self) -> pd.DataFrame:
-        """One row: n, k, HAC lag, interval method, quarters before/after, residual tests."""
+        """One row: n, k, error model (cov_type, AR order or HAC lag), interval method,
+        quarters before/after, residual tests (of the innovations under AR errors)."""
         res = self.result
         fr = res.design.frame
         info = res.design.interruptions[res._interruption_index(self.focus)]
         infit = fr[fr["in_fit"]]
         prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
         lo = max(prev) if prev else infit["t"].min()
+        hac = res.cov_type in ("HAC", "itsa", "driscoll-kraay")
         d = {
             "n": int(len(infit)),
             "k": len(res.names),
-            "hac_lags": int(res.hac_lags),
+            "cov_type": res.cov_type,
+            "ar_order": res.ar_order if res.ar_order is not None else np.nan,
+            "hac_lags": int(res.hac_lags) if hac else np.nan,
             "ci_method": res.ci_method,
             "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),
             "n_post": int((infit["t"] >= info.start).sum()),

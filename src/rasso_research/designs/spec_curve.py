@@ -1,7 +1,7 @@
 """Specification curve: one ITS estimate per combination of defensible modelling choices.
 
-Choices: model family (quasi-Poisson with offset; OLS on the rate with Newey-West HAC SEs, lag
-by the Newey-West rule or 4; AR(1) errors), seasonality (none / quarter dummies / one Fourier
+Choices: model family and errors (quasi-Poisson with offset or OLS on the rate, each with
+AR(2) errors by REML and bootstrap intervals, or with Newey-West errors), seasonality (none / quarter dummies / one Fourier
 harmonic), start quarter, Covid-19 quarters (one shared indicator / each excluded), interruption
 date (shifted -1, 0, +1 quarter) and phase-in (0 / 1 quarter). Each row of the grid is turned
 into an :class:`~rasso_research.its.ITSSpec` from a base spec, and every spec is fitted to the
@@ -36,10 +36,10 @@ from .national_its import fit_series
 
 #: Model families of the curve: label -> ITSSpec fields.
 MODELS = {
-    "quasi-Poisson": {"family": "quasipoisson", "hac_lags": None},
-    "OLS+HAC (NW lags)": {"family": "ols", "hac_lags": None},
-    "OLS+HAC (4 lags)": {"family": "ols", "hac_lags": 4},
-    "AR(1) errors": {"family": "arima", "hac_lags": None},
+    "quasi-Poisson, AR errors": {"family": "quasipoisson", "cov_type": "AR"},
+    "quasi-Poisson, Newey-West": {"family": "quasipoisson", "cov_type": "HAC"},
+    "OLS, AR errors": {"family": "ols", "cov_type": "AR"},
+    "OLS, Newey-West": {"family": "ols", "cov_type": "HAC"},
 }
 #: Seasonality choices: label -> ``ITSSpec.season``.
 SEASONS = {"none": None, "quarter": "quarter", "fourier": ("fourier", 1, 4)}

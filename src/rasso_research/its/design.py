@@ -6,8 +6,11 @@ counterfactuals with the parameter covariance.
 
 Conventions
 -----------
-* Time ``t``: for a Period or date axis, 1 at the first period of the data and counting
-  periods from there (``t = ordinal - origin``); an integer time column is used as given.
+* Time ``t`` is 0 at the first period of the data and counts periods from there, whatever
+  the time column holds (Periods, dates, period strings or integers; Stata ``itsa``'s ``_t``).
+  So the intercept is always the level at the first period. Interruption dates are given in
+  the time column's own terms: a Period/date, or a value of an integer time column (on a
+  Period axis an integer is ``t`` itself).
 * An interruption at ``t0`` with ``phase_in = p`` excludes periods ``t0 .. t0+p-1`` from the
   fit; the new regime starts at ``s = t0 + p``. Its terms are ``level_<name> = 1{t >= s}`` and
   ``slope_<name> = (t - s) * 1{t >= s}``. Because the slope term is centred at ``s`` the level
@@ -61,26 +64,39 @@ class ITSSpec:
         robust standard errors of such one-period dummies are not meaningful, as their
         residuals are zero, but the other coefficients are as if the periods were dropped).
     hac_lags: Newey-West lag; None uses floor(4 * (n/100) ** (2/9)) (Newey & West 1994).
+    ar_order, ar_max: the AR order of the errors under ``cov_type="AR"`` (default 2, which
+        nests AR(1) and covered best in the coverage study), or ``None`` for the REML-BIC
+        choice among 1..ar_max (its/arerrors.py).
     hac_rule: long-run variance estimator behind the "HAC" errors of the OLS families.
         "nw1994" (default): Newey-West (Bartlett) with the lag above, t(n - k) reference
         when ``small_sample``. "ewc": the equal-weighted cosine estimator recommended for
         single restrictions by Lazarus, Lewis, Stock & Watson (2018, JBES), with
         nu = floor(0.4 * n ** (2/3)) Type-II cosines and t(nu) critical values and p-values
         (``small_sample`` adds the n/(n-k) factor). With Wald intervals neither reaches 95%
-        coverage of level and slope changes in short series (tests/its/test_coverage.py),
-        hence the default bootstrap intervals (``ci_method``).
+        coverage of level and slope changes in short series (docs/METHODS.md).
     ci_method: how intervals and p-values are computed. "wald": estimate +- critical value
-        x standard error (t or normal). "bootstrap": sieve-bootstrap percentile-t with the
-        HAC standard error as studentizer (its/bootstrap.py), for an uncontrolled OLS/OLS-log
-        ITS with Newey-West HAC errors only. "auto" (default) is "bootstrap" where it applies
-        and "wald" otherwise: HAC Wald intervals under-cover in short autocorrelated series
-        (0.57-0.88 for nominal 0.95), the bootstrap covers 0.88-0.95 (tests/its/test_coverage.py).
-        Prediction intervals (``*_pi_*``) stay Wald-type in every case.
-    boot_reps, boot_ar_order, boot_seed: bootstrap replications (at least 99), order of the
-        bias-corrected autoregression fitted to the OLS residuals, and the seed (results are
+        x standard error (t or normal). "bootstrap": the parametric percentile-t bootstrap of
+        the AR(p)-errors fit (its/arerrors.py; for counts, of its final working regression),
+        for ``cov_type="AR"`` only. "auto" (default) is "bootstrap" where it applies and "wald"
+        otherwise. Prediction intervals (``*_pi_*``) stay Wald-type in every case.
+    boot_reps, boot_seed: bootstrap replications (at least 99) and the seed (results are
         reproducible for a given seed).
-    cov_type: None chooses "HAC" for OLS, "nonrobust" for GLMs/negbin and "hac-panel" for a
-        controlled ITS; or give "HAC", "nonrobust", "cluster", "hac-panel".
+    cov_type: the estimator of the coefficient covariance, with its reference distribution.
+        Single series: "AR" (the default): GLS with REML AR(p) errors, t(n - k - p), for the
+        OLS families; for the count families the same errors on the linear-predictor scale
+        (iteratively reweighted, dispersion estimated; Zeger 1988). "HAC": Newey-West, t(n - k)
+        for OLS when ``small_sample``, normal for counts (Stata ``newey``). "nonrobust":
+        model-based (Pearson-scaled for quasi-Poisson: the published Sicily errors; the
+        default for "arima", which models its errors itself).
+        Controlled (stacked panel): "itsa" (the default for the OLS families, "nonrobust" for
+        counts; Stata ``itsa``/Linden 2015: pooled
+        OLS without unit effects, Newey-West within each unit at ``hac_lags`` (default 1),
+        n/(n - k), t(n - k)); "cluster" (unit effects, cluster-robust CR1 by unit,
+        t(G - 1), at least ``MIN_CLUSTERS`` units); "driscoll-kraay" (unit effects,
+        Newey-West on the cross-unit sums of scores, n/(n - k), t(T - 1)); "nonrobust"
+        (unit effects). Unit effects are coded as deviations from the controls' mean, so the
+        intercept is the controls' mean level at the first period. A t reference with fewer
+        than ``MIN_DF`` degrees of freedom is an error.
     group/treated: controlled ITS; ``group`` names the unit column and ``treated`` the
         treated unit; all other units in the data are controls.
     rate_per: when an offset is given, outcomes are reported as rates per ``rate_per``.
@@ -99,9 +115,10 @@ class ITSSpec:
     hac_rule: str = "nw1994"
     small_sample: bool = True
     ci_method: str = "auto"
-    boot_reps: int = 999
-    boot_ar_order: int = 2
+    boot_reps: int = 499
     boot_seed: int = 20240101
+    ar_order: int | None = 2
+    ar_max: int = 2
     arma_order: tuple[int, int, int] = (1, 0, 0)
     covariates: tuple[str, ...] | list[str] = ()
     cov_type: str | None = None
@@ -126,6 +143,11 @@ def newey_west_lags(n: int) -> int:
 
 HAC_RULES = ("nw1994", "ewc")
 CI_METHODS = ("auto", "wald", "bootstrap")
+SERIES_COV_TYPES = ("AR", "HAC", "nonrobust")
+PANEL_COV_TYPES = ("itsa", "cluster", "driscoll-kraay", "nonrobust")
+#: fewest units for cluster-robust errors, and fewest degrees of freedom of a t reference
+MIN_CLUSTERS = 10
+MIN_DF = 5
 
 
 def ewc_dof(n: int) -> int:
@@ -152,7 +174,7 @@ def _safe(name: str) -> str:
 
 @dataclass(frozen=True)
 class TimeAxis:
-    """Maps between integer time t (1..n) and calendar periods."""
+    """Maps between integer time t (0 at the first period) and the time column's values."""
 
     kind: str  # "int" or "period"
     freq: str | None = None
@@ -162,8 +184,8 @@ class TimeAxis:
         """Map an interruption date to integer time (a date maps to the period containing it)."""
         if isinstance(at, bool):
             raise ValueError(f"Cannot interpret {at!r} as a time")
-        if isinstance(at, (int, np.integer)):
-            return int(at)
+        if isinstance(at, (int, np.integer)):  # a value of an integer time column, or t
+            return int(at) - self.origin if self.kind == "int" else int(at)
         if self.kind == "int":
             raise ValueError(
                 f"The time axis is integer, so the date {at!r} cannot be placed on it; "
@@ -185,13 +207,13 @@ class TimeAxis:
     def label(self, t) -> str:
         """Human-readable label of integer time t."""
         if self.kind == "int":
-            return str(int(t))
+            return str(int(t) + self.origin)
         return str(pd.Period(ordinal=int(t) + self.origin, freq=self.freq))
 
     def period(self, t):
         """The pandas Period for t (or t itself on an integer axis)."""
         if self.kind == "int":
-            return int(t)
+            return int(t) + self.origin
         return pd.Period(ordinal=int(t) + self.origin, freq=self.freq)
 
 
@@ -218,17 +240,19 @@ def _to_periods(values: pd.Series, freq: str | None) -> pd.Series:
 
 
 def parse_time(values: pd.Series, freq: str | None = None) -> tuple[np.ndarray, TimeAxis]:
-    """Integer time for each row and the axis; integers are kept as they are."""
+    """Integer time for each row (0 at the first period) and the axis."""
     if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, pd.PeriodDtype):
-        return values.to_numpy(dtype=int), TimeAxis("int")
+        v = values.to_numpy(dtype=int)
+        return v - v.min(), TimeAxis("int", origin=int(v.min()))
     if pd.api.types.is_float_dtype(values):
         if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
             raise ValueError("Time column must hold integers, Periods, dates or period strings")
-        return values.to_numpy().astype(int), TimeAxis("int")
+        v = values.to_numpy().astype(int)
+        return v - v.min(), TimeAxis("int", origin=int(v.min()))
     periods = _to_periods(values, freq)
     pfreq = periods.iloc[0].freqstr
     ords = periods.map(lambda p: p.ordinal).to_numpy(dtype=int)
-    origin = int(ords.min()) - 1
+    origin = int(ords.min())
     return ords - origin, TimeAxis("period", pfreq, origin)
 
 
@@ -276,7 +300,8 @@ def _season_position(frame: pd.DataFrame, data: pd.DataFrame, spec: ITSSpec, axi
         if axis.freq.startswith("Q") and period == 4:
             return np.array([pd.Period(ordinal=o, freq=axis.freq).quarter for o in ords], float)
         return (ords % period + 1).astype(float)
-    return ((frame["t"].to_numpy() - 1) % period + 1).astype(float)
+    raw = frame["t"].to_numpy() + axis.origin  # the integer time column's own values
+    return ((raw - 1) % period + 1).astype(float)
 
 
 def _season_columns(frame, data, spec, axis) -> dict[str, np.ndarray]:
@@ -325,6 +350,20 @@ def restrict_disrupted(spec: ITSSpec, data: pd.DataFrame):
         if t.min() <= tx <= t.max():
             keep.append(x)
     return keep or None
+
+
+def resolved_cov_type(spec: ITSSpec, controlled: bool) -> str:
+    """``spec.cov_type`` or its default (see :class:`ITSSpec`)."""
+    if spec.cov_type is not None:
+        return spec.cov_type
+    if controlled:
+        return "itsa" if spec.family in ("ols", "ols_log") else "nonrobust"
+    return "nonrobust" if spec.family == "arima" else "AR"
+
+
+def uses_unit_effects(spec: ITSSpec) -> bool:
+    """Does a controlled ITS under this spec carry control-unit effects? (All but "itsa".)"""
+    return resolved_cov_type(spec, True) != "itsa"
 
 
 def _check_columns(data: pd.DataFrame, spec: ITSSpec) -> None:
@@ -417,10 +456,14 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
         units = [u for u in pd.unique(frame["unit"]) if u != spec.treated]
         frame["treated_trend"] = frame["treated"] * frame["trend"]
         terms = ["trend", "treated", "treated_trend"]
-        for u in units[1:]:  # control fixed effects beyond the reference control
-            col = f"unit_{_safe(u)}"
-            frame[col] = (frame["unit"] == u).astype(float)
-            terms.append(col)
+        if uses_unit_effects(spec):
+            # control effects as deviations from the controls' mean (the first control is
+            # -1 on every one), so the intercept is the controls' mean level
+            ref = (frame["unit"] == units[0]).astype(float)
+            for u in units[1:]:
+                col = f"unit_{_safe(u)}"
+                frame[col] = (frame["unit"] == u).astype(float) - ref
+                terms.append(col)
 
     # interruptions
     infos: list[InterruptionInfo] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -22,45 +23,63 @@ from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from statsmodels.tsa.stattools import acf, pacf
 
-from .bootstrap import SieveBootstrap, sieve_bootstrap
+from .arerrors import BootstrapDraws, ar_autocov, ar_bootstrap, fit_ar_errors, whiten
 from .design import (
     CI_METHODS,
     COUNT_FAMILIES,
     HAC_RULES,
     LOG_FAMILIES,
+    MIN_CLUSTERS,
+    MIN_DF,
+    PANEL_COV_TYPES,
+    SERIES_COV_TYPES,
     Design,
     ITSSpec,
     build_design,
     ewc_dof,
     ewc_long_run,
     newey_west_lags,
+    resolved_cov_type,
 )
 
 INTERCEPT = "Intercept"
+COUNT_AR_MAXITER = 50
 
 
-def _cov_choice(spec: ITSSpec, design: Design) -> str:
-    if spec.cov_type is not None:
-        return spec.cov_type
+def _check_cov(spec: ITSSpec, design: Design, cov: str) -> None:
+    """Refuse the combinations that would silently give wrong inference."""
+    fam = spec.family
     if design.controlled:
-        return "hac-panel"
-    return "HAC" if spec.family in ("ols", "ols_log") else "nonrobust"
-
-
-def _cov_kwds(cov: str, spec: ITSSpec, fit: pd.DataFrame, lags: int) -> dict:
-    if cov == "HAC":
-        return {"maxlags": lags, "use_correction": spec.small_sample}
-    if cov == "hac-panel":
-        groups = pd.factorize(fit["unit"])[0]
-        return {
-            "groups": groups,
-            "maxlags": lags,
-            "use_correction": "hac" if spec.small_sample else False,
-        }
-    if cov == "cluster":
-        groups = pd.factorize(fit["unit"])[0]
-        return {"groups": groups, "use_correction": spec.small_sample}
-    return {}
+        if cov == "HAC":
+            raise ValueError(
+                "cov_type='HAC' on a stacked panel would let the Newey-West lags run across "
+                "unit boundaries; use 'itsa' (Newey-West within each unit, as Stata itsa) or "
+                "'driscoll-kraay'"
+            )
+        if cov not in PANEL_COV_TYPES:
+            raise ValueError(
+                f"cov_type for a controlled ITS must be one of {PANEL_COV_TYPES}; got {cov!r}"
+            )
+        if cov != "nonrobust" and fam not in ("ols", "ols_log", "poisson", "quasipoisson"):
+            raise ValueError(
+                f"cov_type={cov!r} is implemented for OLS, OLS-log, Poisson and quasi-Poisson "
+                f"controlled ITS (family {fam!r}); use cov_type='nonrobust'"
+            )
+        n_units = int(design.frame["unit"].nunique())
+        if cov == "cluster" and n_units < MIN_CLUSTERS:
+            raise ValueError(
+                f"cluster-robust errors need at least {MIN_CLUSTERS} clusters; the panel has "
+                f"{n_units} units. Use cov_type='itsa' or 'driscoll-kraay'"
+            )
+        return
+    if cov not in SERIES_COV_TYPES:
+        raise ValueError(
+            f"cov_type for a single-series ITS must be one of {SERIES_COV_TYPES}; got {cov!r}"
+        )
+    if cov == "AR" and fam == "arima":
+        raise ValueError("family='arima' models ARMA errors by ML: use cov_type='nonrobust'")
+    if fam == "arima" and cov != "nonrobust":
+        raise ValueError("family='arima' models the errors itself: use cov_type='nonrobust'")
 
 
 def _check_hac_rule(spec: ITSSpec, cov: str) -> None:
@@ -77,78 +96,214 @@ def _check_hac_rule(spec: ITSSpec, cov: str) -> None:
         raise ValueError("hac_lags applies to hac_rule='nw1994' only")
 
 
+def _check_df(df: float, what: str) -> None:
+    if df < MIN_DF:
+        raise ValueError(
+            f"the t reference of {what} would have {df:g} degrees of freedom, fewer than "
+            f"{MIN_DF}: too few periods or units for this estimator"
+        )
+
+
+def _with_cov(ols, V: np.ndarray, cov_type: str, df: float, kwds: dict):
+    """A fresh OLS results instance whose default covariance is ``V`` with a t(df)
+    reference, so bse, conf_int, pvalues and t_test all use them."""
+    res = OLSResults(ols.model, ols.params, ols.normalized_cov_params, ols.scale, use_t=True)
+    res.cov_params_default = V
+    res.cov_type = cov_type
+    res.cov_kwds = kwds
+    res.df_resid_inference = df
+    return RegressionResultsWrapper(res)
+
+
+def _bartlett(Z: np.ndarray, lags: int) -> np.ndarray:
+    """sum_t z_t z_t' plus Bartlett-weighted autocovariances of the rows of ``Z``."""
+    S = Z.T @ Z
+    for lag in range(1, lags + 1):
+        G = Z[lag:].T @ Z[:-lag]
+        S += (1.0 - lag / (lags + 1.0)) * (G + G.T)
+    return S
+
+
 def _fit_ols_ewc(design: Design, fit: pd.DataFrame):
     """OLS with the equal-weighted cosine (EWC) covariance and t(nu) inference (Lazarus,
-    Lewis, Stock & Watson 2018). The statsmodels results carry the EWC covariance as their
-    default covariance and nu as ``df_resid_inference``, so bse, conf_int, pvalues and
-    t_test all use it."""
+    Lewis, Stock & Watson 2018)."""
     spec = design.spec
     ols = smf.ols(design.formula, data=fit).fit()._results
     X = np.asarray(ols.model.exog)
     n, k = X.shape
     nu = ewc_dof(n)
+    _check_df(nu, "the EWC estimator")
     bread = np.linalg.inv(X.T @ X)
     omega = ewc_long_run(X * np.asarray(ols.resid)[:, None], nu)
     V = bread @ omega @ bread
     if spec.small_sample:
         V = V * n / (n - k)
-    # a fresh results instance, so no statistic has been cached with the OLS covariance
-    res = OLSResults(ols.model, ols.params, ols.normalized_cov_params, ols.scale, use_t=True)
-    res.cov_params_default = V
-    res.cov_type = "EWC"
-    res.cov_kwds = {"nu": nu, "use_correction": spec.small_sample}
-    res.df_resid_inference = nu
-    return RegressionResultsWrapper(res)
+    return _with_cov(ols, V, "EWC", nu, {"nu": nu, "use_correction": spec.small_sample})
 
 
-def _ci_method(spec: ITSSpec, cov: str, controlled: bool) -> str:
-    """Resolve ``spec.ci_method`` ("auto" -> "bootstrap" where it applies)."""
+def _fit_panel(design: Design, fit: pd.DataFrame, cov: str, lags: int):
+    """Stacked fit of a controlled ITS (OLS, or a Poisson-family GLM with offset) with the
+    panel covariance ``cov`` (ITSSpec): a sandwich bread S bread built from the scores."""
+    spec = design.spec
+    if spec.family in ("ols", "ols_log"):
+        res = smf.ols(design.formula, data=fit).fit()
+    else:
+        mod = smf.glm(
+            design.formula, data=fit, family=sm.families.Poisson(), offset=fit["log_offset"]
+        )
+        res = mod.fit(scale="X2" if spec.family == "quasipoisson" else None)
+    if cov == "nonrobust":
+        return res, "nonrobust"
+    r = res._results
+    X = np.asarray(r.model.exog)
+    n, k = X.shape
+    if spec.family in ("ols", "ols_log"):
+        w, u = np.ones(n), np.asarray(r.resid)
+    else:  # Poisson scores x (y - mu); the weights of the information matrix are mu
+        mu = np.asarray(r.fittedvalues)
+        w, u = mu, np.asarray(r.model.endog) - mu
+    bread = np.linalg.inv(X.T @ (X * w[:, None]))
+    Z = X * u[:, None]
+    units = fit["unit"].to_numpy()
+    if cov == "itsa":  # Newey-West within each unit (rows are sorted by unit, then time)
+        S = sum(_bartlett(Z[units == g], lags) for g in pd.unique(units))
+        V, df, kw = bread @ S @ bread * n / (n - k), n - k, {"maxlags": lags}
+        what = "the itsa estimator (n - k)"
+    elif cov == "cluster":  # CR1: G/(G-1) (n-1)/(n-k)
+        G = len(pd.unique(units))
+        S = sum(np.outer(z, z) for z in (Z[units == g].sum(axis=0) for g in pd.unique(units)))
+        V = bread @ S @ bread * G / (G - 1) * (n - 1) / (n - k)
+        df, kw, what = G - 1, {"groups": G}, "cluster-robust errors (G - 1)"
+    else:  # driscoll-kraay: Newey-West on the sums of scores over units at each time
+        t = fit["t"].to_numpy()
+        times = np.unique(t)
+        H = np.stack([Z[t == x].sum(axis=0) for x in times])
+        V = bread @ _bartlett(H, lags) @ bread * n / (n - k)
+        df, kw = len(times) - 1, {"maxlags": lags, "periods": len(times)}
+        what = "Driscoll-Kraay errors (T - 1)"
+    _check_df(df, what)
+    if spec.family in ("ols", "ols_log"):
+        return _with_cov(r, V, cov, df, kw), cov
+    # a GLM keeps its results object; the sandwich and its t reference replace the default
+    r.cov_params_default = V
+    r.cov_type, r.cov_kwds, r.use_t, r.df_resid_inference = cov, kw, True, df
+    r.normalized_cov_params = V / r.scale
+    return res, cov
+
+
+def _fit_ar(design: Design, fit: pd.DataFrame):
+    """Feasible GLS with AR(p) errors (its/arerrors.py) as OLS results on the whitened data,
+    with the innovation variance on n - k - p df and a t(n - k - p) reference."""
+    spec = design.spec
+    X = design_matrix(fit, [INTERCEPT, *design.terms])
+    y = fit["y"].to_numpy(dtype=float)
+    ar = fit_ar_errors(X, y, order=spec.ar_order, ar_max=spec.ar_max)
+    n, k = X.shape
+    _check_df(n - k - ar.p, "the AR-errors fit (n - k - p)")
+    names = [INTERCEPT, *design.terms]
+    model = sm.OLS(
+        pd.Series(whiten(y[:, None], ar.phi)[:, 0], name="y"),
+        pd.DataFrame(whiten(X, ar.phi), columns=names),
+    )
+    model.df_resid = n - k - ar.p
+    res = model.fit(use_t=True)
+    res.ar_fit, res.ar_working = ar, (X, y)
+    return res
+
+
+def _fit_count_ar(design: Design, fit: pd.DataFrame):
+    """A Poisson-family log-linear model with AR(p) errors on the linear-predictor scale
+    (Zeger 1988's parameter-driven model, by quasi-likelihood): iteratively reweighted GLS,
+    each step the REML AR-errors fit (its/arerrors.py) of the weighted working response on
+    the weighted design; the dispersion is estimated (n - k - p df), so "poisson" and
+    "quasipoisson" give the same fit. Returned as OLS results on the final whitened
+    working regression, which the bootstrap resamples."""
+    spec = design.spec
+    names = [INTERCEPT, *design.terms]
+    X = design_matrix(fit, names)
+    y = fit["y"].to_numpy(dtype=float)
+    off = fit["log_offset"].to_numpy(dtype=float)
+    alpha = 0.0
+    if spec.family == "negbin":
+        nb = smf.negativebinomial(design.formula, data=fit, offset=fit["log_offset"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = nb.fit(disp=0, maxiter=500)
+        alpha = float(start.params["alpha"])
+        beta = np.asarray(start.params)[:-1]
+    else:
+        start = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
+        beta = np.asarray(start.params)
+    for _ in range(COUNT_AR_MAXITER):
+        eta = X @ beta + off
+        mu = np.exp(eta)
+        sw = np.sqrt(mu / (1.0 + alpha * mu))
+        Xw, zw = X * sw[:, None], (eta - off + (y - mu) / mu) * sw
+        ar = fit_ar_errors(Xw, zw, order=spec.ar_order, ar_max=spec.ar_max)
+        step = np.max(np.abs(ar.beta - beta))
+        beta = ar.beta
+        if step < 1e-8:
+            break
+    n, k = X.shape
+    _check_df(n - k - ar.p, "the AR-errors fit (n - k - p)")
+    model = sm.OLS(
+        pd.Series(whiten(zw[:, None], ar.phi)[:, 0], name="y"),
+        pd.DataFrame(whiten(Xw, ar.phi), columns=names),
+    )
+    model.df_resid = n - k - ar.p
+    res = model.fit(use_t=True)
+    res.ar_fit, res.ar_working, res.nb_alpha = ar, (Xw, zw), alpha
+    return res
+
+
+def design_matrix(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The columns ``names`` of a design frame as a float matrix (``Intercept`` is 1)."""
+    X = np.ones((len(frame), len(names)))
+    for j, nm in enumerate(names):
+        if nm != INTERCEPT:
+            X[:, j] = frame[nm].to_numpy(dtype=float)
+    return X
+
+
+def _ci_method(spec: ITSSpec, cov: str) -> str:
+    """Resolve ``spec.ci_method`` ("auto" -> "bootstrap" under AR errors, else "wald")."""
     if spec.ci_method not in CI_METHODS:
         raise ValueError(f"ci_method must be one of {CI_METHODS}; got {spec.ci_method!r}")
-    applies = (
-        spec.family in ("ols", "ols_log")
-        and cov == "HAC"
-        and spec.hac_rule == "nw1994"
-        and not controlled
-    )
     if spec.ci_method == "auto":
-        return "bootstrap" if applies else "wald"
-    if spec.ci_method == "bootstrap" and not applies:
+        return "bootstrap" if cov == "AR" else "wald"
+    if spec.ci_method == "bootstrap" and cov != "AR":
         raise ValueError(
-            "ci_method='bootstrap' is available for an uncontrolled OLS/OLS-log ITS with "
-            f"Newey-West HAC errors only (family {spec.family!r}, cov_type {cov!r}, "
-            f"hac_rule {spec.hac_rule!r})"
+            "ci_method='bootstrap' is the parametric bootstrap of the AR-errors fit, so it "
+            f"needs cov_type='AR' (an uncontrolled ITS); got cov_type {cov!r}"
         )
     return spec.ci_method
-
-
-def _bootstrap(res, spec: ITSSpec, lags: int) -> SieveBootstrap:
-    return sieve_bootstrap(
-        np.asarray(res.model.exog),
-        np.asarray(res.model.endog),
-        lags=lags,
-        small_sample=spec.small_sample,
-        ar_order=spec.boot_ar_order,
-        reps=spec.boot_reps,
-        seed=spec.boot_seed,
-    )
 
 
 def _fit_statsmodels(design: Design):
     spec = design.spec
     fit = design.fit_frame()
     n_time = int(fit["t"].nunique())
-    lags = spec.hac_lags if spec.hac_lags is not None else newey_west_lags(n_time)
-    cov = _cov_choice(spec, design)
+    cov = resolved_cov_type(spec, design.controlled)
+    default_lags = 1 if cov == "itsa" else newey_west_lags(n_time)
+    lags = spec.hac_lags if spec.hac_lags is not None else default_lags
+    _check_cov(spec, design, cov)
     _check_hac_rule(spec, cov)
-    kw = {}
-    if cov != "nonrobust":
-        kw = {"cov_type": cov, "cov_kwds": _cov_kwds(cov, spec, fit, lags)}
     fam = spec.family
+    if design.controlled:
+        res, cov = _fit_panel(design, fit, cov, lags)
+        return res, lags, cov
+    if cov == "AR":
+        if fam in COUNT_FAMILIES:
+            return _fit_count_ar(design, fit), lags, cov
+        return _fit_ar(design, fit), lags, cov
     if spec.hac_rule == "ewc":
-        res = _fit_ols_ewc(design, fit)
-        cov = "EWC"
-    elif fam in ("ols", "ols_log"):
+        return _fit_ols_ewc(design, fit), lags, "EWC"
+    kw = {}
+    if cov == "HAC":
+        kw = {"cov_type": "HAC", "cov_kwds": {"maxlags": lags, "use_correction": spec.small_sample}}
+    if fam in ("ols", "ols_log"):
+        if cov == "HAC" and spec.small_sample:
+            _check_df(len(fit) - len(design.terms) - 1, "OLS with HAC errors (n - k)")
         res = smf.ols(design.formula, data=fit).fit(use_t=spec.small_sample, **kw)
     elif fam in ("poisson", "quasipoisson"):
         mod = smf.glm(
@@ -196,30 +351,34 @@ class ITSResult:
     results: object
     hac_lags: int
     cov_type: str
-    bootstrap: SieveBootstrap | None = None
+    bootstrap: BootstrapDraws | None = None
 
     @property
     def ci_method(self) -> str:
-        """The interval method used: "bootstrap" (sieve-bootstrap percentile-t) or "wald"."""
+        """The interval method used: "bootstrap" (AR-errors percentile-t) or "wald"."""
         return "wald" if self.bootstrap is None else "bootstrap"
 
-    # --- coefficients -------------------------------------------------------------------
-    @property
+    # --- coefficients (computed once: the effects and intervals read them many times) -----
+    @cached_property
     def names(self) -> list[str]:
         return _param_names(self.results, self.spec, self.design)
 
-    @property
+    @cached_property
     def beta(self) -> np.ndarray:
-        return np.asarray(pd.Series(self.results.params, index=self._all_names())[self.names])
+        return np.asarray(pd.Series(self.results.params, index=self._names_all)[self.names])
 
     def _all_names(self) -> list[str]:
+        return self._names_all
+
+    @cached_property
+    def _names_all(self) -> list[str]:
         p = self.results.params
         return list(p.index) if isinstance(p, pd.Series) else list(self.results.model.param_names)
 
-    @property
+    @cached_property
     def cov(self) -> np.ndarray:
         c = self.results.cov_params()
-        c = pd.DataFrame(np.asarray(c), index=self._all_names(), columns=self._all_names())
+        c = pd.DataFrame(np.asarray(c), index=self._names_all, columns=self._names_all)
         return c.loc[self.names, self.names].to_numpy()
 
     @property
@@ -228,8 +387,11 @@ class ITSResult:
 
     @property
     def dispersion(self) -> float:
-        """Pearson chi-squared / residual df (counts); 1 means Poisson variance."""
+        """Pearson chi-squared / residual df (counts); 1 means Poisson variance. Under AR
+        errors, the estimated variance of the whitened working residuals."""
         r = self.results
+        if self.cov_type == "AR" and self.spec.family in COUNT_FAMILIES:
+            return float(r.scale)
         if self.spec.family in ("poisson", "quasipoisson"):
             return float(r.pearson_chi2 / r.df_resid)
         if self.spec.family == "negbin":
@@ -238,6 +400,11 @@ class ITSResult:
             a = float(r.params["alpha"])
             return float(np.sum((y - mu) ** 2 / (mu + a * mu**2)) / r.df_resid)
         return float("nan")
+
+    @property
+    def _nb_alpha(self) -> float:
+        r = self.results
+        return float(r.nb_alpha if self.cov_type == "AR" else r.params["alpha"])
 
     def _crit(self) -> float:
         a = self.spec.alpha
@@ -293,9 +460,7 @@ class ITSResult:
 
     # --- predictions --------------------------------------------------------------------
     def _X(self, frame: pd.DataFrame) -> np.ndarray:
-        X = frame.reindex(columns=self.names).copy()
-        X[INTERCEPT] = 1.0
-        return X.to_numpy(dtype=float)
+        return design_matrix(frame, self.names)
 
     def _cf_frame(self, frame: pd.DataFrame, from_index: int, drop_disrupted: bool) -> pd.DataFrame:
         cf = frame.copy()
@@ -317,6 +482,8 @@ class ITSResult:
         """Variance of a new observation about the mean on the linear scale (Gaussian
         families only); for ARMA errors the unconditional variance of the error process."""
         r = self.results
+        if self.cov_type == "AR":  # unconditional variance of the AR error process
+            return float(r.scale * ar_autocov(r.ar_fit.phi[None])[0, 0])
         if self.spec.family in ("ols", "ols_log"):
             return float(r.scale)
         if self.spec.family == "arima":
@@ -350,7 +517,7 @@ class ITSResult:
             c = self.spec.rate_per if self.spec.offset else 1.0
             mu_count = mu / c * np.exp(frame["log_offset"].to_numpy())
             if self.spec.family == "negbin":
-                var_count = mu_count + float(self.results.params["alpha"]) * mu_count**2
+                var_count = mu_count + self._nb_alpha * mu_count**2
             else:
                 var_count = mu_count * (
                     self.dispersion if self.spec.family == "quasipoisson" else 1
@@ -450,23 +617,25 @@ class ITSResult:
             qa = np.quantile(sf - sc, [self.spec.alpha / 2, 1 - self.spec.alpha / 2])
             qr = np.quantile(sf / sc - 1, [self.spec.alpha / 2, 1 - self.spec.alpha / 2])
             a_lo, a_hi, r_lo, r_hi = qa[0], qa[1], qr[0], qr[1]
+        elif self.is_log:
+            # the model's scale is the log: the interval for log(fitted / counterfactual),
+            # transformed; the absolute interval is the counterfactual times the relative one,
+            # so both exclude 0 together
+            d = xf - xc
+            se_log = float(np.sqrt(d @ V @ d))
+            zr = float(self._crits(d)[0])
+            r_lo = np.exp(ef - ec - zr * se_log) - 1
+            r_hi = np.exp(ef - ec + zr * se_log) - 1
+            a_lo, a_hi = mc * r_lo, mc * r_hi
         else:
-            if self.is_log:
-                d = xf - xc
-                se_log = float(np.sqrt(d @ V @ d))
-                zr = float(self._crits(d)[0])
-                r_lo = np.exp(ef - ec - zr * se_log) - 1
-                r_hi = np.exp(ef - ec + zr * se_log) - 1
-                g = mf * xf - mc * xc
-            else:
-                g_rel = xf / mc - mf * xc / mc**2
-                se_rel = float(np.sqrt(g_rel @ V @ g_rel))
-                zr = float(self._crits(g_rel)[0])
-                r_lo, r_hi = rel - zr * se_rel, rel + zr * se_rel
-                g = xf - xc
-            se_abs = float(np.sqrt(g @ V @ g))
+            # linear scale: the absolute interval by the delta method, the relative one by
+            # Fieller's theorem with the same critical value (so both exclude 0 together)
+            g = xf - xc
             za = float(self._crits(g)[0])
+            se_abs = float(np.sqrt(g @ V @ g))
             a_lo, a_hi = absd - za * se_abs, absd + za * se_abs
+            r_lo, r_hi = fieller(mf, mc, xf @ V @ xf, xf @ V @ xc, xc @ V @ xc, za)
+            r_lo, r_hi = r_lo - 1, r_hi - 1
         return {
             "interruption": info.name,
             "horizon": int(h),
@@ -481,10 +650,47 @@ class ITSResult:
             "rel_ci_high": float(r_hi),
         }
 
+    def lincom(self, expr: str) -> pd.DataFrame:
+        """A linear combination of coefficients, e.g. ``"trend + slope_main"`` (the trend
+        after the interruption) or ``"level_a - level_b"``: one row with estimate, standard
+        error, CI and p-value, by the fit's interval method (Stata ``lincom``)."""
+        from patsy import DesignInfo
+
+        try:
+            g = DesignInfo(self.names).linear_constraint(expr).coefs[0]
+        except Exception as exc:  # patsy raises PatsyError with a pointer into the text
+            msg = f"cannot read {expr!r} as a combination of {self.names}: {exc}"
+            raise ValueError(msg) from None
+        est = float(g @ self.beta)
+        se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
+        crit = float(self._crits(g)[0])
+        tstat = est / se if se > 0 else np.nan
+        if self.bootstrap is not None:
+            p = float(self.bootstrap.contrast_p_values(g[None], [tstat])[0])
+        elif getattr(self.results, "use_t", False):
+            df = getattr(self.results, "df_resid_inference", self.results.df_resid)
+            p = float(2 * stats.t.sf(abs(tstat), df))
+        else:
+            p = float(2 * stats.norm.sf(abs(tstat)))
+        return pd.DataFrame(
+            [
+                {
+                    "term": expr,
+                    "estimate": est,
+                    "std_error": se,
+                    "ci_low": est - crit * se,
+                    "ci_high": est + crit * se,
+                    "p_value": p,
+                }
+            ]
+        )
+
     # --- diagnostics --------------------------------------------------------------------
     def residuals(self) -> np.ndarray:
         """Residuals in time order: Pearson for counts, response/innovations otherwise."""
         r = self.results
+        if self.cov_type == "AR":  # the whitened (working) residuals: the innovations
+            return np.asarray(r.resid)
         if self.spec.family in ("poisson", "quasipoisson"):
             return np.asarray(r.resid_pearson)
         if self.spec.family == "negbin":
@@ -553,7 +759,7 @@ class ITSResult:
             rows.append(
                 {
                     "statistic": "aic",
-                    "value": float(self.results.aic),
+                    "value": self.information("aic"),
                     "df": np.nan,
                     "p_value": np.nan,
                 }
@@ -561,12 +767,30 @@ class ITSResult:
             rows.append(
                 {
                     "statistic": "bic",
-                    "value": float(self.results.bic),
+                    "value": self.information("bic"),
                     "df": np.nan,
                     "p_value": np.nan,
                 }
             )
         return pd.DataFrame(rows)
+
+    def information(self, which: str = "aic") -> float:
+        """AIC or BIC from the model's likelihood (for AR errors the exact Gaussian one,
+        counting the AR coefficients and the innovation variance)."""
+        r = self.results
+        if self.cov_type == "AR" and self.spec.family in COUNT_FAMILIES:
+            return float("nan")  # a quasi-likelihood: no AIC
+        if self.cov_type != "AR":
+            return float(getattr(r, which))
+        a = r.ar_fit
+        k = len(self.names) + a.p + 1
+        pen = 2.0 if which == "aic" else np.log(r.nobs)
+        return float(-2 * a.loglik + pen * k)
+
+    @property
+    def ar_order(self) -> int | None:
+        """The AR order of the errors under ``cov_type="AR"`` (else ``None``)."""
+        return self.results.ar_fit.p if self.cov_type == "AR" else None
 
     def effect_terms(self) -> list[str]:
         """The level and slope-change terms of interest (treated interactions if controlled)."""
@@ -576,12 +800,35 @@ class ITSResult:
         return out
 
 
+def fieller(a: float, b: float, vaa: float, vab: float, vbb: float, crit: float):
+    """Fieller interval for the ratio a / b of two estimates with covariance (vaa, vab, vbb):
+    the ratios r with (a - r b)^2 <= crit^2 Var(a - r b). Bounded when b is significantly
+    non-zero; otherwise (0, inf) for a ratio of non-negative quantities. The lower end is
+    at least 0 (a ratio of two positive levels), so a relative change is never below -100%."""
+    qa = b * b - crit**2 * vbb
+    qb = a * b - crit**2 * vab
+    qc = a * a - crit**2 * vaa
+    disc = qb * qb - qa * qc
+    if qa <= 0 or disc < 0:
+        return 0.0, np.inf
+    root = np.sqrt(disc)
+    return max(0.0, (qb - root) / qa), (qb + root) / qa
+
+
 def fit_its(data: pd.DataFrame, spec: ITSSpec) -> ITSResult:
     """Validate, build the design and fit the model described by ``spec``."""
     design = build_design(data, spec)
     res, lags, cov = _fit_statsmodels(design)
-    method = _ci_method(spec, cov, design.controlled)
-    boot = _bootstrap(res, spec, lags) if method == "bootstrap" else None
+    boot = None
+    if _ci_method(spec, cov) == "bootstrap":
+        Xb, yb = res.ar_working  # the (working, for counts) regression the AR fit is of
+        boot = ar_bootstrap(
+            Xb,
+            yb,
+            res.ar_fit,
+            reps=spec.boot_reps,
+            seed=spec.boot_seed,
+        )
     return ITSResult(spec, design, res, lags, cov, boot)
 
 

@@ -20,7 +20,7 @@ def _effect_rows(res: ITSResult, label: str) -> pd.DataFrame:
     if res.spec.family == "quasipoisson":
         tab["aic"] = tab["bic"] = np.nan
     else:
-        tab["aic"], tab["bic"] = float(res.results.aic), float(res.results.bic)
+        tab["aic"], tab["bic"] = res.information("aic"), res.information("bic")
     return tab
 
 
@@ -42,6 +42,36 @@ class PlaceboResult:
     table: pd.DataFrame
     observed: float
     p_value: float
+
+
+#: Interval methods compared side by side: label -> ITSSpec fields (the default first).
+INFERENCE_METHODS = {
+    "AR errors, bootstrap (default)": {"cov_type": "AR", "ci_method": "bootstrap"},
+    "AR errors, t": {"cov_type": "AR", "ci_method": "wald"},
+    "Newey-West": {"cov_type": "HAC", "ci_method": "wald"},
+}
+
+
+def compare_inference(data: pd.DataFrame, spec: ITSSpec, methods=None) -> pd.DataFrame:
+    """The level and slope changes of ``spec`` under each interval method (default
+    :data:`INFERENCE_METHODS`; counts also get their model-based errors): one row per method
+    and term with estimate, standard error, CI, p-value, the critical value the interval
+    uses (CI half-width / standard error) and the AR order where errors are modelled."""
+    methods = dict(methods or INFERENCE_METHODS)
+    if methods is INFERENCE_METHODS or methods == INFERENCE_METHODS:
+        if spec.family in ("poisson", "quasipoisson", "negbin"):
+            methods["model-based (published)"] = {"cov_type": "nonrobust", "ci_method": "wald"}
+    rows = []
+    for label, kw in methods.items():
+        res = fit_its(data, spec.replace(**kw))
+        tab = res.params_table()
+        tab = tab[tab["term"].isin(res.effect_terms())].copy()
+        tab["critical_value"] = (tab["ci_high"] - tab["estimate"]) / tab["std_error"]
+        tab.insert(0, "method", label)
+        tab["cov_type"] = res.cov_type
+        tab["ar_order"] = res.ar_order if res.ar_order is not None else np.nan
+        rows.append(tab)
+    return pd.concat(rows, ignore_index=True)
 
 
 def _p_value(placebos: np.ndarray, observed: float) -> float:

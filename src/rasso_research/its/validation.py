@@ -1,4 +1,12 @@
-"""Validation data: the Sicily smoking-ban series of Lopez Bernal et al. (2017)."""
+"""Validation data and the published numbers the ITS code must reproduce.
+
+* Sicily smoking ban (Lopez Bernal, Cummins & Gasparrini 2017): quasi-Poisson ITS.
+* California's Proposition 99 (Linden 2015, Stata ``itsa``): single-group OLS with
+  Newey-West errors, and the multiple-group comparison against the 38 other states.
+
+The published values, their sources and tolerances are in ``config/validation.csv`` only;
+:func:`validation_table` sets each beside the value reproduced here.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,16 @@ import pandas as pd
 from .. import paths
 
 
-def sicily_path() -> Path:
-    """``data/raw/validation/sicily.csv``, placed and checksum-verified by ``make data``."""
-    local = paths.DATA_RAW / "validation" / "sicily.csv"
+def _validation_file(name: str) -> Path:
+    local = paths.DATA_RAW / "validation" / name
     if local.exists():
         return local
     raise FileNotFoundError(f"{local} not found: run `make data` (it fetches and verifies it)")
+
+
+def sicily_path() -> Path:
+    """``data/raw/validation/sicily.csv``, placed and checksum-verified by ``make data``."""
+    return _validation_file("sicily.csv")
 
 
 def load_sicily(path=None) -> pd.DataFrame:
@@ -24,7 +36,8 @@ def load_sicily(path=None) -> pd.DataFrame:
 
 def sicily_spec():
     """The published model: quasi-Poisson, offset log(stdpop), level change only, two
-    harmonics of month with period 12 (tsModel ``harmonic(month, 2, 12)``)."""
+    harmonics of month with period 12 (tsModel ``harmonic(month, 2, 12)``), model-based
+    (Pearson-scaled) errors."""
     from .design import Interruption, ITSSpec
 
     return ITSSpec(
@@ -36,4 +49,72 @@ def sicily_spec():
         season=("fourier", 2, 12),
         season_col="month",
         rate_per=100_000,
+        cov_type="nonrobust",
     )
+
+
+def load_prop99(path=None) -> pd.DataFrame:
+    """Annual cigarette sales per capita (packs), 39 US states, 1970-2000 (Abadie, Diamond &
+    Hainmueller 2010; the synthdid copy): columns ``state``, ``year``, ``packs``."""
+    raw = pd.read_csv(
+        path if path is not None else _validation_file("california_prop99.csv"), sep=";"
+    )
+    out = raw.rename(columns={"State": "state", "Year": "year", "PacksPerCapita": "packs"})
+    return out[["state", "year", "packs"]].sort_values(["state", "year"]).reset_index(drop=True)
+
+
+def linden_spec(multiple: bool = False):
+    """Linden's (2015) Proposition 99 model: interruption 1989, Newey-West lag 1. Single
+    group (California alone): OLS with HAC errors and t(n - k) (Stata ``newey``). Multiple
+    group: California against the other states, the ``itsa`` estimator."""
+    from .design import Interruption, ITSSpec
+
+    base = ITSSpec("packs", "year", [Interruption("x1989", 1989)], hac_lags=1)
+    if multiple:
+        return base.replace(group="state", treated="California", cov_type="itsa")
+    return base.replace(cov_type="HAC")
+
+
+def published() -> pd.DataFrame:
+    """``config/validation.csv``: reference, key, published, tolerance, source, note."""
+    return pd.read_csv(paths.CONFIG / "validation.csv")
+
+
+def reproduced() -> dict[str, float]:
+    """Every reproducible key of ``config/validation.csv``, computed from the data."""
+    from .models import fit_its
+
+    out = {}
+    sic = fit_its(load_sicily(), sicily_spec())
+    row = sic.params_table().set_index("term").loc["level_smokban"]
+    out["lopezbernal2017_rr"] = row["rate_ratio"]
+    out["lopezbernal2017_rr_low"] = row["rr_ci_low"]
+    out["lopezbernal2017_rr_high"] = row["rr_ci_high"]
+    out["lopezbernal2017_dispersion"] = sic.dispersion
+
+    prop = load_prop99()
+    single = fit_its(prop[prop["state"] == "California"], linden_spec())
+    est = single.params_table().set_index("term")["estimate"]
+    out["linden2015_single_intercept"] = est["Intercept"]
+    out["linden2015_single_pretrend"] = est["trend"]
+    out["linden2015_single_step"] = est["level_x1989"]
+    out["linden2015_single_posttrend"] = single.lincom("trend + slope_x1989")["estimate"].iloc[0]
+
+    multi = fit_its(prop, linden_spec(multiple=True)).params_table().set_index("term")
+    out["linden2015_multi_controls_intercept"] = multi.loc["Intercept", "estimate"]
+    out["linden2015_multi_step_diff"] = multi.loc["treated_level_x1989", "estimate"]
+    out["linden2015_multi_step_diff_p"] = multi.loc["treated_level_x1989", "p_value"]
+    out["linden2015_multi_slope_diff_p"] = multi.loc["treated_slope_x1989", "p_value"]
+    return {k: float(v) for k, v in out.items()}
+
+
+def validation_table() -> pd.DataFrame:
+    """One row per published number: reference, key, published, reproduced, tolerance,
+    within (|reproduced - published| <= tolerance). A key with no reproduction is missing
+    (``within`` False), never dropped."""
+    pub = published()
+    rep = reproduced()
+    out = pub[["reference", "key", "published", "tolerance"]].copy()
+    out.insert(3, "reproduced", out["key"].map(rep))
+    out["within"] = (out["reproduced"] - out["published"]).abs() <= out["tolerance"] + 1e-12
+    return out
