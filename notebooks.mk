@@ -4,7 +4,7 @@
 # on their executed outputs; the others are independent.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED  := $(patsubst notebooks/%,$(NB_OUT)/%,$(NOTEBOOKS))
-NB_DEPS   := $(PANEL) $(SRC) config/interventions.csv config/claims.csv
+NB_DEPS   := $(PANEL) $(SRC) config/interventions.csv config/claims.csv config/validation.csv
 PAPERMILL := $(PY) -m papermill --no-progress-bar --log-level WARNING -k python3 --cwd notebooks
 
 $(NB_OUT)/%.ipynb: notebooks/%.ipynb $(NB_DEPS)

@@ -91,6 +91,23 @@ def test_ols_hac_wald_coverage_long_series():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("n,phi", [(40, 0.7), (60, 0.5), (80, 0.3)])
+def test_count_default_intervals_cover_autocorrelated_counts(n, phi, monkeypatch):
+    """Quasi-Poisson with the default AR errors covers the level and slope change of counts
+    with an autocorrelated latent log-rate (offset, seasonality)."""
+    monkeypatch.setattr(study, "COUNT_METHODS", {"default": {}})
+    cov = study.count_coverage(n, phi, n_sim=200)["default"]
+    assert ((cov >= 0.90) & (cov <= 0.985)).all(), cov
+
+
+@pytest.mark.slow
+def test_count_hac_undercovers_autocorrelated_counts(monkeypatch):
+    monkeypatch.setattr(study, "COUNT_METHODS", {"hac": {"cov_type": "HAC"}})
+    cov = study.count_coverage(40, 0.7, n_sim=150)["hac"]
+    assert (cov < 0.88).all(), cov
+
+
+@pytest.mark.slow
 def test_arima_errors_coverage_short_series():
     cov = gaussian_coverage(n=60, t0=41, rho=0.3, n_sim=200, family="arima")
     assert ((cov >= 0.90) & (cov <= 0.99)).all(), cov

@@ -222,6 +222,23 @@ class NationalITS(DesignResult):
     def plot(self, series: str, intervention: str, **kw):
         return self.fits[(series, intervention)].plot(**kw)
 
+    def inference(self, intervention: str | None = None, methods=None) -> pd.DataFrame:
+        """The focus level and slope changes of every series fitted at ``intervention``
+        (default: the first) under each interval method (:func:`its.compare_inference`), side
+        by side with the critical value each interval uses."""
+        from rasso_research.its import compare_inference
+
+        if intervention is None and self.fits:
+            intervention = next(iter(self.fits))[1]
+        rows = []
+        for (label, nm), f in self.fits.items():
+            if nm != intervention:
+                continue
+            t = compare_inference(f.series, f.spec, methods)
+            t = t[t["term"].str.endswith(f"_{f.focus}")]
+            rows.append(labelled(t, {"series": label, "intervention": nm}))
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
 
 def fit_national(
     series: Mapping[str, pd.DataFrame],
@@ -305,6 +322,23 @@ def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = Non
     return head + "\n\n" + "\n".join(lines)
 
 
+def describe_inference(tab: pd.DataFrame) -> str:
+    """Markdown: per interval method, how many level/slope changes have a CI excluding zero,
+    and the largest critical value it used."""
+    if tab.empty:
+        return "No model to compare."
+    lines = []
+    for method, d in tab.groupby("method", sort=False):
+        sig = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
+        worst = d.loc[d["critical_value"].idxmax()]
+        lines.append(
+            f"- {method}: {sig} of {len(d)} level/slope changes with a 95% CI excluding zero; "
+            f"largest critical value {fmt_num(worst['critical_value'], 2)} "
+            f"({worst['series']}, {worst['term']})."
+        )
+    return "\n".join(lines)
+
+
 def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
     """Markdown: residual autocorrelation (Ljung-Box), how intervals were computed and the
     quasi-Poisson dispersion, summarised."""
@@ -320,9 +354,9 @@ def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
         n_boot = int((m == "bootstrap").sum())
         if n_boot:
             out.append(
-                f"Intervals and p-values of {n_boot} of {len(m)} models (OLS with Newey-West "
-                "errors) are sieve-bootstrap percentile-t, because HAC Wald intervals "
-                "under-cover in series this short; the others are Wald intervals."
+                f"Intervals and p-values of {n_boot} of {len(m)} models are percentile-t from "
+                "a parametric bootstrap of the AR(2)-errors fit (docs/METHODS.md: Newey-West "
+                "intervals under-cover in series this short); the others are Wald intervals."
             )
     if "dispersion" in diag.columns and diag["dispersion"].notna().any():
         d = diag["dispersion"].dropna()

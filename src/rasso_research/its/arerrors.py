@@ -192,7 +192,16 @@ class _Moments:
             hy = Linv @ self.Y0.T[None, :, :, None]  # G x B x p x 1
             Xty = Xty + (np.swapaxes(H, -1, -2) @ hy)[..., 0]
             yty = (cc * self.Q.T[None]).sum(axis=-1) + (hy[..., 0] ** 2).sum(axis=-1)
-        C = np.linalg.cholesky(XtX)
+        ok = None
+        try:
+            C = np.linalg.cholesky(XtX)
+        except np.linalg.LinAlgError:
+            # near a (double) unit root the filtered design can lose rank in floating point:
+            # such candidates get an infinite criterion instead of stopping the search
+            eig = np.linalg.eigvalsh(XtX)
+            ok = eig[..., 0] > 1e-10 * np.abs(eig[..., -1])
+            XtX = np.where(ok[..., None, None], XtX, np.eye(k))
+            C = np.linalg.cholesky(XtX)
         if shared:  # one factor per candidate, applied to every column
             z = Xty @ np.swapaxes(np.linalg.inv(C), -1, -2)
         else:
@@ -201,7 +210,10 @@ class _Moments:
         ld = 2.0 * np.log(np.einsum("...ii->...i", C)).sum(axis=-1)
         if shared:
             logdet_r, ld = logdet_r[:, None], ld[:, None]
-        return (n - k) * np.log(np.clip(ssr, 1e-300, None)) + logdet_r + ld
+        out = (n - k) * np.log(np.clip(ssr, 1e-300, None)) + logdet_r + ld
+        if ok is not None:
+            out = np.where(ok[:, None] if shared else ok, out, np.inf)
+        return out
 
 
 def reml(
@@ -294,6 +306,10 @@ class ARFit:
     def gamma0(self) -> float:
         """Unconditional variance of the error process."""
         return float(ar_autocov(self.phi[None])[0, 0] * self.sigma2)
+
+    def max_root(self) -> float:
+        """Modulus of the largest root of z^p - phi_1 z^(p-1) - ... (1 would be a unit root)."""
+        return float(np.max(np.abs(np.roots(np.r_[1.0, -self.phi]))))
 
 
 def fit_ar_errors(X: np.ndarray, y: np.ndarray, order: int | None = 2, ar_max: int = 2):

@@ -43,7 +43,6 @@ from .design import (
 )
 
 INTERCEPT = "Intercept"
-COUNT_AR_MAXITER = 50
 
 
 def _check_cov(spec: ITSSpec, design: Design, cov: str) -> None:
@@ -213,11 +212,14 @@ def _fit_ar(design: Design, fit: pd.DataFrame):
 
 def _fit_count_ar(design: Design, fit: pd.DataFrame):
     """A Poisson-family log-linear model with AR(p) errors on the linear-predictor scale
-    (Zeger 1988's parameter-driven model, by quasi-likelihood): iteratively reweighted GLS,
-    each step the REML AR-errors fit (its/arerrors.py) of the weighted working response on
-    the weighted design; the dispersion is estimated (n - k - p df), so "poisson" and
-    "quasipoisson" give the same fit. Returned as OLS results on the final whitened
-    working regression, which the bootstrap resamples."""
+    (Zeger 1988's parameter-driven model, by quasi-likelihood), as a one-step estimator: the
+    GLM (Poisson, or negative binomial) gives the weights and the working response, and the
+    REML AR-errors fit (its/arerrors.py) of the weighted working response on the weighted
+    design gives the estimates. One step from the GLM is first-order equivalent to
+    iterating, and stays stable where iterating drifts: when the errors are near a unit root
+    the level is weakly identified and the reweighting chases it. The dispersion is
+    estimated (n - k - p df), so "poisson" and "quasipoisson" give the same fit. Returned
+    as OLS results on the whitened working regression, which the bootstrap resamples."""
     spec = design.spec
     names = [INTERCEPT, *design.terms]
     X = design_matrix(fit, names)
@@ -234,16 +236,11 @@ def _fit_count_ar(design: Design, fit: pd.DataFrame):
     else:
         start = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
         beta = np.asarray(start.params)
-    for _ in range(COUNT_AR_MAXITER):
-        eta = X @ beta + off
-        mu = np.exp(eta)
-        sw = np.sqrt(mu / (1.0 + alpha * mu))
-        Xw, zw = X * sw[:, None], (eta - off + (y - mu) / mu) * sw
-        ar = fit_ar_errors(Xw, zw, order=spec.ar_order, ar_max=spec.ar_max)
-        step = np.max(np.abs(ar.beta - beta))
-        beta = ar.beta
-        if step < 1e-8:
-            break
+    eta = X @ beta + off
+    mu = np.exp(eta)
+    sw = np.sqrt(mu / (1.0 + alpha * mu))
+    Xw, zw = X * sw[:, None], (eta - off + (y - mu) / mu) * sw
+    ar = fit_ar_errors(Xw, zw, order=spec.ar_order, ar_max=spec.ar_max)
     n, k = X.shape
     _check_df(n - k - ar.p, "the AR-errors fit (n - k - p)")
     model = sm.OLS(
