@@ -429,7 +429,7 @@ class ITSResult:
     def params_table(self) -> pd.DataFrame:
         """Tidy coefficients: term, estimate, std_error, ci_low, ci_high, p_value (and
         rate_ratio with CI for log-scale families). With bootstrap inference the CI and
-        p-value are the sieve-bootstrap percentile-t ones around the HAC standard error."""
+        p-value are the percentile-t ones of the AR-errors bootstrap."""
         r = self.results
         names = self._all_names()
         ci = np.asarray(r.conf_int(alpha=self.spec.alpha))

@@ -239,6 +239,7 @@ def plot_effects(
             )
         ax0.set_ylim(y - 0.4, -0.6)
         fig.supxlabel("Change vs counterfactual (%) +h quarters after the date, 95% CI", fontsize=7)
+        methods = set(d["ci_method"]) if "ci_method" in d.columns else {"wald"}
         handles = [
             mpl.lines.Line2D(
                 [],
@@ -246,19 +247,15 @@ def plot_effects(
                 marker="o",
                 ms=3,
                 color=OKABE_ITO["blue"],
+                mfc=OKABE_ITO["blue"] if m == "bootstrap" else "white",
                 lw=0.8,
-                label="bootstrap interval (OLS)",
-            ),
-            mpl.lines.Line2D(
-                [],
-                [],
-                marker="o",
-                ms=3,
-                color=OKABE_ITO["blue"],
-                mfc="white",
-                lw=0.8,
-                label="Wald interval",
-            ),
+                label=label,
+            )
+            for m, label in (
+                ("bootstrap", "bootstrap interval (AR errors)"),
+                ("wald", "Wald interval"),
+            )
+            if m in methods
         ]
         fig.tight_layout(w_pad=0.4)
         fig.legend(
