@@ -158,7 +158,7 @@ def test_describe_diagnostics():
     assert "in 1 of 2 models" in text and "from 3 to 3" in text
     assert "bootstrap" not in text
     diag["ci_method"] = ["bootstrap", "wald"]
-    assert "of 1 of 2 models (OLS with Newey-West errors) are sieve-bootstrap" in (
+    assert "of 1 of 2 models are percentile-t from a parametric bootstrap" in (
         describe_diagnostics(diag)
     )
 

@@ -121,6 +121,7 @@ class SeriesITS(DesignResult):
             "k": len(res.names),
             "cov_type": res.cov_type,
             "ar_order": res.ar_order if res.ar_order is not None else np.nan,
+            "ar_max_root": res.results.ar_fit.max_root() if res.ar_order else np.nan,
             "hac_lags": int(res.hac_lags) if hac else np.nan,
             "ci_method": res.ci_method,
             "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),

@@ -21,7 +21,10 @@ the errors makes the studentized statistic close to pivotal:
    percentile-t).
 
 The REML criterion is maximised over the partial autocorrelations (so every fit is
-stationary; they lie in [``R_MIN``, ``R_MAX``]) by a grid and then a pattern search, vectorised
+stationary; they lie in [``R_MIN``, ``R_MAX``]), with the roots of the AR polynomial kept
+inside ``MAX_ROOT`` (0.95: nearer a unit root the level is not identified, GLS in effect
+differences it away and the fitted line can leave the data), by a grid and then a pattern
+search, vectorised
 over replications: the GLS cross-products at any AR are assembled from the (p + 1)^2 lagged
 cross-products of X and y, so one evaluation costs O(p^2 k^2), not O(n k^2). Everything is
 seeded. Coverage on simulated series with trend, level and slope breaks, quarterly seasonal
@@ -36,6 +39,10 @@ import numpy as np
 from scipy.signal import lfilter
 
 R_MIN, R_MAX = -0.95, 0.99
+#: largest modulus of a root of the AR polynomial the fit may reach: closer to a unit root
+#: the level of the series is not identified (GLS then differences it away) and an ITS in
+#: levels is the wrong model; a fit at this bound is flagged (``ARFit.at_bound``)
+MAX_ROOT = 0.95
 GRID_POINTS = {1: 60, 2: 12}  # coarse grid per partial autocorrelation
 SEARCH_ROUNDS = 2
 BURN_IN = 100
@@ -88,6 +95,23 @@ def _head_transform(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return inv, 2.0 * (np.log(l11) + np.log(l22))
     L = _head_chol(phi)
     return np.linalg.inv(L), 2.0 * np.log(np.einsum("...ii->...i", L)).sum(axis=-1)
+
+
+def max_root(phi: np.ndarray) -> np.ndarray:
+    """Largest modulus of the roots of z^p - phi_1 z^(p-1) - ... - phi_p (``phi``: ... x p);
+    closed form for p <= 2."""
+    phi = np.asarray(phi, dtype=float)
+    p = phi.shape[-1]
+    if p == 1:
+        return np.abs(phi[..., 0])
+    if p == 2:
+        f1, f2 = phi[..., 0], phi[..., 1]
+        disc = f1 * f1 + 4 * f2
+        real = (np.abs(f1) + np.sqrt(np.clip(disc, 0, None))) / 2
+        return np.where(disc >= 0, real, np.sqrt(np.clip(-f2, 0, None)))
+    flat = phi.reshape(-1, p)
+    out = [np.max(np.abs(np.roots(np.r_[1.0, -f]))) for f in flat]
+    return np.asarray(out).reshape(phi.shape[:-1])
 
 
 def pacf_to_ar(r: np.ndarray) -> np.ndarray:
@@ -213,7 +237,8 @@ class _Moments:
         out = (n - k) * np.log(np.clip(ssr, 1e-300, None)) + logdet_r + ld
         if ok is not None:
             out = np.where(ok[:, None] if shared else ok, out, np.inf)
-        return out
+        inside = max_root(phi) <= MAX_ROOT + 1e-12
+        return np.where(inside[:, None] if shared else inside, out, np.inf)
 
 
 def reml(
@@ -244,9 +269,12 @@ def reml(
         hi[:, d] = np.clip(idx[:, d] + 1, 0, pts - 1)
         f_lo = cube[(*lo.T, cols)]
         f_hi = cube[(*hi.T, cols)]
-        curv = f_lo - 2 * val + f_hi
-        ok = inner & (curv > 0)
-        offset[:, d] = np.where(ok, 0.5 * h * (f_lo - f_hi) / np.where(ok, curv, 1.0), 0.0)
+        finite = np.isfinite(f_lo) & np.isfinite(f_hi) & np.isfinite(val)
+        f_lo, f_hi, v = (np.where(finite, a, 0.0) for a in (f_lo, f_hi, val))
+        curv = f_lo - 2 * v + f_hi
+        ok = inner & finite & (curv > 0)
+        diff = f_lo - f_hi
+        offset[:, d] = np.where(ok, 0.5 * h * diff / np.where(ok, curv, 1.0), 0.0)
     cand = np.clip(r + offset, R_MIN, R_MAX)
     c = m.criterion(cand[None])[0]
     better = c < val
@@ -309,7 +337,12 @@ class ARFit:
 
     def max_root(self) -> float:
         """Modulus of the largest root of z^p - phi_1 z^(p-1) - ... (1 would be a unit root)."""
-        return float(np.max(np.abs(np.roots(np.r_[1.0, -self.phi]))))
+        return float(max_root(self.phi))
+
+    @property
+    def at_bound(self) -> bool:
+        """Did the fit stop at ``MAX_ROOT`` (the errors are at least that persistent)?"""
+        return self.max_root() >= MAX_ROOT - 1e-3
 
 
 def fit_ar_errors(X: np.ndarray, y: np.ndarray, order: int | None = 2, ar_max: int = 2):

@@ -176,6 +176,25 @@ def plot_its_table(
             alpha=0.35,
             lw=0,
         )
+        # the y range follows the data and the lines, with the band allowed one data span
+        # beyond them; a band cut by the axis says so in its legend entry
+        lines = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual"][post]]).dropna()
+        band_lo = cf["counterfactual_ci_low"][post].dropna()
+        band_hi = cf["counterfactual_ci_high"][post].dropna()
+        cut = False
+        if len(lines):
+            lo_d, hi_d = float(lines.min()), float(lines.max())
+            span = max(hi_d - lo_d, abs(hi_d) * 0.05, 1e-9)
+            lo = lo_d - span if len(band_lo) and band_lo.min() < lo_d - span else None
+            hi = hi_d + span if len(band_hi) and band_hi.max() > hi_d + span else None
+            if lo_d >= 0 and lo is not None:
+                lo = max(lo, 0.0)
+            cut = lo is not None or hi is not None
+            if cut:
+                ax.set_ylim(
+                    lo if lo is not None else min(lo_d, band_lo.min()) - 0.05 * span,
+                    hi if hi is not None else max(hi_d, band_hi.max()) + 0.05 * span,
+                )
         _line(
             ax,
             x[post],
@@ -183,7 +202,7 @@ def plot_its_table(
             color=OKABE_ITO["blue"],
             ls="--",
             lw=1.1,
-            label="Counterfactual (95% CI)",
+            label="Counterfactual (95% CI, cut at the axis)" if cut else "Counterfactual (95% CI)",
         )
         seg = cf["segment"].astype(str) if "segment" in cf else pd.Series("all", index=cf.index)
         first = True
