@@ -221,3 +221,13 @@ def test_layout_check_catches_overprinted_text_and_lost_lines():
     assert any("'first label' overlaps 'second label'" in p for p in problems)
     assert any("line 'lost'" in p for p in problems) and not any("'kept'" in p for p in problems)
     plt.close(fig)
+
+
+def test_layout_check_catches_text_under_six_points():
+    fig, ax = plt.subplots()
+    ax.set_title("tiny title", fontsize=5)
+    ax.set_xlabel("fine label", fontsize=6)
+    problems = layout_problems(fig)
+    assert any("'tiny title' is 5 pt" in p for p in problems)
+    assert not any("fine label" in p for p in problems)
+    plt.close(fig)

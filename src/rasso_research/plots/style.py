@@ -143,10 +143,14 @@ def drawn_texts(fig) -> list:
     return out
 
 
+#: smallest font a journal accepts at the final (saved) size; figures are saved at print size
+MIN_FONT_PT = 6.0
+
+
 def layout_problems(fig, pad: float = 1.0) -> list[str]:
     """What a referee would see as broken, checked with the renderer: texts that overprint each
-    other (tick labels, titles, labels, annotations, legends, source lines), and lines with
-    data of which no point is inside their axes."""
+    other (tick labels, titles, labels, annotations, legends, source lines), texts smaller than
+    ``MIN_FONT_PT``, and lines with data of which no point is inside their axes."""
     texts = drawn_texts(fig)
     r = fig.canvas.get_renderer()
     boxes = [(t.get_text(), t.get_window_extent(r).padded(-pad)) for t in texts]
@@ -155,6 +159,11 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
         for (a, ba), (b, bb) in itertools.combinations(boxes, 2)
         if ba.overlaps(bb)
     ]
+    for t in texts:
+        if t.get_fontsize() < MIN_FONT_PT:
+            out.append(
+                f"text {t.get_text()[:40]!r} is {t.get_fontsize():g} pt (under {MIN_FONT_PT})"
+            )
     for ax in fig.axes:
         if not ax.get_visible():
             continue
