@@ -207,7 +207,8 @@ class _Moments:
         H = Linv @ self.X0
         XtX = (cc @ self.M).reshape(*cc.shape[:-1], k, k) + np.swapaxes(H, -1, -2) @ H
         if shared:
-            Xty = np.einsum("gm,mkb->gbk", cc, self.P)
+            m_, k_, b_ = self.P.shape
+            Xty = (cc @ self.P.reshape(m_, k_ * b_)).reshape(-1, k_, b_).transpose(0, 2, 1)
             hy = Linv @ self.Y0
             Xty = Xty + np.swapaxes(np.swapaxes(H, -1, -2) @ hy, -1, -2)
             yty = cc @ self.Q + (hy**2).sum(axis=1)
