@@ -160,7 +160,8 @@ def test_claim3():
     )
     out = run(3, panel=p)
     assert out.loc[1, "computed_value"] == pytest.approx(1.6)
-    assert out.loc[1, "verdict"] == c.CONSISTENT
+    # closure charges over recorded rape against a published cohort rate: shown, not judged
+    assert out.loc[1, "verdict"] == c.NOT_COMPARABLE
     assert out.loc[2, "verdict"] == NT  # no cohort measure
 
 
@@ -359,14 +360,15 @@ def test_claim6_panel_conviction_rate_reading():
     e, f = out.iloc[4], out.iloc[5]
     assert e["reading"].startswith("6e") and f["reading"].startswith("6f")
     assert e["computed_value"] == pytest.approx(66.6667, abs=1e-3)  # summed, not averaged
-    assert e["verdict"] == c.INCONSISTENT  # 66.7% vs 60.3%, tolerance 1 pp
+    assert e["verdict"] == c.NOT_COMPARABLE  # all sexual offences vs a rape-flagged 60.3%
     assert f["verdict"] == NT
     assert "2017/18 Q1 to 2018/19 Q4" in f["computation"]
     uns2 = _panel(
         "cps_sexual_offences_unsuccessful", {"2017/18": 264, "2018/19": 264}, force="West Midlands"
     )
     e2 = run(6, panel=pd.concat([conv, uns2])).iloc[4]
-    assert e2["verdict"] == c.CONSISTENT  # 400 / 664 = 60.2%
+    assert e2["computed_value"] == pytest.approx(60.241, abs=1e-3)  # 400 / 664
+    assert e2["verdict"] == c.NOT_COMPARABLE  # even when the numbers agree
 
 
 def test_claim9_processed_long_timeliness():
@@ -468,3 +470,18 @@ def test_interpret_follows_the_data():
     text = c.interpret(led)
     assert "1 of 3 readings consistent (3a computed 1.6% vs published 1.6%)" in text
     assert "1 of 3 readings inconsistent (3b" in text
+
+
+def test_reading_on_another_basis_is_not_comparable():
+    """config/claims.csv's ``not_comparable`` column turns a verdict into "not comparable"
+    with its reason; the value is still shown, and the text gives the reason."""
+    from rasso_research.claims.ledger import row
+
+    out = row("3a: share", 5.3, "closure / recorded", "basis as computed", "src")
+    assert out["verdict"] == c.NOT_COMPARABLE
+    assert out["basis_note"].startswith("not comparable: the published 1.6% is a cohort rate")
+    assert out["computed_value"] == 5.3
+    text = c.interpret(pd.DataFrame([out]))
+    assert "1 of 1 reading not comparable (3a computed 5.3%, published 1.6%: the published" in text
+    missing = row("3a: share", None, "x", "basis", "src", reason="no data")
+    assert missing["verdict"] == c.NOT_TESTABLE  # nothing to show: not testable first

@@ -23,6 +23,7 @@ from rasso_research.report.tables import write_table
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NOT_TESTABLE = "not testable with the data present"
+NOT_COMPARABLE = "not comparable"
 KINDS = ("relative", "absolute", "at_most", "at_least")
 LEDGER_COLUMNS = [
     "claim_id",
@@ -74,6 +75,8 @@ def load_readings(path: Path | str | None = None) -> pd.DataFrame:
     from :data:`KINDS` and a non-negative tolerance; errors name the row and column."""
     path = Path(path) if path else paths.CONFIG / "claims.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "not_comparable" not in df.columns:  # optional: why the data's basis differs
+        df["not_comparable"] = ""
     miss = [c for c in CONFIG_COLUMNS if c not in df.columns]
     if miss:
         raise ValueError(f"{path}: missing column(s) {miss}")
@@ -114,7 +117,9 @@ def row(
 ) -> dict:
     """One ledger row for the reading whose id starts ``label`` (``'1a: ...'``): published
     value, unit and tolerance from ``config/claims.csv``; ``computed is None`` means not
-    testable because of ``reason``."""
+    testable because of ``reason``. A reading whose ``not_comparable`` column gives a reason
+    (the published figure's basis differs from every basis in the data) is ``not comparable``:
+    its value is shown, not judged, and the reason goes into ``basis_note``."""
     rid = label.split(":")[0].strip()
     cfg = _readings()
     if rid not in cfg.index:
@@ -126,6 +131,9 @@ def row(
     v = verdict(published, computed, tol, kind)
     if v == NOT_TESTABLE:
         computation = f"not testable: {reason or 'an input is missing'}"
+    elif r.get("not_comparable", ""):
+        v = NOT_COMPARABLE
+        basis = f"not comparable: {r['not_comparable']}. {basis}"
     return {
         "claim_id": "".join(ch for ch in rid if ch.isdigit()),
         "reading": label,
@@ -147,10 +155,11 @@ def write_ledger(df: pd.DataFrame, stem: str = "claims_ledger", outdir: Path | N
 
 #: short label of each claim (the published statement being tested, not a result)
 CLAIM_LABELS: dict[str, str] = {}
-_VERDICT_ORDER = (CONSISTENT, INCONSISTENT, NOT_TESTABLE)
+_VERDICT_ORDER = (CONSISTENT, INCONSISTENT, NOT_COMPARABLE, NOT_TESTABLE)
 _VERDICT_WORD = {
     CONSISTENT: "consistent",
     INCONSISTENT: "inconsistent",
+    NOT_COMPARABLE: "not comparable",
     NOT_TESTABLE: "not testable",
 }
 
@@ -170,8 +179,9 @@ def interpret(ledger: pd.DataFrame) -> str:
     """Markdown text of the ledger: one sentence per claim, built only from its rows.
 
     For each claim, the readings are counted by verdict; consistent and inconsistent readings
-    list their computed values against the published ones, not-testable readings give their
-    reason (from ``computation``). Nothing in the text is typed in except the claim labels
+    list their computed values against the published ones, not-comparable readings add why the
+    bases differ (from ``basis_note``), not-testable readings give their reason (from
+    ``computation``). Nothing in the text is typed in except the claim labels
     (:data:`CLAIM_LABELS`, the published statements) and the words of the verdicts.
     """
     if ledger is None or ledger.empty:
@@ -193,6 +203,19 @@ def interpret(ledger: pd.DataFrame) -> str:
                     for r, comp in zip(rid, g["computation"], strict=True)
                 ]
                 detail = "; ".join(why)
+            elif v == NOT_COMPARABLE:
+                detail = "; ".join(
+                    f"{r} computed {fmt_unit(c, u)}, published {fmt_unit(p, u)}: "
+                    + str(b).removeprefix("not comparable: ").split(". ")[0]
+                    for r, c, p, u, b in zip(
+                        rid,
+                        g["computed_value"],
+                        g["published_value"],
+                        g["unit"],
+                        g["basis_note"],
+                        strict=True,
+                    )
+                )
             else:
                 detail = "; ".join(
                     f"{r} computed {fmt_unit(c, u)} {_against(t)} {fmt_unit(p, u)}"
