@@ -41,14 +41,18 @@ def test_gls_equals_ols_on_the_exactly_whitened_data():
 
 
 def test_reml_matches_a_direct_optimiser():
-    """The grid-and-pattern-search REML estimate equals scipy's optimum of the same criterion."""
+    """The grid-and-compass-search REML estimate equals scipy's optimum of the same criterion
+    (to 0.001 for a series' own fit, 0.005 for the coarser search of bootstrap series)."""
     from scipy.optimize import minimize_scalar
 
     rng = np.random.default_rng(2)
     n = 40
     X = np.column_stack([np.ones(n), np.arange(n), np.arange(n) >= 25]).astype(float)
     y = X @ [5.0, 0.3, -2.0] + lfilter([1.0], [1.0, -0.7], rng.normal(size=n))
-    phi, _ = reml(X, y[:, None], 1)
+    from rasso_research.its.arerrors import FINE_POINTS
+
+    phi, _ = reml(X, y[:, None], 1, points=FINE_POINTS[1])  # the data's own fit
+    coarse, _ = reml(X, y[:, None], 1)  # the bootstrap series' search
 
     def crit(r):
         f = gls(X, y[:, None], np.array([[r]]))
@@ -56,7 +60,8 @@ def test_reml_matches_a_direct_optimiser():
         return (n - 3) * np.log(f.ssr[0]) + f.logdet[0] + np.linalg.slogdet(XtX)[1]
 
     best = minimize_scalar(crit, bounds=(-0.95, 0.99), method="bounded", options={"xatol": 1e-8})
-    assert phi[0, 0] == pytest.approx(best.x, abs=2e-3)
+    assert phi[0, 0] == pytest.approx(best.x, abs=1e-3)
+    assert coarse[0, 0] == pytest.approx(best.x, abs=5e-3)
 
 
 def test_pacf_to_ar_is_durbin_levinson():
@@ -176,3 +181,21 @@ def test_itsa_errors_are_newey_west_within_units():
     V = bread @ S @ bread * n / (n - k)
     np.testing.assert_allclose(res.params_table()["std_error"], np.sqrt(np.diag(V)), rtol=1e-10)
     assert res.results.df_resid_inference == n - k
+
+
+def test_reml_search_finds_the_global_optimum_of_persistent_series():
+    """On persistent AR(2) series (where a coarse search used to stop in a local optimum) a
+    series' own REML fit reaches the optimum of a brute-force 195 x 195 grid."""
+    from rasso_research.its.arerrors import FINE_POINTS, R_MAX, R_MIN, _Moments
+
+    rng = np.random.default_rng(3)
+    n = 40
+    t = np.arange(n)
+    X = np.column_stack([np.ones(n), t, t >= 24, np.where(t >= 24, t - 24, 0)]).astype(float)
+    Y = lfilter([1.0], [1.0, -0.9], rng.normal(size=(n + 100, 12)), axis=0)[100:]
+    m = _Moments(X, Y, 2)
+    ax = np.linspace(R_MIN, R_MAX, 195)
+    grid = np.stack(np.meshgrid(ax, ax, indexing="ij"), -1).reshape(-1, 2)
+    brute = np.min([m.criterion(g).min(axis=0) for g in np.array_split(grid, 10)], axis=0)
+    _, found = reml(X, Y, 2, points=FINE_POINTS[2])
+    assert (found <= brute + 0.07).all(), found - brute
