@@ -101,6 +101,7 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
         "diagnostics",
         "feasibility",
         "counterfactual",
+        "slopes",
     }
     assert res.describe().startswith("**")
     cmp = D.compare({"a": res.fits[("count", "early")]}, "choice")
@@ -112,6 +113,27 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
         "ci_low_pct",
         "ci_high_pct",
     ]
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "ols"])
+def test_slopes_per_quarter_from_the_model_scale(make_panel, family):
+    """Log-link slope changes are the rate ratio minus one; linear ones are the slope over the
+    counterfactual at the date; both with their CIs, and written as a table."""
+    p = make_panel(n=40, level=0.3, seed=3)
+    s = S.series(p, "count", force="A", offset="population")
+    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    sl = fit.slopes().iloc[0]
+    coef = fit.table().set_index("term").loc["slope_main"]
+    if family == "ols":
+        cf0 = fit.effects().set_index("horizon").loc[0, "counterfactual"]
+        assert sl["effect_pct"] == pytest.approx(100 * coef["estimate"] / cf0)
+        assert sl["basis"].startswith("slope / counterfactual")
+    else:
+        assert sl["effect_pct"] == pytest.approx(100 * np.expm1(coef["estimate"]))
+        assert sl["ci_high_pct"] == pytest.approx(100 * np.expm1(coef["ci_high"]))
+        assert sl["basis"] == "rate ratio - 1"
+    assert sl["ci_low_pct"] < sl["effect_pct"] < sl["ci_high_pct"]
+    assert "slopes" in fit.tables()
 
 
 def test_tables_written_and_stale_ones_removed(make_panel, tmp_path):

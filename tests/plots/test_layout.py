@@ -59,6 +59,11 @@ def _figures():
             for h, e in ((0, 5.0), (4, 12.0), (8, 20.0))
         ]
     )
+    slopes = (
+        eff[eff["horizon"] == 0]
+        .drop(columns=["horizon", "ci_method"])
+        .assign(effect_pct=1.5, ci_low_pct=-2.0, ci_high_pct=6.0)
+    )
     rng = np.random.default_rng(0)
     est = np.sort(rng.normal(-15, 10, 48))
     curve = pd.DataFrame(
@@ -108,7 +113,14 @@ def _figures():
         )
         yield (
             f"fig2 {width}",
-            plots.plot_effects(eff, horizons=(0, 8) if width == "one" else (0, 4, 8), width=width),
+            plots.plot_effects(
+                eff,
+                horizons=(0, 8) if width == "one" else (0, 4, 8),
+                width=width,
+                labels={"Recorded rape (OLS)": "Recorded rape per 100k, quasi-Poisson"},
+                groups={"Recorded rape (OLS)": "reporting", "Rape charges (count)": "charges"},
+                slopes=slopes,
+            ),
         )
         yield (
             f"fig3 {width}",

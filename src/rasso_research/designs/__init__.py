@@ -13,10 +13,18 @@ Each takes tidy frames from :mod:`rasso_research.data.series` and an
 
 from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible, covid_disrupted
 from .controlled_its import AreaComparison, ControlledITS, compare_area, fit_controlled
-from .national_its import NationalITS, SeriesITS, compare, fit_national, fit_series
+from .national_its import (
+    NationalITS,
+    SeriesITS,
+    compare,
+    fit_national,
+    fit_series,
+    slope_effects,
+)
 from .spec_curve import SpecCurve, specification_curve
 
 __all__ = [
+    "slope_effects",
     "QUARTERLY",
     "AreaComparison",
     "ControlledITS",

@@ -20,6 +20,7 @@ import pandas as pd
 
 from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
 from rasso_research.its import ITSResult, ITSSpec, fit_its
+from rasso_research.its.design import LOG_FAMILIES
 from rasso_research.periods import quarter
 from rasso_research.plots.figures import ylabel_for
 from rasso_research.plots.its import its_table, plot_its_table
@@ -56,6 +57,7 @@ TABLES = {
     "effects": "effects",
     "diagnostics": "diagnostics",
     "counterfactual": "counterfactual",
+    "slopes": "slopes",
 }
 
 
@@ -105,6 +107,10 @@ class SeriesITS(DesignResult):
     def table(self) -> pd.DataFrame:
         """Coefficients (model scale) with 95% CIs and p-values."""
         return labelled(self.result.params_table(), self._labels())
+
+    def slopes(self) -> pd.DataFrame:
+        """The focus slope change as % per quarter with its CI (:func:`slope_effects`)."""
+        return slope_effects(self.table(), self.effects(), self.focus)
 
     def diagnostics(self) -> pd.DataFrame:
         """One row: n, k, error model (cov_type, AR order or HAC lag), interval method,
@@ -201,6 +207,9 @@ class NationalITS(DesignResult):
     def counterfactual(self) -> pd.DataFrame:
         return self._cat("counterfactual")
 
+    def slopes(self) -> pd.DataFrame:
+        return self._cat("slopes")
+
     def feasibility(self) -> pd.DataFrame:
         return self.feasibility_table
 
@@ -294,6 +303,26 @@ def compare(fits: Mapping[object, SeriesITS], by: str) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def slope_effects(params: pd.DataFrame, effects: pd.DataFrame, focus: str = FOCUS) -> pd.DataFrame:
+    """The focus slope change of each fit as % per quarter, with its 95% CI, from the saved
+    ``params`` and ``effects`` tables: the rate ratio minus one on log-link models; on linear
+    models the slope over the counterfactual level at the date (that level taken as fixed),
+    ``basis`` says which. Rows follow ``effects``' order of series and intervention."""
+    keys = [c for c in ("series", "intervention", "interruption") if c in effects and c in params]
+    slope = params[params["term"] == f"slope_{focus}"]
+    at0 = effects[effects["horizon"] == 0][[*keys, "counterfactual"]]
+    d = slope.merge(at0, on=keys, how="inner", validate="one_to_one")
+    log = d["family"].isin(LOG_FAMILIES)
+    out = d[list(dict.fromkeys([*keys, "family"]))].copy()
+    for col, coef in zip(PCT, ("estimate", "ci_low", "ci_high"), strict=True):
+        out[col] = np.where(log, 100 * np.expm1(d[coef]), 100 * d[coef] / d["counterfactual"])
+    out["basis"] = np.where(log, "rate ratio - 1", "slope / counterfactual at the date")
+    order = effects[keys].drop_duplicates().reset_index(drop=True).reset_index()
+    return (
+        order.merge(out, on=keys).sort_values("index").drop(columns="index").reset_index(drop=True)
+    )
 
 
 def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = None) -> str:

@@ -175,14 +175,24 @@ def plot_effects(
     source: str | None = SOURCE_HO,
     labels: Mapping[str, str] | None = None,
     groups: Mapping[str, str] | None = None,
+    slopes: pd.DataFrame | None = None,
 ):
     """Forest plot of relative effects (%) with 95% CIs: a block per series (titled by
     ``labels[series]``, in the order of ``groups`` when given: series label -> group, e.g.
-    reporting before prosecution), a row per intervention, a column per horizon (the slope
-    change shows as the effect growing with the horizon). A ``ci_method`` column, when present,
-    draws bootstrap intervals filled and Wald intervals hollow."""
+    reporting before prosecution), a row per intervention, a column per horizon, and with
+    ``slopes`` (:func:`rasso_research.designs.slope_effects`) a last column of slope changes
+    in % per quarter. A ``ci_method`` column, when present, draws bootstrap intervals filled
+    and Wald intervals hollow."""
     labels = labels or {}
     d = effects[effects["horizon"].isin(list(horizons))].copy()
+    columns = [(f"+{h} q", d[d["horizon"] == h]) for h in horizons]
+    if slopes is not None:
+        sl = slopes.drop(columns=["ci_method"], errors="ignore")
+        if "ci_method" in d.columns:
+            m = d[["series", "intervention", "ci_method"]].drop_duplicates()
+            sl = sl.merge(m, on=["series", "intervention"], how="left")
+        columns.append(("slope\n(% per q)", sl))
+    head_width = 22 if width == "one" else 60
     keys = d[["series", "intervention"]].drop_duplicates().reset_index(drop=True)
     order = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     rank = keys["series"].map(lambda s: order.get((groups or {}).get(s), len(order)))
@@ -192,20 +202,20 @@ def plot_effects(
     ypos, ticks, ticklabels, heads, y = {}, [], [], [], 0.0
     for g, rows in keys.groupby("group", sort=False):
         if g:
-            heads.append((y, g))
-            y += 0.9
+            head = textwrap.fill(g, head_width)
+            heads.append((y + 0.3 * head.count("\n"), head))
+            y += 0.9 + 0.6 * head.count("\n")
         for r in rows.itertuples():
             ypos[(r.series, r.intervention)] = y
             ticks.append(y)
             ticklabels.append(r.intervention)
             y += 1.0
         y += 0.4
-    n = len(horizons)
+    n = len(columns)
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, axes = plt.subplots(1, n, figsize=(w, 0.2 * y + 0.9), sharey=True, squeeze=False)
-        for ax, h in zip(axes[0], horizons, strict=True):
-            e = d[d["horizon"] == h]
+        for ax, (title, e) in zip(axes[0], columns, strict=True):
             for r in e.itertuples():
                 yy = ypos[(r.series, r.intervention)]
                 boot = getattr(r, "ci_method", "wald") == "bootstrap"
@@ -219,7 +229,7 @@ def plot_effects(
                     mfc=OKABE_ITO["blue"] if boot else "white",
                 )
             ax.axvline(0, color="black", lw=0.7)
-            ax.set_title(f"+{h} q", fontsize=7)
+            ax.set_title(title, fontsize=7)
             ax.tick_params(axis="x", labelsize=6)
             ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
         ax0 = axes[0, 0]
@@ -238,7 +248,10 @@ def plot_effects(
                 fontweight="bold",
             )
         ax0.set_ylim(y - 0.4, -0.6)
-        fig.supxlabel("Change vs counterfactual (%) +h quarters after the date, 95% CI", fontsize=7)
+        xlabel = "Change vs counterfactual (%) +h quarters after the date"
+        if slopes is not None:
+            xlabel += "; slope change (% per quarter)"
+        fig.supxlabel(textwrap.fill(xlabel + ", 95% CI", 60), fontsize=7)
         methods = set(d["ci_method"]) if "ci_method" in d.columns else {"wald"}
         handles = [
             mpl.lines.Line2D(
