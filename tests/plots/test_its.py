@@ -138,6 +138,42 @@ def test_its_panels_share_one_legend_below_the_data():
     plt.close(fig)
 
 
+def test_band_horizon_limits_the_counterfactual_band():
+    """With ``band_horizon=h`` the CI band covers the interruption period and h more, and the
+    legend says so; the counterfactual line itself runs to the end."""
+    import matplotlib.dates as mdates
+    import pytest
+
+    from rasso_research import plots as F
+    from rasso_research.plots import plot_its_table
+    from rasso_research.plots.its import to_x
+
+    cf = _cf_table(n=20)  # post-period: periods 10..19
+    fig = plot_its_table(cf, "y", interruptions={"X": "2020Q3"}, band_horizon=4)
+    ax = fig.axes[0]
+    band = ax.collections[-1].get_paths()[0].vertices[:, 0]
+    x = mdates.date2num(to_x(cf["period"]))
+    assert band.min() == pytest.approx(x[10]) and band.max() == pytest.approx(x[14])
+    labels = ax.get_legend_handles_labels()[1]
+    assert "Counterfactual (95% CI to +4 q)" in labels
+    line = next(ln for ln in ax.lines if ln.get_label().startswith("Counterfactual"))
+    assert mdates.date2num(np.max(line.get_xdata())) == pytest.approx(x[19])
+    plt.close(fig)
+    # panels: one counterfactual legend entry, saying "cut" when any panel's band is cut
+    wide = _cf_table("B").assign(counterfactual_ci_high=lambda d: d["counterfactual"] + 500)
+    fig = F.plot_its_panels(
+        pd.concat([cf, wide]),
+        [("Rape charges (count)", "y"), ("B", "y")],
+        {"X": "2020Q3"},
+        band_horizon=4,
+    )
+    entries = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [e for e in entries if e.startswith("Counterfactual")] == [
+        "Counterfactual (95% CI to +4 q, cut at the axis)"
+    ]
+    plt.close(fig)
+
+
 def test_ylabel_for_has_units_and_refuses_unknown_series():
     import pytest
 

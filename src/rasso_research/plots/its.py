@@ -133,12 +133,15 @@ def plot_its_table(
     controls: pd.DataFrame | None = None,
     disrupted_label: str = "Covid-19 disrupted",
     xlabel: str | None = None,
+    band_horizon: int | None = None,
 ):
     """Draw one ITS panel from a counterfactual table (:func:`its_table` or a design's
     ``counterfactual()``): observed points (hollow if left out of the fit), fitted segments,
     counterfactual with 95% CI, disrupted periods shaded (column ``disrupted`` or ``covid``);
     lines break at disrupted periods, each of which has its own indicator in the model.
-    ``controls`` (``period``, ``unit``, ``observed``) are drawn as faint lines."""
+    ``controls`` (``period``, ``unit``, ``observed``) are drawn as faint lines.
+    ``band_horizon`` draws the CI only to that many periods after the interruption (far out
+    it can span the whole axis and says nothing); the legend says so."""
     with mpl.rc_context(RC):
         if ax is None:
             fig, ax = plt.subplots(figsize=figsize(width))
@@ -167,11 +170,14 @@ def plot_its_table(
         )
         post = cf["counterfactual"].notna().to_numpy()
         post = (x >= x[post].min()) if post.any() else post
+        band = post.copy()
+        if band_horizon is not None:
+            band[np.flatnonzero(post)[band_horizon + 1 :]] = False
         cf = cf.assign(**{c: cf[c].where(~is_dis) for c in LINE_COLUMNS})
         ax.fill_between(
-            x[post],
-            cf["counterfactual_ci_low"][post],
-            cf["counterfactual_ci_high"][post],
+            x[band],
+            cf["counterfactual_ci_low"][band],
+            cf["counterfactual_ci_high"][band],
             color=OKABE_ITO["sky_blue"],
             alpha=0.35,
             lw=0,
@@ -179,8 +185,8 @@ def plot_its_table(
         # the y range follows the data and the lines, with the band allowed one data span
         # beyond them; a band cut by the axis says so in its legend entry
         lines = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual"][post]]).dropna()
-        band_lo = cf["counterfactual_ci_low"][post].dropna()
-        band_hi = cf["counterfactual_ci_high"][post].dropna()
+        band_lo = cf["counterfactual_ci_low"][band].dropna()
+        band_hi = cf["counterfactual_ci_high"][band].dropna()
         cut = False
         if len(lines):
             lo_d, hi_d = float(lines.min()), float(lines.max())
@@ -202,7 +208,9 @@ def plot_its_table(
             color=OKABE_ITO["blue"],
             ls="--",
             lw=1.1,
-            label="Counterfactual (95% CI, cut at the axis)" if cut else "Counterfactual (95% CI)",
+            label="Counterfactual (95% CI"
+            + (f" to +{band_horizon} q" if band_horizon is not None else "")
+            + (", cut at the axis)" if cut else ")"),
         )
         seg = cf["segment"].astype(str) if "segment" in cf else pd.Series("all", index=cf.index)
         first = True
@@ -305,10 +313,12 @@ def plot_its_panels(
     ncols: int | None = None,
     source: str | None = None,
     titles: Mapping[str, str] | None = None,
+    band_horizon: int | None = None,
 ):
     """Several ITS panels (one per ``(series label, y label)``) from one counterfactual table,
     with one legend shared by all panels, placed below them (never over the data), on one
-    common time range; ``titles`` maps series labels to panel titles."""
+    common time range; ``titles`` maps series labels to panel titles; ``band_horizon`` as in
+    :func:`plot_its_table`."""
     ncols = ncols or (len(panels) if width == "two" else 1)
     nrows = int(np.ceil(len(panels) / ncols))
     with mpl.rc_context(RC):
@@ -322,7 +332,15 @@ def plot_its_panels(
                 raise ValueError(f"no counterfactual rows for {label!r} / {intervention!r}")
             ylab = textwrap.fill(ylab, 30)
             title = (titles or {}).get(label, label)
-            plot_its_table(d, ylab, title=title, interruptions=interruptions, ax=ax, legend=False)
+            plot_its_table(
+                d,
+                ylab,
+                title=title,
+                interruptions=interruptions,
+                ax=ax,
+                legend=False,
+                band_horizon=band_horizon,
+            )
         for ax in list(axes.flat)[len(panels) :]:
             ax.set_visible(False)
         shown = list(axes.flat)[: len(panels)]
@@ -336,6 +354,11 @@ def plot_its_panels(
                 if lab not in handles:
                     handles[lab] = h
                     labels.append(lab)
+        # one counterfactual entry: "cut at the axis" when the band of any panel is cut
+        cfl = [lab for lab in labels if lab.startswith("Counterfactual")]
+        if len(cfl) > 1:
+            keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
+            labels = [lab for lab in labels if lab == keep or lab not in cfl]
         fig.tight_layout()
         fig.legend(
             [handles[lab] for lab in labels],
