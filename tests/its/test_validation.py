@@ -110,6 +110,9 @@ REQUIRED_KEYS = {
     "linden2015_multi_step_diff",
     "linden2015_multi_step_diff_p",
     "linden2015_multi_slope_diff_p",
+    "synthdid2021_sdid",
+    "synthdid2021_sc",
+    "synthdid2021_did",
 }
 
 

@@ -21,9 +21,12 @@ from .national_its import (
     fit_series,
     slope_effects,
 )
+from .synthetic import SyntheticComparison, fit_synthetic
 from .spec_curve import SpecCurve, specification_curve
 
 __all__ = [
+    "SyntheticComparison",
+    "fit_synthetic",
     "slope_effects",
     "QUARTERLY",
     "AreaComparison",

@@ -75,6 +75,16 @@ def linden_spec(multiple: bool = False):
     return base.replace(cov_type="HAC")
 
 
+def synthdid_spec():
+    """Arkhangelsky et al.'s (2021) Proposition 99 setup: California against the 38 other
+    states, treated from 1989 (for :mod:`rasso_research.designs.synthetic`)."""
+    from .design import Interruption, ITSSpec
+
+    return ITSSpec(
+        "packs", "year", [Interruption("main", 1989)], group="state", treated="California"
+    )
+
+
 def published() -> pd.DataFrame:
     """``config/validation.csv``: reference, key, published, tolerance, source, note."""
     return pd.read_csv(paths.CONFIG / "validation.csv")
@@ -105,6 +115,12 @@ def reproduced() -> dict[str, float]:
     out["linden2015_multi_step_diff"] = multi.loc["treated_level_x1989", "estimate"]
     out["linden2015_multi_step_diff_p"] = multi.loc["treated_level_x1989", "p_value"]
     out["linden2015_multi_slope_diff_p"] = multi.loc["treated_slope_x1989", "p_value"]
+
+    from rasso_research.designs.synthetic import estimate, panel_matrix
+
+    pm = panel_matrix(prop, synthdid_spec())
+    for method in ("sdid", "sc", "did"):
+        out[f"synthdid2021_{method}"] = estimate(pm.Y, pm.N0, pm.T0, method)[0]
     return {k: float(v) for k, v in out.items()}
 
 

@@ -517,3 +517,89 @@ def plot_area_comparison(
         if source:
             source_note(fig, source)
     return fig
+
+
+def plot_synthetic(
+    paths: pd.DataFrame,
+    placebo: pd.DataFrame,
+    method: str = "sdid",
+    ylabel: str = "",
+    width: str = "two",
+    source: str | None = SOURCE_HO,
+    title: str | None = None,
+):
+    """A synthetic comparison (:class:`rasso_research.designs.synthetic.SyntheticComparison`):
+    (a) the treated unit and its synthetic counterpart by period, the first treated period
+    marked; (b) the placebo-in-space effects of the donors with the treated unit's marked."""
+    p = paths[paths["method"] == method].reset_index(drop=True)
+    pl = placebo[placebo["method"] == method]
+    if p.empty:
+        raise ValueError(
+            f"no paths for method {method!r}; methods: {sorted(paths['method'].unique())}"
+        )
+    name = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}.get(method, method)
+    treated_unit = pl.loc[pl["is_treated"], "unit"].iloc[0]
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        two = width == "two"
+        fig, (ax, axp) = plt.subplots(
+            1 if two else 2,
+            2 if two else 1,
+            figsize=(w, w * (0.42 if two else 1.3)),
+            gridspec_kw={"width_ratios": [2.0, 1]} if two else {"height_ratios": [1.4, 1]},
+        )
+        x = np.arange(len(p))
+        ax.plot(
+            x,
+            p["treated"],
+            color=OKABE_ITO["vermillion"],
+            lw=1.3,
+            marker="o",
+            ms=2.5,
+            label=treated_unit,
+        )
+        ax.plot(
+            x, p["synthetic"], color=OKABE_ITO["blue"], lw=1.1, ls="--", label=f"{name} counterpart"
+        )
+        first_post = int(np.flatnonzero(p["post"].to_numpy())[0])
+        ax.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
+        step = max(1, int(np.ceil(len(p) / (8 if two else 6))))
+        ax.set_xticks(x[::step])
+        ax.set_xticklabels(p["period"].iloc[::step], fontsize=6)
+        ax.set_xlabel("Period (first treated period after the dotted line)")
+        ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
+        ax.set_title(
+            textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
+            loc="left",
+            fontsize=7,
+        )
+        eff = pl.loc[~pl["is_treated"], "effect"].astype(float)
+        obs = float(pl.loc[pl["is_treated"], "effect"].iloc[0])
+        axp.hist(eff, bins=min(15, max(5, len(eff) // 3)), color="#BBBBBB", edgecolor="white")
+        axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
+        axp.set_title(
+            textwrap.fill(f"(b) Placebo effects, each of {len(eff)} donors as if treated", 40),
+            loc="left",
+            fontsize=7,
+        )
+        axp.set_xlabel("Average post-period effect")
+        axp.set_ylabel("Donors")
+        axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        handles, labels = ax.get_legend_handles_labels()
+        handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
+        labels.append(f"estimate for {treated_unit} (b)")
+        handles.append(mpl.patches.Patch(color="#BBBBBB"))
+        labels.append("placebo donors (b)")
+        fig.tight_layout()
+        fig.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=4 if two else 2,
+            frameon=False,
+            fontsize=6,
+        )
+        if source:
+            source_note(fig, source)
+    return fig

@@ -267,3 +267,33 @@ def describe_area_events(area: str, start, end, events: pd.DataFrame) -> str:
         + ("; ".join(after) if after else "none")
     )
     return "\n".join(out)
+
+
+SYNTHETIC_NAMES = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}
+
+
+def describe_synthetic(eff: pd.DataFrame, unit: str = "") -> str:
+    """Markdown: each method's average post-period effect with its placebo CI and
+    placebo-in-space p-value, against its minimum detectable effect; a null whose MDE
+    exceeds the largest estimate in absolute value reads "too short or noisy to tell"."""
+    lines = []
+    for r in eff.itertuples():
+        name = SYNTHETIC_NAMES.get(r.method, r.method)
+        u = f" {unit}" if unit else ""
+        ci = "excludes" if (r.ci_low > 0 or r.ci_high < 0) else "includes"
+        lines.append(
+            f"- **{r.series}, {name}:** {fmt_num(r.estimate)}{u} a period on average over "
+            f"{r.n_post} post-period(s) (95% placebo CI {fmt_num(r.ci_low)} to "
+            f"{fmt_num(r.ci_high)}, {ci} zero; placebo-in-space p = {fmt_num(r.placebo_p, 2)} "
+            f"over {r.n_placebos} donors); minimum detectable effect {fmt_num(r.mde)}{u} "
+            f"({r.n_pre} pre-periods, {r.n_donors} donors)."
+        )
+    if len(eff):
+        nulls = eff[(eff["ci_low"] <= 0) & (eff["ci_high"] >= 0)]
+        short = nulls[nulls["mde"] > eff["estimate"].abs().max()]
+        if len(short) == len(eff):
+            lines.append(
+                "No method finds an effect, and every MDE is larger than every estimate: the "
+                "series is too short or too noisy to tell a change of that size from none."
+            )
+    return "\n".join(lines)

@@ -1,0 +1,476 @@
+"""One treated unit against a donor pool: synthetic difference-in-differences (SDID), synthetic
+control (SC) and difference-in-differences (DID) in one framework (Arkhangelsky, Athey,
+Hirshberg, Imbens & Wager 2021, AER 111(12):4088-4118, Algorithm 1).
+
+The weights follow the R package ``synthdid`` (``synthdid_estimate``, ``sc_estimate``,
+``did_estimate``): Frank-Wolfe with exact line search on the collapsed panel, unit weights
+ridge-penalised by ``zeta = (N1 T1)^(1/4) sd(first differences of the donors' pre-period)``
+for SDID and by ``1e-6`` of that for SC (no intercept, no time weights), a second round from
+the sparsified first solution. ``tests/designs/test_synthetic.py`` reproduces the paper's
+California Proposition 99 estimates (Table 1) with them.
+
+Inference, for a single treated unit:
+
+* ``se``: the placebo standard error (their Algorithm 4): the estimator re-run with a donor
+  as if treated; by default every donor once (with one treated unit, the limit of synthdid's
+  200 random draws, without their Monte Carlo noise), or ``reps`` seeded random draws;
+* ``placebo_p``: placebo in space (Abadie, Diamond & Hainmueller 2010): every donor in turn
+  as the treated unit against the other donors, the treated unit's ratio of post- to
+  pre-period RMSPE ranked among all of them; ``max_pre_rmspe_ratio`` drops placebos whose
+  pre-period fit is that many times worse than the treated unit's (ADH use 2, 5 or 20);
+* ``mde``: the minimum detectable effect at 5% (two-sided) with 80% power,
+  ``(1.96 + 0.84) se``, so a null result is read against what the data could have shown.
+
+The spec is the package's :class:`~rasso_research.its.ITSSpec`: ``outcome``, ``time``,
+``group`` (the unit column), ``treated`` (the treated unit) and the focus interruption (the
+first period treated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rasso_research.constants import FOCUS
+from rasso_research.its import ITSSpec
+
+from .base import DesignResult, focus_index
+
+METHODS = ("sdid", "sc", "did")
+#: z_{0.975} + z_{0.80}: a true effect this many placebo SEs away is found 80% of the time
+MDE_FACTOR = 1.959964 + 0.841621
+#: fewest pre-periods each method needs: SC and SDID fit weights to the pre-period
+MIN_PRE_PERIODS = {"sdid": 2, "sc": 2, "did": 1}
+
+
+class SyntheticInputError(ValueError):
+    """The panel or the spec cannot support the design (named in the message)."""
+
+
+# ---- the estimator (synthdid's solver, batched over problems of one shape) ------------------
+def _fw_batch(
+    Y: np.ndarray,
+    zeta: np.ndarray,
+    intercept: bool,
+    start: np.ndarray | None,
+    min_decrease: np.ndarray,
+    max_iter: int,
+) -> np.ndarray:
+    """Simplex weights on the first columns of each ``Y[b]`` reproducing its last column:
+    synthdid's ``sc.weight.fw`` (Frank-Wolfe, exact line search, ridge ``zeta``), run for a
+    batch of problems at once; each stops by its own rule, so a batch of one is the R code."""
+    B, n, k1 = Y.shape
+    k = k1 - 1
+    x = np.full((B, k), 1.0 / k) if start is None else np.array(start, float, copy=True)
+    if intercept:
+        Y = Y - Y.mean(axis=1, keepdims=True)
+    A, b = Y[:, :, :k], Y[:, :, k]
+    G = np.einsum("bni,bnj->bij", A, A)
+    c = np.einsum("bni,bn->bi", A, b)
+    bb = np.einsum("bn,bn->b", b, b)
+    diag = np.einsum("bii->bi", G)
+    z2 = np.asarray(zeta, float) ** 2 * np.ones(B)
+    eta = n * z2
+    tol = (np.asarray(min_decrease, float) * np.ones(B)) ** 2
+    active = np.ones(B, bool)
+    prev = np.full(B, np.inf)
+    r = np.arange(B)
+    gx = np.matmul(G, x[:, :, None])[:, :, 0]
+    for t in range(max_iter):
+        hg = gx - c + eta[:, None] * x
+        i = np.argmin(hg, axis=1)
+        xi = x[r, i]
+        xx = np.einsum("bi,bi->b", x, x)
+        num = hg[r, i] - np.einsum("bi,bi->b", hg, x)
+        den = diag[r, i] - 2 * gx[r, i] + np.einsum("bi,bi->b", x, gx) + eta * (1 - 2 * xi + xx)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.clip(np.where(den > 0, -num / den, 0.0), 0.0, 1.0)
+        step = np.where(active & (xi < 1.0), step, 0.0)  # converged, or at the vertex: no move
+        x *= (1 - step)[:, None]
+        x[r, i] += step
+        gx = gx * (1 - step)[:, None] + step[:, None] * G[r, :, i]
+        err2 = np.einsum("bi,bi->b", x, gx) - 2 * np.einsum("bi,bi->b", c, x) + bb
+        val = z2 * np.einsum("bi,bi->b", x, x) + err2 / n
+        active &= ~((t >= 1) & (prev - val <= tol))
+        prev = val
+        if not active.any():
+            break
+    return x
+
+
+def _sparsify(v: np.ndarray) -> np.ndarray:
+    """synthdid's sparsify: weights at most a quarter of the largest set to 0 (each row)."""
+    v = np.where(v <= v.max(axis=-1, keepdims=True) / 4, 0.0, v)
+    return v / v.sum(axis=-1, keepdims=True)
+
+
+def _collapsed(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
+    """synthdid's collapsed form of each ``Y[b]``: donors x (pre periods, post mean), then
+    the treated mean."""
+    top = np.concatenate([Y[:, :N0, :T0], Y[:, :N0, T0:].mean(axis=2, keepdims=True)], axis=2)
+    bottom = np.concatenate(
+        [Y[:, N0:, :T0].mean(axis=1), Y[:, N0:, T0:].mean(axis=(1, 2))[:, None]], axis=1
+    )
+    return np.concatenate([top, bottom[:, None, :]], axis=1)
+
+
+@dataclass
+class Weights:
+    omega: np.ndarray  # donors
+    lam: np.ndarray  # pre-periods
+
+
+def _noise_level(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
+    """sd of the donors' first differences over the pre-period, per problem."""
+    d = np.diff(Y[:, :N0, :T0], axis=2).reshape(Y.shape[0], -1)
+    return d.std(axis=1, ddof=1) if d.shape[1] > 1 else np.zeros(Y.shape[0])
+
+
+def estimate_batch(
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    method: str = "sdid",
+    start: Weights | None = None,
+    max_iter: int = 10_000,
+    max_iter_pre_sparsify: int = 100,
+    sigma: float | None = None,
+) -> tuple[np.ndarray, Weights]:
+    """:func:`estimate` for a stack of panels ``Y`` (B x N x T) of one shape; weights are
+    (B x N0) and (B x T0). ``sigma`` fixes the noise level behind the penalties (synthdid's
+    placebo replications keep the original estimate's); default: each panel's own."""
+    if method not in METHODS:
+        raise SyntheticInputError(f"method must be one of {METHODS}; got {method!r}")
+    B, N, T = Y.shape
+    N1, T1 = N - N0, T - T0
+    sigma = _noise_level(Y, N0, T0) if sigma is None else np.full(B, float(sigma))
+    min_dec = 1e-5 * sigma
+    yc = _collapsed(Y, N0, T0)
+    if method == "did":
+        w = Weights(np.full((B, N0), 1.0 / N0), np.full((B, T0), 1.0 / T0))
+    else:
+        if method == "sdid":
+            zl = 1e-6 * sigma
+            lam0 = None if start is None else start.lam
+            lam = _fw_batch(yc[:, :N0], zl, True, lam0, min_dec, max_iter_pre_sparsify)
+            lam = _fw_batch(yc[:, :N0], zl, True, _sparsify(lam), min_dec, max_iter)
+        else:
+            lam = np.zeros((B, T0))
+        eta = (N1 * T1) ** 0.25 if method == "sdid" else 1e-6
+        zo = eta * sigma
+        yo = np.transpose(yc[:, :, :T0], (0, 2, 1))
+        intercept = method == "sdid"
+        om0 = None if start is None else start.omega
+        om = _fw_batch(yo, zo, intercept, om0, min_dec, max_iter_pre_sparsify)
+        om = _fw_batch(yo, zo, intercept, _sparsify(om), min_dec, max_iter)
+        w = Weights(om, lam)
+    row = np.concatenate([-w.omega, np.full((B, N1), 1.0 / N1)], axis=1)
+    col = np.concatenate([-w.lam, np.full((B, T1), 1.0 / T1)], axis=1)
+    tau = np.einsum("bn,bnt,bt->b", row, Y, col)
+    return tau, w
+
+
+def estimate(
+    Y: np.ndarray, N0: int, T0: int, method: str = "sdid", start: Weights | None = None
+) -> tuple[float, Weights]:
+    """The average effect on the treated rows (``N0:``) over the post columns (``T0:``) and
+    the weights: ``method`` "sdid", "sc" or "did" as in R synthdid."""
+    st = None if start is None else Weights(start.omega[None], start.lam[None])
+    tau, w = estimate_batch(Y[None], N0, T0, method, st)
+    return float(tau[0]), Weights(w.omega[0], w.lam[0])
+
+
+def synthetic_path(Y: np.ndarray, N0: int, T0: int, w: Weights, method: str) -> np.ndarray:
+    """The treated unit's counterfactual path: the weighted donors shifted to the treated
+    unit's (time-weighted) pre-period level; SC takes no shift."""
+    synth = w.omega @ Y[:N0]
+    treated = Y[N0:].mean(axis=0)
+    if method == "sc":
+        return synth
+    if method == "did":
+        return synth + (treated[:T0] - synth[:T0]).mean()
+    return synth + w.lam @ (treated[:T0] - synth[:T0])
+
+
+def placebo_se(
+    Y: np.ndarray, N0: int, T0: int, method: str, w: Weights, reps: int = 200, seed: int = 0
+) -> float:
+    """synthdid's placebo standard error: ``reps`` draws of a donor as if treated (the
+    original weights, renormalised, start each fit)."""
+    N1 = Y.shape[0] - N0
+    if N0 <= N1:
+        raise SyntheticInputError("the placebo standard error needs more donors than treated")
+    rng = np.random.default_rng(seed)
+    inds = np.array([rng.permutation(N0) for _ in range(reps)])
+    n0 = N0 - N1
+    om = w.omega[inds[:, :n0]]
+    tot = om.sum(axis=1, keepdims=True)
+    om = np.where(tot > 0, om / np.where(tot > 0, tot, 1), 1.0 / n0)
+    start = Weights(om, np.tile(w.lam, (reps, 1)))
+    sigma = float(_noise_level(Y[None], N0, T0)[0])
+    taus, _ = estimate_batch(Y[inds], n0, T0, method, start, sigma=sigma)
+    return float(np.sqrt((reps - 1) / reps) * np.std(taus, ddof=1))
+
+
+def _rmspe(Y: np.ndarray, N0: int, T0: int, w: Weights, method: str) -> tuple[float, float]:
+    gap = Y[N0:].mean(axis=0) - synthetic_path(Y, N0, T0, w, method)
+    return float(np.sqrt(np.mean(gap[:T0] ** 2))), float(np.sqrt(np.mean(gap[T0:] ** 2)))
+
+
+def placebo_space(
+    Y: np.ndarray, N0: int, T0: int, method: str, sigma: float | None = None
+) -> pd.DataFrame:
+    """Every donor in turn as the treated unit against the other donors (the real treated unit
+    left out): its effect and pre/post RMSPE. Row ``N0`` (last) is the treated unit itself.
+    ``sigma``: the noise level behind the penalties (default: the treated analysis' own, as
+    in synthdid's placebo replications)."""
+    if sigma is None:
+        sigma = float(_noise_level(Y[None], N0, T0)[0])
+    orders = np.array([[*[i for i in range(N0) if i != j], j] for j in range(N0)])
+    Ys = Y[orders]
+    taus, w = estimate_batch(Ys, N0 - 1, T0, method, sigma=sigma)
+    rows = []
+    for j in range(N0):
+        pre, post = _rmspe(Ys[j], N0 - 1, T0, Weights(w.omega[j], w.lam[j]), method)
+        rows.append((j, taus[j], pre, post))
+    tau, wt = estimate(Y, N0, T0, method)
+    pre, post = _rmspe(Y, N0, T0, wt, method)
+    rows.append((N0, tau, pre, post))
+    out = pd.DataFrame(rows, columns=["row", "effect", "pre_rmspe", "post_rmspe"])
+    out["ratio"] = out["post_rmspe"] / out["pre_rmspe"].where(out["pre_rmspe"] > 0)
+    return out
+
+
+def enumerated_se(ps: pd.DataFrame) -> float:
+    """The placebo standard error with every donor once as the pseudo-treated unit (one
+    treated unit): the limit of synthdid's ``reps`` random draws, free of their Monte Carlo
+    noise (200 draws of one heavy-tailed donor distribution can be 10-20% off)."""
+    e = ps["effect"].iloc[:-1].to_numpy()
+    return float(np.sqrt(np.mean((e - e.mean()) ** 2)))
+
+
+def placebo_p(ps: pd.DataFrame, max_pre_rmspe_ratio: float | None = None) -> tuple[float, int]:
+    """The treated unit's rank p-value of the post/pre RMSPE ratio among the placebos kept
+    (``max_pre_rmspe_ratio``: ADH's exclusion of poorly fitted placebos) and their number."""
+    treated = ps.iloc[-1]
+    pl = ps.iloc[:-1]
+    if max_pre_rmspe_ratio is not None:
+        pl = pl[pl["pre_rmspe"] <= max_pre_rmspe_ratio * treated["pre_rmspe"]]
+    ratios = pl["ratio"].to_numpy()
+    p = (1 + np.sum(ratios >= treated["ratio"])) / (1 + len(ratios))
+    return float(p), int(len(ratios))
+
+
+# ---- the panel --------------------------------------------------------------------------
+@dataclass
+class PanelMatrix:
+    """Outcome matrix with the donors first and the treated unit last."""
+
+    Y: np.ndarray
+    units: list[str]
+    times: list
+    N0: int
+    T0: int
+
+
+def panel_matrix(
+    data: pd.DataFrame,
+    spec: ITSSpec,
+    donors: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    min_pre: int | None = None,
+    method: str = "sdid",
+) -> PanelMatrix:
+    """The balanced unit x time matrix of ``spec.outcome``: donors (``donors``, else every
+    other unit, less ``exclude``) first, ``spec.treated`` last; columns before the focus
+    interruption are the pre-period. Units with a missing value in any period are refused
+    by name (a synthetic control cannot be fitted on a gap)."""
+    unit, time, y = spec.group, spec.time, spec.outcome
+    for c in (unit, time, y):
+        if c not in data.columns:
+            raise SyntheticInputError(f"column {c!r} not in the data ({list(data.columns)})")
+    treated = spec.treated
+    units = sorted(data[unit].dropna().unique().tolist())
+    if treated not in units:
+        raise SyntheticInputError(f"treated unit {treated!r} not in column {unit!r}")
+    pool = [u for u in (donors if donors is not None else units) if u != treated]
+    unknown = sorted(set(pool) - set(units)) + sorted(set(exclude) - set(units))
+    if unknown:
+        raise SyntheticInputError(f"unknown donor(s) {unknown}; units are {units}")
+    pool = [u for u in pool if u not in set(exclude)]
+    if not pool:
+        raise SyntheticInputError(f"empty donor pool for {treated!r}")
+    wide = data.pivot_table(index=unit, columns=time, values=y, aggfunc="first")
+    wide = wide.reindex([*pool, treated])
+    gaps = wide.index[wide.isna().any(axis=1)].tolist()
+    if gaps:
+        raise SyntheticInputError(
+            f"{y!r}: missing values for {gaps} in some of {list(wide.columns)}; drop those "
+            "units (exclude=) or the periods"
+        )
+    i = focus_index(spec)
+    if i is None:
+        raise SyntheticInputError(f"the spec has no {FOCUS!r} interruption (use designs.at)")
+    at = spec.interruptions[i].at
+    times = list(wide.columns)
+    T0 = (
+        sum(1 for t in times if str(t) < str(at))
+        if not _numeric(times)
+        else sum(1 for t in times if t < float(at))
+    )
+    need = min_pre if min_pre is not None else MIN_PRE_PERIODS[method]
+    if T0 < need:
+        raise SyntheticInputError(
+            f"{treated}: {T0} period(s) before {at} in {times[0]}..{times[-1]}; {method} needs "
+            f"at least {need}"
+        )
+    if T0 == len(times):
+        raise SyntheticInputError(f"no period from {at} on in {times[0]}..{times[-1]}")
+    return PanelMatrix(wide.to_numpy(float), [*pool, treated], times, len(pool), T0)
+
+
+def _numeric(times: Sequence) -> bool:
+    return all(isinstance(t, int | float | np.integer | np.floating) for t in times)
+
+
+# ---- the design -------------------------------------------------------------------------
+@dataclass
+class SyntheticComparison(DesignResult):
+    """SDID, SC and DID for one treated unit (see the module docstring)."""
+
+    panel: PanelMatrix
+    spec: ITSSpec
+    label: str = ""
+    methods: tuple[str, ...] = METHODS
+    reps: int | None = None
+    seed: int = 0
+    max_pre_rmspe_ratio: float | None = None
+    fits: dict = field(default_factory=dict)
+    placebos: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        p = self.panel
+        one = p.Y.shape[0] - p.N0 == 1
+        for m in self.methods:
+            tau, w = estimate(p.Y, p.N0, p.T0, m)
+            self.placebos[m] = ps = placebo_space(p.Y, p.N0, p.T0, m)
+            if self.reps is None and one:
+                se = enumerated_se(ps)
+            else:
+                se = placebo_se(p.Y, p.N0, p.T0, m, w, self.reps or 200, self.seed)
+            self.fits[m] = (tau, w, se)
+
+    def effects(self) -> pd.DataFrame:
+        """One row per method: the average effect over the post-period, its placebo SE, 95%
+        CI (normal), placebo-in-space p-value, MDE, pre-period RMSPE and sizes."""
+        p = self.panel
+        rows = []
+        for m, (tau, w, se) in self.fits.items():
+            pv, n_pl = placebo_p(self.placebos[m], self.max_pre_rmspe_ratio)
+            pre, _ = _rmspe(p.Y, p.N0, p.T0, w, m)
+            rows.append(
+                {
+                    "series": self.label,
+                    "treated": p.units[-1],
+                    "method": m,
+                    "estimate": tau,
+                    "se": se,
+                    "ci_low": tau - 1.959964 * se,
+                    "ci_high": tau + 1.959964 * se,
+                    "placebo_p": pv,
+                    "n_placebos": n_pl,
+                    "mde": MDE_FACTOR * se,
+                    "pre_rmspe": pre,
+                    "n_donors": p.N0,
+                    "n_pre": p.T0,
+                    "n_post": len(p.times) - p.T0,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def weights(self) -> pd.DataFrame:
+        """Donor weights by method (long: donor, method, weight), largest first."""
+        rows = [
+            {"series": self.label, "donor": u, "method": m, "weight": float(wt)}
+            for m, (_t, w, _s) in self.fits.items()
+            for u, wt in zip(self.panel.units[:-1], w.omega, strict=True)
+        ]
+        out = pd.DataFrame(rows)
+        return out.sort_values(["method", "weight"], ascending=[True, False]).reset_index(drop=True)
+
+    def table(self) -> pd.DataFrame:
+        return self.weights()
+
+    def paths(self) -> pd.DataFrame:
+        """Per period and method: the treated unit, its synthetic counterpart and the gap."""
+        p = self.panel
+        treated = p.Y[p.N0 :].mean(axis=0)
+        rows = []
+        for m, (_t, w, _s) in self.fits.items():
+            synth = synthetic_path(p.Y, p.N0, p.T0, w, m)
+            for i, t in enumerate(p.times):
+                rows.append(
+                    {
+                        "series": self.label,
+                        "method": m,
+                        "period": str(t),
+                        "post": i >= p.T0,
+                        "treated": treated[i],
+                        "synthetic": synth[i],
+                        "gap": treated[i] - synth[i],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def placebo_table(self) -> pd.DataFrame:
+        """The placebo-in-space runs of every method (unit, effect, RMSPEs, ratio)."""
+        units = self.panel.units
+        parts = [
+            ps.assign(series=self.label, method=m, unit=[units[i] for i in ps["row"]])
+            for m, ps in self.placebos.items()
+        ]
+        out = pd.concat(parts, ignore_index=True).drop(columns="row")
+        out["is_treated"] = out["unit"] == units[-1]
+        return out[
+            ["series", "method", "unit", "is_treated", "effect", "pre_rmspe", "post_rmspe", "ratio"]
+        ]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "effects": self.effects(),
+            "weights": self.weights(),
+            "paths": self.paths(),
+            "placebo": self.placebo_table(),
+        }
+
+    def describe(self) -> str:
+        from rasso_research.report.text import describe_synthetic
+
+        return describe_synthetic(self.effects())
+
+    def plot(self, method: str = "sdid", **kw):
+        from rasso_research.plots.figures import plot_synthetic
+
+        return plot_synthetic(self.paths(), self.placebo_table(), method, **kw)
+
+
+def fit_synthetic(
+    data: pd.DataFrame,
+    spec: ITSSpec,
+    label: str = "",
+    donors: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    methods: Sequence[str] = METHODS,
+    reps: int | None = None,
+    seed: int = 0,
+    max_pre_rmspe_ratio: float | None = None,
+) -> SyntheticComparison:
+    """SDID, SC and DID of ``spec.treated`` against the donor pool on ``data`` (long: unit,
+    time, outcome columns named by the spec). Standard errors: every donor once as the
+    pseudo-treated unit (``reps=None``), or synthdid's ``reps`` seeded random draws."""
+    need = max(MIN_PRE_PERIODS[m] for m in methods)
+    pm = panel_matrix(data, spec, donors, exclude, min_pre=need, method=methods[0])
+    return SyntheticComparison(pm, spec, label, tuple(methods), reps, seed, max_pre_rmspe_ratio)
