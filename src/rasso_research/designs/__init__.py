@@ -4,7 +4,9 @@
   several series and intervention dates (``fit_series``, ``fit_national``);
 * ``controlled_its``: one area against control areas, with placebos in space and time
   (``fit_controlled``, ``compare_area``);
-* ``spec_curve``: one estimate per combination of modelling choices (``specification_curve``).
+* ``spec_curve``: one estimate per combination of modelling choices (``specification_curve``);
+* ``synthetic``: one treated unit against a donor pool by synthetic DiD, synthetic control and
+  DiD, with placebo inference (``fit_synthetic``).
 
 Each takes tidy frames from :mod:`rasso_research.data.series` and an
 :class:`~rasso_research.its.ITSSpec`, and returns a result with ``effects()``, ``table()``,
@@ -21,8 +23,8 @@ from .national_its import (
     fit_series,
     slope_effects,
 )
-from .synthetic import SyntheticComparison, fit_synthetic
 from .spec_curve import SpecCurve, specification_curve
+from .synthetic import SyntheticComparison, fit_synthetic
 
 __all__ = [
     "SyntheticComparison",

@@ -9,11 +9,11 @@ from .figures import (
     plot_area_comparison,
     plot_distance_to_2016,
     plot_effects,
-    plot_synthetic,
     plot_force_grid,
     plot_revision,
     plot_series_panels,
     plot_spec_curve,
+    plot_synthetic,
     ylabel_for,
 )
 from .its import (
