@@ -151,3 +151,76 @@ def test_proposition_99_matches_the_paper():
     assert e.to_dict() == {"sdid": -15.6, "sc": -19.6, "did": -27.3}
     w = res.weights().query("method == 'sc'").set_index("donor")["weight"]
     assert list(w.index[:3]) == ["Utah", "Montana", "Nevada"]  # synthdid's SC donors
+
+
+def _force_year(effect=0.0, seed=0, n_forces=12):
+    """A force_year-like table: two groups, two measures, counts and rates, one flagged value."""
+    rng = np.random.default_rng(seed)
+    years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2014, 2024)]
+    rows = []
+    for i in range(n_forces):
+        f = "Target" if i == 0 else f"F{i:02d}"
+        pop = 1e6 * (1 + i / 4)
+        base = rng.normal(50, 5)
+        for k, fy in enumerate(years):
+            for g in ("Sexual offences", "Theft offences"):
+                for m in ("charged_closed", "charged_cohort"):
+                    rate = base + 0.5 * k + rng.normal(0, 0.5)
+                    if f == "Target" and g == "Sexual offences" and k >= 5:
+                        rate += effect
+                    flag = (
+                        "cohort not fully supplied"
+                        if (f == "F03" and k == 0 and m == "charged_cohort")
+                        else ""
+                    )
+                    rows.append(
+                        {
+                            "fiscal_year": fy,
+                            "frequency": "annual",
+                            "geography": "force",
+                            "force": f,
+                            "offence_group": g,
+                            "measure": m,
+                            "value": rate * pop / 1e5,
+                            "population": pop,
+                            "per_100k": rate,
+                            "flag": flag,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_force_year_comparison_finds_the_target_group_only():
+    fy = _force_year(effect=10.0)
+    res = S.compare_force_year(
+        fy, "Target", "2019/20", negative_controls=["Theft offences"], rates=[True]
+    )
+    e = res.effects().query("method == 'sdid'").set_index("series")
+    tgt = e.loc["Sexual offences: charges (closed in the year) per 100,000"]
+    neg = e.loc["Theft offences: charges (closed in the year) per 100,000"]
+    assert tgt["estimate"] == pytest.approx(10.0, abs=1.5) and tgt["ci_low"] > 0
+    assert neg["role"] == "negative control" and neg["ci_low"] < 0 < neg["ci_high"]
+    cohort = e.loc["Sexual offences: charges (offences recorded in the year) per 100,000"]
+    assert cohort["dropped_donors"] == "F03" and cohort["n_donors"] == 10  # flagged year
+    assert "negative-control" in res.describe()
+    assert set(res.tables()) == {"effects", "weights", "paths", "placebo"}
+
+
+def test_force_year_comparison_inputs():
+    fy = _force_year()
+    with pytest.raises(ValueError, match="unknown force 'Targt'.*did you mean 'Target'"):
+        S.compare_force_year(fy, "Targt", "2019/20")
+    with pytest.raises(S.SyntheticInputError, match="2030/31.*not in the data"):
+        S.compare_force_year(fy, "Target", "2030/31")
+    res = S.compare_force_year(
+        fy,
+        "Target",
+        "2019/20",
+        measures=["charged_closed"],
+        rates=[True],
+        transition=["2018/19"],
+        exclude=["F01", "F02"],
+        methods=["did"],
+    )
+    e = res.effects().iloc[0]
+    assert (e["n_pre"], e["n_post"], e["n_donors"]) == (4, 5, 9)

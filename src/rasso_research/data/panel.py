@@ -52,6 +52,7 @@ SOURCES = {
     "cps_q": "CPS case outcomes by principal offence category (quarterly)",
     "cps_m": "CPS case outcomes by principal offence category (sum of monthly)",
     "pop": "ONS mid-year population (see population.csv)",
+    "oocd_fy": "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), annual",
 }
 
 
@@ -508,6 +509,58 @@ def coverage(panel: pd.DataFrame) -> pd.DataFrame:
     return cov.reset_index()
 
 
+def build_force_year(raw: Path, log: QualityLog, pop: pd.DataFrame) -> pd.DataFrame:
+    """The annual force x financial-year x offence-group outcomes table (``force_year``):
+    counts from the OOCD dashboard aggregate, the national total as the sum of the 43 forces
+    (missing if any force is), and rates per 100,000 on the mid-year population at the start
+    of the financial year (mid-2018 for 2018/19; missing where no estimate exists)."""
+    path = raw / rh.FILES["oocd_fy"]
+    fy = rh.read_oocd_force_year(path)
+    log.dropped(fy)
+    keys = ["fiscal_year", "offence_group", "measure"]
+    complete = fy.groupby(keys)["value"].count() == len(forces.FORCES)
+    nat = fy.groupby(keys)["value"].sum(min_count=1).where(complete).rename("value").reset_index()
+    nat = nat.assign(force=NAT, force_code=forces.NATIONAL_CODE, flag="")
+    flagged = fy[fy["flag"] != ""].groupby(keys)["flag"].first()
+    nat["flag"] = nat.set_index(keys).index.map(flagged).fillna("").to_numpy()
+    out = pd.concat(
+        [fy.assign(geography="force"), nat.assign(geography="national")], ignore_index=True
+    )
+    out["year"] = out["fiscal_year"].str[:4].astype(int)
+    p = pop[["force", "year", "population"]]
+    pnat = p.groupby("year", as_index=False)["population"].sum().assign(force=NAT)
+    out = out.merge(pd.concat([p, pnat]), on=["force", "year"], how="left")
+    out["per_100k"] = 1e5 * out["value"] / out["population"]
+    no_pop = sorted(out.loc[out["population"].isna(), "fiscal_year"].unique())
+    log.add(
+        "coverage gaps",
+        rh.FILES["oocd_fy"],
+        f"financial years with no mid-year population (rates missing): {', '.join(no_pop)}",
+        int(out["population"].isna().sum()),
+    )
+    out["frequency"] = "annual"
+    out["source"] = SOURCES["oocd_fy"]
+    cols = [
+        "fiscal_year",
+        "frequency",
+        "geography",
+        "force",
+        "force_code",
+        "offence_group",
+        "measure",
+        "value",
+        "population",
+        "per_100k",
+        "flag",
+        "source",
+    ]
+    return (
+        out[cols]
+        .sort_values(["geography", "force", "offence_group", "measure", "fiscal_year"])
+        .reset_index(drop=True)
+    )
+
+
 def build_panel(
     raw_dir: Path | str | None = None,
     out_dir: Path | str | None = None,
@@ -548,6 +601,17 @@ def build_panel(
         "mid-years interpolated (force-years)",
         int(pop["interpolated"].sum()),
     )
+    brk = rp.vintage_break(pieces)
+    log.add(
+        "consistency",
+        "population: vintage break at mid-2019",
+        "forces whose rebased (2021-Census-based) mid-2018 estimate differs from the older "
+        f"vintage by more than 1% (largest {brk['rel_diff'].abs().max():.1%}, "
+        f"{brk.loc[brk['rel_diff'].abs().idxmax(), 'force']}); see population_vintage.csv",
+        int((brk["rel_diff"].abs() > 0.01).sum()),
+    )
+    log.say("annual force x offence-group outcomes (OOCD dashboard aggregate)")
+    force_year = build_force_year(raw, log, pop)
     quarters = sorted(recorded["fiscal_quarter"].unique())
     poprows = build_population_rows(pop, quarters)
     # rates per 100,000 (quarterly counts, not annualised)
@@ -591,6 +655,13 @@ def build_panel(
         final, out = out, Path(tempfile.mkdtemp(prefix=".building-", dir=out))
         try:
             _write_outputs(out, raw, log, panel, tr, series, pop, rec_rev, out_rev, cov, conflicts)
+            _write_csv_parquet(force_year, out, "force_year")
+            brk.to_csv(
+                out / "population_vintage.csv",
+                index=False,
+                float_format="%.10g",
+                lineterminator="\n",
+            )
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)
             raise
@@ -635,6 +706,11 @@ def _write_outputs(out, raw, log, panel, tr, series, pop, rec_rev, out_rev, cov,
         lineterminator="\n",
     )
     write_quality(log, cov, out, conflicts)
+
+
+def _write_csv_parquet(df: pd.DataFrame, out: Path, name: str) -> None:
+    df.to_parquet(out / f"{name}.parquet", index=False)
+    df.to_csv(out / f"{name}.csv", index=False, float_format="%.10g", lineterminator="\n")
 
 
 def _move_into_place(tmp: Path, out: Path) -> None:

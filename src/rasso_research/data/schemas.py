@@ -187,6 +187,20 @@ POPULATION = pa.DataFrameSchema(
     coerce=True,
 )
 
+FORCE_YEAR = pa.DataFrameSchema(
+    {
+        "fiscal_year": _fy,
+        "force": pa.Column(str),
+        "force_code": pa.Column(str),
+        "offence_group": pa.Column(str),
+        "measure": pa.Column(str),
+        "value": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "flag": pa.Column(str),
+    },
+    strict=False,
+    coerce=True,
+)
+
 PANEL = pa.DataFrameSchema(
     {
         "fiscal_quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}/\d{2} Q[1-4]$")),

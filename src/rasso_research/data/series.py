@@ -453,3 +453,51 @@ def timeliness_wide(df: pd.DataFrame | None) -> pd.DataFrame | None:
     return d.pivot_table(
         index=d["year"].astype(int), columns="measure", values="value", aggfunc="first"
     )
+
+
+def load_force_year(path: str | Path | None = None) -> pd.DataFrame:
+    """The annual force x financial-year x offence-group table (``force_year.parquet``)."""
+    return load_processed("force_year.parquet", Path(path).parent if path else None)
+
+
+def force_year_series(
+    fy: pd.DataFrame,
+    measure: str,
+    offence_group: str,
+    rate: bool = False,
+    start: str | None = None,
+    end: str | None = None,
+    drop_flagged: bool = True,
+) -> pd.DataFrame:
+    """Long annual frame ``force, fiscal_year, year, value`` of one measure and offence group
+    for every force (never the national total); ``rate`` gives the value per 100,000. With
+    ``drop_flagged`` the values the source calls incomplete are dropped and counted in
+    ``attrs["dropped"]`` (force, fiscal year, reason). ``attrs["frequency"]`` is "annual"."""
+    if measure not in set(fy["measure"]):
+        raise unknown("measure", measure, fy["measure"])
+    if offence_group not in set(fy["offence_group"]):
+        raise unknown("offence group", offence_group, fy["offence_group"])
+    d = fy[(fy["measure"] == measure) & (fy["offence_group"] == offence_group)]
+    d = d[d["geography"] == "force"]
+    if start is not None:
+        d = d[d["fiscal_year"] >= start]
+    if end is not None:
+        d = d[d["fiscal_year"] <= end]
+    dropped = []
+    if drop_flagged:
+        bad = d["flag"].fillna("") != ""
+        dropped = d.loc[bad, ["force", "fiscal_year", "flag"]].to_dict("records")
+        d = d[~bad]
+    col = "per_100k" if rate else "value"
+    out = d.assign(year=d["fiscal_year"].str[:4].astype(int), value=d[col])[
+        ["force", "fiscal_year", "year", "value"]
+    ]
+    out = out.sort_values(["force", "year"]).reset_index(drop=True)
+    out.attrs.update(
+        measure=measure,
+        offence_group=offence_group,
+        rate=rate,
+        frequency="annual",
+        dropped=dropped,
+    )
+    return out

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research.constants import FOCUS
-from rasso_research.its import ITSSpec
+from rasso_research.its import Interruption, ITSSpec
 
 from .base import DesignResult, focus_index
 
@@ -474,3 +474,117 @@ def fit_synthetic(
     need = max(MIN_PRE_PERIODS[m] for m in methods)
     pm = panel_matrix(data, spec, donors, exclude, min_pre=need, method=methods[0])
     return SyntheticComparison(pm, spec, label, tuple(methods), reps, seed, max_pre_rmspe_ratio)
+
+
+# ---- one force against the others on the annual offence-group outcomes ------------------------
+ANNUAL_MEASURES = {
+    "charged_closed": "charges (closed in the year)",
+    "charged_cohort": "charges (offences recorded in the year)",
+}
+
+
+@dataclass
+class ForceYearComparison(DesignResult):
+    """One force against the other forces on annual outcomes by offence group: the target
+    group(s) and negative-control groups, each measure, counts and rates per 100,000."""
+
+    force: str
+    first_year: str
+    fits: dict  # label -> SyntheticComparison
+    info: pd.DataFrame  # label -> offence_group, measure, rate, role, dropped donors
+
+    def effects(self) -> pd.DataFrame:
+        parts = [f.effects() for f in self.fits.values()]
+        if not parts:
+            return pd.DataFrame()
+        return self.info.merge(pd.concat(parts, ignore_index=True), on="series")
+
+    def table(self) -> pd.DataFrame:
+        return self.effects()
+
+    def weights(self) -> pd.DataFrame:
+        parts = [f.weights() for f in self.fits.values()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out = {"effects": self.effects(), "weights": self.weights()}
+        for name in ("paths", "placebo"):
+            parts = [f.tables()[name] for f in self.fits.values()]
+            out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return out
+
+    def describe(self) -> str:
+        from rasso_research.report.text import describe_force_year
+
+        return describe_force_year(self.effects(), self.force, self.first_year)
+
+    def plot(self, label: str, method: str = "sdid", **kw):
+        f = self.fits[label]
+        return f.plot(method, ylabel=label, **kw)
+
+
+def compare_force_year(
+    fy: pd.DataFrame,
+    force: str,
+    first_year: str,
+    groups: Sequence[str] = ("Sexual offences",),
+    negative_controls: Sequence[str] = (),
+    measures: Sequence[str] = tuple(ANNUAL_MEASURES),
+    rates: Sequence[bool] = (False, True),
+    transition: Sequence[str] = (),
+    end: str | None = None,
+    exclude: Iterable[str] = (),
+    methods: Sequence[str] = METHODS,
+) -> ForceYearComparison:
+    """SDID, SC and DID of ``force`` against every other force (less ``exclude``) on the
+    annual table :func:`rasso_research.data.series.load_force_year`, ``first_year`` the first
+    treated financial year; ``transition`` years (part-exposed) are left out; donors with a
+    missing or flagged value in any year are dropped and listed (``info.dropped_donors``)."""
+    from rasso_research.data.series import force_year_series, unknown
+
+    forces_known = sorted(fy.loc[fy["geography"] == "force", "force"].unique())
+    if force not in forces_known:
+        raise unknown("force", force, forces_known)
+    years = sorted(fy["fiscal_year"].unique())
+    if first_year not in years:
+        raise SyntheticInputError(
+            f"first treated year {first_year!r} not in the data ({years[0]} to {years[-1]})"
+        )
+    spec = ITSSpec(
+        "value",
+        "year",
+        [Interruption(FOCUS, int(first_year[:4]))],
+        group="force",
+        treated=force,
+    )
+    fits, info = {}, []
+    for role, gs in (("target", groups), ("negative control", negative_controls)):
+        for g in gs:
+            for m in measures:
+                for rate in rates:
+                    s = force_year_series(fy, m, g, rate=rate, end=end)
+                    s = s[~s["fiscal_year"].isin(list(transition))]
+                    label = f"{g}: {ANNUAL_MEASURES.get(m, m)}{' per 100,000' if rate else ''}"
+                    full = s["fiscal_year"].nunique()
+                    n = s.dropna(subset=["value"]).groupby("force")["fiscal_year"].nunique()
+                    short = sorted(set(n.index[n < full]) | (set(forces_known) - set(n.index)))
+                    if force in short:
+                        raise SyntheticInputError(
+                            f"{force}: {label} is missing or flagged in some year of "
+                            f"{s['fiscal_year'].min()}..{s['fiscal_year'].max()}"
+                        )
+                    drop = sorted(set(short) | (set(exclude) & set(forces_known)))
+                    fits[label] = fit_synthetic(
+                        s.dropna(subset=["value"]), spec, label, exclude=drop, methods=methods
+                    )
+                    info.append(
+                        {
+                            "series": label,
+                            "offence_group": g,
+                            "measure": m,
+                            "per_100k": rate,
+                            "role": role,
+                            "dropped_donors": "; ".join(d for d in drop if d not in exclude),
+                        }
+                    )
+    return ForceYearComparison(force, first_year, fits, pd.DataFrame(info))

@@ -297,3 +297,44 @@ def describe_synthetic(eff: pd.DataFrame, unit: str = "") -> str:
                 "series is too short or too noisy to tell a change of that size from none."
             )
     return "\n".join(lines)
+
+
+def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
+    """Markdown: the target offence group's estimates (synthetic DiD first) beside the
+    negative controls', with the minimum detectable effects, and what the data cannot show."""
+    if eff.empty:
+        return f"No annual series could be modelled for {force}."
+    sd = eff[eff["method"] == "sdid"] if (eff["method"] == "sdid").any() else eff
+    lines = [f"**{force} from {first_year}, against the other forces (synthetic DiD):**"]
+    for r in sd.itertuples():
+        ci = "excludes" if (r.ci_low > 0 or r.ci_high < 0) else "includes"
+        tag = " (negative control)" if r.role == "negative control" else ""
+        lines.append(
+            f"- {r.series}{tag}: {fmt_num(r.estimate)} a year (95% placebo CI "
+            f"{fmt_num(r.ci_low)} to {fmt_num(r.ci_high)}, {ci} zero; placebo p = "
+            f"{fmt_num(r.placebo_p, 2)}); MDE {fmt_num(r.mde)} from {r.n_pre} pre-years and "
+            f"{r.n_post} post-years."
+        )
+    tgt = sd[sd["role"] == "target"]
+    found = tgt[(tgt["ci_low"] > 0) | (tgt["ci_high"] < 0)]
+    neg = sd[sd["role"] == "negative control"]
+    neg_found = neg[(neg["ci_low"] > 0) | (neg["ci_high"] < 0)]
+    if found.empty:
+        lines.append(
+            f"None of the {len(tgt)} target series moved by more than the placebo spread: with "
+            f"{int(tgt['n_pre'].min())} pre-years the smallest detectable change is "
+            f"{fmt_num(tgt['mde'].min())} to {fmt_num(tgt['mde'].max())} a year, so a smaller "
+            "effect cannot be told from none."
+        )
+    else:
+        lines.append(f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread.")
+    if len(neg):
+        lines.append(
+            f"{len(neg_found)} of {len(neg)} negative-control series did"
+            + (
+                " too: a force-wide change, not a RASSO-specific one, is the simpler reading."
+                if len(neg_found) and len(found)
+                else "."
+            )
+        )
+    return "\n".join(lines)

@@ -34,6 +34,7 @@ FILES = {
     "out_2018": "homeoffice/prc-outcomes-open-data-mar2018-tables.tidy.csv.gz",
     "out_2019": "homeoffice/prc-outcomes-open-data-mar2019-tables.csv.gz",
     "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
+    "oocd_fy": "homeoffice/oocd-dashboard-force-offence-group-year-2014-15-to-2025-26.csv",
 }
 
 #: Column names found in the Home Office files (official, mirror and snake_case spellings)
@@ -319,3 +320,94 @@ def read_charged_national(
     cols = ["fiscal_year", "fiscal_q", "fiscal_quarter", "offence_code", "charged"]
     keys = ["fiscal_quarter", "offence_code"]
     return _result(df, schemas.CHARGED_NATIONAL, cols, keys, path, rows, notes)
+
+
+#: the OOCD dashboard's count columns -> measure names (both outcome measures)
+OOCD_MEASURES = {
+    "closed_charge": "charged_closed",
+    "recorded_charge": "charged_cohort",
+    "closed_oocd": "oocd_closed",
+    "recorded_oocd": "oocd_cohort",
+}
+OOCD_REQUIRED = ["force", "fy", "offence_group", *OOCD_MEASURES]
+#: force-years whose cohort (recorded-in-year) measure the dashboard's README lists as not
+#: (fully) supplied in 2014/15
+OOCD_COHORT_INCOMPLETE = {
+    "2014/15": (
+        "Cumbria",
+        "Leicestershire",
+        "Metropolitan Police",
+        "Dyfed-Powys",
+        "Bedfordshire",
+        "Hertfordshire",
+        "South Yorkshire",
+    )
+}
+
+
+@names_file
+def read_oocd_force_year(path: Path | str, latest_year: str | None = None) -> pd.DataFrame:
+    """Annual charged/summonsed and out-of-court outcomes by force x financial year x offence
+    group (the OOCD dashboard's aggregate of the official outcomes open data), long: one row per
+    force, ``fiscal_year``, ``offence_group`` and ``measure`` (``charged_closed``,
+    ``charged_cohort``, ``oocd_closed``, ``oocd_cohort``). British Transport Police is left out
+    (counted in the notes). ``flag`` marks cohort values the source calls incomplete: the
+    2014/15 force-years listed in :data:`OOCD_COHORT_INCOMPLETE` and the latest year (a cohort
+    measure falls away until its offences are resolved)."""
+    path = Path(path)
+    notes: list = []
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
+    n_read = len(df)
+    df = _drop(df, df["force"].isna() | df["fy"].isna(), path, "blank force or year", notes)
+    df = df.assign(force_name=df["force"].str.strip())
+    df["force"] = forces.map_forces(df["force_name"], source=str(path))
+    for name, n in df.loc[df["force"].isna(), "force_name"].value_counts().sort_index().items():
+        note(notes, path, f"non-territorial body excluded: {name}", int(n))
+    df = df[df["force"].notna()]
+    bad = ~df["fy"].str.strip().map(_is_fiscal_year)
+    if bad.any():
+        raise InputFormatError(
+            f"{path}: unrecognised financial year(s) {sorted(df.loc[bad, 'fy'].unique())[:3]}"
+        )
+    df["fiscal_year"] = df["fy"].str.strip()
+    for col in OOCD_MEASURES:
+        df[col] = parse_counts(df, col, path, notes)
+    long = df.melt(
+        id_vars=["force", "fiscal_year", "offence_group"],
+        value_vars=list(OOCD_MEASURES),
+        var_name="column",
+        value_name="value",
+    )
+    long["measure"] = long.pop("column").map(OOCD_MEASURES)
+    latest = latest_year or max(long["fiscal_year"])
+    cohort = long["measure"].str.endswith("_cohort")
+    early = pd.Series(False, index=long.index)
+    for fy, fs in OOCD_COHORT_INCOMPLETE.items():
+        early |= (long["fiscal_year"] == fy) & long["force"].isin(fs)
+    long["flag"] = ""
+    long.loc[cohort & early, "flag"] = "cohort not fully supplied by the force"
+    long.loc[cohort & (long["fiscal_year"] == latest), "flag"] = "cohort incomplete: latest year"
+    note(
+        notes,
+        path,
+        "cohort values flagged incomplete (kept)",
+        int((long["flag"] != "").sum()),
+        "caveat",
+    )
+    long["force_code"] = long["force"].map(forces.FORCE_CODES)
+    dup = long.duplicated(["force", "fiscal_year", "offence_group", "measure"])
+    if dup.any():
+        raise InputFormatError(f"{path}: {int(dup.sum())} duplicated force x year x group rows")
+    out = long[["fiscal_year", "force", "force_code", "offence_group", "measure", "value", "flag"]]
+    out = schemas.validate(schemas.FORCE_YEAR, out.reset_index(drop=True), path)
+    dropped = sum(d["rows"] for d in notes if d["kind"] == "dropped")
+    out.attrs["dropped"] = notes
+    out.attrs["rows"] = {
+        "file": path.name,
+        "read": n_read,
+        "other_offences": 0,
+        "dropped": dropped,
+        "kept": len(out) // len(OOCD_MEASURES),
+    }
+    return out

@@ -1,9 +1,13 @@
 """Force-area mid-year population: one series per force and mid-year, built from the pieces.
 
-Sources by priority for each year: ONS force-area figures (mid-2024 CSV, mid-2018 CSV, table P9
-of the ONS PFA tables for mid-2002..2016, the mid-2001..2010 thousands file for 2001), then sums
-of local-authority estimates mapped to forces (mid-2017, 2019, 2020), then linear interpolation
-(mid-2021..2023, marked ``interpolated=True``). Vintages before the 2021 census are not rebased.
+Sources by priority for each year: ONS force-area figures for mid-2024; for mid-2019..2023 the
+ONS mid-2023 edition (2021-Census-based) summed from local authorities with the December 2023
+LAD -> force lookup; before that the older vintages: the mid-2018 CSV, table P9 of the ONS PFA
+tables for mid-2002..2016, the mid-2001..2010 thousands file for 2001 and local-authority sums
+for mid-2017. The series therefore changes vintage between mid-2018 and mid-2019 (the rebased
+estimates are lower: E&W mid-2018 59,008,368 against 59,115,800); ``population_checks``
+measures the break per force on the overlapping years 2011-2018. Any remaining gap is filled by
+linear interpolation (``interpolated=True``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ LAD_FORCE_EXTRA = {
     "South Somerset": "Avon and Somerset",
     "City of London": "City of London",
 }
+
+
+#: first mid-year taken from the 2021-Census-based (rebased) ONS series; earlier years keep the
+#: older vintages (the series breaks here: population_checks measures it on 2011-2018)
+REBASED_FROM = 2019
 
 
 def _need(df: pd.DataFrame, cols: list[str], path: Path) -> None:
@@ -153,17 +162,82 @@ def read_pop_lad(lad_path: Path, lookup_path: Path) -> pd.DataFrame:
     return out
 
 
+LAD_GEOGRAPHIES = (
+    "Unitary Authority",
+    "Non-metropolitan District",
+    "Metropolitan District",
+    "London Borough",
+)
+
+
+@names_file
+def read_pop_mye_lad(mye_path: Path, lookup_path: Path, sheet: str = "MYE4") -> pd.DataFrame:
+    """ONS mid-2011..mid-2023 estimates (mid-2023 edition, rebased on the 2021 Census) summed
+    from local authorities to force areas with the December 2023 LAD -> PFA lookup. Every LAD
+    of the workbook must map to one force, and the 43 forces must sum to the England and
+    Wales row in every year (else the file is refused, naming what failed)."""
+    raw = pd.read_excel(mye_path, sheet_name=sheet, header=None, engine="calamine")
+    hit = raw.index[raw.iloc[:, 0].astype(str).str.strip() == "Code"]
+    if not len(hit):
+        raise InputFormatError(f"{mye_path} [{sheet}]: missing column(s) ['Code']")
+    i = hit[0]
+    body = raw.iloc[i + 1 :].copy()
+    body.columns = [str(c).strip() for c in raw.iloc[i]]
+    _need(body, ["Code", "Name", "Geography"], mye_path)
+    years = [c for c in body.columns if str(c).startswith("Mid-")]
+    if not years:
+        raise InputFormatError(f"{mye_path} [{sheet}]: no 'Mid-YYYY' columns")
+    lk = pd.read_csv(lookup_path, dtype=str, encoding="utf-8-sig")
+    _need(lk, ["LAD23CD", "PFA23CD"], lookup_path)
+    pairs = lk[["LAD23CD", "PFA23CD"]].drop_duplicates()
+    if pairs["LAD23CD"].duplicated().any():
+        raise InputFormatError(f"{lookup_path}: local authorities in more than one force area")
+    lad = body[body["Geography"].isin(LAD_GEOGRAPHIES)]
+    m = lad.merge(pairs, left_on="Code", right_on="LAD23CD", how="left", validate="one_to_one")
+    if m["PFA23CD"].isna().any():
+        raise InputFormatError(
+            f"{lookup_path}: local authorities of {mye_path.name} with no force area: "
+            f"{sorted(m.loc[m['PFA23CD'].isna(), 'Name'])[:10]}"
+        )
+    long = m.melt(id_vars=["PFA23CD"], value_vars=years, var_name="y", value_name="p")
+    long["p"] = pd.to_numeric(long["p"], errors="raise").astype(float)
+    out = long.groupby(["PFA23CD", "y"], as_index=False)["p"].sum()
+    ew = body[body["Code"] == forces.NATIONAL_CODE]
+    if len(ew) == 1:
+        tot = out.groupby("y")["p"].sum()
+        ref = pd.to_numeric(ew[years].iloc[0]).astype(float)
+        bad = (tot - ref.reindex(tot.index)).abs() > 0.5
+        if bad.any():
+            raise InputFormatError(
+                f"{mye_path}: force-area sums differ from the England and Wales row in "
+                f"{sorted(tot.index[bad])}"
+            )
+    return pd.DataFrame(
+        {
+            "force": _codes_to_forces(out["PFA23CD"]),
+            "year": out["y"].str[4:].astype(int),
+            "population": out["p"],
+            "source": f"{mye_path.name} [{sheet}] (LA sum, 2021-Census-based)",
+        }
+    )
+
+
 def build_population(raw_dir: Path | str, return_pieces: bool = False):
     """One row per force (43) and mid-year 2001..2024: population, source, interpolated flag.
 
     With ``return_pieces`` also return every piece (for :func:`population_checks`)."""
     d = Path(raw_dir) / "population"
+    mye = read_pop_mye_lad(
+        d / "ons-mye-ew-mid2011-to-mid2023-lad2023.xlsx", d / "lad23-csp23-pfa23-lookup-dec2023.csv"
+    )
     pieces = [  # priority order
         read_pop_mid2024(d / "pfa-population-mid2024.csv"),
+        mye[mye["year"] >= REBASED_FROM],
         read_pop_mid2018(d / "pfa-population-mid2018.csv"),
         read_pop_ons_tables(d / "ons-pfa-tables-year-ending-march-2018.xlsx"),
         read_pop_thousands(d / "pfa-population-mid2001-2010-thousands.csv"),
         read_pop_lad(d / "lad-population-2001-2020.csv.gz", d / "csp-to-pfa-lookup.csv"),
+        mye[mye["year"] < REBASED_FROM],  # for the vintage comparison only
     ]
     allp = pd.concat([p.assign(priority=i) for i, p in enumerate(pieces)], ignore_index=True)
     if allp["force"].isna().any():
@@ -193,3 +267,24 @@ def population_checks(pieces: pd.DataFrame) -> pd.DataFrame:
     p = p[p.notna().sum(axis=1) > 1]
     rel = p.max(axis=1) / p.min(axis=1) - 1
     return rel.rename("max_rel_diff").reset_index()
+
+
+def vintage_break(pieces: pd.DataFrame, year: int = 2018) -> pd.DataFrame:
+    """Per force at ``year`` (the last year of the older vintages): the estimate used in the
+    series (older vintage) against the 2021-Census-based one, and the relative difference
+    (rebased / older - 1): the size of the step in the series at mid-2019."""
+    pieces = pieces[pieces["year"] == year]
+    rebased = pieces[pieces["source"].str.contains("2021-Census-based")]
+    older = pieces[~pieces["source"].str.contains("2021-Census-based")]
+    older = older.sort_values("priority").drop_duplicates("force")
+    m = older[["force", "population", "source"]].merge(
+        rebased[["force", "population"]], on="force", suffixes=("_older", "_rebased")
+    )
+    m["rel_diff"] = m["population_rebased"] / m["population_older"] - 1
+    return (
+        m.assign(year=year)[
+            ["force", "year", "population_older", "source", "population_rebased", "rel_diff"]
+        ]
+        .sort_values("force")
+        .reset_index(drop=True)
+    )
