@@ -103,7 +103,13 @@ def test_population_and_rates(built):
     )
     table = pd.read_csv(built["out"] / "population.csv")
     assert table.groupby("year").force.nunique().eq(43).all()
-    assert table.loc[table.year.between(2021, 2023), "interpolated"].all()
+    # mid-2019..2023 from the 2021-Census-based edition: nothing interpolated, and its E&W
+    # total (README: 59,317,788 at mid-2019, 60,854,727 at mid-2023)
+    assert not table["interpolated"].any()
+    ew = table.groupby("year")["population"].sum()
+    assert ew[2019] == 59_317_788 and ew[2023] == 60_854_727
+    rebased = table[table.year.between(2019, 2023)]
+    assert rebased["source"].str.contains("2021-Census-based").all()
 
 
 def test_side_tables(built):
@@ -114,6 +120,9 @@ def test_side_tables(built):
         "cps_rape_national.parquet",
         "cps_rape_national.csv",
         "population.csv",
+        "population_vintage.csv",
+        "force_year.parquet",
+        "force_year.csv",
         "recorded_rape_revision.csv",
         "data_quality.md",
         "data_quality.csv",
@@ -151,3 +160,18 @@ def test_moj_tables(built):
         (t.year == 2018) & (t.offence == "All rape") & (t.measure == "mean_offence_to_charge_days")
     ]
     assert a.value.max() - a.value.min() < 0.01  # the two MoJ files agree for 2018
+
+
+def test_force_year_table(built):
+    """Annual table: frequency stated, the national row the sum of the 43 forces (missing when
+    one is), rates on the mid-year population at the start of the financial year."""
+    fy = pd.read_parquet(built["out"] / "force_year.parquet")
+    assert set(fy["frequency"]) == {"annual"}
+    sex = fy[(fy["offence_group"] == "Sexual offences") & (fy["measure"] == "charged_closed")]
+    nat = sex[sex["geography"] == "national"].set_index("fiscal_year")["value"]
+    tot = sex[sex["geography"] == "force"].groupby("fiscal_year")["value"].sum()
+    pd.testing.assert_series_equal(nat, tot, check_names=False)
+    wm = sex[(sex["force"] == "West Midlands") & (sex["fiscal_year"] == "2019/20")].iloc[0]
+    assert wm["population"] == 2_921_091  # mid-2019
+    assert wm["per_100k"] == pytest.approx(1e5 * 514 / 2_921_091)
+    assert fy.loc[fy["fiscal_year"] == "2025/26", "per_100k"].isna().all()  # no mid-2025
