@@ -203,7 +203,13 @@ def test_force_year_comparison_finds_the_target_group_only():
     cohort = e.loc["Sexual offences: charges (offences recorded in the year) per 100,000"]
     assert cohort["dropped_donors"] == "F03" and cohort["n_donors"] == 10  # flagged year
     assert "negative-control" in res.describe()
-    assert set(res.tables()) == {"effects", "weights", "paths", "placebo"}
+    assert set(res.tables()) >= {"effects", "weights", "paths", "placebo", "event_study"}
+    ev = res.event_effects().query(
+        "series == 'Sexual offences: charges (closed in the year) per 100,000'"
+    )
+    assert ev.loc[ev["k"] >= 0, "estimate"].mean() == pytest.approx(10.0, abs=1.5)
+    assert (ev.loc[ev["k"] >= 0, "estimate"] > ev.loc[ev["k"] >= 0, "placebo_high"]).all()
+    assert "event study" in res.describe()
 
 
 def test_force_year_comparison_inputs():

@@ -6,7 +6,9 @@
   (``fit_controlled``, ``compare_area``);
 * ``spec_curve``: one estimate per combination of modelling choices (``specification_curve``);
 * ``synthetic``: one treated unit against a donor pool by synthetic DiD, synthetic control and
-  DiD, with placebo inference (``fit_synthetic``).
+  DiD, with placebo inference (``fit_synthetic``, ``compare_force_year``);
+* ``event_study``: leads and lags of one treated unit with unit and period fixed effects,
+  placebo-in-space inference (``fit_event_study``).
 
 Each takes tidy frames from :mod:`rasso_research.data.series` and an
 :class:`~rasso_research.its.ITSSpec`, and returns a result with ``effects()``, ``table()``,
@@ -15,6 +17,7 @@ Each takes tidy frames from :mod:`rasso_research.data.series` and an
 
 from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible, covid_disrupted
 from .controlled_its import AreaComparison, ControlledITS, compare_area, fit_controlled
+from .event_study import EventStudy, fit_event_study
 from .national_its import (
     NationalITS,
     SeriesITS,
@@ -27,6 +30,8 @@ from .spec_curve import SpecCurve, specification_curve
 from .synthetic import SyntheticComparison, fit_synthetic
 
 __all__ = [
+    "EventStudy",
+    "fit_event_study",
     "SyntheticComparison",
     "fit_synthetic",
     "slope_effects",

@@ -492,6 +492,7 @@ class ForceYearComparison(DesignResult):
     first_year: str
     fits: dict  # label -> SyntheticComparison
     info: pd.DataFrame  # label -> offence_group, measure, rate, role, dropped donors
+    events: dict = field(default_factory=dict)  # label -> EventStudy
 
     def effects(self) -> pd.DataFrame:
         parts = [f.effects() for f in self.fits.values()]
@@ -506,21 +507,40 @@ class ForceYearComparison(DesignResult):
         parts = [f.weights() for f in self.fits.values()]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
+    def event_effects(self) -> pd.DataFrame:
+        """The event-study coefficients of every series (with its role)."""
+        parts = [e.effects() for e in self.events.values()]
+        if not parts:
+            return pd.DataFrame()
+        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+
+    def pretrend(self) -> pd.DataFrame:
+        parts = [e.pretrend() for e in self.events.values()]
+        if not parts:
+            return pd.DataFrame()
+        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"effects": self.effects(), "weights": self.weights()}
         for name in ("paths", "placebo"):
             parts = [f.tables()[name] for f in self.fits.values()]
             out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        out["event_study"] = self.event_effects()
+        out["pretrend"] = self.pretrend()
         return out
 
     def describe(self) -> str:
         from rasso_research.report.text import describe_force_year
 
-        return describe_force_year(self.effects(), self.force, self.first_year)
+        text = describe_force_year(self.effects(), self.force, self.first_year)
+        targets = self.info.loc[self.info["role"] == "target", "series"]
+        return "\n\n".join([text, *(self.events[t].describe() for t in targets)])
 
     def plot(self, label: str, method: str = "sdid", **kw):
-        f = self.fits[label]
-        return f.plot(method, ylabel=label, **kw)
+        """The synthetic comparison of one series (``method="event"``: its event study)."""
+        if method == "event":
+            return self.events[label].plot(ylabel=f"{label}, relative to the reference year", **kw)
+        return self.fits[label].plot(method, ylabel=label, **kw)
 
 
 def compare_force_year(
@@ -551,13 +571,11 @@ def compare_force_year(
             f"first treated year {first_year!r} not in the data ({years[0]} to {years[-1]})"
         )
     spec = ITSSpec(
-        "value",
-        "year",
-        [Interruption(FOCUS, int(first_year[:4]))],
-        group="force",
-        treated=force,
+        "value", "fiscal_year", [Interruption(FOCUS, first_year)], group="force", treated=force
     )
-    fits, info = {}, []
+    from .event_study import fit_event_study
+
+    fits, events, info = {}, {}, []
     for role, gs in (("target", groups), ("negative control", negative_controls)):
         for g in gs:
             for m in measures:
@@ -574,9 +592,9 @@ def compare_force_year(
                             f"{s['fiscal_year'].min()}..{s['fiscal_year'].max()}"
                         )
                     drop = sorted(set(short) | (set(exclude) & set(forces_known)))
-                    fits[label] = fit_synthetic(
-                        s.dropna(subset=["value"]), spec, label, exclude=drop, methods=methods
-                    )
+                    data = s.dropna(subset=["value"])
+                    fits[label] = fit_synthetic(data, spec, label, exclude=drop, methods=methods)
+                    events[label] = fit_event_study(data, spec, label, exclude=drop)
                     info.append(
                         {
                             "series": label,
@@ -587,4 +605,4 @@ def compare_force_year(
                             "dropped_donors": "; ".join(d for d in drop if d not in exclude),
                         }
                     )
-    return ForceYearComparison(force, first_year, fits, pd.DataFrame(info))
+    return ForceYearComparison(force, first_year, fits, pd.DataFrame(info), events)

@@ -603,3 +603,67 @@ def plot_synthetic(
         if source:
             source_note(fig, source)
     return fig
+
+
+def plot_event_study(
+    eff: pd.DataFrame,
+    ylabel: str = "",
+    width: str = "one",
+    source: str | None = SOURCE_HO,
+    title: str | None = None,
+):
+    """Event-study coefficients by period with the 95% placebo band (each donor as if
+    treated); the reference period is 0 by construction and drawn hollow."""
+    e = eff.sort_values("k").reset_index(drop=True)
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        fig, ax = plt.subplots(figsize=(w, w * (0.5 if width == "two" else 0.75)))
+        x = e["k"].to_numpy()
+        ax.fill_between(
+            x,
+            e["placebo_low"],
+            e["placebo_high"],
+            color="#DDDDDD",
+            lw=0,
+            label="95% placebo band (donors as if treated)",
+        )
+        ax.axhline(0, color="black", lw=0.7)
+        ax.axvline(-0.5, color="black", lw=0.8, ls=":")
+        ref = e["reference"].to_numpy()
+        ax.plot(x, e["estimate"], color=OKABE_ITO["blue"], lw=0.9)
+        ax.plot(
+            x[~ref],
+            e["estimate"][~ref],
+            "o",
+            color=OKABE_ITO["blue"],
+            ms=3.5,
+            label=f"{e['treated'].iloc[0]}",
+        )
+        ax.plot(
+            x[ref],
+            e["estimate"][ref],
+            "o",
+            mfc="white",
+            color=OKABE_ITO["blue"],
+            ms=3.5,
+            label="reference period (0)",
+        )
+        ax.set_xticks(x)
+        step = max(1, int(np.ceil(len(x) / (10 if width == "two" else 6))))
+        ax.set_xticklabels(
+            [p if i % step == 0 else "" for i, p in enumerate(e["period"])], fontsize=6
+        )
+        ax.set_xlabel("Period (date after the dotted line)")
+        ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
+        ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
+        fig.tight_layout()
+        fig.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=3 if width == "two" else 2,
+            frameon=False,
+            fontsize=6,
+        )
+        if source:
+            source_note(fig, source)
+    return fig

@@ -338,3 +338,27 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame) -> str:
+    """Markdown: the joint pre-trend test and the post-period coefficients outside the
+    placebo band."""
+    if eff.empty:
+        return "No event study."
+    label = eff["series"].iloc[0]
+    r = pre.iloc[0]
+    if r["n_leads"]:
+        verdict = "no sign of" if r["placebo_p"] > 0.1 else "evidence of"
+        head = (
+            f"**{label}, event study:** joint pre-trend test over {int(r['n_leads'])} lead(s), "
+            f"placebo p = {fmt_num(r['placebo_p'], 2)} ({verdict} diverging pre-trends)."
+        )
+    else:
+        head = f"**{label}, event study:** no lead before the reference period to test."
+    post = eff[eff["k"] >= 0]
+    out = post[(post["estimate"] < post["placebo_low"]) | (post["estimate"] > post["placebo_high"])]
+    tail = (
+        f" {len(out)} of {len(post)} post-period coefficients lie outside the 95% placebo band"
+        + (f" ({', '.join(out['period'])})." if len(out) else ".")
+    )
+    return head + tail

@@ -1,0 +1,154 @@
+"""Event study for one treated unit: unit and period fixed effects with a coefficient for each
+period relative to the treated unit's date (leads and lags), the period before the date the
+reference (0 by construction).
+
+``y_it = a_i + g_t + sum_k b_k 1{i = treated, t = t0 + k} + e_it`` is fitted by OLS with the
+statsmodels formula API. With a single treated unit, cluster-robust standard errors are not
+valid (one treated cluster; MacKinnon & Webb 2017), so inference is by placebo in space: each
+donor in turn takes the treated unit's place (the real treated unit left out) and its
+coefficients form the reference distribution of each ``b_k`` (two-sided rank p-value, 95%
+placebo band) and of the joint pre-trend statistic ``sum_{k < -1} b_k^2`` (the rank of the
+treated unit's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+
+from rasso_research.its import ITSSpec
+
+from .base import DesignResult
+from .synthetic import PanelMatrix, panel_matrix
+
+
+def event_coefficients(Y: np.ndarray, T0: int, ref: int = -1) -> np.ndarray:
+    """The two-way fixed-effects event coefficients of the last row of the balanced matrix
+    ``Y`` (units x periods) against the other rows, in closed form: its change from the
+    reference period minus the others' mean change (what the regression gives when every
+    period but the reference has its own treated dummy)."""
+    r = T0 + ref
+    d = Y - Y[:, [r]]
+    return d[-1] - d[:-1].mean(axis=0)
+
+
+def fit_event_regression(pm: PanelMatrix, ref: int = -1):
+    """The statsmodels OLS fit (formula API) of the event-study regression on ``pm``."""
+    long = pd.DataFrame(
+        [
+            (u, str(t), pm.Y[i, j], j - pm.T0)
+            for i, u in enumerate(pm.units)
+            for j, t in enumerate(pm.times)
+        ],
+        columns=["unit", "period", "y", "k"],
+    )
+    treated = long["unit"] == pm.units[-1]
+    terms = []
+    for k in sorted(long["k"].unique()):
+        if k == ref:
+            continue
+        name = f"ev_m{-k}" if k < 0 else f"ev_p{k}"
+        long[name] = (treated & (long["k"] == k)).astype(float)
+        terms.append(name)
+    formula = "y ~ C(unit) + C(period) + " + " + ".join(terms)
+    return smf.ols(formula, data=long).fit(), terms
+
+
+@dataclass
+class EventStudy(DesignResult):
+    """Event-study coefficients of one treated unit with placebo-in-space inference."""
+
+    panel: PanelMatrix
+    spec: ITSSpec
+    label: str = ""
+    ref: int = -1
+
+    def __post_init__(self):
+        p = self.panel
+        self.coef = event_coefficients(p.Y, p.T0, self.ref)
+        donors = p.Y[: p.N0]
+        self.placebo = np.array(
+            [
+                event_coefficients(np.vstack([np.delete(donors, j, 0), donors[j]]), p.T0, self.ref)
+                for j in range(p.N0)
+            ]
+        )
+
+    def _k(self) -> np.ndarray:
+        return np.arange(len(self.panel.times)) - self.panel.T0
+
+    def effects(self) -> pd.DataFrame:
+        """One row per period: k (periods from the date), the coefficient, the placebo 95%
+        band and the two-sided placebo p-value (the reference period is 0 by construction)."""
+        k = self._k()
+        rows = []
+        for j, t in enumerate(self.panel.times):
+            pl = self.placebo[:, j]
+            ref = k[j] == self.ref
+            rows.append(
+                {
+                    "series": self.label,
+                    "treated": self.panel.units[-1],
+                    "period": str(t),
+                    "k": int(k[j]),
+                    "estimate": float(self.coef[j]),
+                    "placebo_low": float(np.quantile(pl, 0.025)),
+                    "placebo_high": float(np.quantile(pl, 0.975)),
+                    "placebo_p": np.nan
+                    if ref
+                    else float((1 + np.sum(np.abs(pl) >= abs(self.coef[j]))) / (1 + len(pl))),
+                    "reference": bool(ref),
+                    "n_placebos": len(pl),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def pretrend(self) -> pd.DataFrame:
+        """Joint pre-trend test: the sum of squared lead coefficients (before the reference
+        period) of the treated unit, ranked among the placebos'."""
+        leads = self._k() < self.ref
+        if not leads.any():
+            return pd.DataFrame(
+                [{"series": self.label, "n_leads": 0, "statistic": np.nan, "placebo_p": np.nan}]
+            )
+        stat = float(np.sum(self.coef[leads] ** 2))
+        pl = np.sum(self.placebo[:, leads] ** 2, axis=1)
+        p = float((1 + np.sum(pl >= stat)) / (1 + len(pl)))
+        return pd.DataFrame(
+            [{"series": self.label, "n_leads": int(leads.sum()), "statistic": stat, "placebo_p": p}]
+        )
+
+    def table(self) -> pd.DataFrame:
+        return self.effects()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"effects": self.effects(), "pretrend": self.pretrend()}
+
+    def describe(self) -> str:
+        from rasso_research.report.text import describe_event_study
+
+        return describe_event_study(self.effects(), self.pretrend())
+
+    def plot(self, **kw):
+        from rasso_research.plots.figures import plot_event_study
+
+        return plot_event_study(self.effects(), **kw)
+
+
+def fit_event_study(
+    data: pd.DataFrame,
+    spec: ITSSpec,
+    label: str = "",
+    donors: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    ref: int = -1,
+) -> EventStudy:
+    """Event study of ``spec.treated`` against the donor pool (as for
+    :func:`rasso_research.designs.synthetic.fit_synthetic`: unit column ``spec.group``, time
+    ``spec.time``, the focus interruption the first treated period)."""
+    pm = panel_matrix(data, spec, donors, exclude, min_pre=-ref + 1, method="the event study")
+    return EventStudy(pm, spec, label, ref)
