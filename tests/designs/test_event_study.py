@@ -41,8 +41,14 @@ def test_effects_outside_the_placebo_band_and_a_clean_pretrend():
     post = es.effects().query("k >= 0")
     assert (post["estimate"] > post["placebo_high"]).all()
     np.testing.assert_allclose(post["placebo_p"], 1 / 25)
-    assert es.pretrend()["placebo_p"].iloc[0] > 0.1
     assert "6 of 6 post-period coefficients lie outside" in es.describe()
+
+
+def test_pretrend_test_has_its_size():
+    """Parallel trends hold: the joint pre-trend test rejects at 5% about 5% of the time."""
+    p = [E.fit_event_study(_panel(seed=s), SPEC).pretrend()["placebo_p"].iloc[0] for s in range(40)]
+    assert np.mean(np.array(p) <= 0.05) <= 0.125  # 5 of 40 at most (binomial 99th percentile)
+    assert 0.3 < np.mean(p) < 0.7
 
 
 def test_a_diverging_pretrend_is_flagged():
