@@ -110,3 +110,14 @@ def fiscal_label(index: int) -> str:
     """Inverse of :func:`fiscal_index`."""
     start, q = divmod(int(index), 4)
     return fiscal_quarter_label(start, q + 1)
+
+
+def annual_dates(interruption) -> tuple[str, list[str]]:
+    """The financial years of an interruption quarter for annual series: the first financial
+    year wholly after it, and the part-exposed year containing it (empty when the quarter is
+    the year's first). ``'2018Q4'`` -> ``('2019/20', ['2018/19'])``."""
+    fq = calendar_to_fiscal(str(quarter(interruption)))
+    fy, q = fiscal_year_of(fq), int(fq[-1])
+    if q == 1:
+        return fy, []
+    return fiscal_year_label(fiscal_year_start(fy) + 1), [fy]

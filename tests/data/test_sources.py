@@ -383,6 +383,10 @@ def test_periods_quarter_end():
     assert periods.fiscal_year_label(2019) == "2019/20"
     with pytest.raises(ValueError):
         periods.fiscal_year_start("2018/20")
+    # annual series: first whole financial year after the quarter, and the part-exposed one
+    assert periods.annual_dates("2018Q4") == ("2019/20", ["2018/19"])
+    assert periods.annual_dates("2019Q2") == ("2019/20", [])
+    assert periods.annual_dates("2020Q1") == ("2020/21", ["2019/20"])
 
 
 def test_moj_sentenced_reader(tmp_path):

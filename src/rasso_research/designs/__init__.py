@@ -27,9 +27,11 @@ from .national_its import (
     slope_effects,
 )
 from .spec_curve import SpecCurve, specification_curve
-from .synthetic import SyntheticComparison, fit_synthetic
+from .synthetic import ForceYearComparison, SyntheticComparison, compare_force_year, fit_synthetic
 
 __all__ = [
+    "ForceYearComparison",
+    "compare_force_year",
     "EventStudy",
     "fit_event_study",
     "SyntheticComparison",

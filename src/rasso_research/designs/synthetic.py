@@ -493,6 +493,7 @@ class ForceYearComparison(DesignResult):
     fits: dict  # label -> SyntheticComparison
     info: pd.DataFrame  # label -> offence_group, measure, rate, role, dropped donors
     events: dict = field(default_factory=dict)  # label -> EventStudy
+    transition: tuple = ()  # part-exposed years left out
 
     def effects(self) -> pd.DataFrame:
         parts = [f.effects() for f in self.fits.values()]
@@ -538,8 +539,16 @@ class ForceYearComparison(DesignResult):
 
     def plot(self, label: str, method: str = "sdid", **kw):
         """The synthetic comparison of one series (``method="event"``: its event study)."""
+        left_out = (
+            f" ({', '.join(self.transition)} left out: part-exposed)" if self.transition else ""
+        )
+        kw.setdefault("xlabel", f"Financial year{left_out}")
         if method == "event":
-            return self.events[label].plot(ylabel=f"{label}, relative to the reference year", **kw)
+            e = self.events[label]
+            ref = e.panel.times[e.panel.T0 + e.ref]
+            unit = " per 100,000" if label.endswith("per 100,000") else ""
+            ylabel = f"Difference from the other forces{unit}, relative to {ref}"
+            return e.plot(ylabel=ylabel, title=label, **kw)
         return self.fits[label].plot(method, ylabel=label, **kw)
 
 
@@ -605,4 +614,6 @@ def compare_force_year(
                             "dropped_donors": "; ".join(d for d in drop if d not in exclude),
                         }
                     )
-    return ForceYearComparison(force, first_year, fits, pd.DataFrame(info), events)
+    return ForceYearComparison(
+        force, first_year, fits, pd.DataFrame(info), events, tuple(transition)
+    )

@@ -527,6 +527,7 @@ def plot_synthetic(
     width: str = "two",
     source: str | None = SOURCE_HO,
     title: str | None = None,
+    xlabel: str = "Period",
 ):
     """A synthetic comparison (:class:`rasso_research.designs.synthetic.SyntheticComparison`):
     (a) the treated unit and its synthetic counterpart by period, the first treated period
@@ -566,7 +567,7 @@ def plot_synthetic(
         step = max(1, int(np.ceil(len(p) / (8 if two else 6))))
         ax.set_xticks(x[::step])
         ax.set_xticklabels(p["period"].iloc[::step], fontsize=6)
-        ax.set_xlabel("Period (first treated period after the dotted line)")
+        ax.set_xlabel(f"{xlabel}; treated from the dotted line")
         ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
         ax.set_title(
             textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
@@ -611,6 +612,7 @@ def plot_event_study(
     width: str = "one",
     source: str | None = SOURCE_HO,
     title: str | None = None,
+    xlabel: str = "Period",
 ):
     """Event-study coefficients by period with the 95% placebo band (each donor as if
     treated); the reference period is 0 by construction and drawn hollow."""
@@ -653,7 +655,7 @@ def plot_event_study(
         ax.set_xticklabels(
             [p if i % step == 0 else "" for i, p in enumerate(e["period"])], fontsize=6
         )
-        ax.set_xlabel("Period (date after the dotted line)")
+        ax.set_xlabel(f"{xlabel}; treated from the dotted line")
         ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
         ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
         fig.tight_layout()

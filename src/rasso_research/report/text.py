@@ -328,6 +328,19 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
         )
     else:
         lines.append(f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread.")
+
+    def _count(d):
+        ci = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
+        return f"{ci} of {len(d)} with a 95% CI excluding zero, {int((d['placebo_p'] <= 0.05).sum())} with placebo p <= 0.05"
+
+    if eff["method"].nunique() > 1:
+        allt, alln = eff[eff["role"] == "target"], eff[eff["role"] == "negative control"]
+        tail = f"; negative controls: {_count(alln)}" if len(alln) else ""
+        overall = (
+            f"Over all {eff['method'].nunique()} methods, target estimates: {_count(allt)}{tail}."
+        )
+    else:
+        overall = ""
     if len(neg):
         lines.append(
             f"{len(neg_found)} of {len(neg)} negative-control series did"
@@ -337,6 +350,8 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
                 else "."
             )
         )
+    if overall:
+        lines.append(overall)
     return "\n".join(lines)
 
 
@@ -362,3 +377,26 @@ def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame) -> str:
         + (f" ({', '.join(out['period'])})." if len(out) else ".")
     )
     return head + tail
+
+
+def describe_missing_official(raw_dir=None) -> str:
+    """One sentence: whether the official outcomes releases (optional registry entries) are
+    present, and if not which series they would add and the command that fetches them."""
+    from rasso_research import paths
+    from rasso_research.data.fetch import read_registry
+
+    raw = paths.DATA_RAW if raw_dir is None else raw_dir
+    reg = read_registry(raw / "registry.csv")
+    official = reg[reg["name"].str.startswith("homeoffice/official/") & ~reg["required"]]
+    have = [n for n in official["name"] if (raw / n).is_file()]
+    if len(have) == len(official):
+        return (
+            f"The {len(official)} official outcomes releases are present: the quarterly "
+            "force-level rape charge series on both measures are in the panel."
+        )
+    return (
+        f"Missing here: quarterly force-level rape charges on both outcome measures from "
+        f"2014/15, which need the official outcomes releases ({len(have)} of {len(official)} "
+        "present, not in the data mirror): run `RASSO_FETCH_OPTIONAL=1 make fetch` on a machine "
+        "with internet access, then `make all`."
+    )
