@@ -91,10 +91,10 @@ format: $(ENV_STAMP) ## Apply ruff formatting and fixes
 	@$(PY) -m ruff check --fix .
 	@$(PY) -m ruff format .
 
-bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build time and memory, workbook read speed, ITS fit time, specifications per second
+bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build, workbook reads, ITS fit time, specifications per second, synthetic designs
 	@$(PY) benchmarks/bench_data.py
 	@$(PY) benchmarks/bench_its.py
-	@$(PY) benchmarks/bench_designs.py
+	@$(PY) benchmarks/bench_designs.py || status=1; $(PY) benchmarks/bench_synthetic.py || status=1; exit $${status:-0}
 
 clean: ## Remove generated outputs (keeps data/raw registry and the environment)
 	rm -rf results .pytest_cache .hypothesis .ruff_cache
