@@ -6,7 +6,7 @@ terms (all in the fitted model) and AR(1) (phi 0.3, 0.6, 0.8) or AR(2) (0.4, 0.3
 n in 30, 40, 60, 120; ``n_sim`` seeded series per cell. For each interval method it reports
 how often the 95% intervals of the level and the slope change cover the truth:
 
-* ``default``: GLS with AR(p) errors (p by BIC) and the bias-corrected parametric bootstrap;
+* ``default``: GLS with AR(2) errors by REML and the parametric percentile-t bootstrap;
 * ``ar_wald``: the same fit with t(n - k - p) intervals;
 * ``hac_wald``: OLS with Newey-West errors and t(n - k) (Stata ``newey``/``itsa``).
 
@@ -17,7 +17,7 @@ autocorrelated and overdispersed; n in 40, 60, 80; quasi-Poisson fitted with the
 errors, bootstrap), its t intervals, Newey-West and the model-based errors.
 
 Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts]
-(1000 series per cell: about 20 minutes for the Gaussian table and 15 for counts, 2 cores)
+(1000 series per cell: about 80 minutes for the Gaussian table on one busy core)
 """
 
 from __future__ import annotations
