@@ -485,3 +485,27 @@ def test_reading_on_another_basis_is_not_comparable():
     assert "1 of 1 reading not comparable (3a computed 5.3%, published 1.6%: the published" in text
     missing = row("3a: share", None, "x", "basis", "src", reason="no data")
     assert missing["verdict"] == c.NOT_TESTABLE  # nothing to show: not testable first
+
+
+def test_claim6_offence_group_readings_of_the_33pct_rise():
+    """6g/6h read 6d on the police offence-group basis (FY 2018/19 -> 2020/21, both measures):
+    the value is shown, the verdict is "not comparable" (different basis); a flagged value or
+    an absent table is not testable."""
+    fy = pd.DataFrame(
+        [
+            ("West Midlands", "Sexual offences", m, y, v, "")
+            for m, vals in (("charged_closed", (300, 400)), ("charged_cohort", (200, 100)))
+            for y, v in zip(("2018/19", "2020/21"), vals, strict=True)
+        ],
+        columns=["force", "offence_group", "measure", "fiscal_year", "value", "flag"],
+    )
+    out = run(6, force_year=fy)
+    g, h = out.iloc[6], out.iloc[7]
+    assert g["reading"].startswith("6g") and h["reading"].startswith("6h")
+    assert g["computed_value"] == pytest.approx(100 / 3, abs=1e-3)
+    assert h["computed_value"] == pytest.approx(-50.0)
+    assert g["verdict"] == h["verdict"] == c.NOT_COMPARABLE
+    assert "not CPS RASSO charges" in g["basis_note"]
+    fy.loc[fy["measure"] == "charged_cohort", "flag"] = "cohort incomplete"
+    assert run(6, force_year=fy).iloc[7]["verdict"] == NT
+    assert run(6).iloc[6]["verdict"] == NT

@@ -18,6 +18,7 @@ FILES = {
     "moj_sentenced": "moj_rape_sentenced.csv",
     "moj_timeliness": "moj_rape_timeliness.csv",
     "moj_by_offence": "moj_prosecution_times_2018_by_offence.csv",
+    "force_year": "force_year.parquet",
 }
 
 
@@ -32,6 +33,7 @@ class ClaimInputs:
     moj_sentenced: pd.DataFrame | None = None
     moj_timeliness: pd.DataFrame | None = None
     moj_by_offence: pd.DataFrame | None = None
+    force_year: pd.DataFrame | None = None
     origin: dict[str, str] = field(default_factory=dict)
 
 

@@ -336,6 +336,10 @@ WM_SPECS = [
 WM_FORCE = "West Midlands"
 SRC_WM = "CPS West Midlands news page (undated, >= 2021); cps/transcribed/west-midlands-rape.csv"
 SRC_POC = "CPS case outcomes by principal offence category (quarterly), via the panel"
+SRC_FY = (
+    "Home Office outcomes open data (July 2026 release) by force x financial year x offence "
+    "group, OOCD dashboard aggregate (data/processed/force_year)"
+)
 
 
 def _wm_area(wm: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -453,6 +457,44 @@ def claim6(i: ClaimInputs) -> Iterator[dict]:
             f"CPS sexual-offence outcomes for West Midlands cover only "
             f"{_poc_range(panel)}; the year to {end_fq} is not complete",
         )
+    fy_basis = (
+        "Different basis: police charge/summons outcomes (outcome type 1) for ALL sexual "
+        "offences, West Midlands Police (one force, not the four-force CPS Area), financial "
+        "years; OOCD dashboard aggregate of the HO outcomes open data. Indicative only."
+    )
+    for rid, measure, what in (
+        ("6g", "charged_closed", "investigations closed in the year"),
+        ("6h", "charged_cohort", "offences recorded in the year"),
+    ):
+        a, b = (
+            _force_year_value(i.force_year, measure, "2018/19"),
+            _force_year_value(i.force_year, measure, "2020/21"),
+        )
+        comp = _pct_change(a, b) if a is not None and b is not None else None
+        yield row(
+            f"{rid}: closest reading of 6d: West Midlands Police sexual-offence charges ({what}), "
+            "FY 2018/19 to 2020/21",
+            comp,
+            f"{measure}: {fmt_num(a)} -> {fmt_num(b)}",
+            fy_basis,
+            SRC_FY,
+            "the annual force x offence-group table (force_year) is absent or lacks the years",
+        )
+
+
+def _force_year_value(fy: pd.DataFrame | None, measure: str, year: str) -> float | None:
+    """West Midlands' sexual-offence value of ``measure`` in financial year ``year`` (``None``
+    when absent or flagged incomplete)."""
+    if fy is None:
+        return None
+    d = fy[
+        (fy["force"] == "West Midlands")
+        & (fy["offence_group"] == "Sexual offences")
+        & (fy["measure"] == measure)
+        & (fy["fiscal_year"] == year)
+        & (fy["flag"].fillna("") == "")
+    ]
+    return float(d["value"].iloc[0]) if len(d) and pd.notna(d["value"].iloc[0]) else None
 
 
 def claim7_distance(
