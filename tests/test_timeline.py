@@ -135,3 +135,11 @@ def test_labels_and_events_for_an_area(table):
     assert wm["id"].tolist() == ["wm_joint_working", "soteria_pathfinders"]
     with pytest.raises(KeyError, match="unknown intervention id"):
         tl.label("nope", table=table)
+
+
+def test_scope_forces():
+    from rasso_research import timeline
+
+    pathfinders = timeline.scope_forces("soteria_pathfinders")
+    assert "West Midlands" in pathfinders and "Durham" in pathfinders and len(pathfinders) == 5
+    assert timeline.scope_forces("rasso2025") == []

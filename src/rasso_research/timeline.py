@@ -185,3 +185,14 @@ def events_for(area: str, table: pd.DataFrame | None = None) -> pd.DataFrame:
     df = table if table is not None else load_interventions()
     hit = df["scope"].map(lambda s: area in [x.strip() for x in str(s).split(";")])
     return df[hit].sort_values("date").reset_index(drop=True)
+
+
+def scope_forces(event_id: str, table: pd.DataFrame | None = None) -> list[str]:
+    """The forces an event's ``scope`` names (empty for a national event), e.g. the Operation
+    Soteria pathfinders to leave out of a donor pool."""
+    df = table if table is not None else load_interventions()
+    row = df.loc[df["id"] == event_id]
+    if row.empty:
+        raise KeyError(f"unknown intervention id {event_id!r}; known: {sorted(df['id'])}")
+    scope = [x.strip() for x in str(row.iloc[0]["scope"]).split(";") if x.strip()]
+    return [] if scope == ["national"] else scope

@@ -160,6 +160,40 @@ def _figures():
                 width=width,
             ),
         )
+        annual = _annual_comparison()
+        label = next(iter(annual.fits))
+        yield f"synthetic DiD {width}", annual.plot(label, "sdid", width=width)
+        yield f"event study {width}", annual.plot(label, "event", width=width)
+
+
+def _annual_comparison():
+    """A small force x financial-year table run through the annual synthetic designs."""
+    from rasso_research.designs import compare_force_year
+
+    rng = np.random.default_rng(2)
+    years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2014, 2025)]
+    rows = [
+        {
+            "fiscal_year": fy,
+            "geography": "force",
+            "force": "West Midlands" if i == 0 else f"Force {i:02d}",
+            "offence_group": "Sexual offences",
+            "measure": "charged_closed",
+            "value": 100.0,
+            "per_100k": 20 + 0.5 * k + rng.normal(0, 1),
+            "flag": "",
+        }
+        for i in range(15)
+        for k, fy in enumerate(years)
+    ]
+    return compare_force_year(
+        pd.DataFrame(rows),
+        "West Midlands",
+        "2019/20",
+        measures=["charged_closed"],
+        rates=[True],
+        transition=["2018/19"],
+    )
 
 
 def test_paper_figure_layout():

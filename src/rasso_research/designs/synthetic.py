@@ -559,16 +559,21 @@ def compare_force_year(
     groups: Sequence[str] = ("Sexual offences",),
     negative_controls: Sequence[str] = (),
     measures: Sequence[str] = tuple(ANNUAL_MEASURES),
-    rates: Sequence[bool] = (False, True),
+    rates: Sequence[bool] = (True, False),
     transition: Sequence[str] = (),
     end: str | None = None,
     exclude: Iterable[str] = (),
     methods: Sequence[str] = METHODS,
+    negative_rates: Sequence[bool] | None = None,
+    max_pre_rmspe_ratio: float | None = None,
 ) -> ForceYearComparison:
     """SDID, SC and DID of ``force`` against every other force (less ``exclude``) on the
     annual table :func:`rasso_research.data.series.load_force_year`, ``first_year`` the first
     treated financial year; ``transition`` years (part-exposed) are left out; donors with a
-    missing or flagged value in any year are dropped and listed (``info.dropped_donors``)."""
+    missing or flagged value in any year are dropped and listed (``info.dropped_donors``).
+    ``rates``: per 100,000 (True) and/or counts (False) for the target groups;
+    ``negative_rates`` the same for the negative controls (default: as ``rates``);
+    ``max_pre_rmspe_ratio``: ADH's exclusion of poorly fitted placebos."""
     from rasso_research.data.series import force_year_series, unknown
 
     forces_known = sorted(fy.loc[fy["geography"] == "force", "force"].unique())
@@ -585,10 +590,14 @@ def compare_force_year(
     from .event_study import fit_event_study
 
     fits, events, info = {}, {}, []
-    for role, gs in (("target", groups), ("negative control", negative_controls)):
+    neg_rates = rates if negative_rates is None else negative_rates
+    for role, gs, rs in (
+        ("target", groups, rates),
+        ("negative control", negative_controls, neg_rates),
+    ):
         for g in gs:
             for m in measures:
-                for rate in rates:
+                for rate in rs:
                     s = force_year_series(fy, m, g, rate=rate, end=end)
                     s = s[~s["fiscal_year"].isin(list(transition))]
                     label = f"{g}: {ANNUAL_MEASURES.get(m, m)}{' per 100,000' if rate else ''}"
@@ -602,7 +611,14 @@ def compare_force_year(
                         )
                     drop = sorted(set(short) | (set(exclude) & set(forces_known)))
                     data = s.dropna(subset=["value"])
-                    fits[label] = fit_synthetic(data, spec, label, exclude=drop, methods=methods)
+                    fits[label] = fit_synthetic(
+                        data,
+                        spec,
+                        label,
+                        exclude=drop,
+                        methods=methods,
+                        max_pre_rmspe_ratio=max_pre_rmspe_ratio,
+                    )
                     events[label] = fit_event_study(data, spec, label, exclude=drop)
                     info.append(
                         {

@@ -531,7 +531,8 @@ def plot_synthetic(
 ):
     """A synthetic comparison (:class:`rasso_research.designs.synthetic.SyntheticComparison`):
     (a) the treated unit and its synthetic counterpart by period, the first treated period
-    marked; (b) the placebo-in-space effects of the donors with the treated unit's marked."""
+    marked, with the gap (treated minus synthetic) beneath; (b) the placebo-in-space effects of
+    the donors with the treated unit's marked."""
     p = paths[paths["method"] == method].reset_index(drop=True)
     pl = placebo[placebo["method"] == method]
     if p.empty:
@@ -543,12 +544,13 @@ def plot_synthetic(
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         two = width == "two"
-        fig, (ax, axp) = plt.subplots(
-            1 if two else 2,
-            2 if two else 1,
-            figsize=(w, w * (0.42 if two else 1.3)),
-            gridspec_kw={"width_ratios": [2.0, 1]} if two else {"height_ratios": [1.4, 1]},
-        )
+        fig = plt.figure(figsize=(w, w * (0.5 if two else 1.5)))
+        if two:
+            outer = fig.add_gridspec(1, 2, width_ratios=[2.0, 1])
+        else:
+            outer = fig.add_gridspec(2, 1, height_ratios=[2.0, 1])
+        left = outer[0].subgridspec(2, 1, height_ratios=[1.7, 1], hspace=0.08)
+        ax, axg, axp = fig.add_subplot(left[0]), fig.add_subplot(left[1]), fig.add_subplot(outer[1])
         x = np.arange(len(p))
         ax.plot(
             x,
@@ -566,8 +568,17 @@ def plot_synthetic(
         ax.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
         step = max(1, int(np.ceil(len(p) / (8 if two else 6))))
         ax.set_xticks(x[::step])
-        ax.set_xticklabels(p["period"].iloc[::step], fontsize=6)
-        ax.set_xlabel(f"{xlabel}; treated from the dotted line")
+        ax.set_xticklabels([])
+        axg.bar(
+            x, p["gap"], color=np.where(p["post"], OKABE_ITO["vermillion"], "#BBBBBB"), width=0.7
+        )
+        axg.axhline(0, color="black", lw=0.7)
+        axg.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
+        axg.set_ylabel("Gap")
+        axg.set_xticks(x[::step])
+        axg.set_xticklabels(p["period"].iloc[::step], fontsize=6)
+        axg.set_xlim(ax.get_xlim())
+        axg.set_xlabel(f"{xlabel}; treated from the dotted line")
         ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
         ax.set_title(
             textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
@@ -590,7 +601,9 @@ def plot_synthetic(
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {treated_unit} (b)")
         handles.append(mpl.patches.Patch(color="#BBBBBB"))
-        labels.append("placebo donors (b)")
+        labels.append("placebo donors (b); pre-period gap")
+        handles.append(mpl.patches.Patch(color=OKABE_ITO["vermillion"]))
+        labels.append("post-period gap")
         fig.tight_layout()
         fig.legend(
             handles,
