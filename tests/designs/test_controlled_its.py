@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rasso_research import designs as D
@@ -17,6 +18,11 @@ def test_controlled_its_and_placebo(make_panel):
     tab = res.table().set_index("term")
     assert tab.loc["treated_level_main", "estimate"] > 0
     assert tab["n_controls"].tolist() == [4, 4]
+    # minimum detectable effect: the interval's half-width plus z_0.80 standard errors
+    se = res.result.params_table().set_index("term").loc[tab.index, "std_error"]
+    half = tab["ci_high"] - tab["estimate"]
+    np.testing.assert_allclose(tab["mde"], half + 0.841621 * se)
+    assert (tab["mde"] > half).all()
     pl = res.placebo_space()
     assert len(pl.table) == 4 and 0 < pl.p_value <= 1
     assert "level change relative to the controls" in res.describe()

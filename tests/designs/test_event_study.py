@@ -62,3 +62,11 @@ def test_too_few_periods_before_the_date():
     spec = SPEC.replace(interruptions=(Interruption("main", 2001),))
     with pytest.raises(SyntheticInputError, match="needs at least 2"):
         E.fit_event_study(_panel(), spec)
+
+
+def test_summary_mean_post_effect_and_mde():
+    es = E.fit_event_study(_panel(effect=(4, 4, 4, 4, 4, 4)), SPEC, "y")
+    m = es.summary().iloc[0]
+    assert m["mean_post"] == pytest.approx(4.0, abs=0.5) and m["placebo_p"] == pytest.approx(1 / 25)
+    assert m["mde"] == pytest.approx(2.801585 * m["placebo_sd"]) and m["n_post"] == 6
+    assert "minimum detectable" in es.describe()

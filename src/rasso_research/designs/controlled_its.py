@@ -35,6 +35,10 @@ from .national_its import SeriesITS, describe_effects, fit_series
 TERMS = {"treated_level_main": "level change", "treated_slope_main": "slope change per quarter"}
 
 
+#: z_{0.80}: the power term of a minimum detectable effect
+Z80 = 0.841621
+
+
 @dataclass
 class ControlledITS(DesignResult):
     """A fitted controlled ITS (``result``) on the pooled frame ``data``."""
@@ -45,7 +49,9 @@ class ControlledITS(DesignResult):
     label: str = ""
 
     def table(self) -> pd.DataFrame:
-        """The treated-versus-control level and slope changes (units of the series)."""
+        """The treated-versus-control level and slope changes (units of the series), each with
+        its minimum detectable effect: 5% two-sided with 80% power, (c + z_0.80) SE with the
+        interval's own critical value c."""
         t = self.result.params_table().set_index("term").loc[list(TERMS)]
         return pd.DataFrame(
             [
@@ -56,6 +62,7 @@ class ControlledITS(DesignResult):
                     "ci_low": r["ci_low"],
                     "ci_high": r["ci_high"],
                     "p_value": r["p_value"],
+                    "mde": (r["ci_high"] - r["estimate"]) + Z80 * r["std_error"],
                     "n_controls": len(self.data.attrs.get("controls", [])),
                 }
                 for term, r in t.iterrows()

@@ -122,16 +122,36 @@ class EventStudy(DesignResult):
             [{"series": self.label, "n_leads": int(leads.sum()), "statistic": stat, "placebo_p": p}]
         )
 
+    def summary(self) -> pd.DataFrame:
+        """The mean post-period coefficient with its placebo p-value, placebo SD and minimum
+        detectable effect ((1.96 + 0.84) x the placebo SD)."""
+        post = self._k() >= 0
+        est = float(self.coef[post].mean())
+        pl = self.placebo[:, post].mean(axis=1)
+        sd = float(pl.std())
+        return pd.DataFrame(
+            [
+                {
+                    "series": self.label,
+                    "mean_post": est,
+                    "placebo_sd": sd,
+                    "placebo_p": float((1 + np.sum(np.abs(pl) >= abs(est))) / (1 + len(pl))),
+                    "mde": (1.959964 + 0.841621) * sd,
+                    "n_post": int(post.sum()),
+                }
+            ]
+        )
+
     def table(self) -> pd.DataFrame:
         return self.effects()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"effects": self.effects(), "pretrend": self.pretrend()}
+        return {"effects": self.effects(), "pretrend": self.pretrend(), "summary": self.summary()}
 
     def describe(self) -> str:
         from rasso_research.report.text import describe_event_study
 
-        return describe_event_study(self.effects(), self.pretrend())
+        return describe_event_study(self.effects(), self.pretrend(), self.summary())
 
     def plot(self, **kw):
         from rasso_research.plots.figures import plot_event_study

@@ -515,6 +515,12 @@ class ForceYearComparison(DesignResult):
             return pd.DataFrame()
         return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
 
+    def event_summary(self) -> pd.DataFrame:
+        parts = [e.summary() for e in self.events.values()]
+        if not parts:
+            return pd.DataFrame()
+        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+
     def pretrend(self) -> pd.DataFrame:
         parts = [e.pretrend() for e in self.events.values()]
         if not parts:
@@ -528,6 +534,7 @@ class ForceYearComparison(DesignResult):
             out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         out["event_study"] = self.event_effects()
         out["pretrend"] = self.pretrend()
+        out["event_summary"] = self.event_summary()
         return out
 
     def describe(self) -> str:

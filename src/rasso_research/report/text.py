@@ -355,9 +355,9 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
     return "\n".join(lines)
 
 
-def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame) -> str:
-    """Markdown: the joint pre-trend test and the post-period coefficients outside the
-    placebo band."""
+def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame, summary=None) -> str:
+    """Markdown: the joint pre-trend test, the post-period coefficients outside the placebo
+    band, and the mean post-period coefficient against its minimum detectable effect."""
     if eff.empty:
         return "No event study."
     label = eff["series"].iloc[0]
@@ -376,6 +376,12 @@ def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame) -> str:
         f" {len(out)} of {len(post)} post-period coefficients lie outside the 95% placebo band"
         + (f" ({', '.join(out['period'])})." if len(out) else ".")
     )
+    if summary is not None and len(summary):
+        m = summary.iloc[0]
+        tail += (
+            f" Mean post-period coefficient {fmt_num(m['mean_post'])} (placebo p = "
+            f"{fmt_num(m['placebo_p'], 2)}; minimum detectable {fmt_num(m['mde'])})."
+        )
     return head + tail
 
 
