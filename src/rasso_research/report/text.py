@@ -327,7 +327,13 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
             "effect cannot be told from none."
         )
     else:
-        lines.append(f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread.")
+        moved = "; ".join(
+            f"{r.series}, {'below' if r.estimate < 0 else 'above'} its synthetic counterpart"
+            for r in found.itertuples()
+        )
+        lines.append(
+            f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread ({moved})."
+        )
 
     def _count(d):
         ci = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
