@@ -20,7 +20,7 @@ from rasso_research.constants import NATIONAL
 from rasso_research.data.series import area_panel
 
 from .its import mark_periods, to_x
-from .style import OKABE_ITO, RC, figsize, source_note
+from .style import OKABE_ITO, RC, figsize, legend_below, source_note
 
 SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."
 SOURCE_CPS = "Source: CPS case outcomes by principal offence category."
@@ -155,16 +155,7 @@ def plot_force_grid(
                 mpl.lines.Line2D([], [], color="black", lw=0.8, ls=":", label=f"{name} ({q})")
             )
         fig.tight_layout(h_pad=0.4, w_pad=0.3)
-        fig.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=len(handles),
-            frameon=False,
-            fontsize=6,
-        )
-        if source:
-            source_note(fig, source)
+        legend_below(fig, handles, ncol=len(handles), source=source)
     return fig
 
 
@@ -271,16 +262,7 @@ def plot_effects(
             if m in methods
         ]
         fig.tight_layout(w_pad=0.4)
-        fig.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=2,
-            frameon=False,
-            fontsize=6,
-        )
-        if source:
-            source_note(fig, source)
+        legend_below(fig, handles, ncol=2, source=source)
     return fig
 
 
@@ -505,17 +487,7 @@ def plot_area_comparison(
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {area} (b)")
         fig.tight_layout()
-        fig.legend(
-            handles,
-            labels,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=min(len(labels), 6 if two else 3),
-            frameon=False,
-            fontsize=6,
-        )
-        if source:
-            source_note(fig, source)
+        legend_below(fig, handles, labels, ncol=min(len(labels), 6 if two else 3), source=source)
     return fig
 
 
@@ -605,17 +577,7 @@ def plot_synthetic(
         handles.append(mpl.patches.Patch(color=OKABE_ITO["vermillion"]))
         labels.append("post-period gap")
         fig.tight_layout()
-        fig.legend(
-            handles,
-            labels,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=4 if two else 2,
-            frameon=False,
-            fontsize=6,
-        )
-        if source:
-            source_note(fig, source)
+        legend_below(fig, handles, labels, ncol=4 if two else 2, source=source)
     return fig
 
 
@@ -672,13 +634,7 @@ def plot_event_study(
         ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
         ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
         fig.tight_layout()
-        fig.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=3 if width == "two" else 2,
-            frameon=False,
-            fontsize=6,
+        legend_below(
+            fig, *ax.get_legend_handles_labels(), ncol=3 if width == "two" else 2, source=source
         )
-        if source:
-            source_note(fig, source)
     return fig

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .style import OKABE_ITO, RC, figsize, source_note
+from .style import OKABE_ITO, RC, figsize, legend_below, source_note
 
 LINE_COLUMNS = ("fitted", "counterfactual", "counterfactual_ci_low", "counterfactual_ci_high")
 
@@ -360,15 +360,6 @@ def plot_its_panels(
             keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
             labels = [lab for lab in labels if lab == keep or lab not in cfl]
         fig.tight_layout()
-        fig.legend(
-            [handles[lab] for lab in labels],
-            labels,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=len(labels) if width == "two" else 2,
-            frameon=False,
-            fontsize=6,
-        )
-        if source:  # below the shared legend
-            source_note(fig, source)
+        hs = [handles[lab] for lab in labels]
+        legend_below(fig, hs, labels, ncol=len(labels) if width == "two" else 2, source=source)
     return fig

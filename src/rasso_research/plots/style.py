@@ -184,3 +184,21 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
             if ok.any() and not inside.any():
                 out.append(f"line {line.get_label()!r} has data but none inside its axes")
     return out
+
+
+def legend_below(fig, handles, labels=None, ncol: int = 2, source: str | None = None):
+    """The figure's one legend, centred below every axes (never over the data), then the
+    source line under it (:func:`source_note`). Call after ``tight_layout``; ``labels``
+    default to the handles' own."""
+    labels = [h.get_label() for h in handles] if labels is None else labels
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=ncol,
+        frameon=False,
+        fontsize=6,
+    )
+    if source:
+        source_note(fig, source)
