@@ -147,8 +147,11 @@ def test_proposition_99_matches_the_paper():
     if not (paths.DATA_RAW / "validation" / "california_prop99.csv").exists():
         pytest.skip("validation data not fetched (make data)")
     res = S.fit_synthetic(load_prop99(), synthdid_spec(), "packs")
-    e = res.effects().set_index("method")["estimate"].round(1)
-    assert e.to_dict() == {"sdid": -15.6, "sc": -19.6, "did": -27.3}
+    e = res.effects().set_index("method")["estimate"]
+    assert e.round(1).to_dict() == {"sdid": -15.6, "sc": -19.6, "did": -27.3}
+    # Stata sdid (Clarke, Pailanir, Athey & Imbens 2024), an independent implementation, prints
+    # -15.60 (SDID) and -27.35 (DiD) on these data (carlos-mendez.org/post/stata_sdid slides)
+    assert (round(e["sdid"], 2), round(e["did"], 2)) == (-15.60, -27.35)
     w = res.weights().query("method == 'sc'").set_index("donor")["weight"]
     assert list(w.index[:3]) == ["Utah", "Montana", "Nevada"]  # synthdid's SC donors
 
@@ -216,6 +219,8 @@ def test_force_year_comparison_inputs():
     fy = _force_year()
     with pytest.raises(ValueError, match="unknown force 'Targt'.*did you mean 'Target'"):
         S.compare_force_year(fy, "Targt", "2019/20")
+    with pytest.raises(ValueError, match="unknown force 'F99'"):
+        S.compare_force_year(fy, "Target", "2019/20", exclude=["F99"])
     with pytest.raises(S.SyntheticInputError, match="2030/31.*not in the data"):
         S.compare_force_year(fy, "Target", "2030/31")
     res = S.compare_force_year(
@@ -230,3 +235,44 @@ def test_force_year_comparison_inputs():
     )
     e = res.effects().iloc[0]
     assert (e["n_pre"], e["n_post"], e["n_donors"]) == (4, 5, 9)
+
+
+def test_placebo_p_rules():
+    """ADH's exclusion is on the MSPE scale; an undefined ratio gives no p-value; a placebo
+    with an undefined ratio is not counted."""
+    ps = pd.DataFrame(
+        {
+            "effect": [1.0, 2.0, 3.0, 5.0],
+            "pre_rmspe": [1.0, 2.5, np.nan, 1.0],
+            "post_rmspe": [1.0, 2.5, 1.0, 4.0],
+        }
+    )
+    ps["ratio"] = ps["post_rmspe"] / ps["pre_rmspe"]
+    assert S.placebo_p(ps) == (pytest.approx(1 / 3), 2)  # the NaN placebo left out
+    # pre-MSPE 6.25 is more than 5 times the treated 1.0, but the RMSPE 2.5 is not
+    assert S.placebo_p(ps, max_pre_rmspe_ratio=5) == (pytest.approx(1 / 2), 1)
+    ps.loc[3, "ratio"] = np.nan
+    p, n = S.placebo_p(ps)
+    assert np.isnan(p) and n == 2
+
+
+def test_periods_are_compared_in_their_own_type():
+    q = pd.period_range("2018Q1", periods=6, freq="Q")
+    assert S._count_before(list(q), "2019Q1") == 4
+    assert (
+        S._count_before(list(pd.date_range("2018-01-01", periods=4, freq="YS")), "2020-01-01") == 2
+    )
+    assert S._count_before([2017, 2018, 2019], 2019) == 2
+    assert S._count_before(["2017/18", "2018/19", "2019/20"], "2019/20") == 2
+    with pytest.raises(S.SyntheticInputError, match="different formats"):
+        S._count_before(["2017/18", "2018/19"], "2019")
+    with pytest.raises(S.SyntheticInputError, match="cannot be compared"):
+        S._count_before([2017, 2018], "2018/19")
+
+
+def test_large_levels_do_not_change_the_weights():
+    """The weights are shift-invariant; a level of 1e5 gives the same estimates."""
+    d = _panel(effect=2.0)
+    base = S.fit_synthetic(d, SPEC, methods=["sc", "sdid"], reps=None).effects()
+    high = S.fit_synthetic(d.assign(y=d["y"] + 1e5), SPEC, methods=["sc", "sdid"]).effects()
+    np.testing.assert_allclose(high["estimate"], base["estimate"], atol=1e-6)

@@ -2,13 +2,16 @@
 period relative to the treated unit's date (leads and lags), the period before the date the
 reference (0 by construction).
 
-``y_it = a_i + g_t + sum_k b_k 1{i = treated, t = t0 + k} + e_it`` is fitted by OLS with the
-statsmodels formula API. With a single treated unit, cluster-robust standard errors are not
+``y_it = a_i + g_t + sum_k b_k 1{i = treated, t = t0 + k} + e_it``: on a balanced panel its OLS
+coefficients have a closed form (the treated unit's change from the reference period minus the
+donors' mean change), used here for the estimate and every placebo; the statsmodels formula fit
+(:func:`fit_event_regression`) is the check of it in the tests. With a single treated unit, cluster-robust standard errors are not
 valid (one treated cluster; MacKinnon & Webb 2017), so inference is by placebo in space: each
 donor in turn takes the treated unit's place (the real treated unit left out) and its
 coefficients form the reference distribution of each ``b_k`` (two-sided rank p-value, 95%
 placebo band) and of the joint pre-trend statistic ``sum_{k < -1} b_k^2`` (the rank of the
-treated unit's).
+treated unit's). These references assume the donors are exchangeable with the treated unit
+(similar size and noise): rates per head are the primary scale for forces.
 """
 
 from __future__ import annotations

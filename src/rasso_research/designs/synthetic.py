@@ -4,20 +4,26 @@ Hirshberg, Imbens & Wager 2021, AER 111(12):4088-4118, Algorithm 1).
 
 The weights follow the R package ``synthdid`` (``synthdid_estimate``, ``sc_estimate``,
 ``did_estimate``): Frank-Wolfe with exact line search on the collapsed panel, unit weights
-ridge-penalised by ``zeta = (N1 T1)^(1/4) sd(first differences of the donors' pre-period)``
-for SDID and by ``1e-6`` of that for SC (no intercept, no time weights), a second round from
-the sparsified first solution. ``tests/designs/test_synthetic.py`` reproduces the paper's
+ridge-penalised by ``zeta = (N1 T1)^(1/4) sigma`` for SDID and ``1e-6 sigma`` for SC (no
+intercept, no time weights), with ``sigma`` the sd of the donors' pre-period first
+differences, and a second round from the sparsified first solution. ``tests/designs/test_synthetic.py`` reproduces the paper's
 California Proposition 99 estimates (Table 1) with them.
 
 Inference, for a single treated unit:
 
 * ``se``: the placebo standard error (their Algorithm 4): the estimator re-run with a donor
-  as if treated; by default every donor once (with one treated unit, the limit of synthdid's
-  200 random draws, without their Monte Carlo noise), or ``reps`` seeded random draws;
+  as if treated; by default every donor once (with one treated unit, close to the limit of
+  synthdid's 200 random draws without their Monte Carlo noise: each donor is refitted from
+  uniform starting weights, where synthdid starts from the original ones; on Proposition 99
+  the two agree to three digits), or ``reps`` seeded random draws exactly as synthdid;
 * ``placebo_p``: placebo in space (Abadie, Diamond & Hainmueller 2010): every donor in turn
   as the treated unit against the other donors, the treated unit's ratio of post- to
-  pre-period RMSPE ranked among all of them; ``max_pre_rmspe_ratio`` drops placebos whose
-  pre-period fit is that many times worse than the treated unit's (ADH use 2, 5 or 20);
+  pre-period RMSPE ranked among all of them (the treated unit counted); with
+  ``max_pre_rmspe_ratio = k``, placebos whose pre-period MSPE is more than k times the
+  treated unit's are left out (ADH show k = 20, 5, 2). The smallest attainable p-value is
+  1/(donors + 1) (``min_p``); an undefined ratio (a perfect pre-period fit) gives no p-value;
+* these references assume the donors are exchangeable with the treated unit: on counts,
+  forces of very different sizes are not, so rates are the primary scale;
 * ``mde``: the minimum detectable effect at 5% (two-sided) with 80% power,
   ``(1.96 + 0.84) se``, so a null result is read against what the data could have shown.
 
@@ -43,7 +49,7 @@ METHODS = ("sdid", "sc", "did")
 #: z_{0.975} + z_{0.80}: a true effect this many placebo SEs away is found 80% of the time
 MDE_FACTOR = 1.959964 + 0.841621
 #: fewest pre-periods each method needs: SC and SDID fit weights to the pre-period
-MIN_PRE_PERIODS = {"sdid": 2, "sc": 2, "did": 1}
+MIN_PRE_PERIODS = {"sdid": 2, "sc": 2, "did": 2}
 
 
 class SyntheticInputError(ValueError):
@@ -148,7 +154,9 @@ def estimate_batch(
     N1, T1 = N - N0, T - T0
     sigma = _noise_level(Y, N0, T0) if sigma is None else np.full(B, float(sigma))
     min_dec = 1e-5 * sigma
-    yc = _collapsed(Y, N0, T0)
+    # the weights are invariant to a common shift (they sum to one); solving on centred
+    # values keeps the Gram-matrix steps precise when levels are large
+    yc = _collapsed(Y - Y.mean(axis=(1, 2), keepdims=True), N0, T0)
     if method == "did":
         w = Weights(np.full((B, N0), 1.0 / N0), np.full((B, T0), 1.0 / T0))
     else:
@@ -227,6 +235,8 @@ def placebo_space(
     left out): its effect and pre/post RMSPE. Row ``N0`` (last) is the treated unit itself.
     ``sigma``: the noise level behind the penalties (default: the treated analysis' own, as
     in synthdid's placebo replications)."""
+    if N0 < 2:
+        raise SyntheticInputError(f"placebo in space needs at least 2 donors; there are {N0}")
     if sigma is None:
         sigma = float(_noise_level(Y[None], N0, T0)[0])
     orders = np.array([[*[i for i in range(N0) if i != j], j] for j in range(N0)])
@@ -253,13 +263,17 @@ def enumerated_se(ps: pd.DataFrame) -> float:
 
 
 def placebo_p(ps: pd.DataFrame, max_pre_rmspe_ratio: float | None = None) -> tuple[float, int]:
-    """The treated unit's rank p-value of the post/pre RMSPE ratio among the placebos kept
-    (``max_pre_rmspe_ratio``: ADH's exclusion of poorly fitted placebos) and their number."""
+    """The treated unit's rank p-value of the post/pre RMSPE ratio among the placebos kept and
+    their number. ``max_pre_rmspe_ratio = k`` leaves out placebos whose pre-period MSPE is more
+    than k times the treated unit's (ADH 2010); placebos with an undefined ratio are left out;
+    an undefined treated ratio gives NaN."""
     treated = ps.iloc[-1]
     pl = ps.iloc[:-1]
     if max_pre_rmspe_ratio is not None:
-        pl = pl[pl["pre_rmspe"] <= max_pre_rmspe_ratio * treated["pre_rmspe"]]
-    ratios = pl["ratio"].to_numpy()
+        pl = pl[pl["pre_rmspe"] ** 2 <= max_pre_rmspe_ratio * treated["pre_rmspe"] ** 2]
+    ratios = pl["ratio"].dropna().to_numpy()
+    if not np.isfinite(treated["ratio"]):
+        return float("nan"), int(len(ratios))
     p = (1 + np.sum(ratios >= treated["ratio"])) / (1 + len(ratios))
     return float(p), int(len(ratios))
 
@@ -303,7 +317,11 @@ def panel_matrix(
     pool = [u for u in pool if u not in set(exclude)]
     if not pool:
         raise SyntheticInputError(f"empty donor pool for {treated!r}")
-    wide = data.pivot_table(index=unit, columns=time, values=y, aggfunc="first")
+    dup = data.duplicated([unit, time])
+    if dup.any():
+        eg = data.loc[dup, [unit, time]].iloc[0].tolist()
+        raise SyntheticInputError(f"{int(dup.sum())} duplicated {unit} x {time} rows (e.g. {eg})")
+    wide = data.pivot(index=unit, columns=time, values=y)
     wide = wide.reindex([*pool, treated])
     gaps = wide.index[wide.isna().any(axis=1)].tolist()
     if gaps:
@@ -316,11 +334,7 @@ def panel_matrix(
         raise SyntheticInputError(f"the spec has no {FOCUS!r} interruption (use designs.at)")
     at = spec.interruptions[i].at
     times = list(wide.columns)
-    T0 = (
-        sum(1 for t in times if str(t) < str(at))
-        if not _numeric(times)
-        else sum(1 for t in times if t < float(at))
-    )
+    T0 = _count_before(times, at)
     need = min_pre if min_pre is not None else MIN_PRE_PERIODS[method]
     if T0 < need:
         raise SyntheticInputError(
@@ -334,6 +348,30 @@ def panel_matrix(
 
 def _numeric(times: Sequence) -> bool:
     return all(isinstance(t, int | float | np.integer | np.floating) for t in times)
+
+
+def _count_before(times: Sequence, at) -> int:
+    """How many of the (sorted) periods come before ``at``, compared in the periods' own type:
+    numbers, pandas Periods, dates, or labels of one fixed format such as '2018/19'."""
+    try:
+        if _numeric(times):
+            key = float(at)
+        elif all(isinstance(t, pd.Period) for t in times):
+            key = pd.Period(str(at), freq=times[0].freq)
+        elif all(isinstance(t, pd.Timestamp | np.datetime64) for t in times):
+            key = pd.Timestamp(at)
+        else:
+            labels = [str(t) for t in times]
+            key = str(at)
+            if len({len(x) for x in labels} | {len(key)}) > 1:
+                raise ValueError(f"period labels of different formats ({labels[0]!r}, {key!r})")
+            return sum(1 for x in labels if x < key)
+    except (TypeError, ValueError) as exc:
+        raise SyntheticInputError(
+            f"the date {at!r} cannot be compared with the periods {times[0]!r}..{times[-1]!r} "
+            f"({exc})"
+        ) from exc
+    return sum(1 for t in times if t < key)
 
 
 # ---- the design -------------------------------------------------------------------------
@@ -382,6 +420,7 @@ class SyntheticComparison(DesignResult):
                     "ci_high": tau + 1.959964 * se,
                     "placebo_p": pv,
                     "n_placebos": n_pl,
+                    "min_p": 1 / (n_pl + 1),
                     "mde": MDE_FACTOR * se,
                     "pre_rmspe": pre,
                     "n_donors": p.N0,
@@ -584,8 +623,9 @@ def compare_force_year(
     from rasso_research.data.series import force_year_series, unknown
 
     forces_known = sorted(fy.loc[fy["geography"] == "force", "force"].unique())
-    if force not in forces_known:
-        raise unknown("force", force, forces_known)
+    for f in [force, *exclude]:
+        if f not in forces_known:
+            raise unknown("force", f, forces_known)
     years = sorted(fy["fiscal_year"].unique())
     if first_year not in years:
         raise SyntheticInputError(
