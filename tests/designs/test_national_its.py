@@ -102,6 +102,7 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
         "feasibility",
         "counterfactual",
         "slopes",
+        "power",
     }
     assert res.describe().startswith("**")
     cmp = D.compare({"a": res.fits[("count", "early")]}, "choice")
@@ -217,3 +218,22 @@ def test_cps_feasibility_counts_years_and_quarters():
     assert out.loc["charges", ["n_pre", "n_post"]].tolist() == [8, 3]
     assert bool(out.loc["charges", "feasible"])
     assert not out.loc["charge_rate_pct", "regular"]
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "ols"])
+def test_power_table_gives_mdes_beside_the_estimates(make_panel, family):
+    from rasso_research.designs.national_its import describe_power
+
+    p = make_panel(n=40, level=0.0, seed=4)
+    s = S.series(p, "count", force="A", offset="population")
+    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    pw = fit.power().set_index("term")
+    assert list(pw.index) == ["level", "slope"]
+    half = pw["ci_high"] - pw["estimate"]
+    assert (pw["mde"] > half).all()
+    if family == "quasipoisson":
+        assert pw.loc["level", "mde_pct"] >= 100 * np.expm1(pw.loc["level", "mde"])
+    else:
+        assert pw["mde_pct"].isna().all()
+    text = describe_power(fit.power().assign(series="count", intervention="X"))
+    assert "detectable with 80% power" in text

@@ -436,6 +436,32 @@ class BootstrapDraws:
         # contrasts with no variation at all (e.g. zero rows) keep a zero-width interval
         return np.where(np.all(num == 0.0, axis=1), 0.0, crit)
 
+    def power_mde(self, g: np.ndarray, crit: float, power: float = 0.8) -> float:
+        """The smallest true value of the contrast ``g`` that the percentile-t test with
+        critical value ``crit`` rejects with probability ``power``, by simulation: each
+        bootstrap draw (the fitted AR errors) shifted by the candidate effect, studentized by its
+        own standard error. The larger of the two signs' values is returned."""
+        num = np.asarray(g, dtype=float) @ self.delta
+        se = np.sqrt(np.clip(self._var(np.asarray(g, dtype=float)[None])[0], 0.0, None))
+        ok = se > 0
+        num, se = num[ok], se[ok]
+        if not len(se):
+            return float("nan")
+
+        def pw(d):
+            return np.mean(np.abs(d + num) / se > crit)
+
+        out = []
+        for sign in (1.0, -1.0):
+            lo, hi = 0.0, float(np.median(se))
+            while pw(sign * hi) < power and hi < 1e6 * np.median(se):
+                hi *= 2
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if pw(sign * mid) < power else (lo, mid)
+            out.append(hi)
+        return float(max(out))
+
     def contrast_p_values(self, G: np.ndarray, t_obs) -> np.ndarray:
         """Two-sided bootstrap p-values of the t statistics ``t_obs`` of the contrasts in the
         rows of ``G``."""

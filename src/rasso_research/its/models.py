@@ -682,6 +682,24 @@ class ITSResult:
             ]
         )
 
+    def mde(self, expr: str, power: float = 0.8) -> float:
+        """The minimum detectable value (link scale) of a linear combination such as
+        ``"level_main"``: the smallest true value the fit's test (at ``spec.alpha``, two-sided)
+        finds with probability ``power``. With the AR-errors bootstrap it is found by
+        simulation from the fitted residual process (:meth:`BootstrapDraws.power_mde`);
+        with Wald intervals it is ``(c + z_power) x SE``."""
+        from patsy import DesignInfo
+
+        g = DesignInfo(self.names).linear_constraint(expr).coefs[0]
+        crit = float(self._crits(g)[0])
+        if self.bootstrap is not None:
+            pos = [self._all_names().index(nm) for nm in self.names]
+            full = np.zeros(len(self._all_names()))
+            full[pos] = g
+            return self.bootstrap.power_mde(full, crit, power)
+        se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
+        return (crit + float(stats.norm.ppf(power))) * se
+
     # --- diagnostics --------------------------------------------------------------------
     def residuals(self) -> np.ndarray:
         """Residuals in time order: Pearson for counts, response/innovations otherwise."""
