@@ -21,3 +21,12 @@ MIN_POST = 8
 
 #: Effect horizons reported by default (quarters after the interruption).
 HORIZONS = (0, 4, 8)
+
+#: Normal quantiles of a two-sided 5% test and of 80% power: a minimum detectable effect is
+#: ``(Z_975 + Z_80) x SE`` (the interval's own critical value in place of ``Z_975`` where
+#: the design has one).
+Z_975 = 1.959964
+Z_80 = 0.841621
+
+#: Display names of the synthetic designs' methods (tables, text, figures).
+SYNTHETIC_METHODS = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}

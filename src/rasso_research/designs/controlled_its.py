@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
+from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE, Z_80
 from rasso_research.data.series import control_panel, series, unknown
 from rasso_research.its import (
     ITSResult,
@@ -33,10 +33,6 @@ from .base import DesignResult, at, check_feasible, for_series
 from .national_its import SeriesITS, describe_effects, fit_series
 
 TERMS = {"treated_level_main": "level change", "treated_slope_main": "slope change per quarter"}
-
-
-#: z_{0.80}: the power term of a minimum detectable effect
-Z80 = 0.841621
 
 
 @dataclass
@@ -62,7 +58,7 @@ class ControlledITS(DesignResult):
                     "ci_low": r["ci_low"],
                     "ci_high": r["ci_high"],
                     "p_value": r["p_value"],
-                    "mde": (r["ci_high"] - r["estimate"]) + Z80 * r["std_error"],
+                    "mde": (r["ci_high"] - r["estimate"]) + Z_80 * r["std_error"],
                     "n_controls": len(self.data.attrs.get("controls", [])),
                 }
                 for term, r in t.iterrows()

@@ -26,7 +26,7 @@ import statsmodels.formula.api as smf
 from rasso_research.its import ITSSpec
 
 from .base import DesignResult
-from .synthetic import PanelMatrix, panel_matrix
+from .synthetic import MDE_FACTOR, PanelMatrix, panel_matrix
 
 
 def event_coefficients(Y: np.ndarray, T0: int, ref: int = -1) -> np.ndarray:
@@ -139,7 +139,7 @@ class EventStudy(DesignResult):
                     "mean_post": est,
                     "placebo_sd": sd,
                     "placebo_p": float((1 + np.sum(np.abs(pl) >= abs(est))) / (1 + len(pl))),
-                    "mde": (1.959964 + 0.841621) * sd,
+                    "mde": MDE_FACTOR * sd,
                     "n_post": int(post.sum()),
                 }
             ]

@@ -40,14 +40,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rasso_research.constants import FOCUS
+from rasso_research.constants import FOCUS, SYNTHETIC_METHODS, Z_80, Z_975
 from rasso_research.its import Interruption, ITSSpec
 
 from .base import DesignResult, focus_index
 
-METHODS = ("sdid", "sc", "did")
+METHODS = tuple(SYNTHETIC_METHODS)
 #: z_{0.975} + z_{0.80}: a true effect this many placebo SEs away is found 80% of the time
-MDE_FACTOR = 1.959964 + 0.841621
+MDE_FACTOR = Z_975 + Z_80
 #: fewest pre-periods each method needs: SC and SDID fit weights to the pre-period
 MIN_PRE_PERIODS = {"sdid": 2, "sc": 2, "did": 2}
 
@@ -229,12 +229,18 @@ def _rmspe(Y: np.ndarray, N0: int, T0: int, w: Weights, method: str) -> tuple[fl
 
 
 def placebo_space(
-    Y: np.ndarray, N0: int, T0: int, method: str, sigma: float | None = None
+    Y: np.ndarray,
+    N0: int,
+    T0: int,
+    method: str,
+    sigma: float | None = None,
+    treated: tuple[float, Weights] | None = None,
 ) -> pd.DataFrame:
     """Every donor in turn as the treated unit against the other donors (the real treated unit
     left out): its effect and pre/post RMSPE. Row ``N0`` (last) is the treated unit itself.
     ``sigma``: the noise level behind the penalties (default: the treated analysis' own, as
-    in synthdid's placebo replications)."""
+    in synthdid's placebo replications); ``treated``: the treated unit's fit, if already
+    made."""
     if N0 < 2:
         raise SyntheticInputError(f"placebo in space needs at least 2 donors; there are {N0}")
     if sigma is None:
@@ -246,7 +252,7 @@ def placebo_space(
     for j in range(N0):
         pre, post = _rmspe(Ys[j], N0 - 1, T0, Weights(w.omega[j], w.lam[j]), method)
         rows.append((j, taus[j], pre, post))
-    tau, wt = estimate(Y, N0, T0, method)
+    tau, wt = treated if treated is not None else estimate(Y, N0, T0, method)
     pre, post = _rmspe(Y, N0, T0, wt, method)
     rows.append((N0, tau, pre, post))
     out = pd.DataFrame(rows, columns=["row", "effect", "pre_rmspe", "post_rmspe"])
@@ -394,7 +400,7 @@ class SyntheticComparison(DesignResult):
         one = p.Y.shape[0] - p.N0 == 1
         for m in self.methods:
             tau, w = estimate(p.Y, p.N0, p.T0, m)
-            self.placebos[m] = ps = placebo_space(p.Y, p.N0, p.T0, m)
+            self.placebos[m] = ps = placebo_space(p.Y, p.N0, p.T0, m, treated=(tau, w))
             if self.reps is None and one:
                 se = enumerated_se(ps)
             else:
@@ -416,8 +422,8 @@ class SyntheticComparison(DesignResult):
                     "method": m,
                     "estimate": tau,
                     "se": se,
-                    "ci_low": tau - 1.959964 * se,
-                    "ci_high": tau + 1.959964 * se,
+                    "ci_low": tau - Z_975 * se,
+                    "ci_high": tau + Z_975 * se,
                     "placebo_p": pv,
                     "n_placebos": n_pl,
                     "min_p": 1 / (n_pl + 1),
@@ -534,7 +540,17 @@ class ForceYearComparison(DesignResult):
     events: dict = field(default_factory=dict)  # label -> EventStudy
     transition: tuple = ()  # part-exposed years left out
 
+    def _cat(self, results: dict, method: str, role: bool = True) -> pd.DataFrame:
+        """One table of ``method`` over every series' result, with its role columns."""
+        parts = [getattr(r, method)() for r in results.values()]
+        if not parts:
+            return pd.DataFrame()
+        out = pd.concat(parts, ignore_index=True)
+        return self.info[["series", "role"]].merge(out, on="series") if role else out
+
     def effects(self) -> pd.DataFrame:
+        """Every series x method estimate, with the series' group, measure, scale, role and
+        the donors dropped for gaps."""
         parts = [f.effects() for f in self.fits.values()]
         if not parts:
             return pd.DataFrame()
@@ -544,37 +560,28 @@ class ForceYearComparison(DesignResult):
         return self.effects()
 
     def weights(self) -> pd.DataFrame:
-        parts = [f.weights() for f in self.fits.values()]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return self._cat(self.fits, "weights", role=False)
 
     def event_effects(self) -> pd.DataFrame:
         """The event-study coefficients of every series (with its role)."""
-        parts = [e.effects() for e in self.events.values()]
-        if not parts:
-            return pd.DataFrame()
-        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+        return self._cat(self.events, "effects")
 
     def event_summary(self) -> pd.DataFrame:
-        parts = [e.summary() for e in self.events.values()]
-        if not parts:
-            return pd.DataFrame()
-        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+        return self._cat(self.events, "summary")
 
     def pretrend(self) -> pd.DataFrame:
-        parts = [e.pretrend() for e in self.events.values()]
-        if not parts:
-            return pd.DataFrame()
-        return self.info[["series", "role"]].merge(pd.concat(parts, ignore_index=True))
+        return self._cat(self.events, "pretrend")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        out = {"effects": self.effects(), "weights": self.weights()}
-        for name in ("paths", "placebo"):
-            parts = [f.tables()[name] for f in self.fits.values()]
-            out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        out["event_study"] = self.event_effects()
-        out["pretrend"] = self.pretrend()
-        out["event_summary"] = self.event_summary()
-        return out
+        return {
+            "effects": self.effects(),
+            "weights": self.weights(),
+            "paths": self._cat(self.fits, "paths", role=False),
+            "placebo": self._cat(self.fits, "placebo_table", role=False),
+            "event_study": self.event_effects(),
+            "pretrend": self.pretrend(),
+            "event_summary": self.event_summary(),
+        }
 
     def describe(self) -> str:
         from rasso_research.report.text import describe_force_year

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from rasso_research.constants import NATIONAL
+from rasso_research.constants import NATIONAL, SYNTHETIC_METHODS
 from rasso_research.data.series import area_panel
 
 from .its import mark_periods, to_x
@@ -511,7 +511,7 @@ def plot_synthetic(
         raise ValueError(
             f"no paths for method {method!r}; methods: {sorted(paths['method'].unique())}"
         )
-    name = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}.get(method, method)
+    name = SYNTHETIC_METHODS.get(method, method)
     treated_unit = pl.loc[pl["is_treated"], "unit"].iloc[0]
     with mpl.rc_context(RC):
         w, _ = figsize(width)

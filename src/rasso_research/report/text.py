@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from rasso_research.constants import NATIONAL
+from rasso_research.constants import NATIONAL, SYNTHETIC_METHODS
 from rasso_research.data.series import area_panel
 from rasso_research.periods import quarter
 
@@ -269,16 +269,13 @@ def describe_area_events(area: str, start, end, events: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-SYNTHETIC_NAMES = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}
-
-
 def describe_synthetic(eff: pd.DataFrame, unit: str = "") -> str:
     """Markdown: each method's average post-period effect with its placebo CI and
     placebo-in-space p-value, against its minimum detectable effect; a null whose MDE
     exceeds the largest estimate in absolute value reads "too short or noisy to tell"."""
     lines = []
     for r in eff.itertuples():
-        name = SYNTHETIC_NAMES.get(r.method, r.method)
+        name = SYNTHETIC_METHODS.get(r.method, r.method)
         u = f" {unit}" if unit else ""
         ci = "excludes" if (r.ci_low > 0 or r.ci_high < 0) else "includes"
         lines.append(
