@@ -46,8 +46,10 @@ def test_e2e_review_date_corrected(table):
 
 
 def test_interruption_quarter(table):
-    assert tl.interruption_quarter("e2e_review", table=table) == "2021Q2"
-    assert tl.interruption_quarter("e2e_review", fiscal=True, table=table) == "2021/22 Q1"
+    # published 18 June 2021: modelled from its first full quarter
+    assert tl.interruption_quarter("e2e_review", table=table) == "2021Q3"
+    assert tl.interruption_quarter("e2e_review", fiscal=True, table=table) == "2021/22 Q2"
+    assert table.set_index("id").loc["e2e_review", "quarter"] == "2021Q2"
     assert tl.interruption_quarter("rasso2025", table=table) == "2020Q3"
     assert tl.interruption_quarter("wm_joint_working", fiscal=True, table=table) == "2018/19 Q3"
     with pytest.warns(UserWarning, match="nominal"):
@@ -128,13 +130,30 @@ def test_labels_and_events_for_an_area(table):
     assert tl.interruptions(["rasso2025", "jnap", "e2e_review"], table=table) == {
         "RASSO 2025": "2020Q3",
         "JNAP": "2021Q1",
-        "E2E Review": "2021Q2",
+        "E2E Review": "2021Q3",
     }
     assert tl.label("covid_lockdown1", table=table) == "covid_lockdown1"  # no short name: id
     wm = tl.events_for("West Midlands", table=table)
     assert wm["id"].tolist() == ["wm_joint_working", "soteria_pathfinders"]
     with pytest.raises(KeyError, match="unknown intervention id"):
         tl.label("nope", table=table)
+
+
+def test_lockdown_days(table):
+    d = tl.lockdown_days(table).set_index("quarter")
+    # 2020-03-23..31, all of 2020Q2, 2020-07-01..03; 2020-11-05..12-01; 2021-01-04..03-07
+    assert d["days"].to_dict() == {
+        "2020Q1": 9,
+        "2020Q2": 91,
+        "2020Q3": 3,
+        "2020Q4": 27,
+        "2021Q1": 63,
+    }
+    assert d.loc["2021Q1", "lockdowns"] == "covid_lockdown3"
+    df = table.copy()
+    df.loc[df["id"] == "covid_lockdown2", "end_date"] = pd.NaT
+    with pytest.raises(tl.TimelineError, match="covid_lockdown2.*end_date"):
+        tl.lockdown_days(df)
 
 
 def test_scope_forces():

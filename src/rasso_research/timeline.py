@@ -148,32 +148,50 @@ def interruptions(ids, table: pd.DataFrame | None = None) -> dict[str, str]:
     return {label(i, df): interruption_quarter(i, table=df) for i in ids}
 
 
-def covid_disrupted_quarters(
-    *, min_days: int = 21, fiscal: bool = False, table: pd.DataFrame | None = None
-) -> list[str]:
-    """Quarters treated as Covid-19-disrupted.
-
-    Rule: a quarter is disrupted if at least ``min_days`` of its days fall inside a national
-    lockdown in England (rows ``covid_lockdown1..3``, from ``date`` to ``end_date`` inclusive).
-    With the table's dates (lockdown 1 2020-03-23..2020-07-03, lockdown 2 2020-11-05..2020-12-01,
-    lockdown 3 2021-01-04..2021-03-07) and 21 days this gives calendar 2020Q2, 2020Q4 and 2021Q1;
-    2020Q1 (9 lockdown days) and 2020Q3 (3 days) are not flagged. A lockdown without an end date
-    raises, since its extent would be a guess.
-    """
+def lockdown_days(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Days of national lockdown (England; rows ``covid_lockdown1..3``, ``date`` to ``end_date``
+    inclusive) in each calendar quarter they touch: ``quarter``, ``days``, ``lockdowns``
+    (their ids). A lockdown without an end date raises, since its extent would be a guess."""
     df = table if table is not None else load_interventions()
     days: dict[pd.Period, int] = {}
+    ids: dict[pd.Period, list[str]] = {}
     for lid in LOCKDOWN_IDS:
         row = df.loc[df["id"] == lid]
         if row.empty:
             raise TimelineError(f"interventions table: lockdown row {lid!r} missing")
         row = row.iloc[0]
         end = row.get("end_date")
-        if end is None or pd.isna(end):
+        if end is None or pd.isna(end) or not str(end).strip():
             raise TimelineError(f"interventions table row id={lid!r}, column 'end_date': empty")
         for day in pd.date_range(row["date"], end, freq="D"):
             p = day.to_period("Q")
             days[p] = days.get(p, 0) + 1
-    quarters = sorted(p for p, n in days.items() if n >= min_days)
+            ids.setdefault(p, [])
+            if lid not in ids[p]:
+                ids[p].append(lid)
+    qs = sorted(days)
+    return pd.DataFrame(
+        {
+            "quarter": [str(q) for q in qs],
+            "days": [days[q] for q in qs],
+            "lockdowns": ["; ".join(ids[q]) for q in qs],
+        }
+    )
+
+
+def covid_disrupted_quarters(
+    *, min_days: int = 21, fiscal: bool = False, table: pd.DataFrame | None = None
+) -> list[str]:
+    """Quarters treated as Covid-19-disrupted.
+
+    Rule: a quarter is disrupted if at least ``min_days`` of its days fall inside a national
+    lockdown in England (:func:`lockdown_days`). With the table's dates (lockdown 1
+    2020-03-23..2020-07-03, lockdown 2 2020-11-05..2020-12-01, lockdown 3 2021-01-04..2021-03-07)
+    and 21 days this gives calendar 2020Q2, 2020Q4 and 2021Q1; 2020Q1 (9 lockdown days) and
+    2020Q3 (3 days) are not flagged.
+    """
+    d = lockdown_days(table)
+    quarters = [pd.Period(q, freq="Q") for q in d.loc[d["days"] >= min_days, "quarter"]]
     if fiscal:
         return [fiscal_quarter_of(p.start_time) for p in quarters]
     return [str(p) for p in quarters]

@@ -123,6 +123,7 @@ def test_side_tables(built):
         "population_vintage.csv",
         "force_year.parquet",
         "force_year.csv",
+        "btp_share.csv",
         "recorded_rape_revision.csv",
         "data_quality.md",
         "data_quality.csv",
@@ -175,3 +176,8 @@ def test_force_year_table(built):
     assert wm["population"] == 2_921_091  # mid-2019
     assert wm["per_100k"] == pytest.approx(1e5 * 514 / 2_921_091)
     assert fy.loc[fy["fiscal_year"] == "2025/26", "per_100k"].isna().all()  # no mid-2025
+    btp = pd.read_csv(built["out"] / "btp_share.csv")
+    b = btp[(btp["offence_group"] == "Sexual offences") & (btp["measure"] == "charged_closed")]
+    b = b.set_index("fiscal_year")
+    assert b.loc["2014/15", "btp"] == 286 and b.loc["2014/15", "forces_43"] == 15_185
+    assert b.loc["2014/15", "btp_pct"] == pytest.approx(100 * 286 / (286 + 15_185))

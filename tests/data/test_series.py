@@ -84,6 +84,64 @@ def test_coverage_and_feasibility(make_panel):
     assert (cov["quarters"] == 40).all() and (cov["forces"] == 3).all()
 
 
+def test_pre_period_counts_from_a_documented_break(make_panel):
+    p = make_panel(n=40)  # 2012Q2 .. 2022Q1
+    s = S.series(p, "count", force="A")
+    assert coverage_around(s, "2020Q3", since="2018Q1") == (10, 7)
+    f = check_feasible(s, "2020Q1", min_pre=8, min_post=4, since="2018Q3")
+    assert not f and "6 quarters before (need 8)" in f.message
+
+    from rasso_research import designs as D
+    from rasso_research.designs.base import last_break_before
+    from rasso_research.its import Interruption
+
+    spec = D.at(D.QUARTERLY.replace(interruptions=(Interruption("allan", "2018Q1"),)), "2020Q3")
+    assert last_break_before(spec, "2020Q3") == "2018Q1"
+    assert last_break_before(spec, "2017Q4") is None
+    res = D.fit_national({"A": s}, spec, {"x": "2020Q3"}, min_pre=8, min_post=4)
+    row = res.feasibility().iloc[0]
+    assert (row["pre_from"], row["n_pre"]) == ("2018Q1", 10)
+
+
+def test_lagged_offset_is_the_mean_of_the_previous_quarters(make_panel):
+    p = make_panel(n=20)
+    s = S.series(p, "count", force="A", start="2013Q2", offset="population", offset_lag=4)
+    pop = S.series(p, "population", force="A").set_index("quarter")["value"]
+    q = s["quarter"].iloc[0]
+    assert s["offset"].iloc[0] == pytest.approx(pop.loc[q - 4 : q - 1].mean())
+    assert s.attrs["offset_lag"] == 4
+    # the first four quarters of the denominator have no full previous year: dropped, counted
+    s0 = S.series(p, "count", force="A", offset="population", offset_lag=4)
+    assert s0["quarter"].min() == pd.Period("2013Q2", "Q") and s0.attrs["offset_dropped"] == 4
+    with pytest.raises(ValueError, match="lag must be >= 0"):
+        S.series(p, "count", force="A", offset="population", offset_lag=-1)
+
+
+def test_funnel_keeps_units_and_never_fills_a_gap(make_panel):
+    p = make_panel(n=12)  # 2012/13 .. 2014/15
+    p = p.assign(measure=p["measure"].replace({"count": "recorded_rape"}))
+    cps = pd.DataFrame(
+        {
+            "kind": "transcribed",
+            "measure": ["charges", "convictions", "charges"],
+            "period_type": "financial_year",
+            "period": ["2013-14", "2013-14", "2014-15"],
+            "value": [300.0, 200.0, 310.0],
+            "source_url": ["u1", "u1", "u2"],
+        }
+    )
+    moj = pd.DataFrame({"year": [2013, 2013], "sentenced": [60, 40]})
+    f = S.funnel(p, cps, moj).set_index(["fiscal_year", "step"])
+    rec = S.annual(p, "recorded_rape", force=NATIONAL)
+    assert f.loc[("2013/14", 1), "value"] == rec["2013/14"]
+    assert f.loc[("2013/14", 3), "unit"] == "suspects"
+    assert f.loc[("2013/14", 5), "per_100_recorded"] == pytest.approx(100 * 200 / rec["2013/14"])
+    assert f.loc[("2013/14", 6), "value"] == 100  # calendar 2013 shown in 2013/14
+    assert f.loc[("2013/14", 6), "period_basis"] == "calendar year"
+    assert ("2014/15", 5) not in f.index  # no convictions figure: no row, not zero
+    assert ("2013/14", 2) not in f.index  # no police charges in this panel
+
+
 def test_control_panel_balanced_drops_incomplete(make_panel):
     p = make_panel(n=12)
     p = p[~((p["force"] == "C") & (p["quarter"] == "2013Q1"))]

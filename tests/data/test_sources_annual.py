@@ -44,6 +44,10 @@ def test_oocd_reader_long_with_btp_counted_and_cohort_flags(tmp_path):
     assert notes["non-territorial body excluded: British Transport Police"] == 1
     r = d.attrs["rows"]
     assert r["read"] == r["dropped"] + r["kept"] == 4
+    btp = rh.read_oocd_btp(p).set_index("measure")
+    assert btp.loc["charged_closed", "value"] == 20 and btp.loc["charged_cohort", "value"] == 18
+    with pytest.raises(InputFormatError, match="no British Transport Police rows"):
+        rh.read_oocd_btp(_oocd(tmp_path, ["Kent,kent,2015/16,Sexual offences,6,310,5,150"]))
 
 
 def test_oocd_reader_errors_name_the_file(tmp_path):
@@ -119,6 +123,10 @@ def test_mirror_population_and_annual_table(fetched_raw):
     sex = fy[(fy["offence_group"] == "Sexual offences") & (fy["measure"] == "charged_closed")]
     tot = sex.groupby("fiscal_year")["value"].sum()
     assert tot["2014/15"] == 15_185 and tot["2018/19"] == 10_616 and tot["2025/26"] == 22_976
+    # the README: BTP adds 161-409 a year to the closed sexual-offence charges
+    btp = rh.read_oocd_btp(fetched_raw / rh.FILES["oocd_fy"])
+    b = btp[(btp["offence_group"] == "Sexual offences") & (btp["measure"] == "charged_closed")]
+    assert (b["value"].min(), b["value"].max()) == (161, 409)
     assert np.isclose(
         sex[(sex["force"] == "West Midlands") & (sex["fiscal_year"] == "2018/19")]["value"], 381
     ).all()

@@ -561,6 +561,21 @@ def build_force_year(raw: Path, log: QualityLog, pop: pd.DataFrame) -> pd.DataFr
     )
 
 
+def build_btp_share(raw: Path, force_year: pd.DataFrame) -> pd.DataFrame:
+    """British Transport Police against the 43 forces, per financial year, offence group and
+    measure: ``btp``, ``forces_43`` (the national row of ``force_year``) and ``btp_pct``, BTP's
+    share of the 44-force total (``btp_share.csv``): the size of the difference between a
+    national figure that includes BTP and one that does not."""
+    btp = rh.read_oocd_btp(raw / rh.FILES["oocd_fy"]).rename(columns={"value": "btp"})
+    nat = force_year[force_year["geography"] == "national"]
+    nat = nat[["fiscal_year", "offence_group", "measure", "value"]].rename(
+        columns={"value": "forces_43"}
+    )
+    out = btp.merge(nat, on=["fiscal_year", "offence_group", "measure"], how="left")
+    out["btp_pct"] = 100 * out["btp"] / (out["btp"] + out["forces_43"])
+    return out.sort_values(["offence_group", "measure", "fiscal_year"]).reset_index(drop=True)
+
+
 def build_panel(
     raw_dir: Path | str | None = None,
     out_dir: Path | str | None = None,
@@ -612,6 +627,7 @@ def build_panel(
     )
     log.say("annual force x offence-group outcomes (OOCD dashboard aggregate)")
     force_year = build_force_year(raw, log, pop)
+    btp_share = build_btp_share(raw, force_year)
     quarters = sorted(recorded["fiscal_quarter"].unique())
     poprows = build_population_rows(pop, quarters)
     # rates per 100,000 (quarterly counts, not annualised)
@@ -656,6 +672,9 @@ def build_panel(
         try:
             _write_outputs(out, raw, log, panel, tr, series, pop, rec_rev, out_rev, cov, conflicts)
             _write_csv_parquet(force_year, out, "force_year")
+            btp_share.to_csv(
+                out / "btp_share.csv", index=False, float_format="%.10g", lineterminator="\n"
+            )
             brk.to_csv(
                 out / "population_vintage.csv",
                 index=False,

@@ -137,11 +137,13 @@ def series(
     offset_fill: str = "none",
     offset_source: str | None = None,
     geography: str | None = None,
+    offset_lag: int = 0,
 ) -> pd.DataFrame:
     """One quarterly series: columns ``quarter`` (Period), ``t``, ``value`` (+ offset columns).
 
     ``offset`` names another measure of the same area (e.g. ``"population"`` or
-    ``"recorded_rape"``); see :func:`with_offset`. ``start``/``end`` are inclusive quarters.
+    ``"recorded_rape"``); see :func:`with_offset` (``offset_lag``: the mean of that many
+    previous quarters). ``start``/``end`` are inclusive quarters.
     """
     raw = select(panel, measure, force, source, geography)
     used = raw.attrs["source"]
@@ -150,7 +152,9 @@ def series(
         raise ValueError(f"{measure!r} / {force!r}: no quarters between {start} and {end}")
     df.attrs.update(measure=measure, force=force, source=used)
     if offset is not None:
-        df = with_offset(df, panel, offset, force=force, source=offset_source, fill=offset_fill)
+        df = with_offset(
+            df, panel, offset, force=force, source=offset_source, fill=offset_fill, lag=offset_lag
+        )
     return _add_t(df)
 
 
@@ -173,8 +177,13 @@ def with_offset(
     force: str | None = None,
     source: str | None = None,
     fill: str = "none",
+    lag: int = 0,
 ) -> pd.DataFrame:
     """Add ``offset`` (the denominator) and ``log_offset`` from measure ``measure``.
+
+    ``lag > 0``: the denominator of a quarter is the mean of the ``lag`` quarters before it
+    (all of them published), e.g. charges over the rapes recorded in the previous year, which
+    are the offences those charges can mostly come from; ``attrs["offset_lag"]`` records it.
 
     ``fill="interpolate"`` fills quarters without the denominator by log-linear interpolation
     inside its range and the nearest value outside (carried forward after the last published
@@ -187,6 +196,13 @@ def with_offset(
         raise ValueError(f"fill must be 'none' or 'interpolate', got {fill!r}")
     force = force or s.attrs.get("force", NATIONAL)
     den = _quarterly(select(panel, measure, force, source)).rename(columns={"value": "offset"})
+    if lag < 0:
+        raise ValueError(f"offset lag must be >= 0 quarters, got {lag}")
+    if lag:
+        q = pd.period_range(den["quarter"].min(), den["quarter"].max(), freq="Q")
+        full = den.set_index("quarter")["offset"].reindex(q).astype(float)
+        prev = full.shift(1).rolling(lag, min_periods=lag).mean()
+        den = prev.rename("offset").rename_axis("quarter").reset_index()
     out = s.drop(columns=[c for c in ("offset", "log_offset", "offset_filled") if c in s.columns])
     out = out.merge(den, on="quarter", how="left")
     filled = 0
@@ -210,6 +226,7 @@ def with_offset(
     have = den.dropna(subset=["offset"])["quarter"]
     out.attrs.update(
         offset_measure=measure,
+        offset_lag=lag,
         offset_filled=filled,
         offset_dropped=dropped,
         offset_first=str(have.min()) if len(have) else "",
@@ -501,3 +518,64 @@ def force_year_series(
         dropped=dropped,
     )
     return out
+
+
+# ---- the attrition funnel --------------------------------------------------------------------
+#: The stages of the national attrition funnel: (stage, unit, source) in case order.
+FUNNEL_STAGES = (
+    ("Recorded by the police", "offences", "Home Office police recorded crime"),
+    (
+        "Charged or summonsed by the police",
+        "offences, closure measure",
+        "Home Office outcomes, 2024 edition",
+    ),
+    ("Charged by the CPS", "suspects", "CPS rape-flagged data (transcribed)"),
+    ("Prosecutions completed", "defendants", "CPS rape-flagged data (transcribed)"),
+    ("Convicted", "defendants", "CPS rape-flagged data (transcribed)"),
+    ("Sentenced", "offenders, calendar year", "MoJ Criminal Justice System statistics"),
+)
+
+
+def funnel(
+    panel: pd.DataFrame | None,
+    cps: pd.DataFrame | None,
+    moj_sentenced: pd.DataFrame | None = None,
+    charged_source: str = "charged_nat",
+) -> pd.DataFrame:
+    """Rape from recording to sentence, nationally, per financial year: one row per year and
+    stage (:data:`FUNNEL_STAGES`) with the stage's unit and source, its ``value`` and
+    ``per_100_recorded`` (per 100 offences recorded in the same year: a ratio of flows in one
+    year, not the fate of one cohort of cases, since the units and the cases differ from stage
+    to stage). Sentencing is by calendar year and is shown in the financial year that starts
+    in it (nine of its months). A stage without a figure for a year has no row: the table
+    never fills a gap. ``period_basis`` says which kind of year each value is."""
+    values = [
+        annual(panel, "recorded_rape"),
+        annual(panel, "rape_charged_in_quarter", source=charged_source),
+        cps_annual(cps, "charges"),
+        cps_annual(cps, "prosecutions"),
+        cps_annual(cps, "convictions"),
+    ]
+    sent = moj_sentenced_by_year(moj_sentenced)
+    values.append(pd.Series(sent.to_numpy(), [periods.fiscal_year_label(y) for y in sent.index]))
+    rows = []
+    for step, ((stage, unit, source), v) in enumerate(zip(FUNNEL_STAGES, values, strict=True)):
+        basis = "calendar year" if step == len(FUNNEL_STAGES) - 1 else "financial year"
+        for fy, x in v.dropna().items():
+            rows.append(
+                {
+                    "fiscal_year": periods.norm_period(str(fy)).replace("-", "/"),
+                    "step": step + 1,
+                    "stage": stage,
+                    "unit": unit,
+                    "value": float(x),
+                    "period_basis": basis,
+                    "source": source,
+                }
+            )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    rec = out[out["step"] == 1].set_index("fiscal_year")["value"]
+    out["per_100_recorded"] = 100 * out["value"] / out["fiscal_year"].map(rec)
+    return out.sort_values(["fiscal_year", "step"]).reset_index(drop=True)

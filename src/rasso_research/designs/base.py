@@ -138,13 +138,27 @@ class Feasibility:
         return self.ok
 
 
-def coverage_around(s: pd.DataFrame, interruption, exclude: Iterable = ()) -> tuple[int, int]:
-    """Quarters with data before and from ``interruption`` on (``exclude``: quarters not counted)."""
+def coverage_around(
+    s: pd.DataFrame, interruption, exclude: Iterable = (), since=None
+) -> tuple[int, int]:
+    """Quarters with data before and from ``interruption`` on (``exclude``: quarters not
+    counted; ``since``: the pre-period starts there, e.g. at an earlier documented break)."""
     q0 = quarter(interruption)
     excl = {quarter(x) for x in exclude}
     q = s.loc[s["value"].notna(), "quarter"]
     q = q[~q.isin(excl)]
-    return int((q < q0).sum()), int((q >= q0).sum())
+    pre = q < q0
+    if since is not None:
+        pre &= q >= quarter(since)
+    return int(pre.sum()), int((q >= q0).sum())
+
+
+def last_break_before(spec: ITSSpec, when, focus: str = FOCUS):
+    """The latest of the spec's other interruptions (documented breaks) before ``when``, where
+    the pre-period of an interruption at ``when`` starts; ``None`` if there is none."""
+    q0 = quarter(when)
+    prev = [quarter(i.at) for i in spec.interruptions if i.name != focus and quarter(i.at) < q0]
+    return str(max(prev)) if prev else None
 
 
 def check_feasible(
@@ -154,9 +168,11 @@ def check_feasible(
     min_post: int = MIN_POST,
     exclude: Iterable = (),
     label: str | None = None,
+    since=None,
 ) -> Feasibility:
-    """Are there at least ``min_pre`` quarters before and ``min_post`` from the interruption?"""
-    n_pre, n_post = coverage_around(s, interruption, exclude)
+    """Are there at least ``min_pre`` quarters before (from ``since``, when given) and
+    ``min_post`` from the interruption?"""
+    n_pre, n_post = coverage_around(s, interruption, exclude, since)
     label = label or s.attrs.get("measure", "series")
     where = f"{label}, interruption {quarter(interruption)}"
     if n_pre >= min_pre and n_post >= min_post:

@@ -36,6 +36,7 @@ from .base import (
     focus_quarter,
     for_series,
     labelled,
+    last_break_before,
 )
 
 EFFECT_COLUMNS = {
@@ -73,6 +74,7 @@ class SeriesITS(DesignResult):
     horizons: tuple[int, ...] = HORIZONS
     labels: dict = field(default_factory=dict)
     focus: str = FOCUS
+    end: bool = False  # also report the effect at the last quarter of the data
 
     @property
     def interruption(self) -> str:
@@ -95,12 +97,23 @@ class SeriesITS(DesignResult):
             lab["family"] = self.spec.family
         return {**lab, **self.labels}
 
+    @property
+    def end_horizon(self) -> int:
+        """Quarters from the focus interruption to the last quarter of the data."""
+        res = self.result
+        info = res.design.interruptions[res._interruption_index(self.focus)]
+        return int(res.design.frame["t"].max()) - info.start
+
     def effects(self) -> pd.DataFrame:
-        """Relative (%) and absolute change at each horizon, with 95% CIs."""
-        e = self.result.effects(horizons=self.horizons)
+        """Relative (%) and absolute change at each horizon (and, with ``end``, at the last
+        quarter: column ``end``), with 95% CIs."""
+        hs = sorted({*self.horizons, self.end_horizon}) if self.end else list(self.horizons)
+        e = self.result.effects(horizons=hs)
         e = e[e["interruption"] == self.focus]
         out = e[list(EFFECT_COLUMNS)].rename(columns=EFFECT_COLUMNS)
         out["horizon"] = out["horizon"].astype(int)
+        if self.end:
+            out["end"] = out["horizon"] == self.end_horizon
         for c in PCT:
             out[c] = 100 * out[c]
         return labelled(out.reset_index(drop=True), self._labels())
@@ -200,14 +213,16 @@ def fit_series(
     spec: ITSSpec,
     horizons: Sequence[int] = HORIZONS,
     focus: str = FOCUS,
+    end: bool = False,
     **labels,
 ) -> SeriesITS:
-    """Fit ``spec`` (which must have an interruption named ``focus``) to series ``s``."""
+    """Fit ``spec`` (which must have an interruption named ``focus``) to series ``s``;
+    ``end`` adds the effect at the last quarter to the horizons."""
     if focus_index(spec, focus) is None:
         raise ValueError(f"spec has no interruption named {focus!r}: date it with designs.at()")
     d = s.dropna(subset=["value"]).reset_index(drop=True)
     sp = for_series(spec, d)
-    return SeriesITS(d, sp, fit_its(d, sp), tuple(horizons), dict(labels), focus)
+    return SeriesITS(d, sp, fit_its(d, sp), tuple(horizons), dict(labels), focus, end)
 
 
 @dataclass
@@ -300,7 +315,10 @@ def fit_national(
         spec = specs if isinstance(specs, ITSSpec) else specs[label]
         for name, q in interventions.items():
             sp = at(spec, q)
-            f = check_feasible(s, q, min_pre, min_post, exclude=excluded_periods(sp), label=label)
+            since = last_break_before(sp, q)
+            f = check_feasible(
+                s, q, min_pre, min_post, excluded_periods(sp), label=label, since=since
+            )
             rows.append(
                 {
                     "series": label,
@@ -308,6 +326,7 @@ def fit_national(
                     "last": str(s["quarter"].max()),
                     "interruption": name,
                     "quarter": str(quarter(q)),
+                    "pre_from": since or str(s["quarter"].min()),
                     "n_pre": f.n_pre,
                     "n_post": f.n_post,
                     "feasible": f.ok,
@@ -315,7 +334,9 @@ def fit_national(
                 }
             )
             if f:
-                fits[(label, name)] = fit_series(s, sp, horizons, series=label, intervention=name)
+                fits[(label, name)] = fit_series(
+                    s, sp, horizons, end=True, series=label, intervention=name
+                )
     return NationalITS(fits, pd.DataFrame(rows), dict(series), min_pre, min_post)
 
 

@@ -638,3 +638,50 @@ def plot_event_study(
             fig, *ax.get_legend_handles_labels(), ncol=3 if width == "two" else 2, source=source
         )
     return fig
+
+
+SOURCE_FUNNEL = (
+    "Source: Home Office police recorded crime and outcomes open data; CPS rape-flagged "
+    "figures (transcribed); MoJ Criminal Justice System statistics."
+)
+
+
+FUNNEL_COLOURS = [*LINE_COLOURS, OKABE_ITO["black"]]
+
+
+def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
+    """The attrition funnel (:func:`rasso_research.data.series.funnel`): each stage's count
+    per financial year on a log scale, with its unit in the legend; a year a stage lacks
+    breaks its line, and the calendar-year stage is dashed."""
+    with mpl.rc_context(RC):
+        w, _ = figsize(width)
+        fig, ax = plt.subplots(figsize=(w, w * (0.62 if width == "two" else 0.8)))
+        years = sorted(funnel["fiscal_year"].unique())
+        pos = {y: int(y[:4]) for y in years}
+        handles = []
+        for i, (_step, d) in enumerate(funnel.groupby("step", sort=True)):
+            d = d.set_index("fiscal_year")
+            x = pd.Series(d["value"].to_numpy(), index=[pos[y] for y in d.index])
+            x = x.reindex(range(min(x.index), max(x.index) + 1))
+            cal = (d["period_basis"] == "calendar year").all()
+            (h,) = ax.plot(
+                x.index,
+                x.to_numpy(),
+                marker="o",
+                ms=2.5,
+                lw=1.0,
+                ls="--" if cal else "-",
+                color=FUNNEL_COLOURS[i % len(FUNNEL_COLOURS)],
+                label=f"{d['stage'].iloc[0]} ({d['unit'].iloc[0]})",
+            )
+            handles.append(h)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.set_ylabel("Rape cases per year (log scale)")
+        ax.set_xlabel("Financial year starting in April (sentencing: calendar year)")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        fig.tight_layout()
+        legend_below(fig, handles, ncol=2 if width == "two" else 1, source=SOURCE_FUNNEL)
+    return fig

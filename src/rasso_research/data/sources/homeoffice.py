@@ -411,3 +411,31 @@ def read_oocd_force_year(path: Path | str, latest_year: str | None = None) -> pd
         "kept": len(out) // len(OOCD_MEASURES),
     }
     return out
+
+
+#: The non-territorial force whose rows the OOCD aggregate holds beside the 43 forces.
+BTP = "British Transport Police"
+
+
+@names_file
+def read_oocd_btp(path: Path | str) -> pd.DataFrame:
+    """British Transport Police's rows of the OOCD aggregate (left out of
+    :func:`read_oocd_force_year`), long: ``fiscal_year``, ``offence_group``, ``measure``,
+    ``value``: what a national figure that includes BTP adds to the 43 forces."""
+    path = Path(path)
+    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
+    df = df[df["force"].str.strip() == BTP]
+    if df.empty:
+        raise InputFormatError(f"{path}: no {BTP} rows")
+    notes: list = []
+    for col in OOCD_MEASURES:
+        df[col] = parse_counts(df, col, path, notes)
+    long = df.assign(fiscal_year=df["fy"].str.strip()).melt(
+        id_vars=["fiscal_year", "offence_group"],
+        value_vars=list(OOCD_MEASURES),
+        var_name="column",
+        value_name="value",
+    )
+    long["measure"] = long.pop("column").map(OOCD_MEASURES)
+    return long[["fiscal_year", "offence_group", "measure", "value"]].reset_index(drop=True)
