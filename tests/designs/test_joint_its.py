@@ -9,8 +9,8 @@ import pytest
 
 from rasso_research import designs as D
 from rasso_research.designs.joint_its import (
-    design_identifiability,
     describe_joint,
+    design_identifiability,
     fit_joint,
     joint_spec,
 )
@@ -133,3 +133,19 @@ def test_describe_joint_names_terms_that_cannot_be_separated():
     text = describe_joint(terms, ident, pd.DataFrame(columns=["series"]))
     assert "cannot be separated" in text and "level_B" in text and "3.4" in text
     assert "A +10.5% (-18.1% to +49.2%)" in text
+
+
+def test_compare_joint_reports_a_choice_that_is_not_identified():
+    from rasso_research.designs.joint_its import compare_joint, describe_joint_choice
+
+    s = counts({"2020Q1": 0.2})
+    ex = BASE.replace(disrupted=["2020Q2"])
+    kw = dict(slopes="each", leave_one_out=False)
+    ok = fit_joint({"s": s}, ex, {"A": "2020Q1", "B": "2021Q1"}, **kw)
+    bad = fit_joint({"s": s}, ex, {"A": "2020Q1", "B": "2020Q3"}, **kw)
+    cmp = compare_joint({"2021Q1": ok, "2020Q3": bad}, "B", "date")
+    assert cmp["date"].tolist() == ["2021Q1", "2020Q3"]
+    assert np.isfinite(cmp["estimate"].iloc[0]) and np.isnan(cmp["estimate"].iloc[1])
+    assert cmp["verdict"].iloc[1] == "not identified"
+    text = describe_joint_choice(cmp, "date")
+    assert "not identified with `date` = 2020Q3" in text

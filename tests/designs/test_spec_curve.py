@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rasso_research import designs as D
 from rasso_research.designs import spec_curve as S
@@ -30,65 +31,141 @@ def _series(n=36, level=-0.25, seed=2):
 SMALL = {
     "model": ["quasi-Poisson, AR errors", "OLS, Newey-West"],
     "seasonality": ["none", "quarter"],
+    "allan": ["segment"],
     "covid": ["indicator"],
-    "shift": [0, 1],
     "phase_in": [0],
 }
+BASE = D.at(D.QUARTERLY.replace(disrupted=D.covid_disrupted("indicator", ["2020Q2"])), "2020Q3")
 
 
 def test_spec_grid_order_and_size():
     g = S.spec_grid(SMALL)
-    assert len(g) == 8 and g["spec_id"].tolist() == list(range(1, 9))
-    assert g.iloc[0]["model"] == "quasi-Poisson, AR errors" and g.iloc[-1]["shift"] == 1
-    assert len(S.spec_grid()) == 4 * 3 * 1 * 2 * 3 * 2
+    assert len(g) == 4 and g["spec_id"].tolist() == [1, 2, 3, 4]
+    assert (
+        g.iloc[0]["model"] == "quasi-Poisson, AR errors" and g.iloc[-1]["seasonality"] == "quarter"
+    )
+    # modelling choices only: the date is not one of them
+    assert len(S.spec_grid()) == 4 * 3 * 2 * 2 * 2 and set(S.spec_grid()["shift"]) == {0}
 
 
 def test_curve_deterministic_and_recovers_effect():
     s = _series()
-    base = D.at(D.QUARTERLY.replace(disrupted=D.covid_disrupted("indicator", ["2020Q2"])), "2020Q3")
-    c1 = S.specification_curve(s, base, grid=SMALL, n_jobs=1).curve
-    c2 = S.specification_curve(s, base, grid=SMALL, n_jobs=2).curve
-    pd.testing.assert_frame_equal(c1, c2)
-    assert c1["ok"].all()
+    c1 = S.specification_curve(s, BASE, grid=SMALL, n_jobs=1, shifts=(0, 1))
+    c2 = S.specification_curve(s, BASE, grid=SMALL, n_jobs=2, shifts=(0, 1))
+    pd.testing.assert_frame_equal(c1.curve, c2.curve)
+    pd.testing.assert_frame_equal(c1.dates, c2.dates)
+    c = c1.curve
+    assert c["ok"].all() and (c["shift"] == 0).all()
     # each row records how its interval was computed (AR errors: bootstrap)
-    methods = dict(zip(c1["model"], c1["ci_method"], strict=False))
+    methods = dict(zip(c["model"], c["ci_method"], strict=False))
     assert methods["quasi-Poisson, AR errors"] == "bootstrap"
     assert methods["OLS, Newey-West"] == "wald"
-    main = c1[(c1["shift"] == 0)]
-    assert ((main["estimate"] > -35) & (main["estimate"] < -12)).all()  # true -22%
-    summ = S.summarise_curve(c1)
-    assert summ.loc[0, "specs"] == 8 and summ.loc[0, "share_negative"] == 1.0
+    assert ((c["estimate"] > -35) & (c["estimate"] < -12)).all()  # true -22%
+    summ = S.summarise_curve(c)
+    assert summ.loc[0, "specs"] == 4 and summ.loc[0, "share_negative"] == 1.0
+    # the date curve: the first modelling choices, the date moved
+    d = c1.dates
+    assert d["shift"].tolist() == [0, 1] and (d["model"] == "quasi-Poisson, AR errors").all()
+    assert d.iloc[0]["estimate"] == c.iloc[0]["estimate"]
+    assert "Moving the date by 0 to 1 quarters" in c1.describe()
 
 
-def test_documented_break_only_before_start():
-    base = D.at(D.QUARTERLY.replace(disrupted=D.covid_disrupted("indicator", ["2020Q2"])), "2020Q3")
+def test_documented_break_and_the_allan_choice():
     allan = Interruption("allan", "2018Q1")
     row = {"model": "quasi-Poisson, AR errors", "seasonality": "none", "covid": "indicator"}
-    early = S.spec_for({**row, "start": "2014Q2", "shift": 0, "phase_in": 0}, base, [allan])
-    late = S.spec_for({**row, "start": "2018Q2", "shift": -1, "phase_in": 1}, base, [allan])
+    early = S.spec_for({**row, "start": "2014Q2", "shift": 0, "phase_in": 0}, BASE, [allan])
+    late = S.spec_for({**row, "start": "2018Q2", "shift": -1, "phase_in": 1}, BASE, [allan])
+    ignored = S.spec_for(
+        {**row, "start": "2014Q2", "allan": "none", "shift": 0, "phase_in": 0}, BASE, [allan]
+    )
     assert [i.name for i in early.interruptions] == ["allan", "main"]
     assert [i.name for i in late.interruptions] == ["main"]
+    assert [i.name for i in ignored.interruptions] == ["main"]
     main = late.interruptions[0]
     assert main.at == "2020Q2" and main.phase_in == 1
-    ex = S.spec_for({**row, "covid": "exclude", "start": "2014Q2", "shift": 0, "phase_in": 0}, base)
+    ex = S.spec_for({**row, "covid": "exclude", "start": "2014Q2", "shift": 0, "phase_in": 0}, BASE)
     assert ex.disrupted == ["2020Q2"] and early.disrupted == {"covid": ["2020Q2"]}
     ols = S.spec_for(
-        {**row, "model": "OLS, Newey-West", "start": "2014Q2", "shift": 0, "phase_in": 0}, base
+        {**row, "model": "OLS, Newey-West", "start": "2014Q2", "shift": 0, "phase_in": 0}, BASE
     )
     assert ols.family == "ols" and ols.cov_type == "HAC"
+    # a start after the break makes the Allan choice moot: only one of the two is fitted
+    grid = {**SMALL, "model": SMALL["model"][:1], "seasonality": ["none"]}
+    grid.update(allan=["segment", "none"], start=["2014Q2", "2018Q2"])
+    c = S.specification_curve(_series(), BASE, grid=grid, breaks=[allan], shifts=None).curve
+    assert list(zip(c["start"], c["allan"], strict=True)) == [
+        ("2014Q2", "segment"),
+        ("2014Q2", "none"),
+        ("2018Q2", "segment"),
+    ]
+    assert c["segments"].tolist() == ["2018Q1", "none", "none"]
+
+
+def test_several_series_are_a_choice():
+    a, b = _series(), _series(level=0.0, seed=5)
+    c = S.specification_curve({"a": a, "b": b}, BASE, grid=SMALL, shifts=None).curve
+    assert c["series"].tolist() == ["a"] * 4 + ["b"] * 4
+    assert c.loc[c["series"] == "a", "estimate"].max() < c.loc[c["series"] == "b", "estimate"].min()
+    v = S.variance_decomposition(c)
+    assert v.iloc[0]["choice"] == "series" and v.iloc[0]["share_pct"] > 50
+
+
+def test_variance_decomposition_finds_the_choice_that_matters():
+    g = S.spec_grid({**SMALL, "phase_in": [0, 1]})
+    eff = np.where(g["model"] == "OLS, Newey-West", 20.0, -10.0)
+    eff = eff + np.where(g["phase_in"] == 1, 1.0, 0.0)
+    curve = g.assign(ok=True, estimate=eff)
+    v = S.variance_decomposition(curve).set_index("choice")
+    assert v.loc["model", "share_pct"] > 95 and v.index[0] == "model"
+    assert v.loc["seasonality", "share_pct"] == pytest.approx(0, abs=1e-9)
+    assert v.loc["model", "range_pct"] == pytest.approx(30, abs=1.5)
+    assert v.index[-1] == "interactions (residual)"
+    assert v["share_pct"].sum() == pytest.approx(100, abs=1e-6)  # additive: no interactions
 
 
 def test_failed_specs_are_reported_not_raised():
     s = _series(n=26)  # ends 2020Q3: no post period
     base = D.at(D.QUARTERLY, "2020Q3")
-    c = S.specification_curve(s, base, grid={**SMALL, "shift": [0]}, n_jobs=1).curve
+    c = S.specification_curve(s, base, grid=SMALL, n_jobs=1, shifts=None).curve
     assert not c["ok"].any() and c["error"].str.len().gt(0).all()
 
 
 def test_plot_curve_runs():
     s = _series()
-    c = S.specification_curve(s, D.at(D.QUARTERLY, "2020Q3"), grid=SMALL, n_jobs=1)
+    c = S.specification_curve(s, D.at(D.QUARTERLY, "2020Q3"), grid=SMALL, n_jobs=1, shifts=(0, 1))
     fig = c.plot(title="t")
-    assert len(fig.axes) == 2 and fig.get_size_inches()[0] == TWO_COLUMN
+    assert len(fig.axes) == 3 and fig.get_size_inches()[0] == TWO_COLUMN  # curve, choices, dates
     assert plot_spec_curve(c.curve, width="one").get_size_inches()[0] == ONE_COLUMN
-    assert "specifications fitted" in c.describe() and c.table().loc[0, "specs"] == 8
+    assert len(plot_spec_curve(c.curve).axes) == 2
+    assert "specifications fitted" in c.describe() and c.table().loc[0, "specs"] == 4
+
+
+def test_a_counterfactual_at_or_below_zero_has_no_relative_change():
+    """OLS on a rate that falls steeply before the date projects the trend below zero: the
+    relative change is undefined, so the spec is reported as not estimated, with the reason."""
+    n = 26
+    q = pd.period_range("2014Q2", periods=n, freq="Q")
+    rng = np.random.default_rng(1)
+    rate = np.clip(np.linspace(20, 2, n) + rng.normal(0, 0.3, n), 0.5, None)
+    rate[q >= pd.Period("2020Q3", "Q")] = 2.0  # flat after: the line would go below zero
+    q = pd.period_range("2014Q2", periods=n + 8, freq="Q")
+    rate = np.r_[rate, np.full(8, 2.0)]
+    off = np.full(len(q), 1000.0)
+    s = pd.DataFrame(
+        {
+            "quarter": q,
+            "t": np.arange(1, len(q) + 1),
+            "value": rate * 10,
+            "offset": off,
+            "log_offset": np.log(off),
+        }
+    )
+    grid = {**SMALL, "model": ["OLS, Newey-West"], "seasonality": ["none"]}
+    c = S.specification_curve(
+        s, D.at(D.QUARTERLY.replace(rate_per=100), "2021Q3"), grid=grid, shifts=None
+    )
+    bad = c.curve[~c.curve["ok"]]
+    assert len(bad) and (bad["counterfactual"] <= 0).all() | (~np.isfinite(bad["ci_high"])).all()
+    assert bad["error"].str.startswith("relative change undefined").all()
+    assert c.table().loc[0, "undefined"] == len(bad)
+    assert "no relative change" in c.describe()

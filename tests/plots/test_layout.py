@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from rasso_research import paths, plots, timeline  # noqa: E402
+from rasso_research.data import series as S  # noqa: E402
 from rasso_research.plots.style import layout_problems  # noqa: E402
 
 MARKS = {"R v Allan": "2018Q1", "RASSO 2025": "2020Q3", "JNAP": "2021Q1", "E2E Review": "2021Q2"}
@@ -133,12 +134,42 @@ def _figures():
                 source=plots.SOURCE_HO,
             ),
         )
+        dates = pd.DataFrame(
+            {
+                "shift": [-2, -1, 0, 1, 2],
+                "estimate": [5.0, -10.0, -15.0, 20.0, 1.0],
+                "ci_low": [-20.0, -40.0, -35.0, -5.0, -30.0],
+                "ci_high": [40.0, 30.0, 8.0, 60.0, 45.0],
+                "ok": True,
+                "significant": False,
+            }
+        )
         yield (
             f"fig4 {width}",
             plots.plot_spec_curve(
-                curve, width=width, ylabel="Change in charges per 100 recorded rapes (%)"
+                curve,
+                width=width,
+                ylabel="Level change at RASSO 2025 in charges per 100 recorded rapes (%)",
+                dates=dates,
             ),
         )
+        funnel = pd.DataFrame(
+            [
+                {
+                    "fiscal_year": f"{y}/{(y + 1) % 100:02d}",
+                    "step": k + 1,
+                    "stage": stage,
+                    "unit": unit,
+                    "value": v * (1 + 0.05 * (y - 2014)),
+                    "period_basis": "calendar year" if k == 5 else "financial year",
+                }
+                for y in range(2014, 2022)
+                for k, ((stage, unit, _src), v) in enumerate(
+                    zip(S.FUNNEL_STAGES, [50000, 4000, 2500, 3000, 2000, 900], strict=True)
+                )
+            ]
+        )
+        yield f"funnel {width}", plots.plot_funnel(funnel, width=width)
         yield f"claim7 {width}", plots.plot_distance_to_2016(dist, width=width)
         one = _cf("x").assign(covid=False)
         ctrl = pd.concat(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rasso_research import timeline
 from rasso_research.constants import NATIONAL
@@ -121,3 +122,80 @@ def test_describe_area_events_from_the_timeline():
     assert "no event specific to Nowhere" in T.describe_area_events(
         "Nowhere", "2014Q2", "2020Q4", timeline.events_for("Nowhere")
     )
+
+
+def test_describe_funnel_and_btp():
+    from rasso_research.report.text import describe_btp, describe_funnel
+
+    rows = []
+    for fy, vals in {
+        "2018/19": [1000, 50, 40],
+        "2019/20": [2000, 60, 30],
+        "2020/21": [2100, 70],
+    }.items():
+        for k, v in enumerate(vals):
+            rows.append(
+                {
+                    "fiscal_year": fy,
+                    "step": k + 1,
+                    "stage": ["Recorded", "Charged", "Convicted"][k],
+                    "unit": ["offences", "offences", "defendants"][k],
+                    "value": float(v),
+                    "per_100_recorded": 100 * v / vals[0],
+                }
+            )
+    text = describe_funnel(pd.DataFrame(rows))
+    assert "**Every stage has data in 2 years** (2018/19, 2019/20)" in text
+    assert (
+        "2019/20 (2,000 rapes recorded): per 100 recorded, 3 charged (offences); 1.5 convicted"
+        in text
+    )
+    assert "Latest year per stage: Recorded 2020/21; Charged 2020/21; Convicted 2019/20." in text
+    btp = pd.DataFrame(
+        {
+            "fiscal_year": ["2014/15", "2015/16", "2015/16"],
+            "offence_group": ["Sexual offences", "Sexual offences", "Robbery"],
+            "measure": "charged_closed",
+            "btp_pct": [1.5, 2.0, 9.0],
+        }
+    )
+    ed = pd.DataFrame({"quarter": ["2017Q2", "2017Q3"], "ratio": [0.98, 1.1]})
+    t = describe_btp(btp, ed)
+    assert "1.5% to 2%" in t and "9" not in t.split("sexual-offence")[0]
+    assert "98% to 110%" in t and "2 quarters" in t
+
+
+def test_covid_table_documents_each_quarter():
+    from rasso_research import designs as D
+
+    days = pd.DataFrame({"quarter": ["2020Q1", "2020Q2"], "days": [9, 91], "lockdowns": "l1"})
+    t = D.covid_table(days, "exclude")
+    assert t["disrupted"].tolist() == [False, True]
+    assert t.loc[1, "handling"] == "its own indicator: left out of the fit"
+    assert t.loc[0, "handling"].startswith("fewer than 21 lockdown days")
+    assert D.covid_table(days, "indicator").loc[1, "handling"].startswith("one indicator")
+    with pytest.raises(ValueError, match="covid must be one of"):
+        D.covid_table(days, "drop")
+
+
+def test_describe_estimands_counts_each_estimand():
+    from rasso_research.designs.national_its import describe_estimands
+
+    eff = pd.DataFrame(
+        {
+            "series": "s",
+            "intervention": ["A", "A", "A"],
+            "horizon": [0, 4, 9],
+            "end": [False, False, True],
+            "effect_pct": [10.0, 30.0, 50.0],
+            "ci_low_pct": [-5.0, 2.0, 1.0],
+            "ci_high_pct": [25.0, 60.0, 99.0],
+        }
+    )
+    slopes = eff.iloc[[0]].assign(effect_pct=-3.0, ci_low_pct=-5.0, ci_high_pct=-1.0)
+    text = describe_estimands(eff, slopes)
+    assert "- +0 quarters: 0 of 1 with a 95% CI excluding zero." in text
+    assert "- +4 quarters: 1 of 1 with a 95% CI excluding zero (s, A: +30% (+2% to +60%))." in text
+    assert "- the last quarter of the data: 1 of 1" in text
+    assert "- slope change (% per quarter): 1 of 1" in text
+    assert "+9 quarters" not in text

@@ -579,3 +579,18 @@ def funnel(
     rec = out[out["step"] == 1].set_index("fiscal_year")["value"]
     out["per_100_recorded"] = 100 * out["value"] / out["fiscal_year"].map(rec)
     return out.sort_values(["fiscal_year", "step"]).reset_index(drop=True)
+
+
+def edition_vs_forces(panel: pd.DataFrame, measure: str, source: str) -> pd.DataFrame:
+    """A national series from ``source`` against the sum of the 43 forces' rows of the same
+    measure (from whichever editions have force rows), in the quarters both cover:
+    ``quarter``, ``national``, ``forces_43`` (only quarters with all 43 forces), ``ratio``."""
+    nat = select(panel, measure, source=source).set_index("quarter")["value"]
+    f = panel[(panel["measure"] == measure) & (panel["geography"] == "force")]
+    f = f.dropna(subset=["value"]).assign(quarter=lambda d: d["quarter"].map(periods.quarter))
+    g = f.groupby("quarter")["value"]
+    tot = g.sum()[g.count() == 43]
+    out = pd.concat([nat.rename("national"), tot.rename("forces_43")], axis=1, join="inner")
+    out["ratio"] = out["national"] / out["forces_43"]
+    out.index = out.index.astype(str)
+    return out.rename_axis("quarter").reset_index()

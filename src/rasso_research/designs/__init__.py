@@ -2,6 +2,8 @@
 
 * ``national_its``: one series against its own projected trend (national or one area), for
   several series and intervention dates (``fit_series``, ``fit_national``);
+* ``joint_its``: one series with a term for each of several close interventions, with an
+  identifiability check and leave-one-out refits (``fit_joint``);
 * ``controlled_its``: one area against control areas, with placebos in space and time
   (``fit_controlled``, ``compare_area``);
 * ``spec_curve``: one estimate per combination of modelling choices (``specification_curve``);
@@ -15,9 +17,18 @@ Each takes tidy frames from :mod:`rasso_research.data.series` and an
 ``describe()``, ``plot()`` and ``tables()``/``write()``.
 """
 
-from .base import QUARTERLY, DesignResult, Feasibility, at, check_feasible, covid_disrupted
+from .base import (
+    QUARTERLY,
+    DesignResult,
+    Feasibility,
+    at,
+    check_feasible,
+    covid_disrupted,
+    covid_table,
+)
 from .controlled_its import AreaComparison, ControlledITS, compare_area, fit_controlled
 from .event_study import EventStudy, fit_event_study
+from .joint_its import JointITS, fit_joint
 from .national_its import (
     NationalITS,
     SeriesITS,
@@ -50,6 +61,9 @@ __all__ = [
     "compare",
     "compare_area",
     "covid_disrupted",
+    "covid_table",
+    "JointITS",
+    "fit_joint",
     "fit_controlled",
     "fit_national",
     "fit_series",

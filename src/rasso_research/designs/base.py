@@ -115,6 +115,28 @@ def covid_disrupted(how: str, quarters):
     return {"indicator": {"covid": q}, "exclude": q, "none": None}[how] if q else None
 
 
+COVID_HANDLING = {
+    "indicator": "one indicator shared with the other disrupted quarters",
+    "exclude": "its own indicator: left out of the fit",
+    "none": "modelled like any other quarter",
+}
+
+
+def covid_table(days: pd.DataFrame, how: str, min_days: int = 21) -> pd.DataFrame:
+    """Per quarter with lockdown days (:func:`rasso_research.timeline.lockdown_days`): whether
+    it counts as disrupted (at least ``min_days`` days) and how a model with Covid choice
+    ``how`` treats it, so each quarter's handling is on record."""
+    if how not in COVID_CHOICES:
+        raise ValueError(f"covid must be one of {COVID_CHOICES}, got {how!r}")
+    out = days.copy()
+    out["disrupted"] = out["days"] >= min_days
+    out["handling"] = [
+        COVID_HANDLING[how] if d else f"fewer than {min_days} lockdown days: an ordinary quarter"
+        for d in out["disrupted"]
+    ]
+    return out
+
+
 def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:
     """The spec fitted to series ``s``: its offset column used when the series has one (the
     accessor attaches the denominator), disrupted periods outside the series left out."""

@@ -367,3 +367,58 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
             )
         lines.append(f"- **{label}**: {head}. Level changes: {'; '.join(parts)}.{tail}")
     return "\n".join(lines) if lines else "No joint model was fitted."
+
+
+def compare_joint(results: Mapping[str, JointITS], intervention: str, by: str) -> pd.DataFrame:
+    """One intervention's level change in several joint fits (``choice -> JointITS``, e.g. two
+    dates for it): per series and choice, its quarter, estimate and CI (as % on log-link
+    models) and the identifiability verdict; a series whose design was rank-deficient under a
+    choice gets a row with that verdict and no estimate. For :func:`describe_joint_choice`."""
+    rows = []
+    for choice, res in results.items():
+        ident = res.identifiability()
+        mine = ident[(ident["intervention"] == intervention) & (ident["kind"] == "level")]
+        t = res.table()
+        t = t[(t["intervention"] == intervention) & (t["kind"] == "level")] if len(t) else t
+        est = t.set_index("series") if len(t) else pd.DataFrame()
+        for r in mine.itertuples():
+            row = {"series": r.series, by: choice, "quarter": r.quarter, "verdict": r.verdict}
+            if r.series in est.index:
+                e = est.loc[r.series]
+                pct = np.isfinite(e["estimate_pct"])
+                sfx = "_pct" if pct else ""
+                row.update(
+                    estimate=e[f"estimate{sfx}"],
+                    ci_low=e[f"ci_low{sfx}"],
+                    ci_high=e[f"ci_high{sfx}"],
+                    unit="%" if pct else "model scale",
+                )
+            else:
+                row.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, unit="")
+            rows.append(row)
+    cols = ["series", by, "quarter", "estimate", "ci_low", "ci_high", "unit", "verdict"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def describe_joint_choice(cmp: pd.DataFrame, by: str) -> str:
+    """Markdown: per series, the level change under each choice, and whether the choice moves
+    its CI verdict."""
+    lines = []
+    for label, d in cmp.groupby("series", sort=False):
+        f = fmt_pct if (d["unit"].isin(["%", ""])).all() else fmt_num
+        parts = [
+            f"{f(r.estimate)} ({f(r.ci_low)} to {f(r.ci_high)}) with `{by}` = {getattr(r, by)}"
+            if np.isfinite(r.estimate)
+            else f"not identified with `{by}` = {getattr(r, by)} (rank-deficient design)"
+            for r in d.itertuples()
+        ]
+        fitted = d[np.isfinite(d["estimate"])]
+        if len(fitted) < len(d):
+            lines.append(f"- {label}: {'; '.join(parts)}.")
+            continue
+        verdicts = {ci_verdict(r.ci_low, r.ci_high) for r in fitted.itertuples()}
+        same = (
+            "the CI verdict does not change" if len(verdicts) == 1 else "**the CI verdict changes**"
+        )
+        lines.append(f"- {label}: {'; '.join(parts)}; {same}.")
+    return "\n".join(lines) if lines else "Nothing to compare."

@@ -86,7 +86,12 @@ class SeriesITS(DesignResult):
         a = self.series.attrs
         try:
             if "offset" in self.series.columns:
-                return ylabel_for(a.get("measure", ""), a.get("offset_measure"), self.spec.rate_per)
+                return ylabel_for(
+                    a.get("measure", ""),
+                    a.get("offset_measure"),
+                    self.spec.rate_per,
+                    a.get("offset_lag", 0),
+                )
             return ylabel_for(a.get("measure", ""))
         except KeyError:
             return ""
@@ -403,6 +408,34 @@ def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = Non
         f"({up} above, {down} below the counterfactual)."
     )
     return head + "\n\n" + "\n".join(lines)
+
+
+def describe_estimands(effects: pd.DataFrame, slopes: pd.DataFrame | None = None) -> str:
+    """Markdown: for each estimand (the effect at each horizon, at the last quarter, and the
+    slope change), how many series x date estimates have a 95% CI excluding zero, naming them
+    with their estimate and CI."""
+    groups = []
+    end = effects["end"].astype(bool) if "end" in effects else pd.Series(False, effects.index)
+    for h, d in effects[~end].groupby("horizon", sort=True):
+        groups.append((f"+{int(h)} quarters", d))
+    if end.any():
+        groups.append(("the last quarter of the data", effects[end]))
+    if slopes is not None and not slopes.empty:
+        groups.append(("slope change (% per quarter)", slopes))
+    lines = []
+    for name, d in groups:
+        sig = d[(d["ci_low_pct"] > 0) | (d["ci_high_pct"] < 0)]
+        which = "; ".join(
+            f"{r.series}, {r.intervention}: {fmt_pct(r.effect_pct)} "
+            f"({fmt_pct(r.ci_low_pct)} to {fmt_pct(r.ci_high_pct)})"
+            for r in sig.itertuples()
+        )
+        lines.append(
+            f"- {name}: {len(sig)} of {len(d)} with a 95% CI excluding zero"
+            + (f" ({which})" if which else "")
+            + "."
+        )
+    return "\n".join(lines) if lines else "No effect was estimated."
 
 
 def describe_power(power: pd.DataFrame) -> str:

@@ -1,19 +1,25 @@
 """Specification curve: one ITS estimate per combination of defensible modelling choices.
 
-Choices: model family and errors (quasi-Poisson with offset or OLS on the rate, each with
-AR(2) errors by REML and bootstrap intervals, or with Newey-West errors), seasonality (none / quarter dummies / one Fourier
-harmonic), start quarter, Covid-19 quarters (one shared indicator / each excluded), interruption
-date (shifted -1, 0, +1 quarter) and phase-in (0 / 1 quarter). Each row of the grid is turned
-into an :class:`~rasso_research.its.ITSSpec` from a base spec, and every spec is fitted to the
-same series; the estimand is the relative change (%) ``horizon`` quarters after the (shifted)
-interruption. Fits run in parallel with joblib; rows come back in the grid's order.
+Modelling choices (the curve): model family and errors (quasi-Poisson with offset or OLS on the
+rate, each with AR(2) errors by REML and bootstrap intervals, or with Newey-West errors),
+seasonality (none / quarter dummies / one Fourier harmonic), start quarter, the R v Allan break
+(its own segment, or ignored, for series that start before it), Covid-19 quarters (one shared
+indicator / each excluded), phase-in (0 / 1 quarter) and, when several series are given, the
+series itself (e.g. the charge-rate denominator). Moving the interruption date changes the
+estimand, not the model, so date shifts are a separate curve (``shifts``) with every modelling
+choice at its default. Each row of the grid is turned into an
+:class:`~rasso_research.its.ITSSpec` from a base spec; the estimand is the relative change (%)
+``horizon`` quarters after the interruption; a specification whose counterfactual is not bounded
+away from zero (a linear trend extrapolated to or below zero) has no relative change and is
+reported as not fitted, with the reason. :func:`variance_decomposition` says which choice
+moves the estimate most. Fits run in parallel with joblib; rows come back in the grid's order.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -45,22 +51,30 @@ MODELS = {
 SEASONS = {"none": None, "quarter": "quarter", "fourier": ("fourier", 1, 4)}
 #: Meaning of each grid column (the figure's legend and the notebook's text use it).
 CHOICES = {
+    "series": "the series modelled (e.g. the charge-rate denominator)",
     "model": "model family and standard errors",
     "seasonality": "seasonal terms",
     "start": "first quarter of the series",
+    "allan": "R v Allan: its own segment, or ignored (series starting before it)",
     "covid": "Covid-19 quarters: one shared indicator, or each excluded",
-    "shift": "interruption moved by this many quarters",
     "phase_in": "quarters after the interruption left out as a transition",
+    "shift": "interruption moved by this many quarters (the date curve only)",
 }
+#: The modelling choices, whose combinations form the curve (``shift`` is not one of them).
+MODEL_CHOICES = [c for c in CHOICES if c != "shift"]
 
 DEFAULT_GRID = {
+    "series": [None],  # None: the one series given
     "model": list(MODELS),
     "seasonality": list(SEASONS),
     "start": [None],  # None: the first quarter of the series
+    "allan": ["segment", "none"],
     "covid": ["indicator", "exclude"],
-    "shift": [-1, 0, 1],
     "phase_in": [0, 1],
+    "shift": [0],
 }
+#: Interruption moves of the date curve (quarters).
+SHIFTS = (-2, -1, 0, 1, 2)
 
 
 def spec_grid(grid: dict | None = None) -> pd.DataFrame:
@@ -76,10 +90,13 @@ def spec_grid(grid: dict | None = None) -> pd.DataFrame:
 def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec:
     """The ITSSpec of one grid row: ``base`` (dated at the unshifted interruption) with the
     row's family, seasonality, Covid handling, phase-in and shifted date; each documented break
-    in ``breaks`` is added when the row's start is before it (and so its segment is in the data)."""
-    q0 = quarter(focus_quarter(base)) + int(row["shift"])
+    in ``breaks`` is added when the row's start is before it (and so its segment is in the data)
+    unless the row's ``allan`` is ``"none"``."""
+    q0 = quarter(focus_quarter(base)) + int(row.get("shift", 0))
     dis = covid_disrupted(row["covid"], disrupted_periods(base))
     keep = [b for b in breaks if quarter(row["start"]) < quarter(b.at)]
+    if row.get("allan", "segment") == "none":
+        keep = []
     others = [x for x in base.interruptions if x.name != FOCUS and x not in breaks]
     sp = base.replace(
         **MODELS[row["model"]],
@@ -90,8 +107,9 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
     return at(sp, str(q0), phase_in=int(row["phase_in"]))
 
 
-def _fit_one(s: pd.DataFrame, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
+def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
     spec = spec_for(row, base, breaks)
+    s = s[row["series"]] if isinstance(s, Mapping) else s
     d = s[s["quarter"] >= quarter(row["start"])].reset_index(drop=True)
     segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != FOCUS]
     out = {
@@ -105,10 +123,17 @@ def _fit_one(s: pd.DataFrame, row: dict, base: ITSSpec, horizon: int, breaks) ->
         dg = fit.diagnostics().iloc[0]
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {**out, "ok": False, "error": str(exc)}
+    cf = float(e["counterfactual"])
+    bounded = cf > 0 and np.isfinite(e["ci_low_pct"]) and np.isfinite(e["ci_high_pct"])
     return {
         **out,
-        "ok": True,
-        "error": "",
+        # a relative change is undefined where the counterfactual is not bounded away from 0
+        # (a linear trend extrapolated to or below zero: its Fieller interval is unbounded)
+        "ok": bool(bounded),
+        "error": ""
+        if bounded
+        else f"relative change undefined: counterfactual {cf:.3g} not bounded away from 0",
+        "counterfactual": cf,
         "n": int(dg["n"]),
         "n_pre": int(dg["n_pre"]),
         "n_post": int(dg["n_post"]),
@@ -121,11 +146,14 @@ def _fit_one(s: pd.DataFrame, row: dict, base: ITSSpec, horizon: int, breaks) ->
 
 @dataclass
 class SpecCurve(DesignResult):
-    """The fitted curve (one row per specification, grid order) and its summary."""
+    """The fitted curve over the modelling choices (one row per specification, grid order),
+    the date curve (``dates``: the interruption moved, every modelling choice at its default)
+    and their summaries."""
 
     curve: pd.DataFrame
     title: str | None = None
     ylabel: str = "Change at interruption (%)"
+    dates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def effects(self) -> pd.DataFrame:
         return self.curve
@@ -133,37 +161,27 @@ class SpecCurve(DesignResult):
     def table(self) -> pd.DataFrame:
         return summarise_curve(self.curve)
 
+    def variance(self) -> pd.DataFrame:
+        return variance_decomposition(self.curve)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"": self.curve, "summary": self.table()}
+        return {
+            "": self.curve,
+            "summary": self.table(),
+            "variance": self.variance(),
+            "dates": self.dates,
+        }
 
     def describe(self) -> str:
-        return describe_curve(self.table())
+        return describe_curve(self.table(), self.variance(), self.dates)
 
     def plot(self, width: str = "two", **kw):
         kw.setdefault("title", self.title)
         kw.setdefault("ylabel", self.ylabel)
-        return plot_spec_curve(self.curve, width=width, **kw)
+        return plot_spec_curve(self.curve, width=width, dates=self.dates, **kw)
 
 
-def specification_curve(
-    s: pd.DataFrame,
-    base: ITSSpec,
-    grid: dict | None = None,
-    horizon: int = 0,
-    breaks: Sequence[Interruption] = (),
-    n_jobs: int = 1,
-    title: str | None = None,
-    ylabel: str = "Change at interruption (%)",
-) -> SpecCurve:
-    """Fit every spec of ``grid`` to series ``s``; one row per spec with estimate and CI.
-
-    ``base`` fixes the interruption (named ``main``), the Covid-19 quarters (its ``disrupted``)
-    and the rate scale; ``breaks`` are documented extra segments added for specs whose start is
-    before them. ``n_jobs`` workers (1: in this process; ``make -j2`` already uses both cores)."""
-    first = str(s["quarter"].min())
-    g = spec_grid(grid)
-    g["start"] = [first if x is None else str(x) for x in g["start"]]
-    rows = g.to_dict("records")
+def _run(s, rows, base, horizon, breaks, n_jobs) -> pd.DataFrame:
     if n_jobs == 1:
         res = [_fit_one(s, r, base, horizon, tuple(breaks)) for r in rows]
     else:
@@ -173,13 +191,109 @@ def specification_curve(
             delayed(_fit_one)(s, r, base, horizon, tuple(breaks)) for r in rows
         )
     res = pd.DataFrame(res)
-    for c in ("n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
+    for c in ("counterfactual", "n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
         if c not in res.columns:
             res[c] = np.nan
+    return res
+
+
+def _finish(g: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
     out = g.merge(res, on="spec_id", how="left")
     out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
     out["rank"] = out["estimate"].rank(method="first").astype("Int64")
-    return SpecCurve(out, title, ylabel)
+    return out
+
+
+def specification_curve(
+    s: pd.DataFrame | Mapping[str, pd.DataFrame],
+    base: ITSSpec,
+    grid: dict | None = None,
+    horizon: int = 0,
+    breaks: Sequence[Interruption] = (),
+    n_jobs: int = 1,
+    title: str | None = None,
+    ylabel: str = "Change at interruption (%)",
+    shifts: Sequence[int] | None = SHIFTS,
+) -> SpecCurve:
+    """Fit every spec of ``grid`` to series ``s`` (or, given ``label -> series``, to each
+    series as the ``series`` choice); one row per spec with estimate and CI.
+
+    ``base`` fixes the interruption (named ``main``), the Covid-19 quarters (its ``disrupted``)
+    and the rate scale; ``breaks`` are documented extra segments added for specs whose start is
+    before them (``allan="segment"``); where the start is after every break the ``allan``
+    choice makes no difference and only ``"segment"`` is kept. ``shifts``: the date curve, with
+    every modelling choice at its first grid value (``None``: none). ``n_jobs`` workers (1: in
+    this process; ``make -j2`` already uses both cores)."""
+    many = isinstance(s, Mapping)
+    first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
+    grid = {**(grid or {})}
+    if many:
+        grid.setdefault("series", list(s))
+    g = spec_grid(grid)
+    g["start"] = [
+        first_q[k if many else None] if x is None else str(x)
+        for k, x in zip(g["series"], g["start"], strict=True)
+    ]
+    if not many:
+        g["series"] = None
+    last_break = max((quarter(b.at) for b in breaks), default=None)
+    after = np.array([last_break is None or quarter(x) >= last_break for x in g["start"]])
+    moot = (g["allan"] == "none").to_numpy() & after
+    g = g[~moot].reset_index(drop=True)
+    g["spec_id"] = range(1, len(g) + 1)
+    out = _finish(g, _run(s, g.to_dict("records"), base, horizon, breaks, n_jobs))
+    dates = pd.DataFrame()
+    if shifts is not None:
+        d0 = g.drop(columns="spec_id").iloc[[0]].drop(columns="shift")
+        dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
+        dg.insert(0, "spec_id", range(1, len(dg) + 1))
+        dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs))
+    return SpecCurve(out, title, ylabel, dates)
+
+
+def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
+    """Which modelling choice moves the estimate most: an additive OLS of the log effect ratio
+    (``log(1 + estimate/100)``) on every choice that varies, with each choice's type-II sum of
+    squares as a share of the total (``share_pct``; the residual is the choices' interactions),
+    and the range of the choice's mean effect (``range_pct``, % change)."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    ok = curve[curve["ok"] & (curve["estimate"] > -100)].copy()
+    choices = [c for c in MODEL_CHOICES if c in ok and ok[c].astype(str).nunique() > 1]
+    cols = ["choice", "meaning", "levels", "share_pct", "range_pct"]
+    if len(ok) < 3 or not choices:
+        return pd.DataFrame(columns=cols)
+    ok["y"] = np.log1p(ok["estimate"] / 100)
+    for c in choices:
+        ok[c] = ok[c].astype(str)
+    fit = smf.ols("y ~ " + " + ".join(f"C({c})" for c in choices), data=ok).fit()
+    aov = sm.stats.anova_lm(fit, typ=2)
+    total = float(((ok["y"] - ok["y"].mean()) ** 2).sum())
+    rows = []
+    for c in choices:
+        means = np.expm1(ok.groupby(c)["y"].mean())
+        rows.append(
+            {
+                "choice": c,
+                "meaning": CHOICES[c],
+                "levels": ok[c].nunique(),
+                "share_pct": 100 * float(aov.loc[f"C({c})", "sum_sq"]) / total,
+                "range_pct": 100 * float(means.max() - means.min()),
+            }
+        )
+    rows.append(
+        {
+            "choice": "interactions (residual)",
+            "meaning": "what the additive model leaves",
+            "levels": np.nan,
+            "share_pct": 100 * float(aov.loc["Residual", "sum_sq"]) / total,
+            "range_pct": np.nan,
+        }
+    )
+    out = pd.DataFrame(rows, columns=cols)
+    head = out.iloc[:-1].sort_values("share_pct", ascending=False, kind="stable")
+    return pd.concat([head, out.iloc[[-1]]], ignore_index=True)
 
 
 def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
@@ -190,6 +304,9 @@ def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
             {
                 "specs": len(curve),
                 "fitted": len(ok),
+                "undefined": int(
+                    curve["error"].astype(str).str.startswith("relative change undefined").sum()
+                ),
                 "median_pct": float(ok["estimate"].median()),
                 "min_pct": float(ok["estimate"].min()),
                 "max_pct": float(ok["estimate"].max()),
@@ -200,8 +317,13 @@ def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def describe_curve(summary: pd.DataFrame) -> str:
-    """Markdown: the specification-curve summary (:func:`sensitivity.summarise_curve`) in words."""
+def describe_curve(
+    summary: pd.DataFrame,
+    variance: pd.DataFrame | None = None,
+    dates: pd.DataFrame | None = None,
+) -> str:
+    """Markdown: the specification-curve summary (:func:`summarise_curve`) in words, the choice
+    that moves the estimate most (:func:`variance_decomposition`) and the date curve's range."""
     r = summary.iloc[0]
     neg, sig = float(r["share_negative"]), float(r["share_ci_excludes_0"])
     if neg >= 0.9 or neg <= 0.1:
@@ -218,9 +340,34 @@ def describe_curve(summary: pd.DataFrame) -> str:
             "statistical significance does not survive the analyst's choices"
         )
     failed = int(r["specs"]) - int(r["fitted"])
-    return (
+    out = (
         f"{int(r['fitted'])} of {int(r['specs'])} specifications fitted"
-        + (f" ({failed} failed)" if failed else "")
+        + (f" ({failed} not estimated" if failed else "")
+        + (
+            f"; {int(r['undefined'])} of them have no relative change: the counterfactual is "
+            "not bounded away from zero"
+            if failed and r.get("undefined", 0)
+            else ""
+        )
+        + (")" if failed else "")
         + f"; median {fmt_pct(r['median_pct'])}, range {fmt_pct(r['min_pct'])} to "
         f"{fmt_pct(r['max_pct'])}. **{sign[0].upper() + sign[1:]}; {ci}.**"
     )
+    if variance is not None and len(variance) > 1:
+        top = variance.iloc[0]
+        out += (
+            f" The choice that moves the estimate most is `{top['choice']}` "
+            f"({top['meaning']}): {fmt_num(top['share_pct'], 2)}% of the variance of the log "
+            f"effect ratio, its levels' mean effects {fmt_num(top['range_pct'], 2)} points apart; "
+            f"interactions leave {fmt_num(variance.iloc[-1]['share_pct'], 2)}%."
+        )
+    if dates is not None and len(dates) and dates["ok"].any():
+        d = dates[dates["ok"]]
+        sig = int(d["significant"].sum())
+        out += (
+            f" Moving the date by {int(d['shift'].min())} to {int(d['shift'].max())} quarters "
+            f"(a different estimand: the change at another quarter) gives "
+            f"{fmt_pct(d['estimate'].min())} to {fmt_pct(d['estimate'].max())}, {sig} of "
+            f"{len(d)} with a CI excluding zero."
+        )
+    return out

@@ -52,13 +52,19 @@ NOUNS = {
 DENOMINATORS = {"population": "population per quarter", "recorded_rape": "recorded rapes"}
 
 
-def ylabel_for(measure: str, offset: str | None = None, per: float | None = None) -> str:
-    """Axis label with units for a panel measure, or for a rate of it per ``per`` ``offset``;
-    raises if none is defined, so a figure never falls back to a generic label silently."""
+def ylabel_for(
+    measure: str, offset: str | None = None, per: float | None = None, lag: int = 0
+) -> str:
+    """Axis label with units for a panel measure, or for a rate of it per ``per`` ``offset``
+    (``lag``: the denominator is the mean of that many previous quarters); raises if none is
+    defined, so a figure never falls back to a generic label silently."""
     try:
         if offset is None:
             return YLABELS[measure]
-        return f"{NOUNS[measure]} per {float(per or 1):,.0f} {DENOMINATORS[offset]}"
+        den = DENOMINATORS[offset]
+        if lag:
+            den += f" (mean of the previous {lag} quarters)"
+        return f"{NOUNS[measure]} per {float(per or 1):,.0f} {den}"
     except KeyError:
         what = measure if offset is None else f"{measure} per {offset}"
         raise KeyError(
@@ -285,52 +291,89 @@ def plot_spec_curve(
     title: str | None = None,
     width: str = "two",
     ylabel: str = "Change at interruption (%)",
+    dates: pd.DataFrame | None = None,
 ):
-    """Specification-curve figure: sorted estimates with CIs above, the choices below."""
+    """Specification-curve figure: sorted estimates with CIs above, on a ratio (log) scale
+    labelled in %, the choices below; with ``dates``, the date curve (interruption moved, a
+    different estimand) in a panel of its own on the right, on the same scale."""
     with mpl.rc_context(RC):
-        return _plot_spec_curve(curve, title, width, ylabel)
+        return _plot_spec_curve(curve, title, width, ylabel, dates)
 
 
 #: Short names of the specification-curve choices for the figure's rows.
 CHOICE_LABELS = {
+    "series": "series",
     "model": "model",
     "seasonality": "seasonality",
     "start": "series starts",
+    "allan": "R v Allan",
     "covid": "Covid-19 quarters",
     "shift": "date moved (quarters)",
     "phase_in": "phase-in (quarters)",
 }
 
 
-def _plot_spec_curve(curve, title, width, ylabel):
+def _ratio(pct):
+    """% change as an effect ratio, floored just above 0 for the log axis."""
+    return np.maximum(1 + np.asarray(pct, dtype=float) / 100, 1e-3)
+
+
+def _pct_axis(ax, lo: float, hi: float) -> None:
+    """A log axis of effect ratios between ``lo`` and ``hi``, ticks labelled as % change."""
+    ax.set_yscale("log")
+    ax.set_ylim(lo, hi)
+    cands = np.array([-90, -75, -50, -25, 0, 25, 50, 100, 200, 400, 900])
+    if hi / lo > 6:  # a wide axis: +-25% would crowd the ticks next to them
+        cands = cands[np.abs(cands) != 25]
+    ticks = [1 + c / 100 for c in cands if lo <= 1 + c / 100 <= hi]
+    ax.yaxis.set_major_locator(mpl.ticker.FixedLocator(ticks))
+    ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{100 * (v - 1):+.0f}%"))
+
+
+def _intervals(ax, x, ok, lo, hi, col):
+    low = np.clip(_ratio(ok["ci_low"]), lo, hi)
+    high = np.clip(_ratio(ok["ci_high"]), lo, hi)
+    ax.vlines(x, low, high, colors=col, lw=0.6, alpha=0.6)
+    cut_lo, cut_hi = _ratio(ok["ci_low"]) < lo, _ratio(ok["ci_high"]) > hi
+    ax.scatter(x[cut_lo], np.full(cut_lo.sum(), lo), marker="v", s=5, c=col[cut_lo], lw=0)
+    ax.scatter(x[cut_hi], np.full(cut_hi.sum(), hi), marker="^", s=5, c=col[cut_hi], lw=0)
+    ax.scatter(x, _ratio(ok["estimate"]), c=col, s=6, zorder=3)
+    ax.axhline(1, color="black", lw=0.7)
+
+
+def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     ok = curve[curve["ok"]].sort_values("estimate", kind="stable").reset_index(drop=True)
-    choices = [c for c in CHOICE_LABELS if c in ok.columns and ok[c].nunique() > 1]
-    levels = [(c, v) for c in choices for v in sorted(ok[c].unique(), key=str)]
+    choices = [c for c in CHOICE_LABELS if c in ok.columns and ok[c].astype(str).nunique() > 1]
+    levels = [(c, v) for c in choices for v in sorted(ok[c].astype(str).unique(), key=str)]
+    has_dates = dates is not None and len(dates) and dates["ok"].any()
     w, _ = figsize(width)
-    fig, (ax, axc) = plt.subplots(
+    fig = plt.figure(figsize=(w, 2.0 + 0.13 * len(levels)))
+    gs = fig.add_gridspec(
         2,
-        1,
-        figsize=(w, 2.0 + 0.13 * len(levels)),
-        sharex=True,
-        gridspec_kw={"height_ratios": [2.0, 0.13 * len(levels) + 0.1], "hspace": 0.08},
+        2 if has_dates else 1,
+        height_ratios=[2.0, 0.13 * len(levels) + 0.1],
+        width_ratios=[5, 1] if has_dates else [1],
+        hspace=0.08,
+        wspace=0.08,
     )
+    ax = fig.add_subplot(gs[0, 0])
+    axc = fig.add_subplot(gs[1, 0], sharex=ax)
+    plt.setp(ax.get_xticklabels(), visible=False)
     x = np.arange(len(ok))
     sig = ok["significant"].to_numpy(bool)
     col = np.where(sig, OKABE_ITO["vermillion"], "#7f7f7f")
-    # the y range follows the estimates; an interval reaching beyond it ends in an arrow
-    span = ok["estimate"].max() - ok["estimate"].min()
-    lo = max(ok["estimate"].min() - max(span, 10), -100.0)
-    hi = ok["estimate"].max() + max(span, 10)
-    low, high = ok["ci_low"].clip(lo, hi), ok["ci_high"].clip(lo, hi)
-    ax.vlines(x, low, high, colors=col, lw=0.6, alpha=0.6)
-    cut_lo, cut_hi = ok["ci_low"] < lo, ok["ci_high"] > hi
-    ax.scatter(x[cut_lo], np.full(cut_lo.sum(), lo), marker="v", s=5, c=col[cut_lo], lw=0)
-    ax.scatter(x[cut_hi], np.full(cut_hi.sum(), hi), marker="^", s=5, c=col[cut_hi], lw=0)
-    ax.scatter(x, ok["estimate"], c=col, s=6, zorder=3)
-    ax.axhline(0, color="black", lw=0.7)
+    # the y range follows the estimates (on the ratio scale); an interval reaching beyond it
+    # ends in an arrow
+    est = np.log(_ratio(ok["estimate"]))
+    if has_dates:
+        est = np.r_[est, np.log(_ratio(dates.loc[dates["ok"], "estimate"]))]
+    span = max(est.max() - est.min(), np.log(1.25))
+    lo, hi = float(np.exp(est.min() - span)), float(np.exp(est.max() + span))
+    _intervals(ax, x, ok, lo, hi, col)
     med = ok["estimate"].median()
-    ax.axhline(med, color=OKABE_ITO["blue"], lw=0.7, ls="--")
-    ax.set_ylim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    ax.axhline(_ratio(med), color=OKABE_ITO["blue"], lw=0.7, ls="--")
+    _pct_axis(ax, lo, hi)
     ax.set_ylabel(textwrap.fill(ylabel, 28))
     handles = [
         mpl.lines.Line2D(
@@ -360,16 +403,29 @@ def _plot_spec_curve(curve, title, width, ylabel):
         bbox_to_anchor=(0.5, 0.0),
         ncol=4 if width == "two" else 2,
     )
-
     if title:
         ax.set_title(title, fontsize=8, loc="left")
     for i, (c, v) in enumerate(levels):
         m = (ok[c].astype(str) == str(v)).to_numpy()
         axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=10, color="black", lw=0.6)
     axc.set_yticks(range(len(levels)))
-    axc.set_yticklabels([f"{CHOICE_LABELS[c]}: {v}" for c, v in levels], fontsize=6)
+    axc.set_yticklabels(
+        [textwrap.shorten(f"{CHOICE_LABELS[c]}: {v}", 48) for c, v in levels], fontsize=6
+    )
     axc.set_ylim(len(levels) - 0.5, -0.5)
     axc.set_xlabel("Specification (sorted by estimate)")
+    if has_dates:
+        d = dates[dates["ok"]].reset_index(drop=True)
+        axd = fig.add_subplot(gs[0, 1], sharey=ax)
+        dcol = np.where(d["significant"].to_numpy(bool), OKABE_ITO["vermillion"], "#7f7f7f")
+        _intervals(axd, d["shift"].to_numpy(float), d, lo, hi, dcol)
+        plt.setp(axd.get_yticklabels(), visible=False)
+        step = 2 if width == "one" and len(d) > 3 else 1  # narrow panel: every other label
+        shown_shifts = d["shift"].to_numpy(int)[::step]
+        axd.set_xticks(shown_shifts.astype(float))
+        axd.set_xticklabels([f"{v:+d}" for v in shown_shifts], fontsize=6)
+        axd.set_xlabel("date moved\n(quarters)", fontsize=6)
+        axd.set_title("other dates", fontsize=7, loc="left")
     return fig
 
 
@@ -377,6 +433,7 @@ def _plot_spec_curve(curve, title, width, ylabel):
 LINE_COLOURS = [
     OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple")
 ]
+
 
 SOURCE_CLAIM7 = (
     "Source: CPS rape-flagged figures (transcribed from CPS publications); Home Office "

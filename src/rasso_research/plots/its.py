@@ -182,6 +182,20 @@ def plot_its_table(
             alpha=0.35,
             lw=0,
         )
+        # a band quarter between two gaps (e.g. between Covid-19 quarters) has no width: draw
+        # its interval as a bar so it is not lost
+        lo_b = cf["counterfactual_ci_low"].to_numpy(dtype=float)
+        ok_b = band & np.isfinite(lo_b)
+        iso = ok_b & ~np.r_[False, ok_b[:-1]] & ~np.r_[ok_b[1:], False]
+        if iso.any():
+            ax.vlines(
+                x[iso],
+                lo_b[iso],
+                cf["counterfactual_ci_high"].to_numpy(dtype=float)[iso],
+                color=OKABE_ITO["sky_blue"],
+                alpha=0.6,
+                lw=3,
+            )
         # the y range follows the data and the lines, with the band allowed one data span
         # beyond them; a band cut by the axis says so in its legend entry
         lines = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual"][post]]).dropna()

@@ -409,3 +409,60 @@ def describe_missing_official(raw_dir=None) -> str:
         "present, not in the data mirror): run `RASSO_FETCH_OPTIONAL=1 make fetch` on a machine "
         "with internet access, then `make all`."
     )
+
+
+def describe_funnel(funnel: pd.DataFrame) -> str:
+    """Markdown: per 100 rapes recorded, what followed at each later stage in the first and the
+    last year that have every stage, with the units, and which stages run furthest."""
+    if funnel.empty:
+        return "No stage of the funnel has data."
+    n_steps = funnel["step"].nunique()
+    full = funnel.groupby("fiscal_year")["step"].nunique()
+    complete = sorted(full[full == n_steps].index)
+    lines = []
+    for fy in dict.fromkeys([complete[0], complete[-1]] if complete else []):
+        d = funnel[(funnel["fiscal_year"] == fy) & (funnel["step"] > 1)]
+        parts = [
+            f"{fmt_num(r.per_100_recorded, 2)} {r.stage[0].lower() + r.stage[1:]} ({r.unit})"
+            for r in d.itertuples()
+        ]
+        rec = funnel[(funnel["fiscal_year"] == fy) & (funnel["step"] == 1)]["value"].iloc[0]
+        lines.append(
+            f"- {fy} ({fmt_num(rec)} rapes recorded): per 100 recorded, " + "; ".join(parts) + "."
+        )
+    last = funnel.sort_values("step").groupby("stage", sort=False)["fiscal_year"].max()
+    head = (
+        f"**Every stage has data in {len(complete)} years** "
+        f"({', '.join(complete) if complete else 'none'})."
+        if complete
+        else "**No year has every stage.**"
+    )
+    tail = "Latest year per stage: " + "; ".join(f"{s} {y}" for s, y in last.items()) + "."
+    return "\n".join([head, *lines, tail])
+
+
+def describe_btp(btp: pd.DataFrame, edition: pd.DataFrame | None = None) -> str:
+    """Markdown: British Transport Police's share of police sexual-offence charges (closure
+    measure) and, given ``edition`` (``quarter``, ``ratio`` of a national edition to the sum
+    of the 43 forces in older editions), how far that edition differs from the 43 forces."""
+    b = btp[(btp["offence_group"] == "Sexual offences") & (btp["measure"] == "charged_closed")]
+    b = b.dropna(subset=["btp_pct"])
+    out = []
+    if not b.empty:
+        out.append(
+            f"British Transport Police accounts for {fmt_num(b['btp_pct'].min(), 2)}% to "
+            f"{fmt_num(b['btp_pct'].max(), 2)}% of police sexual-offence charges (closure "
+            f"measure, {b['fiscal_year'].min()} to {b['fiscal_year'].max()}). No file here "
+            "separates its rape charges, so this is the size of the question for a national "
+            "count that includes BTP, not a correction of it."
+        )
+    if edition is not None and not edition.empty:
+        out.append(
+            f"In the {len(edition)} quarters where both exist "
+            f"({edition['quarter'].min()} to {edition['quarter'].max()}), the 2024-edition "
+            f"national rape charges are {fmt_num(100 * edition['ratio'].min(), 3)}% to "
+            f"{fmt_num(100 * edition['ratio'].max(), 3)}% of the sum of the 43 forces in the "
+            "editions of the time: differences of both signs, so revisions, not BTP alone, "
+            "drive them."
+        )
+    return " ".join(out) or "No data on the coverage of the national charge counts."
