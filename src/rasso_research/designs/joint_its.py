@@ -341,7 +341,8 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
             est = fmt_pct(r.estimate_pct) if pct else fmt_num(r.estimate)
             lo = fmt_pct(r.ci_low_pct) if pct else fmt_num(r.ci_low)
             hi = fmt_pct(r.ci_high_pct) if pct else fmt_num(r.ci_high)
-            parts.append(f"{r.intervention} {est} ({lo} to {hi})")
+            mark = ", CI excludes zero" if r.ci_low > 0 or r.ci_high < 0 else ""
+            parts.append(f"{r.intervention} {est} ({lo} to {hi}{mark})")
         if bad.empty:
             head = (
                 "the intervention terms are separable (the other dates inflate no term's "
@@ -366,7 +367,37 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
                 f"{ci_verdict(last['ci_low_pct'], last['ci_high_pct'])}."
             )
         lines.append(f"- **{label}**: {head}. Level changes: {'; '.join(parts)}.{tail}")
-    return "\n".join(lines) if lines else "No joint model was fitted."
+    if not lines:
+        return "No joint model was fitted."
+    if len(terms):
+        sig = terms[(terms["ci_low"] > 0) | (terms["ci_high"] < 0)]
+        which = "; ".join(f"{r.series}: {r.intervention} {r.kind}" for r in sig.itertuples())
+        lines.insert(
+            0,
+            f"**{len(sig)} of {len(terms)} reform terms (level and slope changes) have a 95% CI "
+            f"excluding zero**" + (f" ({which})" if which else "") + ", with no correction for "
+            "testing this many.",
+        )
+    return "\n".join(lines)
+
+
+def describe_gaps(interventions: Mapping[str, str], excluded: Sequence[str], start=None) -> str:
+    """Markdown: the quarters that inform each intervention's term apart from the next one's
+    (from its date to the next date, quarters with their own indicator left out), which is
+    what a level and a slope change at each need at least two of."""
+    ordered = sorted(interventions.items(), key=lambda kv: quarter(kv[1]))
+    excl = {quarter(x) for x in excluded}
+    parts = []
+    for (a, qa), (b, qb) in zip(ordered, ordered[1:], strict=False):
+        qs = [q for q in pd.period_range(quarter(qa), quarter(qb) - 1, freq="Q") if q not in excl]
+        parts.append(
+            f"{a} to {b}: {len(qs)} quarter{'s' if len(qs) != 1 else ''}"
+            + (f" ({', '.join(str(q) for q in qs)})" if qs else "")
+        )
+    return (
+        "Quarters between consecutive dates that are fitted (not Covid-19 quarters with their "
+        "own indicator): " + "; ".join(parts) + "."
+    )
 
 
 def compare_joint(results: Mapping[str, JointITS], intervention: str, by: str) -> pd.DataFrame:
