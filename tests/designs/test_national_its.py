@@ -94,7 +94,10 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
     ]
     assert set(res.fits) == {("count", "early"), ("rate", "early")}
     eff = res.effects()
-    assert set(eff["intervention"]) == {"early"} and len(eff) == 6
+    # horizons 0, 4, 8 and the last quarter (2022Q1: 16 quarters on) for each of the two series
+    assert set(eff["intervention"]) == {"early"} and len(eff) == 8
+    assert eff.loc[eff["end"], "horizon"].tolist() == [16, 16]
+    assert eff.loc[eff["end"], "quarter"].tolist() == ["2022Q1", "2022Q1"]
     assert set(res.tables()) == {
         "params",
         "effects",
