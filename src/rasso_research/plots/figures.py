@@ -441,6 +441,24 @@ SOURCE_CLAIM7 = (
 )
 
 
+def _year_line(ax, years, values, dashed: bool, colour, label: str):
+    """One series by year (integer years; a year without a value breaks the line), solid or
+    dashed, with markers; returns the line."""
+    y = pd.Series(np.asarray(values, dtype=float), index=np.asarray(years, dtype=int))
+    y = y.reindex(range(int(y.index.min()), int(y.index.max()) + 1))  # gaps stay gaps
+    (line,) = ax.plot(
+        y.index,
+        y.to_numpy(),
+        marker="o",
+        ms=2.5,
+        lw=1.0,
+        ls="--" if dashed else "-",
+        color=colour,
+        label=label,
+    )
+    return line
+
+
 def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
     """Each series as a percentage of its 2016 level, by year (``claims.claim7_distance``):
     financial-year series solid, the calendar-year MoJ series dashed; a year missing from a
@@ -449,19 +467,14 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
         w, _ = figsize(width)
         fig, ax = plt.subplots(figsize=(w, w * 0.75))
         for i, (name, d) in enumerate(dist.groupby("series", sort=False)):
-            x = d["year"].astype(str).str[:4].astype(int)
-            y = pd.Series(d["pct_of_2016"].to_numpy(), index=x)
-            y = y.reindex(range(int(x.min()), int(x.max()) + 1))  # gaps stay gaps
             calendar = "MoJ" in name
-            ax.plot(
-                y.index,
-                y.to_numpy(),
-                marker="o",
-                ms=2.5,
-                lw=1.0,
-                ls="--" if calendar else "-",
-                color=LINE_COLOURS[i % len(LINE_COLOURS)],
-                label=name + (" (calendar years)" if calendar else ""),
+            _year_line(
+                ax,
+                d["year"].astype(str).str[:4].astype(int),
+                d["pct_of_2016"],
+                calendar,
+                LINE_COLOURS[i % len(LINE_COLOURS)],
+                name + (" (calendar years)" if calendar else ""),
             )
         ax.axhline(100, color="0.3", lw=0.8, ls=":")
         ax.annotate(
@@ -713,23 +726,15 @@ def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, ax = plt.subplots(figsize=(w, w * (0.62 if width == "two" else 0.8)))
-        years = sorted(funnel["fiscal_year"].unique())
-        pos = {y: int(y[:4]) for y in years}
         handles = []
         for i, (_step, d) in enumerate(funnel.groupby("step", sort=True)):
-            d = d.set_index("fiscal_year")
-            x = pd.Series(d["value"].to_numpy(), index=[pos[y] for y in d.index])
-            x = x.reindex(range(min(x.index), max(x.index) + 1))
-            cal = (d["period_basis"] == "calendar year").all()
-            (h,) = ax.plot(
-                x.index,
-                x.to_numpy(),
-                marker="o",
-                ms=2.5,
-                lw=1.0,
-                ls="--" if cal else "-",
-                color=FUNNEL_COLOURS[i % len(FUNNEL_COLOURS)],
-                label=f"{d['stage'].iloc[0]} ({d['unit'].iloc[0]})",
+            h = _year_line(
+                ax,
+                d["fiscal_year"].str[:4].astype(int),
+                d["value"],
+                (d["period_basis"] == "calendar year").all(),
+                FUNNEL_COLOURS[i % len(FUNNEL_COLOURS)],
+                f"{d['stage'].iloc[0]} ({d['unit'].iloc[0]})",
             )
             handles.append(h)
         ax.set_yscale("log")
