@@ -169,3 +169,13 @@ def test_a_counterfactual_at_or_below_zero_has_no_relative_change():
     assert bad["error"].str.startswith("relative change undefined").all()
     assert c.table().loc[0, "undefined"] == len(bad)
     assert "no relative change" in c.describe()
+
+
+def test_workers_come_from_the_argument_or_the_environment(monkeypatch):
+    monkeypatch.delenv("RASSO_N_JOBS", raising=False)
+    assert S.jobs() == 1 and S.jobs(3) == 3
+    monkeypatch.setenv("RASSO_N_JOBS", "2")
+    assert S.jobs() == 2
+    monkeypatch.setenv("RASSO_N_JOBS", "two")
+    with pytest.raises(ValueError, match="RASSO_N_JOBS must be a whole number"):
+        S.jobs()

@@ -46,3 +46,18 @@ def test_an_effect_the_size_of_the_mde_is_found_about_80_percent_of_the_time():
         row = r.params_table().set_index("term").loc["level_main"]
         hits.append(row["ci_low"] > 0)
     assert 0.68 <= np.mean(hits) <= 0.92  # 0.8 +- 3.5 Monte Carlo SEs
+
+
+def test_mde_for_a_shorter_post_period_keeps_the_error_model():
+    """Cut short after the date, the design carries less information about the slope change,
+    so its MDE grows; at the full length it is the data's own MDE (same draws)."""
+    r = fit_its(_series(np.random.default_rng(3)), SPEC)
+    n_post = N - 28  # 2019Q1 .. 2023Q4
+    assert r.mde_post("level_main", n_post) == pytest.approx(r.mde("level_main"))
+    slopes = [r.mde_post("slope_main", n) for n in (4, 8, 20)]
+    assert slopes[0] > slopes[1] > slopes[2]
+    assert np.isnan(r.mde_post("slope_main", 1))  # too short to estimate anything
+    with pytest.raises(ValueError, match="needs the AR-errors bootstrap"):
+        fit_its(_series(np.random.default_rng(3)), SPEC.replace(ci_method="wald")).mde_post(
+            "level_main", 8
+        )

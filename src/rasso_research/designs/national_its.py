@@ -20,7 +20,7 @@ import pandas as pd
 
 from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
 from rasso_research.its import ITSResult, ITSSpec, fit_its
-from rasso_research.its.design import LOG_FAMILIES
+from rasso_research.its.design import LOG_FAMILIES, _safe
 from rasso_research.periods import quarter
 from rasso_research.plots.figures import ylabel_for
 from rasso_research.plots.its import its_table, plot_its_table
@@ -159,6 +159,30 @@ class SeriesITS(DesignResult):
             )
         return labelled(pd.DataFrame(rows), self._labels())
 
+    def power_curve(self, lengths: Sequence[int], power: float = 0.8) -> pd.DataFrame:
+        """The focus level- and slope-change MDEs had the series ended ``n`` quarters after
+        the date, for each ``n`` in ``lengths`` up to the quarters the data have (the fitted
+        error process kept: :meth:`ITSResult.mde_post`), as in :meth:`power`."""
+        res = self.result
+        have = int(self.diagnostics()["n_post"].iloc[0])
+        rows = []
+        for n in sorted({int(x) for x in lengths if 0 < int(x) <= have}):
+            for kind in ("level", "slope"):
+                term = f"{kind}_{_safe(self.focus)}"
+                if term not in res.names:
+                    continue
+                m = res.mde_post(term, n, self.focus, power)
+                rows.append(
+                    {
+                        "term": kind,
+                        "n_post": n,
+                        "mde": m,
+                        "mde_pct": 100 * max(np.expm1(m), -np.expm1(-m)) if res.is_log else np.nan,
+                        "power": power,
+                    }
+                )
+        return labelled(pd.DataFrame(rows), self._labels())
+
     def diagnostics(self) -> pd.DataFrame:
         """One row: n, k, error model (cov_type, AR order or HAC lag), interval method,
         quarters before/after, residual tests (of the innovations under AR errors)."""
@@ -261,6 +285,11 @@ class NationalITS(DesignResult):
 
     def power(self) -> pd.DataFrame:
         return self._cat("power")
+
+    def power_curve(self, intervention: str, lengths: Sequence[int]) -> pd.DataFrame:
+        """:meth:`SeriesITS.power_curve` of every series fitted at ``intervention``."""
+        parts = [f.power_curve(lengths) for (_, nm), f in self.fits.items() if nm == intervention]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def feasibility(self) -> pd.DataFrame:
         return self.feasibility_table
@@ -436,6 +465,20 @@ def describe_estimands(effects: pd.DataFrame, slopes: pd.DataFrame | None = None
             + "."
         )
     return "\n".join(lines) if lines else "No effect was estimated."
+
+
+def describe_power_curve(curve: pd.DataFrame) -> str:
+    """Markdown: per series, the level-change MDE at each post-period length."""
+    lines = []
+    for label, d in curve[curve["term"] == "level"].groupby("series", sort=False):
+        pct = d["mde_pct"].notna().all()
+        vals = d["mde_pct"] if pct else d["mde"]
+        steps = ", ".join(
+            f"{fmt_num(v)}{'%' if pct else ''} after {n} quarters"
+            for n, v in zip(d["n_post"], vals, strict=True)
+        )
+        lines.append(f"- {label}: a level change is detectable with 80% power from {steps}.")
+    return "\n".join(lines) if lines else "No power curve."
 
 
 def describe_power(power: pd.DataFrame) -> str:

@@ -18,11 +18,13 @@ moves the estimate most. Fits run in parallel with joblib; rows come back in the
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from rasso_research.constants import FOCUS
 from rasso_research.its import Interruption, ITSSpec
@@ -181,14 +183,31 @@ class SpecCurve(DesignResult):
         return plot_spec_curve(self.curve, width=width, dates=self.dates, **kw)
 
 
-def _run(s, rows, base, horizon, breaks, n_jobs) -> pd.DataFrame:
+def jobs(n_jobs: int | None = None) -> int:
+    """Worker processes: ``n_jobs`` if given, else the ``RASSO_N_JOBS`` environment variable,
+    else 1, so that under ``make -j2`` (two notebooks at once on two cores) nothing starts
+    workers of its own unless asked to."""
+    if n_jobs is not None:
+        return int(n_jobs)
+    raw = os.environ.get("RASSO_N_JOBS", "1")
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ValueError(f"RASSO_N_JOBS must be a whole number of workers, got {raw!r}") from None
+
+
+def _run(s, rows, base, horizon, breaks, n_jobs, progress=None) -> pd.DataFrame:
+    n_jobs = jobs(n_jobs)
+    # a progress bar on a terminal (tqdm turns itself off where output is not a terminal,
+    # e.g. in a notebook run by papermill; progress=False turns it off everywhere)
+    bar = tqdm(rows, desc="specifications", unit="spec", disable=None if progress else True)
     if n_jobs == 1:
-        res = [_fit_one(s, r, base, horizon, tuple(breaks)) for r in rows]
+        res = [_fit_one(s, r, base, horizon, tuple(breaks)) for r in bar]
     else:
         from joblib import Parallel, delayed
 
         res = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_one)(s, r, base, horizon, tuple(breaks)) for r in rows
+            delayed(_fit_one)(s, r, base, horizon, tuple(breaks)) for r in bar
         )
     res = pd.DataFrame(res)
     for c in ("counterfactual", "n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
@@ -210,10 +229,11 @@ def specification_curve(
     grid: dict | None = None,
     horizon: int = 0,
     breaks: Sequence[Interruption] = (),
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     title: str | None = None,
     ylabel: str = "Change at interruption (%)",
     shifts: Sequence[int] | None = SHIFTS,
+    progress: bool = True,
 ) -> SpecCurve:
     """Fit every spec of ``grid`` to series ``s`` (or, given ``label -> series``, to each
     series as the ``series`` choice); one row per spec with estimate and CI.
@@ -222,8 +242,9 @@ def specification_curve(
     and the rate scale; ``breaks`` are documented extra segments added for specs whose start is
     before them (``allan="segment"``); where the start is after every break the ``allan``
     choice makes no difference and only ``"segment"`` is kept. ``shifts``: the date curve, with
-    every modelling choice at its first grid value (``None``: none). ``n_jobs`` workers (1: in
-    this process; ``make -j2`` already uses both cores)."""
+    every modelling choice at its first grid value (``None``: none). ``n_jobs`` workers
+    (default :func:`jobs`: 1, in this process, as ``make -j2`` already uses both cores, or
+    ``RASSO_N_JOBS``); ``progress``: a progress bar when run from a terminal."""
     many = isinstance(s, Mapping)
     first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
     grid = {**(grid or {})}
@@ -241,13 +262,13 @@ def specification_curve(
     moot = (g["allan"] == "none").to_numpy() & after
     g = g[~moot].reset_index(drop=True)
     g["spec_id"] = range(1, len(g) + 1)
-    out = _finish(g, _run(s, g.to_dict("records"), base, horizon, breaks, n_jobs))
+    out = _finish(g, _run(s, g.to_dict("records"), base, horizon, breaks, n_jobs, progress))
     dates = pd.DataFrame()
     if shifts is not None:
         d0 = g.drop(columns="spec_id").iloc[[0]].drop(columns="shift")
         dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
         dg.insert(0, "spec_id", range(1, len(dg) + 1))
-        dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs))
+        dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs, False))
     return SpecCurve(out, title, ylabel, dates)
 
 

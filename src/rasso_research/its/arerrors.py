@@ -492,9 +492,21 @@ def ar_bootstrap(
     y = np.asarray(y, dtype=float)
     if reps < 99:
         raise ValueError(f"boot_reps must be at least 99; got {reps}")
-    rng = np.random.default_rng(seed)
     e = whiten((y - X @ fit.beta)[:, None], fit.phi)[:, 0]
-    U = _simulate(fit.phi, e - e.mean(), len(y), reps, rng)
+    return design_draws(X, fit, e, reps, seed)
+
+
+def design_draws(
+    X: np.ndarray, fit: ARFit, innovations: np.ndarray, reps: int = 499, seed: int = 20240101
+) -> BootstrapDraws:
+    """Bootstrap draws for design ``X`` with errors from the AR of ``fit`` driven by resampled
+    ``innovations``: the data's own design (:func:`ar_bootstrap`), or another one, such as the
+    same series cut short after an interruption, under the same error model (a power
+    calculation for a shorter post-period)."""
+    X = np.asarray(X, dtype=float)
+    rng = np.random.default_rng(seed)
+    e = np.asarray(innovations, dtype=float)
+    U = _simulate(fit.phi, e - e.mean(), len(X), reps, rng)
     # y* = X b + U, so b* - b is the fit of U on X (the REML AR does not depend on X b)
     draws, _ = _choose(X, U, fit.orders, start=ar_to_pacf(fit.phi))
     return BootstrapDraws(

@@ -700,6 +700,38 @@ class ITSResult:
         se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
         return (crit + float(stats.norm.ppf(power))) * se
 
+    def mde_post(self, expr: str, n_post: int, interruption: str | None = None, power=0.8):
+        """The MDE of ``expr`` (as :meth:`mde`) had the series ended ``n_post`` periods after
+        interruption ``interruption`` (default: the first): the fitted AR error process and its
+        innovations kept, the design cut short, by simulation. Needs the AR-errors bootstrap.
+        Columns with no information in the shorter design (indicators of later periods) are
+        left out; a combination that needs one of them has no MDE (NaN)."""
+        from patsy import DesignInfo
+
+        from .arerrors import design_draws
+
+        if self.bootstrap is None:
+            raise ValueError("mde_post needs the AR-errors bootstrap (cov_type='AR')")
+        names = self._all_names()
+        g = np.zeros(len(names))
+        g[[names.index(nm) for nm in self.names]] = (
+            DesignInfo(self.names).linear_constraint(expr).coefs[0]
+        )
+        X, y = self.results.ar_working
+        fit = self.results.ar_fit
+        info = self.design.interruptions[self._interruption_index(interruption)]
+        t = self.design.fit_frame()["t"].to_numpy()
+        keep = t < info.start + int(n_post)
+        Xm = X[keep]
+        cols = np.any(Xm != 0, axis=0)
+        if np.any(g[~cols] != 0) or Xm.shape[0] - cols.sum() - fit.p < 2:
+            return float("nan")
+        e = whiten((y - X @ fit.beta)[:, None], fit.phi)[:, 0]
+        draws = design_draws(Xm[:, cols], fit, e, self.spec.boot_reps, self.spec.boot_seed)
+        gm = g[cols]
+        crit = float(draws.critical_values(gm[None], self.spec.alpha)[0])
+        return draws.power_mde(gm, crit, power)
+
     # --- diagnostics --------------------------------------------------------------------
     def residuals(self) -> np.ndarray:
         """Residuals in time order: Pearson for counts, response/innovations otherwise."""
