@@ -199,3 +199,40 @@ def test_describe_estimands_counts_each_estimand():
     assert "- the last quarter of the data: 1 of 1" in text
     assert "- slope change (% per quarter): 1 of 1" in text
     assert "+9 quarters" not in text
+
+
+def test_describe_answer_from_the_tables():
+    terms = pd.DataFrame(
+        {
+            "series": ["a", "a", "b"],
+            "intervention": ["X", "Y", "X"],
+            "kind": "level",
+            "estimate": [0.3, 0.0, -0.1],
+            "ci_low": [0.1, -0.2, -0.3],
+            "ci_high": [0.5, 0.2, 0.1],
+            "estimate_pct": [35.0, 0.0, -9.5],
+            "ci_low_pct": [10.5, -18.1, -25.9],
+            "ci_high_pct": [64.9, 22.1, 10.5],
+            "mde_pct": [30.0, 40.0, 55.0],
+        }
+    )
+    ident = pd.DataFrame(
+        {
+            "series": ["a", "a", "b"],
+            "intervention": ["X", "Y", "X"],
+            "verdict": ["separable", "not separable", "separable"],
+        }
+    )
+    pkg = pd.DataFrame(
+        {"end": [False, True, True], "ci_low_pct": [1.0, -5.0, -3.0], "ci_high_pct": [9, 5, 4]}
+    )
+    alone = pd.DataFrame({"horizon": [0, 0, 4], "ci_low_pct": [2.0, -1.0, 3.0], "ci_high_pct": 9})
+    t = T.describe_answer(terms, ident, pkg, alone)
+    assert (
+        "**Jointly modelled, 1 of 3 reform terms have a 95% CI excluding zero**: a, X level +35%"
+        in t
+    )
+    assert "Y in 1 of 2 series" in t
+    assert "from 30% to 55% upwards" in t
+    assert "0 of 2 series differ" in t
+    assert "Fitted one date at a time, 1 of 2 level changes exclude zero." in t
