@@ -182,3 +182,42 @@ def test_real_panel_coverage_around_interruptions():
     assert not check_feasible(cohort, "2018Q4", min_pre=8, min_post=4)
     assert set(p["geography"]) == {"national", "force"}
     assert (p.loc[p["geography"] == "national", "force"] == NATIONAL).all()
+
+
+def test_edition_against_the_sum_of_the_forces():
+    from rasso_research.data.forces import FORCES
+
+    rows = [
+        {
+            "quarter": "2018Q1",
+            "geography": "national",
+            "force": NATIONAL,
+            "measure": "m",
+            "value": 500.0,
+            "source": "nat",
+        },
+        {
+            "quarter": "2018Q2",
+            "geography": "national",
+            "force": NATIONAL,
+            "measure": "m",
+            "value": 430.0,
+            "source": "nat",
+        },
+    ]
+    for q, forces in (("2018Q1", FORCES), ("2018Q2", FORCES[:-1])):  # one force missing
+        rows += [
+            {
+                "quarter": q,
+                "geography": "force",
+                "force": f,
+                "measure": "m",
+                "value": 10.0,
+                "source": "ed",
+            }
+            for f in forces
+        ]
+    e = S.edition_vs_forces(pd.DataFrame(rows), "m", "nat")
+    assert e["quarter"].tolist() == ["2018Q1"]  # 2018Q2 lacks a force: not compared
+    assert e.loc[0, "forces_43"] == 430.0 and e.loc[0, "ratio"] == pytest.approx(500 / 430)
+    assert e.loc[0, "forces_source"] == "ed"

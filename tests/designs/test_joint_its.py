@@ -149,3 +149,13 @@ def test_compare_joint_reports_a_choice_that_is_not_identified():
     assert cmp["verdict"].iloc[1] == "not identified"
     text = describe_joint_choice(cmp, "date")
     assert "not identified with `date` = 2020Q3" in text
+
+
+def test_dates_that_cannot_be_told_apart_are_refused_with_a_reason():
+    from rasso_research.its import Interruption
+
+    with pytest.raises(ValueError, match="'A' and 'B' are both at 2020Q3"):
+        joint_spec(BASE, {"A": "2020Q3", "B": "2020Q3"})
+    spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
+    with pytest.raises(ValueError, match=r"shares its quarter with .*\['allan'\]"):
+        joint_spec(spec, {"A": "2018Q1"})

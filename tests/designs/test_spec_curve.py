@@ -63,10 +63,13 @@ def test_curve_deterministic_and_recovers_effect():
     assert ((c["estimate"] > -35) & (c["estimate"] < -12)).all()  # true -22%
     summ = S.summarise_curve(c)
     assert summ.loc[0, "specs"] == 4 and summ.loc[0, "share_negative"] == 1.0
-    # the date curve: the first modelling choices, the date moved
+    # the date curve: the base spec's choices (no seasonal terms here: "none"), the date moved
     d = c1.dates
     assert d["shift"].tolist() == [0, 1] and (d["model"] == "quasi-Poisson, AR errors").all()
+    assert (d["seasonality"] == "none").all()
     assert d.iloc[0]["estimate"] == c.iloc[0]["estimate"]
+    quarterly = S.default_row(S.spec_grid(SMALL), BASE.replace(season="quarter"))
+    assert quarterly.iloc[0]["seasonality"] == "quarter"
     assert "Moving the date by 0 to 1 quarters" in c1.describe()
 
 
@@ -96,7 +99,7 @@ def test_documented_break_and_the_allan_choice():
     assert list(zip(c["start"], c["allan"], strict=True)) == [
         ("2014Q2", "segment"),
         ("2014Q2", "none"),
-        ("2018Q2", "segment"),
+        ("2018Q2", "after the break"),
     ]
     assert c["segments"].tolist() == ["2018Q1", "none", "none"]
 
@@ -121,6 +124,18 @@ def test_variance_decomposition_finds_the_choice_that_matters():
     assert v.loc["model", "range_pct"] == pytest.approx(30, abs=1.5)
     assert v.index[-1] == "interactions (residual)"
     assert v["share_pct"].sum() == pytest.approx(100, abs=1e-6)  # additive: no interactions
+    # an unbalanced grid (rows removed): Shapley shares still add up to the R-squared, and
+    # start and the R v Allan choice are one factor
+    g2 = S.spec_grid({**SMALL, "start": ["2014Q2", "2018Q2"], "allan": ["segment", "none"]})
+    g2 = g2[~((g2["start"] == "2018Q2") & (g2["allan"] == "none"))].reset_index(drop=True)
+    eff2 = np.where(g2["model"] == "OLS, Newey-West", 20.0, -10.0) + np.where(
+        g2["start"] == "2018Q2", 8.0, 0.0
+    )
+    eff2 = eff2 + np.where((g2["seasonality"] == "quarter") & (g2["allan"] == "none"), 5.0, 0.0)
+    v2 = S.variance_decomposition(g2.assign(ok=True, estimate=eff2)).set_index("choice")
+    assert "start / R v Allan" in v2.index and "allan" not in v2.index
+    assert v2["share_pct"].sum() == pytest.approx(100, abs=1e-6)
+    assert v2.loc["interactions (residual)", "share_pct"] > 0
 
 
 def test_failed_specs_are_reported_not_raised():

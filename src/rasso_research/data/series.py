@@ -24,6 +24,7 @@ import pandas as pd
 
 from rasso_research import paths, periods
 from rasso_research.constants import NATIONAL
+from rasso_research.data.forces import FORCES
 
 
 class AmbiguousSourceError(ValueError):
@@ -583,14 +584,18 @@ def funnel(
 
 def edition_vs_forces(panel: pd.DataFrame, measure: str, source: str) -> pd.DataFrame:
     """A national series from ``source`` against the sum of the 43 forces' rows of the same
-    measure (from whichever editions have force rows), in the quarters both cover:
-    ``quarter``, ``national``, ``forces_43`` (only quarters with all 43 forces), ``ratio``."""
+    measure, per edition that has force rows (``forces_source``), in the quarters both cover
+    and only where that edition has each of the 43 forces once: ``quarter``, ``national``,
+    ``forces_43``, ``ratio``."""
     nat = select(panel, measure, source=source).set_index("quarter")["value"]
     f = panel[(panel["measure"] == measure) & (panel["geography"] == "force")]
     f = f.dropna(subset=["value"]).assign(quarter=lambda d: d["quarter"].map(periods.quarter))
-    g = f.groupby("quarter")["value"]
-    tot = g.sum()[g.count() == 43]
-    out = pd.concat([nat.rename("national"), tot.rename("forces_43")], axis=1, join="inner")
+    g = f.groupby(["quarter", "source"])
+    full = g["force"].nunique() == len(FORCES)
+    tot = g["value"].sum()[full & (g.size() == len(FORCES))].rename("forces_43").reset_index()
+    out = tot.merge(nat.rename("national").rename_axis("quarter").reset_index(), on="quarter")
     out["ratio"] = out["national"] / out["forces_43"]
-    out.index = out.index.astype(str)
-    return out.rename_axis("quarter").reset_index()
+    out["quarter"] = out["quarter"].astype(str)
+    out = out.rename(columns={"source": "forces_source"})
+    cols = ["quarter", "national", "forces_43", "ratio", "forces_source"]
+    return out[cols].sort_values(["quarter", "forces_source"]).reset_index(drop=True)

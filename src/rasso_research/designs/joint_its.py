@@ -62,6 +62,21 @@ def joint_spec(spec: ITSSpec, interventions: Mapping[str, str], slopes: str = "f
     if not interventions:
         raise ValueError("a joint model needs at least one intervention")
     ordered = sorted(interventions.items(), key=lambda kv: quarter(kv[1]))
+    for (a, qa), (b, qb) in zip(ordered, ordered[1:], strict=False):
+        if quarter(qa) == quarter(qb):
+            raise ValueError(
+                f"interventions {a!r} and {b!r} are both at {quarter(qa)}: no data can separate "
+                "them; model them as one intervention"
+            )
+    dates = {quarter(q) for q in interventions.values()}
+    clash = [
+        i.name for i in spec.interruptions if i.name not in interventions and quarter(i.at) in dates
+    ]
+    if clash:
+        raise ValueError(
+            f"an intervention shares its quarter with the spec's interruption(s) {clash}: "
+            "they cannot be separated"
+        )
     new = tuple(
         Interruption(name, str(quarter(q)), 0, slopes == "each" or (slopes == "first" and k == 0))
         for k, (name, q) in enumerate(ordered)
@@ -240,15 +255,18 @@ class JointITS(DesignResult):
     def leave_one_out(self) -> pd.DataFrame:
         """Per series and left-out intervention: every remaining intervention term, its
         estimate with the intervention left out against the joint estimate, and the shift in
-        units of the joint standard error."""
+        units of the joint standard error (``std_error``: under bootstrap intervals the
+        bootstrap standard error, not the interval's half-width)."""
         rows = []
         for (label, dropped), fit in self.loo.items():
             full = self.fits[label]
             ft = full.fit.result.params_table().set_index("term")
-            se = (ft["ci_high"] - ft["ci_low"]) / (2 * full.fit.result._crit())
+            se = ft["std_error"]
             left = JointSeries(
                 label, fit, tuple(n for n in full.names if n != dropped), self.slopes
             )
+            # with one slope change from the first date, leaving that date out moves the slope
+            # change to the next one, a term the joint model does not have: it is not compared
             for r in left.terms(mde=False).itertuples():
                 if r.term not in ft.index:
                     continue
@@ -381,7 +399,7 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
     return "\n".join(lines)
 
 
-def describe_gaps(interventions: Mapping[str, str], excluded: Sequence[str], start=None) -> str:
+def describe_gaps(interventions: Mapping[str, str], excluded: Sequence[str]) -> str:
     """Markdown: the quarters that inform each intervention's term apart from the next one's
     (from its date to the next date, quarters with their own indicator left out), which is
     what a level and a slope change at each need at least two of."""

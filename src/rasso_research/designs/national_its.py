@@ -20,7 +20,7 @@ import pandas as pd
 
 from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
 from rasso_research.its import ITSResult, ITSSpec, fit_its
-from rasso_research.its.design import LOG_FAMILIES, _safe
+from rasso_research.its.design import LOG_FAMILIES, term_name
 from rasso_research.periods import quarter
 from rasso_research.plots.figures import ylabel_for
 from rasso_research.plots.its import its_table, plot_its_table
@@ -162,13 +162,20 @@ class SeriesITS(DesignResult):
     def power_curve(self, lengths: Sequence[int], power: float = 0.8) -> pd.DataFrame:
         """The focus level- and slope-change MDEs had the series ended ``n`` quarters after
         the date, for each ``n`` in ``lengths`` up to the quarters the data have (the fitted
-        error process kept: :meth:`ITSResult.mde_post`), as in :meth:`power`."""
+        error process kept: :meth:`ITSResult.mde_post`), as in :meth:`power`;
+        ``n_undisrupted`` counts those quarters without a disruption indicator (the ones that
+        inform the estimate), NaN where the shorter design cannot estimate the term."""
         res = self.result
         have = int(self.diagnostics()["n_post"].iloc[0])
+        fr = res.design.fit_frame()
+        start = res.design.interruptions[res._interruption_index(self.focus)].start
+        dis = res.design.disrupted_terms
+        clean = ~(fr[dis].to_numpy().sum(axis=1) > 0) if dis else np.ones(len(fr), bool)
         rows = []
         for n in sorted({int(x) for x in lengths if 0 < int(x) <= have}):
+            post = ((fr["t"] >= start) & (fr["t"] < start + n)).to_numpy()
             for kind in ("level", "slope"):
-                term = f"{kind}_{_safe(self.focus)}"
+                term = f"{kind}_{term_name(self.focus)}"
                 if term not in res.names:
                     continue
                 m = res.mde_post(term, n, self.focus, power)
@@ -176,6 +183,7 @@ class SeriesITS(DesignResult):
                     {
                         "term": kind,
                         "n_post": n,
+                        "n_undisrupted": int((post & clean).sum()),
                         "mde": m,
                         "mde_pct": 100 * max(np.expm1(m), -np.expm1(-m)) if res.is_log else np.nan,
                         "power": power,
@@ -474,8 +482,9 @@ def describe_power_curve(curve: pd.DataFrame) -> str:
         pct = d["mde_pct"].notna().all()
         vals = d["mde_pct"] if pct else d["mde"]
         steps = ", ".join(
-            f"{fmt_num(v)}{'%' if pct else ''} after {n} quarters"
-            for n, v in zip(d["n_post"], vals, strict=True)
+            (f"{fmt_num(v)}{'%' if pct else ''}" if np.isfinite(v) else "not estimable")
+            + f" after {n} quarters ({k} without a Covid-19 indicator)"
+            for n, k, v in zip(d["n_post"], d["n_undisrupted"], vals, strict=True)
         )
         lines.append(f"- {label}: a level change is detectable with 80% power from {steps}.")
     return "\n".join(lines) if lines else "No power curve."

@@ -77,6 +77,23 @@ DEFAULT_GRID = {
 }
 #: Interruption moves of the date curve (quarters).
 SHIFTS = (-2, -1, 0, 1, 2)
+#: The ``allan`` value of a specification whose series starts after the break (no choice).
+AFTER_BREAK = "after the break"
+
+
+def default_row(grid: pd.DataFrame, base: ITSSpec) -> pd.DataFrame:
+    """The grid row of the analysis default, for the date curve: seasonality and Covid-19
+    handling as in ``base`` where the grid has them, the R v Allan segment, no phase-in, and
+    the first grid value of every other choice (the first series, model and start)."""
+    season = next((k for k, v in SEASONS.items() if v == base.season), None)
+    d = base.disrupted
+    covid = "indicator" if isinstance(d, Mapping) else "exclude" if d else None
+    want = {"seasonality": season, "covid": covid, "allan": "segment", "phase_in": 0}
+    g = grid
+    for col, v in want.items():
+        if v is not None and (g[col] == v).any():
+            g = g[g[col] == v]
+    return g.drop(columns="spec_id").iloc[[0]]
 
 
 def spec_grid(grid: dict | None = None) -> pd.DataFrame:
@@ -241,8 +258,8 @@ def specification_curve(
     ``base`` fixes the interruption (named ``main``), the Covid-19 quarters (its ``disrupted``)
     and the rate scale; ``breaks`` are documented extra segments added for specs whose start is
     before them (``allan="segment"``); where the start is after every break the ``allan``
-    choice makes no difference and only ``"segment"`` is kept. ``shifts``: the date curve, with
-    every modelling choice at its first grid value (``None``: none). ``n_jobs`` workers
+    choice makes no difference: those rows say ``"after the break"``. ``shifts``: the date
+    curve, every modelling choice at the base spec's (:func:`default_row`; ``None``: none). ``n_jobs`` workers
     (default :func:`jobs`: 1, in this process, as ``make -j2`` already uses both cores, or
     ``RASSO_N_JOBS``); ``progress``: a progress bar when run from a terminal."""
     many = isinstance(s, Mapping)
@@ -261,26 +278,46 @@ def specification_curve(
     after = np.array([last_break is None or quarter(x) >= last_break for x in g["start"]])
     moot = (g["allan"] == "none").to_numpy() & after
     g = g[~moot].reset_index(drop=True)
+    g.loc[after[~moot] & (g["allan"] == "segment").to_numpy() & bool(breaks), "allan"] = AFTER_BREAK
     g["spec_id"] = range(1, len(g) + 1)
     out = _finish(g, _run(s, g.to_dict("records"), base, horizon, breaks, n_jobs, progress))
     dates = pd.DataFrame()
     if shifts is not None:
-        d0 = g.drop(columns="spec_id").iloc[[0]].drop(columns="shift")
+        d0 = default_row(g, base).drop(columns="shift")
         dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
         dg.insert(0, "spec_id", range(1, len(dg) + 1))
         dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs, False))
     return SpecCurve(out, title, ylabel, dates)
 
 
+def _r2(ok: pd.DataFrame, factors: Sequence[str]) -> float:
+    import statsmodels.formula.api as smf
+
+    if not factors:
+        return 0.0
+    return float(smf.ols("y ~ " + " + ".join(f"C({c})" for c in factors), data=ok).fit().rsquared)
+
+
 def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
-    """Which modelling choice moves the estimate most: an additive OLS of the log effect ratio
-    (``log(1 + estimate/100)``) on every choice that varies, with each choice's type-II sum of
-    squares as a share of the total (``share_pct``; the residual is the choices' interactions),
-    and the range of the choice's mean effect (``range_pct``, % change)."""
-    import statsmodels.api as sm
+    """Which modelling choice moves the estimate most. The log effect ratio
+    (``log(1 + estimate/100)``) of the estimable specifications is regressed on the choices
+    that vary (additive OLS, statsmodels); each choice's ``share_pct`` is its Shapley share of
+    the R-squared (the gain from adding it, averaged over every order of adding the choices:
+    Lindeman, Merenda & Gold 1980), so the shares add up to the R-squared even where the grid
+    is unbalanced, and the rest is the interactions (``interactions (residual)``). The start
+    quarter and the R v Allan choice are one factor (a series starting after the break has no
+    Allan choice). ``range_pct``: the spread of the choice's levels' mean effects (%), each
+    mean taken over the other choices' observed values with the additive model (marginal
+    standardisation)."""
+    import itertools as it
+    import math
+
     import statsmodels.formula.api as smf
 
     ok = curve[curve["ok"] & (curve["estimate"] > -100)].copy()
+    if {"start", "allan"} <= set(ok.columns):
+        ok["start"] = ok["start"].astype(str) + ", R v Allan: " + ok["allan"].astype(str)
+        ok = ok.drop(columns="allan")
     choices = [c for c in MODEL_CHOICES if c in ok and ok[c].astype(str).nunique() > 1]
     cols = ["choice", "meaning", "levels", "share_pct", "range_pct"]
     if len(ok) < 3 or not choices:
@@ -288,19 +325,31 @@ def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
     ok["y"] = np.log1p(ok["estimate"] / 100)
     for c in choices:
         ok[c] = ok[c].astype(str)
+    p = len(choices)
+    r2 = {S: _r2(ok, list(S)) for k in range(p + 1) for S in it.combinations(choices, k)}
     fit = smf.ols("y ~ " + " + ".join(f"C({c})" for c in choices), data=ok).fit()
-    aov = sm.stats.anova_lm(fit, typ=2)
-    total = float(((ok["y"] - ok["y"].mean()) ** 2).sum())
     rows = []
     for c in choices:
-        means = np.expm1(ok.groupby(c)["y"].mean())
+        others = [x for x in choices if x != c]
+        share = 0.0
+        for k in range(p):
+            w = math.factorial(k) * math.factorial(p - k - 1) / math.factorial(p)
+            for S in it.combinations(others, k):
+                with_c = tuple(x for x in choices if x in S or x == c)
+                share += w * (r2[with_c] - r2[S])
+        means = [
+            float(np.expm1(fit.predict(ok.assign(**{c: lv})).mean()))
+            for lv in sorted(ok[c].unique())
+        ]
         rows.append(
             {
-                "choice": c,
-                "meaning": CHOICES[c],
+                "choice": "start / R v Allan"
+                if c == "start" and "R v Allan" in ok[c].iloc[0]
+                else c,
+                "meaning": CHOICES[c] + (" and the R v Allan choice" if c == "start" else ""),
                 "levels": ok[c].nunique(),
-                "share_pct": 100 * float(aov.loc[f"C({c})", "sum_sq"]) / total,
-                "range_pct": 100 * float(means.max() - means.min()),
+                "share_pct": 100 * share,
+                "range_pct": 100 * (max(means) - min(means)),
             }
         )
     rows.append(
@@ -308,7 +357,7 @@ def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
             "choice": "interactions (residual)",
             "meaning": "what the additive model leaves",
             "levels": np.nan,
-            "share_pct": 100 * float(aov.loc["Residual", "sum_sq"]) / total,
+            "share_pct": 100 * (1 - r2[tuple(choices)]),
             "range_pct": np.nan,
         }
     )

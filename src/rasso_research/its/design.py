@@ -172,6 +172,11 @@ def _safe(name: str) -> str:
     return re.sub(r"\W+", "_", str(name)).strip("_") or "x"
 
 
+def term_name(name: str) -> str:
+    """The stem of an interruption's design terms: ``level_<stem>``, ``slope_<stem>``."""
+    return _safe(name)
+
+
 @dataclass(frozen=True)
 class TimeAxis:
     """Maps between integer time t (0 at the first period) and the time column's values."""

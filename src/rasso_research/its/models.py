@@ -724,7 +724,14 @@ class ITSResult:
         keep = t < info.start + int(n_post)
         Xm = X[keep]
         cols = np.any(Xm != 0, axis=0)
-        if np.any(g[~cols] != 0) or Xm.shape[0] - cols.sum() - fit.p < 2:
+        # no MDE where the shorter design cannot estimate the combination: a column it needs
+        # has no data, the design is collinear (e.g. a slope with a Covid-19 quarter's own
+        # indicator), or too few degrees of freedom are left
+        if (
+            np.any(g[~cols] != 0)
+            or np.linalg.matrix_rank(Xm[:, cols]) < cols.sum()
+            or Xm.shape[0] - cols.sum() - fit.p < MIN_DF
+        ):
             return float("nan")
         e = whiten((y - X @ fit.beta)[:, None], fit.phi)[:, 0]
         draws = design_draws(Xm[:, cols], fit, e, self.spec.boot_reps, self.spec.boot_seed)

@@ -458,7 +458,7 @@ def describe_btp(btp: pd.DataFrame, edition: pd.DataFrame | None = None) -> str:
         )
     if edition is not None and not edition.empty:
         out.append(
-            f"In the {len(edition)} quarters where both exist "
+            f"In the {edition['quarter'].nunique()} quarters where both exist "
             f"({edition['quarter'].min()} to {edition['quarter'].max()}), the 2024-edition "
             f"national rape charges are {fmt_num(100 * edition['ratio'].min(), 3)}% to "
             f"{fmt_num(100 * edition['ratio'].max(), 3)}% of the sum of the 43 forces in the "
