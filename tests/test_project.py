@@ -62,6 +62,10 @@ def test_committed_notebook_is_clean(path):
                 f"{path.name}: kept cell without reference output (run tools/keep_outputs.py)"
             )
         else:
+            # a cell tagged for nbval but without a reference would be compared with nothing
+            assert "nbval-check-output" not in meta.get("tags", []), (
+                f"{path.name}: cell tagged nbval-check-output without keep_output (no reference)"
+            )
             assert cell.get("execution_count") is None, f"{path.name}: execution count left in"
             assert not cell.get("outputs"), f"{path.name}: output left in an untagged cell"
         assert set(meta) <= {"tags", "keep_output"}, f"{path.name}: volatile cell metadata"
