@@ -225,3 +225,28 @@ def test_distance_to_2016_breaks_at_gaps_and_keeps_the_legend_off_the_data():
     assert leg.y1 <= ax.get_window_extent().y0  # below the axes, over no data
     assert any("MoJ" in t.get_text() for t in fig.texts)  # the source line names it
     plt.close(fig)
+
+
+def test_a_band_quarter_between_two_gaps_is_drawn_as_a_bar():
+    """A counterfactual quarter between two disrupted quarters has no band width: its interval
+    is drawn as a bar at that quarter."""
+    import matplotlib.dates as mdates
+    import pytest
+    from matplotlib.collections import LineCollection
+
+    from rasso_research.plots import plot_its_table
+    from rasso_research.plots.its import to_x
+
+    cf = _cf_table(n=20)  # post-period: periods 10..19
+    cf["covid"] = False
+    cf.loc[[9, 11], "covid"] = True  # period 10 sits between two disrupted quarters
+    fig = plot_its_table(cf, "y", interruptions={"X": "2020Q3"})
+    bars = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    assert len(bars) == 1
+    seg = bars[0].get_segments()[0]
+    x = mdates.date2num(to_x(cf["period"]))
+    assert seg[0, 0] == pytest.approx(x[10])
+    assert (seg[0, 1], seg[1, 1]) == pytest.approx(
+        (cf.loc[10, "counterfactual_ci_low"], cf.loc[10, "counterfactual_ci_high"])
+    )
+    plt.close(fig)

@@ -193,8 +193,8 @@ def plot_its_table(
                 lo_b[iso],
                 cf["counterfactual_ci_high"].to_numpy(dtype=float)[iso],
                 color=OKABE_ITO["sky_blue"],
-                alpha=0.6,
-                lw=3,
+                alpha=0.35,
+                lw=2.5,
             )
         # the y range follows the data and the lines, with the band allowed one data span
         # beyond them; a band cut by the axis says so in its legend entry
