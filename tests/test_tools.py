@@ -29,3 +29,25 @@ def test_compare_tables(tmp_path, capsys):
     _write(new, "b", "x\n1.000\n")
     assert ct.main([str(old), str(new)]) == 0
     assert ct.main([str(old), str(new), "--strict"]) == 1
+
+
+def test_keep_outputs_keeps_the_reference_of_every_tagged_cell():
+    import nbformat
+
+    spec = importlib.util.spec_from_file_location("keep_outputs", ROOT / "tools/keep_outputs.py")
+    ko = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ko)
+    nb = nbformat.v4.new_notebook()
+    tagged = nbformat.v4.new_code_cell("print(1)", metadata={"tags": ["nbval-check-output"]})
+    plain = nbformat.v4.new_code_cell("print(2)")
+    nb.cells = [tagged, plain]
+    ran = nbformat.v4.new_notebook()
+    out = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    ran.cells = [
+        nbformat.v4.new_code_cell("print(1)", outputs=out),
+        nbformat.v4.new_code_cell("print(2)", outputs=out),
+    ]
+    cleaned = ko.clean(nb, ran)
+    assert cleaned.cells[0].metadata["keep_output"] is True
+    assert cleaned.cells[0].outputs[0]["text"] == "1\n" and cleaned.cells[0].execution_count == 1
+    assert cleaned.cells[1].outputs == [] and cleaned.cells[1].execution_count is None

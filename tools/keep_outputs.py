@@ -1,7 +1,7 @@
 """Notebook hygiene: keep only the key-result outputs that nbval checks; strip everything else.
 
-Committed notebooks carry outputs only in cells with metadata ``keep_output: true`` (tagged
-``nbval-check-output``): the reference numbers that ``make test`` (nbval, lax mode) compares with a
+Committed notebooks carry outputs only in cells tagged ``nbval-check-output`` (marked
+``keep_output: true`` here, so a newly tagged cell gets its reference at the next refresh): the reference numbers that ``make test`` (nbval, lax mode) compares with a
 fresh run. Every other output, every other execution count and all volatile metadata (papermill,
 execution timings, language_info) are stripped; the kernelspec is kept minimal (``python3``) so
 ``papermill notebooks/NN.ipynb out.ipynb`` works without ``-k``. Checked cells keep a stable
@@ -36,6 +36,8 @@ def clean(nb, executed=None):
             continue
         n_code += 1
         c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags", "keep_output")}
+        if "nbval-check-output" in c.metadata.get("tags", []):
+            c.metadata["keep_output"] = True  # the tag is what nbval compares: keep its reference
         if not c.metadata.get("keep_output"):
             c.execution_count, c.outputs = None, []
             continue
