@@ -159,3 +159,22 @@ def test_dates_that_cannot_be_told_apart_are_refused_with_a_reason():
     spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
     with pytest.raises(ValueError, match=r"shares its quarter with .*\['allan'\]"):
         joint_spec(spec, {"A": "2018Q1"})
+
+
+def test_describe_leave_one_out_names_large_shifts():
+    from rasso_research.designs.joint_its import describe_leave_one_out
+
+    loo = pd.DataFrame(
+        {
+            "series": ["s", "s"],
+            "left_out": ["B", "A"],
+            "intervention": ["A", "B"],
+            "kind": ["level", "level"],
+            "shift_se": [1.5, -0.2],
+        }
+    )
+    text = describe_leave_one_out(loo)
+    assert text == (
+        "1 of 2 refitted terms move by more than 1 standard error when a reform is left out: "
+        "s, A level without B (1.5 SE)."
+    )

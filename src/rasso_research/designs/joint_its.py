@@ -40,7 +40,7 @@ from rasso_research.report.format import fmt_num, fmt_pct
 from rasso_research.report.text import ci_verdict
 
 from .base import DesignResult, for_series, labelled
-from .national_its import SeriesITS, fit_series
+from .national_its import SeriesITS, fit_series, mde_pct
 
 SLOPE_CHOICES = ("first", "each", "none")
 #: A term is "separable" when the other interventions inflate its variance by less than
@@ -189,7 +189,7 @@ class JointSeries:
                     "p_value": r["p_value"],
                     **pct,
                     "mde": m,
-                    "mde_pct": 100 * max(np.expm1(m), -np.expm1(-m)) if log else np.nan,
+                    "mde_pct": mde_pct(m, log),
                 }
             )
         return pd.DataFrame(rows)
@@ -397,6 +397,20 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
             "testing this many.",
         )
     return "\n".join(lines)
+
+
+def describe_leave_one_out(loo: pd.DataFrame, threshold: float = 1.0) -> str:
+    """Markdown: how many refitted terms move by more than ``threshold`` joint standard
+    errors when a reform is left out, naming them."""
+    big = loo[loo["shift_se"].abs() > threshold] if len(loo) else loo
+    which = "; ".join(
+        f"{r.series}, {r.intervention} {r.kind} without {r.left_out} ({fmt_num(r.shift_se, 2)} SE)"
+        for r in big.itertuples()
+    )
+    return (
+        f"{len(big)} of {len(loo)} refitted terms move by more than {fmt_num(threshold)} "
+        "standard error when a reform is left out" + (f": {which}" if which else "") + "."
+    )
 
 
 def describe_gaps(interventions: Mapping[str, str], excluded: Sequence[str]) -> str:

@@ -152,7 +152,7 @@ class SeriesITS(DesignResult):
                     "ci_low": t.loc[term, "ci_low"],
                     "ci_high": t.loc[term, "ci_high"],
                     "mde": m,
-                    "mde_pct": 100 * max(np.expm1(m), -np.expm1(-m)) if log else np.nan,
+                    "mde_pct": mde_pct(m, log),
                     "power": power,
                     "n_post": int(self.diagnostics()["n_post"].iloc[0]),
                 }
@@ -185,7 +185,7 @@ class SeriesITS(DesignResult):
                         "n_post": n,
                         "n_undisrupted": int((post & clean).sum()),
                         "mde": m,
-                        "mde_pct": 100 * max(np.expm1(m), -np.expm1(-m)) if res.is_log else np.nan,
+                        "mde_pct": mde_pct(m, res.is_log),
                         "power": power,
                     }
                 )
@@ -243,6 +243,12 @@ class SeriesITS(DesignResult):
         return plot_its_table(
             self.counterfactual(), ylabel, interruptions=marks or {name: self.interruption}, **kw
         )
+
+
+def mde_pct(m: float, log: bool) -> float:
+    """A link-scale MDE ``m`` as % on a log-link model (the larger of a rise, ``exp(m) - 1``,
+    and a fall, ``1 - exp(-m)``); NaN on a linear model."""
+    return 100 * max(np.expm1(m), -np.expm1(-m)) if log else np.nan
 
 
 def fit_series(

@@ -18,12 +18,14 @@ moves the estimate most. Fits run in parallel with joblib; rows come back in the
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import statsmodels.formula.api as smf
 from tqdm import tqdm
 
 from rasso_research.constants import FOCUS
@@ -290,12 +292,9 @@ def specification_curve(
     return SpecCurve(out, title, ylabel, dates)
 
 
-def _r2(ok: pd.DataFrame, factors: Sequence[str]) -> float:
-    import statsmodels.formula.api as smf
-
-    if not factors:
-        return 0.0
-    return float(smf.ols("y ~ " + " + ".join(f"C({c})" for c in factors), data=ok).fit().rsquared)
+def _additive(ok: pd.DataFrame, factors: Sequence[str]):
+    """The additive OLS of ``y`` on the factors (statsmodels formula API)."""
+    return smf.ols("y ~ " + " + ".join(f"C({c})" for c in factors), data=ok).fit()
 
 
 def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
@@ -309,13 +308,9 @@ def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
     Allan choice). ``range_pct``: the spread of the choice's levels' mean effects (%), each
     mean taken over the other choices' observed values with the additive model (marginal
     standardisation)."""
-    import itertools as it
-    import math
-
-    import statsmodels.formula.api as smf
-
     ok = curve[curve["ok"] & (curve["estimate"] > -100)].copy()
-    if {"start", "allan"} <= set(ok.columns):
+    merged = {"start", "allan"} <= set(ok.columns)
+    if merged:
         ok["start"] = ok["start"].astype(str) + ", R v Allan: " + ok["allan"].astype(str)
         ok = ok.drop(columns="allan")
     choices = [c for c in MODEL_CHOICES if c in ok and ok[c].astype(str).nunique() > 1]
@@ -326,15 +321,19 @@ def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
     for c in choices:
         ok[c] = ok[c].astype(str)
     p = len(choices)
-    r2 = {S: _r2(ok, list(S)) for k in range(p + 1) for S in it.combinations(choices, k)}
-    fit = smf.ols("y ~ " + " + ".join(f"C({c})" for c in choices), data=ok).fit()
+    r2 = {
+        S: float(_additive(ok, S).rsquared) if S else 0.0
+        for k in range(p + 1)
+        for S in itertools.combinations(choices, k)
+    }
+    fit = _additive(ok, choices)
     rows = []
     for c in choices:
         others = [x for x in choices if x != c]
         share = 0.0
         for k in range(p):
             w = math.factorial(k) * math.factorial(p - k - 1) / math.factorial(p)
-            for S in it.combinations(others, k):
+            for S in itertools.combinations(others, k):
                 with_c = tuple(x for x in choices if x in S or x == c)
                 share += w * (r2[with_c] - r2[S])
         means = [
@@ -343,10 +342,9 @@ def variance_decomposition(curve: pd.DataFrame) -> pd.DataFrame:
         ]
         rows.append(
             {
-                "choice": "start / R v Allan"
-                if c == "start" and "R v Allan" in ok[c].iloc[0]
-                else c,
-                "meaning": CHOICES[c] + (" and the R v Allan choice" if c == "start" else ""),
+                "choice": "start / R v Allan" if merged and c == "start" else c,
+                "meaning": CHOICES[c]
+                + (" and the R v Allan choice" if merged and c == "start" else ""),
                 "levels": ok[c].nunique(),
                 "share_pct": 100 * share,
                 "range_pct": 100 * (max(means) - min(means)),
