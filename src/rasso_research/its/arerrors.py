@@ -184,19 +184,51 @@ def gls(X: np.ndarray, Y: np.ndarray, phi: np.ndarray) -> GLSBatch:
 
 
 class _Moments:
-    """Lagged cross-products of X and the columns of Y for the REML criterion at any AR(p)."""
+    """Cross-products of X and the columns of Y for the REML criterion at any AR(p).
+
+    The exact transform's cross-products at AR ``phi`` are a weighted sum of fixed products:
+    the (p + 1)^2 lagged products of the body, weighted by c_i c_j (c = (1, -phi)), and the
+    p^2 products of the first p rows, weighted by the inverse covariance of the first p errors.
+    So one evaluation is a small matrix product and a Cholesky factor; for per-column ARs
+    (the bootstrap's searches) the factor is of the augmented matrix [X y]'[X y], whose last
+    pivot squared is the residual sum of squares."""
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, p: int):
         n, k = X.shape
+        B = Y.shape[1]
         self.n, self.k, self.p = n, k, p
         XL = [X[p - i : n - i] for i in range(p + 1)]
         YL = [Y[p - i : n - i] for i in range(p + 1)]
-        m = (p + 1) ** 2
-        self.M = np.array([a.T @ b for a in XL for b in XL]).reshape(m, k * k)
-        self.P = np.array([a.T @ b for a in XL for b in YL])  # m x k x B
-        self.Pb = np.ascontiguousarray(self.P.transpose(2, 0, 1))  # B x m x k
-        self.Q = np.array([(a * b).sum(axis=0) for a in YL for b in YL])  # m x B
-        self.X0, self.Y0 = X[:p], Y[:p]
+        lag, head = range(p + 1), range(p)
+        M = [XL[i].T @ XL[j] for i in lag for j in lag]
+        M += [np.outer(X[i], X[j]) for i in head for j in head]
+        P = [XL[i].T @ YL[j] for i in lag for j in lag]
+        P += [np.outer(X[i], Y[j]) for i in head for j in head]
+        Q = [(YL[i] * YL[j]).sum(axis=0) for i in lag for j in lag]
+        Q += [Y[i] * Y[j] for i in head for j in head]
+        self.m = len(M)
+        self.M = np.array(M).reshape(self.m, k * k)  # m x k^2
+        self.P = np.array(P)  # m x k x B
+        self.Q = np.array(Q)  # m x B
+        # the (i, j) product's transpose is the (j, i) one
+        swap = [j * (p + 1) + i for i in lag for j in lag]
+        swap += [(p + 1) ** 2 + j * p + i for i in head for j in head]
+        K = k + 1
+        A = np.empty((B, self.m, K, K))
+        A[:, :, :k, :k] = self.M.reshape(self.m, k, k)[None]
+        A[:, :, :k, k] = self.P.transpose(2, 0, 1)
+        A[:, :, k, :k] = self.P[swap].transpose(2, 0, 1)
+        A[:, :, k, k] = self.Q.T
+        self.A = A.reshape(B, self.m, K * K)  # per column: the products of [X y]
+
+    def _weights(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the products at AR ``phi`` (... x p) and the log determinant of the
+        error correlation matrix."""
+        c = np.concatenate([np.ones((*phi.shape[:-1], 1)), -phi], axis=-1)
+        cc = (c[..., :, None] * c[..., None, :]).reshape(*c.shape[:-1], -1)
+        Linv, logdet_r = _head_transform(phi)
+        S = (np.swapaxes(Linv, -1, -2) @ Linv).reshape(*phi.shape[:-1], -1)
+        return np.concatenate([cc, S], axis=-1), logdet_r
 
     def criterion(self, r: np.ndarray) -> np.ndarray:
         """-2 x REML log-likelihood (up to a constant) at partial autocorrelations ``r``:
@@ -204,45 +236,50 @@ class _Moments:
         shared = r.ndim == 2
         n, k = self.n, self.k
         phi = pacf_to_ar(r)
-        c = np.concatenate([np.ones((*phi.shape[:-1], 1)), -phi], axis=-1)
-        cc = (c[..., :, None] * c[..., None, :]).reshape(*c.shape[:-1], -1)  # ... x m
-        Linv, logdet_r = _head_transform(phi)
-        H = Linv @ self.X0
-        XtX = (cc @ self.M).reshape(*cc.shape[:-1], k, k) + np.swapaxes(H, -1, -2) @ H
-        if shared:
-            m_, k_, b_ = self.P.shape
-            Xty = (cc @ self.P.reshape(m_, k_ * b_)).reshape(-1, k_, b_).transpose(0, 2, 1)
-            hy = Linv @ self.Y0
-            Xty = Xty + np.swapaxes(np.swapaxes(H, -1, -2) @ hy, -1, -2)
-            yty = cc @ self.Q + (hy**2).sum(axis=1)
-        else:
-            Xty = np.swapaxes(np.swapaxes(cc, 0, 1) @ self.Pb, 0, 1)  # G x B x k
-            hy = Linv @ self.Y0.T[None, :, :, None]  # G x B x p x 1
-            Xty = Xty + (np.swapaxes(H, -1, -2) @ hy)[..., 0]
-            yty = (cc * self.Q.T[None]).sum(axis=-1) + (hy[..., 0] ** 2).sum(axis=-1)
-        ok = None
-        try:
-            C = np.linalg.cholesky(XtX)
-        except np.linalg.LinAlgError:
-            # near a (double) unit root the filtered design can lose rank in floating point:
-            # such candidates get an infinite criterion instead of stopping the search
-            eig = np.linalg.eigvalsh(XtX)
-            ok = eig[..., 0] > 1e-10 * np.abs(eig[..., -1])
-            XtX = np.where(ok[..., None, None], XtX, np.eye(k))
-            C = np.linalg.cholesky(XtX)
+        W, logdet_r = self._weights(phi)
         if shared:  # one factor per candidate, applied to every column
-            z = Xty @ np.swapaxes(np.linalg.inv(C), -1, -2)
+            XtX = (W @ self.M).reshape(-1, k, k)
+            Xty = (W @ self.P.reshape(self.m, -1)).reshape(-1, k, self.P.shape[2])
+            ssr, ld, ok = _quadratic(XtX, Xty, W @ self.Q, shared=True)
+            logdet_r = logdet_r[:, None]
         else:
-            z = np.linalg.solve(C, Xty[..., None])[..., 0]
-        ssr = yty - (z**2).sum(axis=-1)
-        ld = 2.0 * np.log(np.einsum("...ii->...i", C)).sum(axis=-1)
-        if shared:
-            logdet_r, ld = logdet_r[:, None], ld[:, None]
+            G, B = W.shape[:2]
+            K = k + 1
+            aug = np.swapaxes(np.swapaxes(W, 0, 1) @ self.A, 0, 1).reshape(G, B, K, K)
+            try:
+                L = np.linalg.cholesky(aug)
+                d = np.einsum("...ii->...i", L)
+                ssr, ld, ok = d[..., k] ** 2, 2.0 * np.log(d[..., :k]).sum(axis=-1), None
+            except np.linalg.LinAlgError:  # a perfect fit or a rank-deficient design
+                ssr, ld, ok = _quadratic(aug[..., :k, :k], aug[..., :k, k], aug[..., k, k])
         out = (n - k) * np.log(np.clip(ssr, 1e-300, None)) + logdet_r + ld
         if ok is not None:
             out = np.where(ok[:, None] if shared else ok, out, np.inf)
         inside = max_root(phi) <= MAX_ROOT + 1e-12
         return np.where(inside[:, None] if shared else inside, out, np.inf)
+
+
+def _quadratic(XtX: np.ndarray, Xty: np.ndarray, yty: np.ndarray, shared: bool = False):
+    """ssr = y'y - Xty' (X'X)^-1 Xty and log det X'X per candidate (``XtX``: ... x k x k;
+    ``Xty``: ... x k, or with ``shared`` G x k x B against one ``XtX`` per G), and which
+    candidates have a full-rank X'X (None: all): near a (double) unit root the filtered design
+    can lose rank in floating point, and such candidates get an infinite criterion instead of
+    stopping the search."""
+    k = XtX.shape[-1]
+    ok = None
+    try:
+        C = np.linalg.cholesky(XtX)
+    except np.linalg.LinAlgError:
+        eig = np.linalg.eigvalsh(XtX)
+        ok = eig[..., 0] > 1e-10 * np.abs(eig[..., -1])
+        XtX = np.where(ok[..., None, None], XtX, np.eye(k))
+        C = np.linalg.cholesky(XtX)
+    ld = 2.0 * np.log(np.einsum("...ii->...i", C)).sum(axis=-1)
+    if shared:
+        z = np.linalg.inv(C) @ Xty  # G x k x B
+        return yty - np.einsum("gkb,gkb->gb", z, z), ld[:, None], ok
+    z = np.linalg.solve(C, Xty[..., None])[..., 0]
+    return yty - np.einsum("...k,...k->...", z, z), ld, ok
 
 
 def ar_to_pacf(phi: np.ndarray) -> np.ndarray:
@@ -283,7 +320,9 @@ def reml(
         return m.criterion(np.tanh(u))
 
     mesh = np.stack(np.meshgrid(*([np.arange(pts)] * p), indexing="ij"), axis=-1).reshape(-1, p)
-    grid = crit(axis[mesh])
+    # in chunks of candidates, so the G x k x B products stay small (in cache)
+    chunks = -(-len(mesh) * B // 16384)
+    grid = np.concatenate([crit(axis[c]) for c in np.array_split(mesh, chunks)])
     best = np.argmin(grid, axis=0)
     u, val = axis[mesh[best]], grid[best, cols]
     # parabolic step along each axis from the grid values (free: no new evaluations)
@@ -313,14 +352,16 @@ def reml(
         better = c < val
         u, val = np.where(better[:, None], cand, u), np.where(better, c, val)
     # compass search: move to the best neighbour, halve the step where none is better
-    steps = np.concatenate([np.zeros((1, p)), np.eye(p), -np.eye(p)])
+    steps = np.concatenate([np.eye(p), -np.eye(p)])
     step = np.full(B, h / 2)
     for _ in range(rounds):
         cand = np.clip(u[None] + step[None, :, None] * steps[:, None], u_lo, u_hi)
         c = crit(cand)
         j = np.argmin(c, axis=0)
-        u, val = cand[j, cols], c[j, cols]
-        step = np.where(j == 0, step / 2, step)
+        move = c[j, cols] < val
+        u = np.where(move[:, None], cand[j, cols], u)
+        val = np.where(move, c[j, cols], val)
+        step = np.where(move, step, step / 2)
     r = np.tanh(u)
     return pacf_to_ar(r), val
 
@@ -342,10 +383,15 @@ def _choose(X, Y, orders, fine: bool = False, start=None) -> tuple[GLSBatch, np.
         pick = bic < best
         best = np.where(pick, bic, best)
         order = np.where(pick, q, order)
+        # the chosen AR per column, zero-padded to the largest order compared
+        width = max(q, out.phi.shape[1])
+        pad = np.zeros((len(pick), width))
+        new, old = pad.copy(), pad.copy()
+        new[:, :q], old[:, : out.phi.shape[1]] = f.phi, out.phi
         out = GLSBatch(
             beta=np.where(pick[None], f.beta, out.beta),
             cov=np.where(pick[:, None, None], f.cov, out.cov),
-            phi=None,
+            phi=np.where(pick[:, None], new, old),
             ssr=np.where(pick, f.ssr, out.ssr),
             logdet=np.where(pick, f.logdet, out.logdet),
         )
@@ -395,7 +441,7 @@ def fit_ar_errors(X: np.ndarray, y: np.ndarray, order: int | None = 2, ar_max: i
     orders = (min(order, cap),) if order is not None else tuple(range(1, min(ar_max, cap) + 1))
     f, chosen = _choose(X, y[:, None], orders, fine=True)
     p = int(chosen[0])
-    phi = reml(X, y[:, None], p, points=FINE_POINTS.get(p))[0][0]
+    phi = f.phi[0, :p]
     return ARFit(
         p=p,
         beta=f.beta[:, 0],
