@@ -7,6 +7,11 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
+# one BLAS/OpenMP thread per process (unless set): `make -j2` already runs two jobs on the
+# two cores, and the ITS fits multiply small matrices, where threads only add overhead
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 # ---- environment ---------------------------------------------------------------------------
 # With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;

@@ -53,13 +53,13 @@ def check_params(
     from rasso_research.its.design import FAMILIES
 
     problems: list[str] = []
-    if panel is not None and force is not None and force not in set(panel["force"]):
-        forces = sorted(set(panel["force"]) - {NATIONAL})
+    if panel is not None and force is not None and force not in set(panel["force"].unique()):
+        forces = sorted(set(panel["force"].unique()) - {NATIONAL})
         problems.append(
             f"force={force!r} is not a force of the panel{_close(force, forces)} "
             f"(the {len(forces)} forces: {', '.join(forces)})"
         )
-    measures = set(panel["measure"]) if panel is not None else set()
+    measures = set(panel["measure"].unique()) if panel is not None else set()
     for m in series:
         if panel is not None and m not in measures:
             problems.append(

@@ -8,6 +8,7 @@ import statsmodels.formula.api as smf
 
 from rasso_research import paths
 from rasso_research.its import Interruption, fit_its, load_sicily, sicily_spec
+from rasso_research.its.models import design_matrix
 
 pytestmark = pytest.mark.mirror
 
@@ -69,7 +70,8 @@ def test_matches_direct_statsmodels_fit(published, sicily):
 def test_prediction_matches_get_prediction(published):
     """Our X @ beta / X V X' computation equals statsmodels' get_prediction (per unit offset)."""
     fit = published.design.fit_frame()
-    sf = published.results.get_prediction(fit, offset=np.zeros(len(fit))).summary_frame(alpha=0.05)
+    exog = pd.DataFrame(design_matrix(fit, published.names), columns=published.names)
+    sf = published.results.get_prediction(exog, offset=np.zeros(len(fit))).summary_frame(alpha=0.05)
     cf = published.counterfactual()
     np.testing.assert_allclose(cf["fitted"] / 1e5, sf["mean"], rtol=1e-8)
     np.testing.assert_allclose(cf["fitted_ci_low"] / 1e5, sf["mean_ci_lower"], rtol=1e-6)

@@ -207,7 +207,7 @@ def compare_area(
     """For each measure: feasibility around ``interruption`` in ``[start, end]``; where
     feasible, the single-area ITS (``single_spec``), the controlled ITS against ``controls``
     (default: every other force with data; ``controlled_spec``), placebo in space and in time."""
-    if area not in set(panel["force"]):
+    if area not in set(panel["force"].unique()):
         raise ValueError(str(unknown("area", area, panel["force"])))
     rows, single, ctrl, plac = [], {}, {}, {}
     for m in measures:

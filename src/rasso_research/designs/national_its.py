@@ -191,26 +191,36 @@ class SeriesITS(DesignResult):
                 )
         return labelled(pd.DataFrame(rows), self._labels())
 
+    def counts(self) -> dict[str, int]:
+        """Fitted quarters: all (``n``), in the focus interruption's own pre-segment (after
+        any earlier interruption) and from its start on (``n_pre``, ``n_post``)."""
+        res = self.result
+        info = res.design.interruptions[res._interruption_index(self.focus)]
+        t = res.design.fit_frame()["t"].to_numpy()
+        prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
+        lo = max(prev) if prev else t.min()
+        return {
+            "n": len(t),
+            "n_pre": int(((t >= lo) & (t < info.t0)).sum()),
+            "n_post": int((t >= info.start).sum()),
+        }
+
     def diagnostics(self) -> pd.DataFrame:
         """One row: n, k, error model (cov_type, AR order or HAC lag), interval method,
         quarters before/after, residual tests (of the innovations under AR errors)."""
         res = self.result
-        fr = res.design.frame
-        info = res.design.interruptions[res._interruption_index(self.focus)]
-        infit = fr[fr["in_fit"]]
-        prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
-        lo = max(prev) if prev else infit["t"].min()
         hac = res.cov_type in ("HAC", "itsa", "driscoll-kraay")
+        n = self.counts()
         d = {
-            "n": int(len(infit)),
+            "n": n["n"],
             "k": len(res.names),
             "cov_type": res.cov_type,
             "ar_order": res.ar_order if res.ar_order is not None else np.nan,
             "ar_max_root": res.results.ar_fit.max_root() if res.ar_order else np.nan,
             "hac_lags": int(res.hac_lags) if hac else np.nan,
             "ci_method": res.ci_method,
-            "n_pre": int(((infit["t"] >= lo) & (infit["t"] < info.t0)).sum()),
-            "n_post": int((infit["t"] >= info.start).sum()),
+            "n_pre": n["n_pre"],
+            "n_post": n["n_post"],
         }
         for _, r in res.diagnostics().iterrows():
             d[r["statistic"]] = float(r["value"])

@@ -140,12 +140,13 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
     }
     try:
         fit = fit_series(d, spec, horizons=(horizon,))
-        e = fit.effects().iloc[0]
-        dg = fit.diagnostics().iloc[0]
+        e = fit.result.effects(horizons=(horizon,))
+        e = e[e["interruption"] == FOCUS].iloc[0]
+        dg = fit.counts()
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {**out, "ok": False, "error": str(exc)}
     cf = float(e["counterfactual"])
-    bounded = cf > 0 and np.isfinite(e["ci_low_pct"]) and np.isfinite(e["ci_high_pct"])
+    bounded = cf > 0 and np.isfinite(e["rel_ci_low"]) and np.isfinite(e["rel_ci_high"])
     return {
         **out,
         # a relative change is undefined where the counterfactual is not bounded away from 0
@@ -158,10 +159,10 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
         "n": int(dg["n"]),
         "n_pre": int(dg["n_pre"]),
         "n_post": int(dg["n_post"]),
-        "ci_method": dg["ci_method"],
-        "estimate": float(e["effect_pct"]),
-        "ci_low": float(e["ci_low_pct"]),
-        "ci_high": float(e["ci_high_pct"]),
+        "ci_method": fit.result.ci_method,
+        "estimate": 100 * float(e["rel_diff"]),
+        "ci_low": 100 * float(e["rel_ci_low"]),
+        "ci_high": 100 * float(e["rel_ci_high"]),
     }
 
 

@@ -395,17 +395,15 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
         raise ValueError("family='arima' is not supported for a controlled (panel) ITS")
 
     t, axis = parse_time(data[spec.time], spec.freq)
-    frame = pd.DataFrame(index=data.index)
-    frame["t"] = t
-    frame["unit"] = data[spec.group].to_numpy() if controlled else "series"
-    if controlled and spec.treated not in set(frame["unit"]):
+    unit = data[spec.group].to_numpy() if controlled else np.full(len(data), "series", object)
+    if controlled and spec.treated not in set(unit):
         raise ValueError(f"Treated unit {spec.treated!r} not found in column {spec.group!r}")
 
     # gaps and duplicates, per unit
-    for unit, sub in frame.groupby("unit", sort=False):
-        ts = np.sort(sub["t"].to_numpy())
+    for u in pd.unique(unit):
+        ts = np.sort(t[unit == u])
         dup = ts[1:][np.diff(ts) == 0]
-        where = f" for unit {unit!r}" if controlled else ""
+        where = f" for unit {u!r}" if controlled else ""
         if dup.size:
             raise ValueError(
                 f"Duplicate periods{where}: {[axis.label(x) for x in np.unique(dup)][:5]}"
@@ -428,7 +426,7 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
         )
     if spec.family == "ols_log" and (y <= 0).any():
         raise ValueError(f"family='ols_log' needs a positive outcome; {spec.outcome!r} has <= 0")
-    log_off = np.zeros(len(frame))
+    log_off = np.zeros(len(data))
     if spec.offset is not None:
         off = pd.to_numeric(data[spec.offset], errors="coerce").to_numpy(dtype=float)
         if not np.all(np.isfinite(off)) or (off <= 0).any():
@@ -437,37 +435,46 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"{int((~(off > 0)).sum())} rows are not"
             )
         log_off = np.log(off)
-    frame["log_offset"] = log_off
-    frame["observed_raw"] = y
-    scale = spec.rate_per if spec.offset is not None else 1.0
-    frame["observed"] = y / np.exp(log_off) * scale  # outcome scale: rate if offset given
-    if spec.family in ("ols", "arima"):
-        frame["y"] = frame["observed"]
-    elif spec.family == "ols_log":
-        frame["y"] = np.log(frame["observed"])
-    else:
-        frame["y"] = y
 
-    frame["treated"] = (frame["unit"] == spec.treated).astype(float) if controlled else 1.0
-    order = ["unit", "t"] if controlled else ["t"]
-    frame = frame.sort_values(order, kind="mergesort")
-    data = data.loc[frame.index]
-    tmin, tmax = int(frame["t"].min()), int(frame["t"].max())
-    frame["in_fit"] = True
-    frame["label"] = [axis.label(x) for x in frame["t"]]
-    frame["trend"] = frame["t"].astype(float)
+    # rows sorted by (unit,) time; the columns are collected here and framed once at the end
+    codes = pd.factorize(unit, sort=True)[0]
+    order = np.lexsort((t, codes)) if controlled else np.argsort(t, kind="stable")
+    data = data.iloc[order]
+    tt, unit, y, log_off = t[order], unit[order], y[order], log_off[order]
+    scale = spec.rate_per if spec.offset is not None else 1.0
+    observed = y / np.exp(log_off) * scale  # outcome scale: rate if offset given
+    treated = (unit == spec.treated).astype(float) if controlled else np.ones(len(tt))
+    cols: dict[str, np.ndarray] = {
+        "t": tt,
+        "unit": unit,
+        "log_offset": log_off,
+        "observed_raw": y,
+        "observed": observed,
+        "y": observed
+        if spec.family in ("ols", "arima")
+        else np.log(observed)
+        if spec.family == "ols_log"
+        else y,
+        "treated": treated,
+        "in_fit": np.ones(len(tt), dtype=bool),  # phase-in periods are set False below
+    }
+    tmin, tmax = int(tt.min()), int(tt.max())
+    in_fit = cols["in_fit"]
+    labels = {x: axis.label(x) for x in np.unique(tt)}
+    cols["label"] = np.array([labels[x] for x in tt], dtype=object)
+    cols["trend"] = tt.astype(float)
     terms = ["trend"]
     if controlled:
-        units = [u for u in pd.unique(frame["unit"]) if u != spec.treated]
-        frame["treated_trend"] = frame["treated"] * frame["trend"]
+        units = [u for u in pd.unique(unit) if u != spec.treated]
+        cols["treated_trend"] = treated * cols["trend"]
         terms = ["trend", "treated", "treated_trend"]
         if uses_unit_effects(spec):
             # control effects as deviations from the controls' mean (the first control is
             # -1 on every one), so the intercept is the controls' mean level
-            ref = (frame["unit"] == units[0]).astype(float)
+            ref = (unit == units[0]).astype(float)
             for u in units[1:]:
                 col = f"unit_{_safe(u)}"
-                frame[col] = (frame["unit"] == u).astype(float) - ref
+                cols[col] = (unit == u).astype(float) - ref
                 terms.append(col)
 
     # interruptions
@@ -494,22 +501,21 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"Interruptions {a.name!r} and {b.name!r} overlap (phase-in of the first "
                 "reaches the second)"
             )
-    tt = frame["t"].to_numpy()
     for info in infos:
         post = tt >= info.start
-        frame[info.level] = post.astype(float)
-        frame.loc[(tt >= info.t0) & (tt < info.start), "in_fit"] = False
+        cols[info.level] = post.astype(float)
+        in_fit[(tt >= info.t0) & (tt < info.start)] = False
         terms.append(info.level)
         if info.slope is not None:
-            frame[info.slope] = np.where(post, tt - info.start, 0.0)
+            cols[info.slope] = np.where(post, tt - info.start, 0.0)
             terms.append(info.slope)
         if controlled:
             info.effect_level = f"treated_{info.level}"
-            frame[info.effect_level] = frame["treated"] * frame[info.level]
+            cols[info.effect_level] = treated * cols[info.level]
             terms.append(info.effect_level)
             if info.slope is not None:
                 info.effect_slope = f"treated_{info.slope}"
-                frame[info.effect_slope] = frame["treated"] * frame[info.slope]
+                cols[info.effect_slope] = treated * cols[info.slope]
                 terms.append(info.effect_slope)
 
     # disrupted periods
@@ -521,14 +527,14 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
             ind = np.isin(tt, sorted(at)).astype(float)
             if ind.any():
                 col = f"disrupted_{_safe(name)}"
-                frame[col] = ind
+                cols[col] = ind
                 dis_terms.append(col)
     elif dis is not None:
         names = [dis] if isinstance(dis, str) else list(dis)
         if all(isinstance(x, str) and x in data.columns for x in names):
             for x in names:
                 col = f"disrupted_{_safe(x)}"
-                frame[col] = pd.to_numeric(data[x]).to_numpy(dtype=float)
+                cols[col] = pd.to_numeric(data[x]).to_numpy(dtype=float)
                 dis_terms.append(col)
         else:
             for x in names:
@@ -536,21 +542,23 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 if td < tmin or td > tmax:
                     raise ValueError(f"Disrupted period {x!r} is outside the series")
                 col = f"disrupted_{_safe(axis.label(td))}"
-                frame[col] = (tt == td).astype(float)
+                cols[col] = (tt == td).astype(float)
                 dis_terms.append(col)
     # an indicator that is zero on every fitted row (its period fell in a phase-in) has no
     # information and would make the design rank-deficient: leave it out
-    fitted = frame["in_fit"].to_numpy()
-    dis_terms = [c for c in dis_terms if frame.loc[fitted, c].any()]
+    dis_terms = [c for c in dis_terms if cols[c][in_fit].any()]
     terms += dis_terms
 
-    for col, vals in _season_columns(frame, data, spec, axis).items():
-        frame[col] = vals
-        terms.append(col)
+    frame = pd.DataFrame(cols, index=data.index)
+    season = _season_columns(frame, data, spec, axis)
+    terms += list(season)
+    extra = dict(season)
     for cov in spec.covariates:
         col = _safe(cov)
-        frame[col] = pd.to_numeric(data[cov]).to_numpy(dtype=float)
+        extra[col] = pd.to_numeric(data[cov]).to_numpy(dtype=float)
         terms.append(col)
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
 
     # enough points in each segment (treated unit for a controlled ITS)
     fit_t = frame.loc[frame["in_fit"] & (frame["treated"] == 1.0), "t"].to_numpy()
@@ -569,8 +577,7 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"Too few points after interruption {info.name!r} ({info.label}): "
                 f"{n_post} fitted period(s) after the phase-in, at least {spec.min_post} needed"
             )
-    seg = np.zeros(len(frame), dtype=object)
-    seg[:] = "pre"
+    seg = np.full(len(frame), "pre", dtype=object)
     for info in infos:
         seg[tt >= info.t0] = "phase_in"
         seg[tt >= info.start] = info.name

@@ -15,7 +15,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
 from statsmodels.stats.stattools import durbin_watson
@@ -127,7 +126,7 @@ def _fit_ols_ewc(design: Design, fit: pd.DataFrame):
     """OLS with the equal-weighted cosine (EWC) covariance and t(nu) inference (Lazarus,
     Lewis, Stock & Watson 2018)."""
     spec = design.spec
-    ols = smf.ols(design.formula, data=fit).fit()._results
+    ols = sm.OLS(*_endog_exog(design, fit)).fit()._results
     X = np.asarray(ols.model.exog)
     n, k = X.shape
     nu = ewc_dof(n)
@@ -145,10 +144,10 @@ def _fit_panel(design: Design, fit: pd.DataFrame, cov: str, lags: int):
     panel covariance ``cov`` (ITSSpec): a sandwich bread S bread built from the scores."""
     spec = design.spec
     if spec.family in ("ols", "ols_log"):
-        res = smf.ols(design.formula, data=fit).fit()
+        res = sm.OLS(*_endog_exog(design, fit)).fit()
     else:
-        mod = smf.glm(
-            design.formula, data=fit, family=sm.families.Poisson(), offset=fit["log_offset"]
+        mod = sm.GLM(
+            *_endog_exog(design, fit), family=sm.families.Poisson(), offset=fit["log_offset"]
         )
         res = mod.fit(scale="X2" if spec.family == "quasipoisson" else None)
     if cov == "nonrobust":
@@ -227,7 +226,7 @@ def _fit_count_ar(design: Design, fit: pd.DataFrame):
     off = fit["log_offset"].to_numpy(dtype=float)
     alpha = 0.0
     if spec.family == "negbin":
-        nb = smf.negativebinomial(design.formula, data=fit, offset=fit["log_offset"])
+        nb = sm.NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = nb.fit(disp=0, maxiter=500)
@@ -251,6 +250,18 @@ def _fit_count_ar(design: Design, fit: pd.DataFrame):
     res = model.fit(use_t=True)
     res.ar_fit, res.ar_working, res.nb_alpha = ar, (Xw, zw), alpha
     return res
+
+
+def _endog_exog(design: Design, fit: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """The fitted rows' outcome and named design (``Intercept`` first) for statsmodels'
+    model classes: build_design has made the columns, so a formula would only rebuild the
+    same matrix (and drop rows with missing values, which here is an error instead)."""
+    names = [INTERCEPT, *design.terms]
+    X = pd.DataFrame(design_matrix(fit, names), columns=names, index=fit.index)
+    bad = ~np.isfinite(X.to_numpy()).all(axis=0)
+    if bad.any():
+        raise ValueError(f"design column(s) {list(X.columns[bad])} have missing values")
+    return fit["y"], X
 
 
 def design_matrix(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -301,15 +312,15 @@ def _fit_statsmodels(design: Design):
     if fam in ("ols", "ols_log"):
         if cov == "HAC" and spec.small_sample:
             _check_df(len(fit) - len(design.terms) - 1, "OLS with HAC errors (n - k)")
-        res = smf.ols(design.formula, data=fit).fit(use_t=spec.small_sample, **kw)
+        res = sm.OLS(*_endog_exog(design, fit)).fit(use_t=spec.small_sample, **kw)
     elif fam in ("poisson", "quasipoisson"):
-        mod = smf.glm(
-            design.formula, data=fit, family=sm.families.Poisson(), offset=fit["log_offset"]
+        mod = sm.GLM(
+            *_endog_exog(design, fit), family=sm.families.Poisson(), offset=fit["log_offset"]
         )
         scale = "X2" if fam == "quasipoisson" else None
         res = mod.fit(scale=scale, **kw)
     elif fam == "negbin":
-        mod = smf.negativebinomial(design.formula, data=fit, offset=fit["log_offset"])
+        mod = sm.NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = mod.fit(disp=0, maxiter=500, **kw)
@@ -361,8 +372,13 @@ class ITSResult:
         return _param_names(self.results, self.spec, self.design)
 
     @cached_property
+    def _pos(self) -> list[int]:
+        """Positions of ``names`` among the results' parameters (which may have more)."""
+        return [self._names_all.index(nm) for nm in self.names]
+
+    @cached_property
     def beta(self) -> np.ndarray:
-        return np.asarray(pd.Series(self.results.params, index=self._names_all)[self.names])
+        return np.asarray(self.results.params, dtype=float)[self._pos]
 
     def _all_names(self) -> list[str]:
         return self._names_all
@@ -374,9 +390,7 @@ class ITSResult:
 
     @cached_property
     def cov(self) -> np.ndarray:
-        c = self.results.cov_params()
-        c = pd.DataFrame(np.asarray(c), index=self._names_all, columns=self._names_all)
-        return c.loc[self.names, self.names].to_numpy()
+        return np.asarray(self.results.cov_params(), dtype=float)[np.ix_(self._pos, self._pos)]
 
     @property
     def is_log(self) -> bool:
@@ -416,7 +430,7 @@ class ITSResult:
         G = np.atleast_2d(np.asarray(G, dtype=float))
         if self.bootstrap is None:
             return np.full(G.shape[0], self._crit())
-        pos = [self._all_names().index(nm) for nm in self.names]
+        pos = self._pos
         full = np.zeros((G.shape[0], len(self._all_names())))
         full[:, pos] = G
         crit = self.bootstrap.critical_values(full, self.spec.alpha)
@@ -591,16 +605,24 @@ class ITSResult:
             if method == "simulation"
             else None
         )
-        for j, info in enumerate(self.design.interruptions):
+        # the design rows of the horizons, disruption indicators at 0 (fitted), and with the
+        # effect columns of each interruption and later ones at 0 as well (counterfactual)
+        names = self.names
+        X = self._X(fr)
+        col = {nm: j for j, nm in enumerate(names)}
+        X[:, [col[c] for c in self.design.disrupted_terms if c in col]] = 0.0
+        row_of = {int(t): i for i, t in enumerate(fr["t"].to_numpy())}
+        infos = self.design.interruptions
+        for j, info in enumerate(infos):
+            later = [c for i in infos[j:] for c in (i.effect_level, i.effect_slope)]
+            drop = [col[c] for c in later if c in col]
             for h in horizons:
                 t = info.start + int(h)
                 if t > tmax:
                     continue
-                row = fr[fr["t"] == t]
-                f_fr = row.copy()
-                f_fr[self.design.disrupted_terms] = 0.0
-                xf = self._X(f_fr)[0]
-                xc = self._X(self._cf_frame(f_fr, j, True))[0]
+                xf = X[row_of[t]]
+                xc = xf.copy()
+                xc[drop] = 0.0
                 rows.append(self._effect_row(info, h, t, xf, xc, b, V, z, draws))
         return pd.DataFrame(rows)
 
@@ -693,7 +715,7 @@ class ITSResult:
         g = DesignInfo(self.names).linear_constraint(expr).coefs[0]
         crit = float(self._crits(g)[0])
         if self.bootstrap is not None:
-            pos = [self._all_names().index(nm) for nm in self.names]
+            pos = self._pos
             full = np.zeros(len(self._all_names()))
             full[pos] = g
             return self.bootstrap.power_mde(full, crit, power)
