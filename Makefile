@@ -12,6 +12,12 @@ MAKEFLAGS += --no-builtin-rules
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
+# glibc hands freed memory back to the kernel eagerly; the AR-errors bootstrap allocates and
+# frees multi-megabyte temporaries thousands of times, and the page faults of getting it back
+# cost a third of its time (make bench): keep freed memory in the process
+export MALLOC_MMAP_THRESHOLD_ ?= 268435456
+export MALLOC_TRIM_THRESHOLD_ ?= 536870912
+export MALLOC_TOP_PAD_ ?= 67108864
 
 # ---- environment ---------------------------------------------------------------------------
 # With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;

@@ -216,19 +216,33 @@ def jobs(n_jobs: int | None = None) -> int:
         raise ValueError(f"RASSO_N_JOBS must be a whole number of workers, got {raw!r}") from None
 
 
+def _fit_many(s, rows: list[dict], base: ITSSpec, horizon: int, breaks) -> list[dict]:
+    return [_fit_one(s, r, base, horizon, breaks) for r in rows]
+
+
 def _run(s, rows, base, horizon, breaks, n_jobs, progress=None) -> pd.DataFrame:
     n_jobs = jobs(n_jobs)
     # a progress bar on a terminal (tqdm turns itself off where output is not a terminal,
     # e.g. in a notebook run by papermill; progress=False turns it off everywhere)
-    bar = tqdm(rows, desc="specifications", unit="spec", disable=None if progress else True)
+    bar = tqdm(
+        total=len(rows), desc="specifications", unit="spec", disable=None if progress else True
+    )
+    # rows go to the workers in a few chunks, so the series are sent a few times, not per row
+    size = max(1, -(-len(rows) // (4 * n_jobs)))
+    chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
     if n_jobs == 1:
-        res = [_fit_one(s, r, base, horizon, tuple(breaks)) for r in bar]
+        parts = (_fit_many(s, c, base, horizon, tuple(breaks)) for c in chunks)
     else:
         from joblib import Parallel, delayed
 
-        res = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_one)(s, r, base, horizon, tuple(breaks)) for r in bar
+        parts = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_many)(s, c, base, horizon, tuple(breaks)) for c in chunks
         )
+    res = []
+    for part in parts:
+        res += part
+        bar.update(len(part))
+    bar.close()
     res = pd.DataFrame(res)
     for c in ("counterfactual", "n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
         if c not in res.columns:
