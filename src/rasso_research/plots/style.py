@@ -68,7 +68,7 @@ def source_note(target, text: str, fontsize: float = 6) -> None:
     axis labels, legends below the axes), left-aligned and wrapped to the figure's width, so it
     never overprints a label. Call it last."""
     fig = target if isinstance(target, mpl.figure.Figure) else target.figure
-    fig.canvas.draw()
+    _renderable(fig).draw_without_rendering()  # lay out (ticks, legends) without rasterising
     bb = fig.get_tightbbox(fig.canvas.get_renderer())
     bottom = bb.y0 / fig.get_figheight()
     left = bb.x0 / fig.get_figwidth()
