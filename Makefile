@@ -102,7 +102,7 @@ format: $(ENV_STAMP) ## Apply ruff formatting and fixes
 	@$(PY) -m ruff check --fix .
 	@$(PY) -m ruff format .
 
-bench: $(ENV_STAMP) $(RAW_STAMP) ## Benchmarks: panel build, workbook reads, ITS fit time, specifications per second, synthetic designs
+bench: $(ENV_STAMP) $(PANEL) ## Benchmarks: panel build, workbook reads, ITS fit time, specifications per second, synthetic designs
 	@$(PY) benchmarks/bench_data.py
 	@$(PY) benchmarks/bench_its.py
 	@$(PY) benchmarks/bench_designs.py || status=1; $(PY) benchmarks/bench_synthetic.py || status=1; exit $${status:-0}

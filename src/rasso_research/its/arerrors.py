@@ -27,7 +27,8 @@ differences it away and the fitted line can leave the data). The search runs in
 u = atanh(r), so it is finer near +-1 where persistent series have their optimum: a grid (dense
 for a series' own fit, coarser for bootstrap series, which also try the data's estimate), a
 parabolic step and a compass search. It is vectorised over replications: the GLS cross-products at any AR are assembled from the
-(p + 1)^2 lagged cross-products of X and y, so one evaluation costs O(p^2 k^2), not O(n k^2).
+(p + 1)^2 lagged cross-products of X and y and the p^2 products of the first p rows, so one
+evaluation costs O(p^2 k^2), not O(n k^2).
 Everything is seeded. A Kilian (1998) bias correction of the AR used to simulate was tried and
 left out: in the hardest cells it moved coverage by less than its Monte Carlo error. Coverage on simulated series with trend, level and slope breaks, quarterly seasonal
 terms and AR(1)/AR(2) errors: docs/METHODS.md and ``tools/coverage_study.py``.
