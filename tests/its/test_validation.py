@@ -149,3 +149,33 @@ def test_linden_multiple_group_itsa_coefficients():
     assert round(b["level_x1989"] + b["treated_level_x1989"], 4) == -20.0581
     post = res.lincom("trend + treated_trend + slope_x1989 + treated_slope_x1989")
     assert round(post["estimate"].iloc[0], 6) == -3.274126
+
+
+def test_bootstrap_persistence_explains_the_prop99_slope_critical_value():
+    """On Proposition 99 (errors near the persistence bound) the slope change's large
+    critical value comes from bootstrap series whose REML refit under-states persistence:
+    their |t*| quantile is far above that of the series refitted near the data's root, and
+    the 'all' row is the critical value the interval uses."""
+    from rasso_research.its import bootstrap_persistence
+    from rasso_research.its.validation import linden_spec, load_prop99
+
+    if not (paths.DATA_RAW / "validation" / "california_prop99.csv").exists():
+        pytest.skip("validation data not fetched (make data)")
+    d = load_prop99()
+    res = fit_its(d[d["state"] == "California"], linden_spec().replace(cov_type="AR"))
+    tab = bootstrap_persistence(res)
+    params = res.params_table().set_index("term")
+    for term, rows in tab.groupby("term"):
+        every = rows[rows["band"] == "all"].iloc[0]
+        used = (params.loc[term, "ci_high"] - params.loc[term, "estimate"]) / params.loc[
+            term, "std_error"
+        ]
+        assert every["critical_value"] == pytest.approx(used, rel=1e-9)
+        assert rows.loc[rows["band"] != "all", "replicates"].sum() == res.spec.boot_reps
+    slope = tab[(tab["term"] == "slope_x1989") & tab["critical_value"].notna()]
+    low = slope[slope["band"] == "0.5-0.8"]["critical_value"].iloc[0]
+    near = slope[slope["band"] == "0.9-1"]["critical_value"].iloc[0]
+    assert low > 2 * near
+    assert near < 3
+    with pytest.raises(ValueError, match="needs the AR-errors bootstrap"):
+        bootstrap_persistence(fit_its(d[d["state"] == "California"], linden_spec()))

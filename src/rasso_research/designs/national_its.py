@@ -547,6 +547,38 @@ def describe_inference(tab: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def describe_persistence(tab: pd.DataFrame) -> str:
+    """Markdown from :func:`rasso_research.its.bootstrap_persistence`: for each change, its
+    critical value, and the 95% quantile of |t*| among the bootstrap series whose refitted
+    errors came out least persistent against those nearest the data's own persistence."""
+    if tab.empty:
+        return "No bootstrap to describe."
+    root = float(tab["data_root"].iloc[0])
+    lines = [
+        f"Every bootstrap series was simulated from the data's AR errors (largest root "
+        f"{fmt_num(root, 3)}) and refitted by REML, as the data were."
+    ]
+    for term, d in tab.groupby("term", sort=False):
+        bands = d[(d["band"] != "all") & d["critical_value"].notna()]
+        crit = float(d.loc[d["band"] == "all", "critical_value"].iloc[0])
+        if len(bands) < 2:
+            lines.append(f"- {term}: critical value {fmt_num(crit, 2)}.")
+            continue
+        low, high = bands.iloc[0], bands.iloc[-1]
+        lines.append(
+            f"- {term}: critical value {fmt_num(crit, 2)}. Among the {int(low['replicates'])} "
+            f"series whose refit put the root in {low['band']}, the 95% quantile of |t*| is "
+            f"{fmt_num(low['critical_value'], 2)}; among the {int(high['replicates'])} in "
+            f"{high['band']}, {fmt_num(high['critical_value'], 2)}."
+        )
+    lines.append(
+        "Where the refit finds the errors less persistent than they are, the standard error is "
+        "too small and |t*| large; the percentile-t interval widens to allow for that, which "
+        "a t critical value near 2 would not."
+    )
+    return "\n".join(lines)
+
+
 def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
     """Markdown: residual autocorrelation (Ljung-Box), how intervals were computed and the
     quasi-Poisson dispersion, summarised."""

@@ -465,20 +465,27 @@ class BootstrapDraws:
     ar: np.ndarray
     reps: int
     seed: int
+    #: largest AR root of each bootstrap series' own refit (how persistent REML found it)
+    roots: np.ndarray | None = None
 
     def _var(self, G: np.ndarray) -> np.ndarray:
         """Bootstrap variance estimates of the contrasts in the rows of ``G`` (m x B)."""
         T = np.tensordot(G, self.covs, axes=(1, 0))  # m x k x B
         return np.einsum("mjb,mj->mb", T, G)
 
+    def t_stats(self, G: np.ndarray) -> np.ndarray:
+        """|t*| of the contrasts in the rows of ``G`` in every draw (m x B); a degenerate
+        contrast (no variance) is infinite."""
+        G = np.atleast_2d(np.asarray(G, dtype=float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.abs(G @ self.delta) / np.sqrt(np.clip(self._var(G), 0.0, None))
+        return np.where(np.isfinite(t), t, np.inf)
+
     def critical_values(self, G: np.ndarray, alpha: float) -> np.ndarray:
         """Symmetric percentile-t critical values for the contrasts in the rows of ``G``."""
         G = np.atleast_2d(np.asarray(G, dtype=float))
         num = G @ self.delta
-        var = self._var(G)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.abs(num) / np.sqrt(np.clip(var, 0.0, None))
-        t = np.where(np.isfinite(t), t, np.inf)  # a degenerate contrast gets no interval
+        t = self.t_stats(G)
         crit = np.quantile(t, 1.0 - alpha, axis=1, method="higher")
         # contrasts with no variation at all (e.g. zero rows) keep a zero-width interval
         return np.where(np.all(num == 0.0, axis=1), 0.0, crit)
@@ -512,12 +519,7 @@ class BootstrapDraws:
     def contrast_p_values(self, G: np.ndarray, t_obs) -> np.ndarray:
         """Two-sided bootstrap p-values of the t statistics ``t_obs`` of the contrasts in the
         rows of ``G``."""
-        G = np.atleast_2d(np.asarray(G, dtype=float))
-        num = G @ self.delta
-        var = self._var(G)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.abs(num) / np.sqrt(np.clip(var, 0.0, None))
-        t = np.where(np.isfinite(t), t, np.inf)
+        t = self.t_stats(G)
         exceed = (t >= np.abs(np.asarray(t_obs, dtype=float))[:, None]).sum(axis=1)
         return (1.0 + exceed) / (self.reps + 1.0)
 
@@ -557,5 +559,10 @@ def design_draws(
     # y* = X b + U, so b* - b is the fit of U on X (the REML AR does not depend on X b)
     draws, _ = _choose(X, U, fit.orders, start=ar_to_pacf(fit.phi))
     return BootstrapDraws(
-        delta=draws.beta, covs=np.moveaxis(draws.cov, 0, -1), ar=fit.phi, reps=reps, seed=seed
+        delta=draws.beta,
+        covs=np.moveaxis(draws.cov, 0, -1),
+        ar=fit.phi,
+        reps=reps,
+        seed=seed,
+        roots=max_root(draws.phi),
     )

@@ -74,6 +74,42 @@ def compare_inference(data: pd.DataFrame, spec: ITSSpec, methods=None) -> pd.Dat
     return pd.concat(rows, ignore_index=True)
 
 
+#: bands of the largest AR root of the bootstrap series' refits (:func:`bootstrap_persistence`)
+ROOT_BANDS = (0.0, 0.5, 0.8, 0.9, 1.0)
+
+
+def bootstrap_persistence(result: ITSResult, bands=ROOT_BANDS) -> pd.DataFrame:
+    """Where the percentile-t critical values come from: the bootstrap series grouped by how
+    persistent their own REML refit found the errors (largest AR root, in ``bands``), with the
+    replicates in each band and the 95% quantile of |t*| there for each level and slope
+    change, then all series together (``band == "all"``: the critical value the interval uses).
+    ``data_root`` is the data's own fitted root, from which every series was simulated. A band
+    with fewer than 20 series has no quantile. Needs the AR-errors bootstrap."""
+    boot = result.bootstrap
+    if boot is None or boot.roots is None:
+        raise ValueError("bootstrap_persistence needs the AR-errors bootstrap (cov_type='AR')")
+    names = result._all_names()
+    alpha = result.spec.alpha
+    data_root = result.results.ar_fit.max_root()
+    rows = []
+    for term in result.effect_terms():
+        g = np.zeros(len(names))
+        g[names.index(term)] = 1.0
+        t = boot.t_stats(g)[0]
+        cuts = list(zip(bands[:-1], bands[1:], strict=True))
+        for j, (lo, hi) in enumerate(cuts):
+            last = j == len(cuts) - 1
+            inside = (boot.roots >= lo) & ((boot.roots <= hi) if last else (boot.roots < hi))
+            n = int(inside.sum())
+            q = np.quantile(t[inside], 1 - alpha, method="higher") if n >= 20 else np.nan
+            rows.append((term, f"{lo:g}-{hi:g}", n, float(q)))
+        crit = float(boot.critical_values(g[None], alpha)[0])
+        rows.append((term, "all", len(t), crit))
+    out = pd.DataFrame(rows, columns=["term", "band", "replicates", "critical_value"])
+    out["data_root"] = data_root
+    return out
+
+
 def _p_value(placebos: np.ndarray, observed: float) -> float:
     placebos = placebos[np.isfinite(placebos)]
     return float((1 + np.sum(np.abs(placebos) >= abs(observed))) / (1 + len(placebos)))
