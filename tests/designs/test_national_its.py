@@ -240,3 +240,28 @@ def test_power_table_gives_mdes_beside_the_estimates(make_panel, family):
         assert pw["mde_pct"].isna().all()
     text = describe_power(fit.power().assign(series="count", intervention="X"))
     assert "detectable with 80% power" in text
+
+
+def test_persistence_per_series_and_the_hardest_change(make_panel):
+    """NationalITS.persistence: every bootstrap-fitted series at the first date, the focus
+    terms only, replicates per term adding up to the bootstrap's; hardest() keeps the series
+    and term with the largest critical value (HAC fits have no bootstrap and are left out)."""
+    p = make_panel(n=40, level=0.3, seed=3)
+    series = {
+        "count": S.series(p, "count", force="A", offset="population"),
+        "rate": S.series(p, "rate", force="A"),
+    }
+    specs = {"count": BASE, "rate": D.QUARTERLY.replace(family="ols", cov_type="HAC")}
+    res = D.fit_national(series, specs, {"main": "2020Q3"}, 8, 4)
+    tab = res.persistence()
+    assert set(tab["series"]) == {"count"}
+    assert set(tab["term"]) == {"level_main", "slope_main"}
+    bands = tab[tab["band"] != "all"]
+    assert (bands.groupby("term")["replicates"].sum() == BASE.boot_reps).all()
+    worst = D.national_its.hardest(tab)
+    every = tab[tab["band"] == "all"]
+    assert worst["term"].nunique() == 1
+    assert (
+        worst.loc[worst["band"] == "all", "critical_value"].iloc[0] == every["critical_value"].max()
+    )
+    assert "critical value" in D.national_its.describe_persistence(worst)

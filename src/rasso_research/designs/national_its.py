@@ -354,6 +354,34 @@ class NationalITS(DesignResult):
             rows.append(labelled(t, {"series": label, "intervention": nm}))
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
+    def persistence(self, intervention: str | None = None) -> pd.DataFrame:
+        """For every series fitted at ``intervention`` (default: the first) with the
+        AR-errors bootstrap, where its focus level and slope changes' critical values come
+        from (:func:`its.bootstrap_persistence`)."""
+        from rasso_research.its import bootstrap_persistence
+
+        if intervention is None and self.fits:
+            intervention = next(iter(self.fits))[1]
+        rows = []
+        for (label, nm), f in self.fits.items():
+            if nm != intervention or f.result.bootstrap is None:
+                continue
+            t = bootstrap_persistence(f.result)
+            t = t[t["term"].str.endswith(f"_{f.focus}")]
+            rows.append(labelled(t, {"series": label, "intervention": nm}))
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def hardest(persistence: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :meth:`NationalITS.persistence` for the series and change with the largest
+    critical value."""
+    if persistence.empty:
+        return persistence
+    every = persistence[persistence["band"] == "all"]
+    top = every.loc[every["critical_value"].idxmax()]
+    keep = (persistence["series"] == top["series"]) & (persistence["term"] == top["term"])
+    return persistence[keep].reset_index(drop=True)
+
 
 def fit_national(
     series: Mapping[str, pd.DataFrame],
