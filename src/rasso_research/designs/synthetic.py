@@ -34,10 +34,10 @@ first period treated).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -82,12 +82,20 @@ def _fw_batch(
     bb = np.einsum("bn,bn->b", b, b)
     z2 = np.asarray(zeta, float) ** 2 * np.ones(B)
     tol = (np.asarray(min_decrease, float) * np.ones(B)) ** 2
-    _fw_loop(G, c, bb, z2, tol, x, n, int(max_iter))
+    _fw_compiled()(G, c, bb, z2, tol, x, n, int(max_iter))
     return x
 
 
-@numba.njit(cache=True)
-def _fw_loop(G, c, bb, z2, tol, x, n, max_iter):  # pragma: no cover - compiled
+@functools.cache
+def _fw_compiled():
+    """:func:`_fw_loop` compiled by numba (imported here, so that importing the package does
+    not pay for it; the compiled code is cached on disk)."""
+    import numba
+
+    return numba.njit(cache=True)(_fw_loop)
+
+
+def _fw_loop(G, c, bb, z2, tol, x, n, max_iter):
     """The Frank-Wolfe iterations of :func:`_fw_batch` for each problem, updating ``x``."""
     B, k = x.shape
     gx = np.empty(k)
