@@ -265,3 +265,19 @@ def test_persistence_per_series_and_the_hardest_change(make_panel):
         worst.loc[worst["band"] == "all", "critical_value"].iloc[0] == every["critical_value"].max()
     )
     assert "critical value" in D.national_its.describe_persistence(worst)
+
+
+def test_describe_persistence_compares_the_lowest_band_with_the_datas():
+    tab = pd.DataFrame(
+        {
+            "term": ["slope_main"] * 5,
+            "band": ["0-0.5", "0.5-0.8", "0.8-0.9", "0.9-1", "all"],
+            "replicates": [100, 150, 150, 99, 499],
+            "critical_value": [7.0, 4.0, 2.2, 3.0, 4.5],
+            "data_root": 0.85,
+        }
+    )
+    text = D.national_its.describe_persistence(tab)
+    assert "critical value 4.5" in text
+    assert "among the 150 in the data's band (0.8-0.9), 2.2" in text
+    assert "in 0-0.5, the 95% quantile of |t*| is 7" in text

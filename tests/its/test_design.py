@@ -193,3 +193,20 @@ def test_error_date_on_integer_axis():
     df = quarterly().assign(time=np.arange(1, 33))
     with pytest.raises(ValueError, match="integer"):
         build_design(df, SPEC.replace(time="time"))
+
+
+def test_missing_unit_labels_are_refused():
+    """A stacked panel with a blank unit label stops with the column and the count."""
+    from rasso_research.its import Interruption, ITSSpec
+    from rasso_research.its.design import build_design
+
+    d = pd.DataFrame(
+        {
+            "t": np.tile(np.arange(1, 13), 2),
+            "y": np.arange(24.0),
+            "unit": ["A"] * 12 + ["B"] * 11 + [None],
+        }
+    )
+    spec = ITSSpec("y", "t", [Interruption("x", 7)], group="unit", treated="A")
+    with pytest.raises(ValueError, match="'unit' has 1 missing unit label"):
+        build_design(d, spec)

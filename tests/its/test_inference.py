@@ -230,3 +230,12 @@ def test_reml_criterion_paths_agree_with_the_gls_likelihood():
     out = m2.criterion(np.repeat(r[:, None, :], B, axis=1))
     np.testing.assert_allclose(out[:, 1:], per[:, 1:], rtol=1e-9)
     assert (out[:, 0] < per[:, 1:].min()).all()
+
+
+def test_reml_grid_with_more_columns_than_a_chunk_holds():
+    """More bootstrap columns than one chunk of the grid holds (16,384 criteria): every grid
+    point still evaluated once, no empty chunk."""
+    rng = np.random.default_rng(0)
+    X = np.column_stack([np.ones(30), np.arange(30.0)])
+    phi, crit = reml(X, rng.standard_normal((30, 16_400)), 1)
+    assert phi.shape == (16_400, 1) and np.isfinite(crit).all()

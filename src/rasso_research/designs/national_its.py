@@ -367,7 +367,8 @@ class NationalITS(DesignResult):
             if nm != intervention or f.result.bootstrap is None:
                 continue
             t = bootstrap_persistence(f.result)
-            t = t[t["term"].str.endswith(f"_{f.focus}")]
+            focus = term_name(f.focus)
+            t = t[t["term"].isin([f"level_{focus}", f"slope_{focus}"])]
             rows.append(labelled(t, {"series": label, "intervention": nm}))
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
@@ -578,7 +579,8 @@ def describe_inference(tab: pd.DataFrame) -> str:
 def describe_persistence(tab: pd.DataFrame) -> str:
     """Markdown from :func:`rasso_research.its.bootstrap_persistence`: for each change, its
     critical value, and the 95% quantile of |t*| among the bootstrap series whose refitted
-    errors came out least persistent against those nearest the data's own persistence."""
+    errors came out least persistent against those refitted in the band of the data's own
+    persistence."""
     if tab.empty:
         return "No bootstrap to describe."
     root = float(tab["data_root"].iloc[0])
@@ -589,15 +591,17 @@ def describe_persistence(tab: pd.DataFrame) -> str:
     for term, d in tab.groupby("term", sort=False):
         bands = d[(d["band"] != "all") & d["critical_value"].notna()]
         crit = float(d.loc[d["band"] == "all", "critical_value"].iloc[0])
-        if len(bands) < 2:
+        edges = bands["band"].str.split("-", expand=True).astype(float)
+        own = bands[(edges[0] <= root) & (root <= edges[1])] if len(bands) else bands
+        if len(bands) < 2 or own.empty or own.index[0] == bands.index[0]:
             lines.append(f"- {term}: critical value {fmt_num(crit, 2)}.")
             continue
-        low, high = bands.iloc[0], bands.iloc[-1]
+        low, near = bands.iloc[0], own.iloc[0]
         lines.append(
             f"- {term}: critical value {fmt_num(crit, 2)}. Among the {int(low['replicates'])} "
             f"series whose refit put the root in {low['band']}, the 95% quantile of |t*| is "
-            f"{fmt_num(low['critical_value'], 2)}; among the {int(high['replicates'])} in "
-            f"{high['band']}, {fmt_num(high['critical_value'], 2)}."
+            f"{fmt_num(low['critical_value'], 2)}; among the {int(near['replicates'])} in the "
+            f"data's band ({near['band']}), {fmt_num(near['critical_value'], 2)}."
         )
     lines.append(
         "Where the refit finds the errors less persistent than they are, the standard error is "

@@ -49,6 +49,9 @@ MAX_ROOT = 0.95
 GRID_POINTS = {1: 60, 2: 12}  # grid per partial autocorrelation, bootstrap series
 FINE_POINTS = {1: 200, 2: 36}  # the same for the data's own fit (one series: cheap)
 SEARCH_ROUNDS = 2
+#: a candidate AR whose filtered X'X has an eigenvalue (or squared Cholesky pivot) ratio
+#: below this is treated as rank-deficient: an infinite REML criterion
+RANK_TOL = 1e-10
 BURN_IN = 100
 
 
@@ -250,29 +253,36 @@ class _Moments:
             try:
                 L = np.linalg.cholesky(aug)
                 d = np.einsum("...ii->...i", L)
-                ssr, ld, ok = d[..., k] ** 2, 2.0 * np.log(d[..., :k]).sum(axis=-1), None
+                ssr, ld = d[..., k] ** 2, 2.0 * np.log(d[..., :k]).sum(axis=-1)
+                ok = _full_rank(d[..., :k])
             except np.linalg.LinAlgError:  # a perfect fit or a rank-deficient design
                 ssr, ld, ok = _quadratic(aug[..., :k, :k], aug[..., :k, k], aug[..., k, k])
         out = (n - k) * np.log(np.clip(ssr, 1e-300, None)) + logdet_r + ld
-        if ok is not None:
-            out = np.where(ok[:, None] if shared else ok, out, np.inf)
+        out = np.where(ok[:, None] if shared else ok, out, np.inf)
         inside = max_root(phi) <= MAX_ROOT + 1e-12
         return np.where(inside[:, None] if shared else inside, out, np.inf)
+
+
+def _full_rank(pivots: np.ndarray) -> np.ndarray:
+    """Is each factored X'X (its Cholesky pivots: ... x k) of full rank in floating point?
+    The squared pivot ratio bounds the eigenvalue ratio from above, so this flags only what
+    :data:`RANK_TOL` would on the eigenvalues, whichever candidates share the batch."""
+    return (pivots.min(axis=-1) / pivots.max(axis=-1)) ** 2 > RANK_TOL
 
 
 def _quadratic(XtX: np.ndarray, Xty: np.ndarray, yty: np.ndarray, shared: bool = False):
     """ssr = y'y - Xty' (X'X)^-1 Xty and log det X'X per candidate (``XtX``: ... x k x k;
     ``Xty``: ... x k, or with ``shared`` G x k x B against one ``XtX`` per G), and which
-    candidates have a full-rank X'X (None: all): near a (double) unit root the filtered design
-    can lose rank in floating point, and such candidates get an infinite criterion instead of
-    stopping the search."""
+    candidates have a full-rank X'X: near a (double) unit root the filtered design can lose
+    rank in floating point, and such candidates get an infinite criterion instead of stopping
+    the search."""
     k = XtX.shape[-1]
-    ok = None
     try:
         C = np.linalg.cholesky(XtX)
+        ok = _full_rank(np.einsum("...ii->...i", C))
     except np.linalg.LinAlgError:
         eig = np.linalg.eigvalsh(XtX)
-        ok = eig[..., 0] > 1e-10 * np.abs(eig[..., -1])
+        ok = eig[..., 0] > RANK_TOL * np.abs(eig[..., -1])
         XtX = np.where(ok[..., None, None], XtX, np.eye(k))
         C = np.linalg.cholesky(XtX)
     ld = 2.0 * np.log(np.einsum("...ii->...i", C)).sum(axis=-1)
@@ -322,7 +332,7 @@ def reml(
 
     mesh = np.stack(np.meshgrid(*([np.arange(pts)] * p), indexing="ij"), axis=-1).reshape(-1, p)
     # in chunks of candidates, so the G x k x B products stay small (in cache)
-    chunks = -(-len(mesh) * B // 16384)
+    chunks = min(len(mesh), -(-len(mesh) * B // 16384))
     grid = np.concatenate([crit(axis[c]) for c in np.array_split(mesh, chunks)])
     best = np.argmin(grid, axis=0)
     u, val = axis[mesh[best]], grid[best, cols]

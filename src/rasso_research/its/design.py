@@ -396,6 +396,10 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
 
     t, axis = parse_time(data[spec.time], spec.freq)
     unit = data[spec.group].to_numpy() if controlled else np.full(len(data), "series", object)
+    if controlled and pd.isna(unit).any():
+        raise ValueError(
+            f"Group column {spec.group!r} has {int(pd.isna(unit).sum())} missing unit label(s)"
+        )
     if controlled and spec.treated not in set(unit):
         raise ValueError(f"Treated unit {spec.treated!r} not found in column {spec.group!r}")
 
