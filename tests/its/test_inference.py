@@ -239,3 +239,12 @@ def test_reml_grid_with_more_columns_than_a_chunk_holds():
     X = np.column_stack([np.ones(30), np.arange(30.0)])
     phi, crit = reml(X, rng.standard_normal((30, 16_400)), 1)
     assert phi.shape == (16_400, 1) and np.isfinite(crit).all()
+
+
+def test_max_root_of_higher_orders_is_the_companion_eigenvalue():
+    """For p >= 3 (no closed form) the largest root modulus equals numpy's polynomial roots."""
+    from rasso_research.its.arerrors import max_root
+
+    phi = np.random.default_rng(1).normal(scale=0.4, size=(2, 5, 3))
+    ref = [np.abs(np.roots(np.r_[1.0, -f])).max() for f in phi.reshape(-1, 3)]
+    np.testing.assert_allclose(max_root(phi).ravel(), ref, rtol=1e-10)

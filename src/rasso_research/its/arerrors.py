@@ -116,9 +116,11 @@ def max_root(phi: np.ndarray) -> np.ndarray:
         disc = f1 * f1 + 4 * f2
         real = (np.abs(f1) + np.sqrt(np.clip(disc, 0, None))) / 2
         return np.where(disc >= 0, real, np.sqrt(np.clip(-f2, 0, None)))
-    flat = phi.reshape(-1, p)
-    out = [np.max(np.abs(np.roots(np.r_[1.0, -f]))) for f in flat]
-    return np.asarray(out).reshape(phi.shape[:-1])
+    # the eigenvalues of the companion matrix are the roots
+    comp = np.zeros((*phi.shape[:-1], p, p))
+    comp[..., 0, :] = phi
+    comp[..., np.arange(1, p), np.arange(p - 1)] = 1.0
+    return np.abs(np.linalg.eigvals(comp)).max(axis=-1)
 
 
 def pacf_to_ar(r: np.ndarray) -> np.ndarray:
