@@ -17,7 +17,7 @@ autocorrelated and overdispersed; n in 40, 60, 80; quasi-Poisson fitted with the
 errors, bootstrap), its t intervals, Newey-West and the model-based errors.
 
 Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts]
-(1000 series per cell: about 80 minutes for the Gaussian table on one busy core)
+(1000 series per cell: about 15 minutes for the Gaussian table on one core)
 """
 
 from __future__ import annotations
