@@ -16,7 +16,9 @@ innovation SD 0.05, about the Poisson noise of ~400 events a quarter), so the co
 autocorrelated and overdispersed; n in 40, 60, 80; quasi-Poisson fitted with the default (AR
 errors, bootstrap), its t intervals, Newey-West and the model-based errors.
 
-Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts]
+Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts] [seed=K] [n=N]
+(``seed=K`` draws other series than the table's seed 0, for a replication; ``n=N`` runs the
+cells of one series length only)
 (1000 series per cell: about 15 minutes for the Gaussian table on one core)
 """
 
@@ -119,9 +121,9 @@ def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0) -> dict:
     return {m: h / n_sim for m, h in hits.items()}
 
 
-def main_counts(n_sim: int = 1000, n_jobs: int = 1) -> pd.DataFrame:
-    cells = [(n, phi) for phi in COUNT_PHIS for n in COUNT_NS]
-    res = Parallel(n_jobs=n_jobs)(delayed(count_coverage)(n, p, n_sim) for n, p in cells)
+def main_counts(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=COUNT_NS) -> pd.DataFrame:
+    cells = [(n, phi) for phi in COUNT_PHIS for n in ns]
+    res = Parallel(n_jobs=n_jobs)(delayed(count_coverage)(n, p, n_sim, seed) for n, p in cells)
     rows = []
     for (n, phi), c in zip(cells, res, strict=True):
         for m, (lev, slo) in c.items():
@@ -131,9 +133,9 @@ def main_counts(n_sim: int = 1000, n_jobs: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def main(n_sim: int = 1000, n_jobs: int = 1) -> pd.DataFrame:
-    cells = [(n, d) for d in DGPS for n in NS]
-    res = Parallel(n_jobs=n_jobs)(delayed(coverage)(n, d, n_sim) for n, d in cells)
+def main(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=NS) -> pd.DataFrame:
+    cells = [(n, d) for d in DGPS for n in ns]
+    res = Parallel(n_jobs=n_jobs)(delayed(coverage)(n, d, n_sim, seed) for n, d in cells)
     rows = []
     for (n, d), c in zip(cells, res, strict=True):
         for m, (lev, slo) in c.items():
@@ -143,7 +145,13 @@ def main(n_sim: int = 1000, n_jobs: int = 1) -> pd.DataFrame:
 
 if __name__ == "__main__":
     n_sim = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    out = main_counts(n_sim) if "counts" in sys.argv[3:] else main(n_sim)
+    opts = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a)
+    seed = int(opts.get("seed", 0))
+    if "counts" in sys.argv[3:]:
+        ns = (int(opts["n"]),) if "n" in opts else COUNT_NS
+        out = main_counts(n_sim, seed=seed, ns=ns)
+    else:
+        out = main(n_sim, seed=seed, ns=(int(opts["n"]),) if "n" in opts else NS)
     if len(sys.argv) > 2:
         out.to_csv(sys.argv[2], index=False)
     wide = out.pivot_table(index=["errors", "n"], columns="method", values=["level", "slope"])
