@@ -65,7 +65,7 @@ _spec.loader.exec_module(study)
     "n,dgp", [(40, "AR(1) 0.3"), (60, "AR(1) 0.6"), (60, "AR(2) 0.4, 0.3"), (120, "AR(1) 0.8")]
 )
 def test_default_intervals_cover_close_to_95(n, dgp, monkeypatch):
-    """The default OLS intervals (AR(p)-errors GLS, bias-corrected parametric bootstrap)
+    """The default OLS intervals (AR(p)-errors GLS, parametric percentile-t bootstrap)
     cover level and slope changes within 0.91-0.98 (0.92-0.97 widened by about one Monte
     Carlo SE) in realistic quarterly series."""
     monkeypatch.setattr(study, "METHODS", {"default": {}})
