@@ -37,6 +37,7 @@ terms and AR(1)/AR(2) errors: docs/METHODS.md and ``tools/coverage_study.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.signal import lfilter
@@ -159,29 +160,19 @@ class GLSBatch:
     logdet: np.ndarray  # B, log det of the error correlation matrix (unit innovations)
 
 
-def gls(X: np.ndarray, Y: np.ndarray, phi: np.ndarray) -> GLSBatch:
-    """GLS of each column of ``Y`` on ``X`` under AR errors ``phi`` (row b for column b)."""
+def gls(X: np.ndarray, Y: np.ndarray, phi: np.ndarray, moments=None) -> GLSBatch:
+    """GLS of each column of ``Y`` on ``X`` under AR errors ``phi`` (row b for column b), from
+    the cross-products of :class:`_Moments` (``moments``: ones already built for X, Y and
+    this order)."""
     n, k = X.shape
     B = Y.shape[1]
     phi = np.asarray(phi, dtype=float).reshape(B, -1)
     p = phi.shape[1]
-    c = np.concatenate([np.ones((B, 1)), -phi], axis=1)  # filter coefficients
-    XL = [X[p - i : n - i] for i in range(p + 1)]
-    YL = [Y[p - i : n - i] for i in range(p + 1)]
-    M = np.array([[a.T @ b for b in XL] for a in XL])  # (p+1) x (p+1) x k x k
-    P = np.array([[a.T @ b for b in YL] for a in XL])  # (p+1) x (p+1) x k x B
-    Q = np.array([[(a * b).sum(axis=0) for b in YL] for a in YL])  # (p+1) x (p+1) x B
-    XtX = np.einsum("bi,bj,ijkl->bkl", c, c, M)
-    Xty = np.einsum("bi,bj,ijkb->bk", c, c, P)
-    yty = np.einsum("bi,bj,ijb->b", c, c, Q)
-    logdet = np.zeros(B)
-    if p:
-        Linv, logdet = _head_transform(phi)
-        H = Linv @ X[:p]
-        hy = (Linv @ Y[:p].T[:, :, None])[:, :, 0]
-        XtX = XtX + np.swapaxes(H, -1, -2) @ H
-        Xty = Xty + np.einsum("bti,bt->bi", H, hy)
-        yty = yty + (hy**2).sum(axis=1)
+    m = moments if moments is not None else _Moments(X, Y, p)
+    W, logdet = m._weights(phi)  # B x m
+    XtX = (W @ m.M).reshape(B, k, k)
+    Xty = np.einsum("bm,mkb->bk", W, m.P)
+    yty = np.einsum("bm,mb->b", W, m.Q)
     inv = np.linalg.inv(XtX)
     beta = np.einsum("bij,bj->ib", inv, Xty)
     ssr = np.clip(yty - np.einsum("ib,bi->b", beta, Xty), 0.0, None)
@@ -201,7 +192,6 @@ class _Moments:
 
     def __init__(self, X: np.ndarray, Y: np.ndarray, p: int):
         n, k = X.shape
-        B = Y.shape[1]
         self.n, self.k, self.p = n, k, p
         XL = [X[p - i : n - i] for i in range(p + 1)]
         YL = [Y[p - i : n - i] for i in range(p + 1)]
@@ -216,6 +206,12 @@ class _Moments:
         self.M = np.array(M).reshape(self.m, k * k)  # m x k^2
         self.P = np.array(P)  # m x k x B
         self.Q = np.array(Q)  # m x B
+
+    @cached_property
+    def A(self) -> np.ndarray:
+        """Per column, the products of [X y] (B x m x (k + 1)^2), for per-column ARs."""
+        p, k, B = self.p, self.k, self.P.shape[2]
+        lag, head = range(p + 1), range(p)
         # the (i, j) product's transpose is the (j, i) one
         swap = [j * (p + 1) + i for i in lag for j in lag]
         swap += [(p + 1) ** 2 + j * p + i for i in head for j in head]
@@ -225,13 +221,15 @@ class _Moments:
         A[:, :, :k, k] = self.P.transpose(2, 0, 1)
         A[:, :, k, :k] = self.P[swap].transpose(2, 0, 1)
         A[:, :, k, k] = self.Q.T
-        self.A = A.reshape(B, self.m, K * K)  # per column: the products of [X y]
+        return A.reshape(B, self.m, K * K)
 
     def _weights(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights of the products at AR ``phi`` (... x p) and the log determinant of the
         error correlation matrix."""
         c = np.concatenate([np.ones((*phi.shape[:-1], 1)), -phi], axis=-1)
         cc = (c[..., :, None] * c[..., None, :]).reshape(*c.shape[:-1], -1)
+        if phi.shape[-1] == 0:  # independent errors: no head rows
+            return cc, np.zeros(phi.shape[:-1])
         Linv, logdet_r = _head_transform(phi)
         S = (np.swapaxes(Linv, -1, -2) @ Linv).reshape(*phi.shape[:-1], -1)
         return np.concatenate([cc, S], axis=-1), logdet_r
@@ -314,12 +312,14 @@ def reml(
     rounds: int = SEARCH_ROUNDS,
     points: int | None = None,
     start: np.ndarray | None = None,
+    moments: _Moments | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """REML AR(p) coefficients (B x p) for the errors of each column of Y regressed on X,
     and the minimised criterion (B): a grid over the partial autocorrelations, a parabola
     through the best point and its neighbours along each axis, then ``rounds`` rounds of
-    a pattern search with halving steps (kept only where they improve the criterion)."""
-    m = _Moments(X, Y, p)
+    a pattern search with halving steps (kept only where they improve the criterion).
+    ``moments``: the :class:`_Moments` of X, Y and order p, if already built."""
+    m = moments if moments is not None else _Moments(X, Y, p)
     B = Y.shape[1]
     cols = np.arange(B)
     pts = points or GRID_POINTS.get(p, 7)
@@ -387,9 +387,11 @@ def _choose(X, Y, orders, fine: bool = False, start=None) -> tuple[GLSBatch, np.
     best = None
     for q in orders:
         s0 = start if start is not None and len(start) == q else None
-        phi, crit = reml(X, Y, q, points=FINE_POINTS.get(q) if fine else None, start=s0)
+        m = _Moments(X, Y, q)
+        pts = FINE_POINTS.get(q) if fine else None
+        phi, crit = reml(X, Y, q, points=pts, start=s0, moments=m)
         bic = crit + q * np.log(n - k)
-        f = gls(X, Y, phi)
+        f = gls(X, Y, phi, moments=m)
         if best is None:
             best, out, order = bic, f, np.full(Y.shape[1], q)
             continue
@@ -398,13 +400,11 @@ def _choose(X, Y, orders, fine: bool = False, start=None) -> tuple[GLSBatch, np.
         order = np.where(pick, q, order)
         # the chosen AR per column, zero-padded to the largest order compared
         width = max(q, out.phi.shape[1])
-        pad = np.zeros((len(pick), width))
-        new, old = pad.copy(), pad.copy()
-        new[:, :q], old[:, : out.phi.shape[1]] = f.phi, out.phi
+        padded = [np.pad(a, ((0, 0), (0, width - a.shape[1]))) for a in (f.phi, out.phi)]
         out = GLSBatch(
             beta=np.where(pick[None], f.beta, out.beta),
             cov=np.where(pick[:, None, None], f.cov, out.cov),
-            phi=np.where(pick[:, None], new, old),
+            phi=np.where(pick[:, None], *padded),
             ssr=np.where(pick, f.ssr, out.ssr),
             logdet=np.where(pick, f.logdet, out.logdet),
         )
