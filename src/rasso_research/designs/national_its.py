@@ -337,22 +337,31 @@ class NationalITS(DesignResult):
     def plot(self, series: str, intervention: str, **kw):
         return self.fits[(series, intervention)].plot(**kw)
 
+    def _focus_rows(self, intervention: str | None, table) -> pd.DataFrame:
+        """``table(fit)`` (a frame with a ``term`` column, or None to skip the fit) for every
+        series fitted at ``intervention`` (default: the first), its focus level and slope
+        changes only, labelled with the series and the intervention."""
+        if intervention is None and self.fits:
+            intervention = next(iter(self.fits))[1]
+        rows = []
+        for (label, nm), f in self.fits.items():
+            t = table(f) if nm == intervention else None
+            if t is None:
+                continue
+            focus = term_name(f.focus)
+            t = t[t["term"].isin([f"level_{focus}", f"slope_{focus}"])]
+            rows.append(labelled(t, {"series": label, "intervention": nm}))
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
     def inference(self, intervention: str | None = None, methods=None) -> pd.DataFrame:
         """The focus level and slope changes of every series fitted at ``intervention``
         (default: the first) under each interval method (:func:`its.compare_inference`), side
         by side with the critical value each interval uses."""
         from rasso_research.its import compare_inference
 
-        if intervention is None and self.fits:
-            intervention = next(iter(self.fits))[1]
-        rows = []
-        for (label, nm), f in self.fits.items():
-            if nm != intervention:
-                continue
-            t = compare_inference(f.series, f.spec, methods)
-            t = t[t["term"].str.endswith(f"_{f.focus}")]
-            rows.append(labelled(t, {"series": label, "intervention": nm}))
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        return self._focus_rows(
+            intervention, lambda f: compare_inference(f.series, f.spec, methods)
+        )
 
     def persistence(self, intervention: str | None = None) -> pd.DataFrame:
         """For every series fitted at ``intervention`` (default: the first) with the
@@ -360,17 +369,10 @@ class NationalITS(DesignResult):
         from (:func:`its.bootstrap_persistence`)."""
         from rasso_research.its import bootstrap_persistence
 
-        if intervention is None and self.fits:
-            intervention = next(iter(self.fits))[1]
-        rows = []
-        for (label, nm), f in self.fits.items():
-            if nm != intervention or f.result.bootstrap is None:
-                continue
-            t = bootstrap_persistence(f.result)
-            focus = term_name(f.focus)
-            t = t[t["term"].isin([f"level_{focus}", f"slope_{focus}"])]
-            rows.append(labelled(t, {"series": label, "intervention": nm}))
-        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        return self._focus_rows(
+            intervention,
+            lambda f: None if f.result.bootstrap is None else bootstrap_persistence(f.result),
+        )
 
 
 def hardest(persistence: pd.DataFrame) -> pd.DataFrame:
