@@ -16,9 +16,11 @@ innovation SD 0.05, about the Poisson noise of ~400 events a quarter), so the co
 autocorrelated and overdispersed; n in 40, 60, 80; quasi-Poisson fitted with the default (AR
 errors, bootstrap), its t intervals, Newey-West and the model-based errors.
 
-Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts] [seed=K] [n=N]
+Usage: python tools/coverage_study.py [n_sim] [out.csv] [counts] [seed=K] [n=N] [order=P]
+    [jobs=J]
 (``seed=K`` draws other series than the table's seed 0, for a replication; ``n=N`` runs the
-cells of one series length only)
+cells of one series length only; ``order=P`` fits AR(P) errors instead of the default AR(2)
+in the AR-errors methods, on the same series; ``jobs=J`` runs the cells in J processes)
 (1000 series per cell: about 15 minutes for the Gaussian table on one core)
 """
 
@@ -65,14 +67,16 @@ def series(n: int, ar: tuple, rng) -> pd.DataFrame:
     return pd.DataFrame({"quarter": q, "y": mean + errors(n, ar, rng)}), str(q[t0])
 
 
-def coverage(n: int, dgp: str, n_sim: int, seed: int = 0) -> dict:
-    """Coverage of the level and slope change by every method in ``METHODS`` (same series)."""
+def coverage(n: int, dgp: str, n_sim: int, seed: int = 0, methods=None) -> dict:
+    """Coverage of the level and slope change by every method in ``methods`` (default
+    ``METHODS``), on the same series."""
+    methods = METHODS if methods is None else methods
     rng = np.random.default_rng([seed, n, list(DGPS).index(dgp)])
-    hits = {m: np.zeros(2) for m in METHODS}
+    hits = {m: np.zeros(2) for m in methods}
     for _ in range(n_sim):
         df, at = series(n, DGPS[dgp], rng)
         base = ITSSpec("y", "quarter", [Interruption("p", at)], season="quarter", freq="Q")
-        for m, kw in METHODS.items():
+        for m, kw in methods.items():
             tab = fit_its(df, base.replace(**kw)).params_table().set_index("term")
             for j, (term, truth) in enumerate((("level_p", LEVEL), ("slope_p", SLOPE))):
                 hits[m][j] += tab.loc[term, "ci_low"] < truth < tab.loc[term, "ci_high"]
@@ -98,10 +102,12 @@ def count_series(n: int, phi: float, rng) -> tuple[pd.DataFrame, str]:
     return pd.DataFrame({"quarter": q, "y": rng.poisson(mu), "pop": pop}), str(q[t0])
 
 
-def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0) -> dict:
-    """Coverage of the log-scale level and slope change by every method in ``COUNT_METHODS``."""
+def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0, methods=None) -> dict:
+    """Coverage of the log-scale level and slope change by every method in ``methods``
+    (default ``COUNT_METHODS``)."""
+    methods = COUNT_METHODS if methods is None else methods
     rng = np.random.default_rng([seed, n, int(100 * phi)])
-    hits = {m: np.zeros(2) for m in COUNT_METHODS}
+    hits = {m: np.zeros(2) for m in methods}
     for _ in range(n_sim):
         df, at = count_series(n, phi, rng)
         base = ITSSpec(
@@ -113,7 +119,7 @@ def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0) -> dict:
             season="quarter",
             freq="Q",
         )
-        for m, kw in COUNT_METHODS.items():
+        for m, kw in methods.items():
             tab = fit_its(df, base.replace(**kw)).params_table().set_index("term")
             truths = (("level_p", COUNT_LEVEL), ("slope_p", COUNT_SLOPE))
             for j, (term, truth) in enumerate(truths):
@@ -121,9 +127,22 @@ def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0) -> dict:
     return {m: h / n_sim for m, h in hits.items()}
 
 
-def main_counts(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=COUNT_NS) -> pd.DataFrame:
+def with_order(methods: dict, order: int | None) -> dict:
+    """``methods`` with AR(``order``) errors in the AR-errors ones (the default and its t
+    intervals); unchanged when ``order`` is None."""
+    if order is None:
+        return methods
+    return {m: kw if "cov_type" in kw else {**kw, "ar_order": order} for m, kw in methods.items()}
+
+
+def main_counts(
+    n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=COUNT_NS, order=None
+) -> pd.DataFrame:
     cells = [(n, phi) for phi in COUNT_PHIS for n in ns]
-    res = Parallel(n_jobs=n_jobs)(delayed(count_coverage)(n, p, n_sim, seed) for n, p in cells)
+    res = Parallel(n_jobs=n_jobs)(
+        delayed(count_coverage)(n, p, n_sim, seed, with_order(COUNT_METHODS, order))
+        for n, p in cells
+    )
     rows = []
     for (n, phi), c in zip(cells, res, strict=True):
         for m, (lev, slo) in c.items():
@@ -133,9 +152,11 @@ def main_counts(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=COUNT_NS) 
     return pd.DataFrame(rows)
 
 
-def main(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=NS) -> pd.DataFrame:
+def main(n_sim: int = 1000, n_jobs: int = 1, seed: int = 0, ns=NS, order=None) -> pd.DataFrame:
     cells = [(n, d) for d in DGPS for n in ns]
-    res = Parallel(n_jobs=n_jobs)(delayed(coverage)(n, d, n_sim, seed) for n, d in cells)
+    res = Parallel(n_jobs=n_jobs)(
+        delayed(coverage)(n, d, n_sim, seed, with_order(METHODS, order)) for n, d in cells
+    )
     rows = []
     for (n, d), c in zip(cells, res, strict=True):
         for m, (lev, slo) in c.items():
@@ -147,11 +168,14 @@ if __name__ == "__main__":
     n_sim = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     opts = dict(a.split("=", 1) for a in sys.argv[3:] if "=" in a)
     seed = int(opts.get("seed", 0))
+    order = int(opts["order"]) if "order" in opts else None
+    jobs = int(opts.get("jobs", 1))
     if "counts" in sys.argv[3:]:
         ns = (int(opts["n"]),) if "n" in opts else COUNT_NS
-        out = main_counts(n_sim, seed=seed, ns=ns)
+        out = main_counts(n_sim, jobs, seed=seed, ns=ns, order=order)
     else:
-        out = main(n_sim, seed=seed, ns=(int(opts["n"]),) if "n" in opts else NS)
+        ns = (int(opts["n"]),) if "n" in opts else NS
+        out = main(n_sim, jobs, seed=seed, ns=ns, order=order)
     if len(sys.argv) > 2:
         out.to_csv(sys.argv[2], index=False)
     wide = out.pivot_table(index=["errors", "n"], columns="method", values=["level", "slope"])

@@ -150,3 +150,14 @@ def test_recovery_on_one_long_series():
     est = res.params_table().set_index("term")["estimate"]
     assert est["level_p"] == pytest.approx(LEVEL, abs=0.4)
     assert est["slope_p"] == pytest.approx(SLOPE, abs=0.02)
+
+
+def test_coverage_study_order_option_changes_only_the_ar_errors_methods():
+    """``order=P`` of tools/coverage_study.py fits AR(P) errors in the default and its t
+    intervals, and leaves Newey-West and the model-based errors as they are."""
+    got = study.with_order(study.COUNT_METHODS, 3)
+    assert got["default"] == {"ar_order": 3}
+    assert got["ar_wald"] == {"ci_method": "wald", "ar_order": 3}
+    assert got["hac_wald"] == {"cov_type": "HAC"}
+    assert got["model_based"] == {"cov_type": "nonrobust"}
+    assert study.with_order(study.METHODS, None) is study.METHODS
