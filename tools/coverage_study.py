@@ -128,8 +128,9 @@ def count_coverage(n: int, phi: float, n_sim: int, seed: int = 0, methods=None) 
 
 
 def with_order(methods: dict, order: int | None) -> dict:
-    """``methods`` with AR(``order``) errors in the AR-errors ones (the default and its t
-    intervals); unchanged when ``order`` is None."""
+    """``methods`` with AR(``order``) errors in the AR-errors ones, those that leave
+    ``cov_type`` at its single-series default (the default and its t intervals); unchanged
+    when ``order`` is None."""
     if order is None:
         return methods
     return {m: kw if "cov_type" in kw else {**kw, "ar_order": order} for m, kw in methods.items()}
