@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research.constants import NATIONAL, SYNTHETIC_METHODS
+from rasso_research.data.measures import ylabel_for  # noqa: F401 (re-exported)
 from rasso_research.data.series import area_panel
 
 from .its import mark_periods, to_x
@@ -29,49 +30,6 @@ SOURCE_HO_CPS = (
     "Source: Home Office police recorded crime and outcomes open data; ONS population; "
     "CPS case outcomes by principal offence category."
 )
-
-#: Axis labels with units, by panel measure (counts and rates as published).
-YLABELS = {
-    "recorded_rape": "Recorded rapes per quarter",
-    "recorded_rape_per_100k": "Recorded rapes per 100,000 population per quarter",
-    "rape_charged_in_quarter": "Rape charges per quarter",
-    "rape_charged_cohort": "Rape charges (cohort) per quarter",
-    "rape_outcomes_cohort": "Rape outcomes assigned (cohort) per quarter",
-    "rape_charge_rate_cohort": "Charged / outcomes assigned (cohort, %)",
-    "cps_sexual_offences_conviction_rate": "CPS sexual-offence conviction rate (%)",
-    "cps_sexual_offences_convictions": "CPS sexual-offence convictions per quarter",
-}
-#: The counted thing of a measure, for rate labels (``<noun> per <n> <denominator>``).
-NOUNS = {
-    "recorded_rape": "Recorded rapes",
-    "rape_charged_in_quarter": "Rape charges",
-    "rape_charged_cohort": "Rape charges (cohort)",
-    "cps_sexual_offences_convictions": "CPS sexual-offence convictions",
-}
-#: Denominators of rates, as the label names them.
-DENOMINATORS = {"population": "population per quarter", "recorded_rape": "recorded rapes"}
-
-
-def ylabel_for(
-    measure: str, offset: str | None = None, per: float | None = None, lag: int = 0
-) -> str:
-    """Axis label with units for a panel measure, or for a rate of it per ``per`` ``offset``
-    (``lag``: the denominator is the mean of that many previous quarters); raises if none is
-    defined, so a figure never falls back to a generic label silently."""
-    try:
-        if offset is None:
-            return YLABELS[measure]
-        den = DENOMINATORS[offset]
-        if lag:
-            den += f" (mean of the previous {lag} quarters)"
-        return f"{NOUNS[measure]} per {float(per or 1):,.0f} {den}"
-    except KeyError:
-        what = measure if offset is None else f"{measure} per {offset}"
-        raise KeyError(
-            f"no axis label with units for {what!r}: add it to plots.figures.YLABELS "
-            "(or NOUNS and DENOMINATORS for a rate)"
-        ) from None
-
 
 def plot_series_panels(
     panels: Sequence[tuple[str, pd.DataFrame, str]],
