@@ -174,25 +174,6 @@ def test_band_horizon_limits_the_counterfactual_band():
     plt.close(fig)
 
 
-def test_ylabel_for_has_units_and_refuses_unknown_series():
-    import pytest
-
-    from rasso_research import plots as F
-
-    assert F.ylabel_for("recorded_rape_per_100k").startswith("Recorded rapes per 100,000")
-    assert "per quarter" in F.ylabel_for("rape_charged_in_quarter")
-    assert F.ylabel_for("recorded_rape", "population", 1e5) == (
-        "Recorded rapes per 100,000 population per quarter"
-    )
-    assert F.ylabel_for("rape_charged_in_quarter", "recorded_rape", 100) == (
-        "Rape charges per 100 recorded rapes"
-    )
-    with pytest.raises(KeyError, match="no axis label"):
-        F.ylabel_for("something else")
-    with pytest.raises(KeyError, match="something per population"):
-        F.ylabel_for("something", "population", 10)
-
-
 def test_interruption_marker_is_shared():
     from rasso_research import plots as F
     from rasso_research.plots import mark_interruption
