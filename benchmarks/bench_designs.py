@@ -61,7 +61,7 @@ def main() -> int:
     breaks = [Interruption("r_v_allan", timeline.interruption_quarter("r_v_allan"))]
 
     def national(n_jobs):
-        return SC.specification_curve(
+        return SC.fit_spec_curve(
             series,
             base,
             grid={"start": ["2014Q2", "2018Q2"]},
@@ -79,7 +79,7 @@ def main() -> int:
     for model in SC.MODELS:
         part, dt = _timed(
             lambda m=model: (
-                SC.specification_curve(
+                SC.fit_spec_curve(
                     series,
                     base,
                     grid={"start": ["2014Q2", "2018Q2"], "model": [m]},
@@ -111,7 +111,7 @@ def main() -> int:
             )
             c, dt = _timed(
                 lambda s=s, b=b: (
-                    SC.specification_curve(
+                    SC.fit_spec_curve(
                         s, b, breaks=breaks, n_jobs=2, shifts=None, progress=False
                     ).curve
                 )

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 from _timing import print_rows
 
-from rasso_research.designs import fit_event_study, fit_synthetic
+from rasso_research.designs.event_study import fit_event_study
+from rasso_research.designs.synthetic import fit_synthetic
 from rasso_research.its import Interruption, ITSSpec
-from rasso_research.its.validation import load_prop99, synthdid_spec
+from rasso_research.validation import load_prop99, synthdid_spec
 
 TARGET = 20.0  # seconds for one series, all three methods
 

@@ -11,6 +11,8 @@ import pandas as pd
 
 from rasso_research import periods, timeline
 from rasso_research.constants import NATIONAL
+from rasso_research.designs.base import COVID_CHOICES
+from rasso_research.its import FAMILIES
 
 
 class ParameterError(ValueError):
@@ -49,9 +51,6 @@ def check_params(
     """Raise :class:`ParameterError` listing every invalid parameter; return quietly if all
     are valid. ``interruption`` must fall inside the quarters that the ``series`` of ``force``
     cover (``start``-``end`` when given)."""
-    from rasso_research.designs.base import COVID_CHOICES
-    from rasso_research.its.design import FAMILIES
-
     problems: list[str] = []
     if panel is not None and force is not None and force not in set(panel["force"].unique()):
         forces = sorted(set(panel["force"].unique()) - {NATIONAL})

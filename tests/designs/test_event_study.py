@@ -8,7 +8,9 @@ import pytest
 
 from rasso_research.designs import event_study as E
 from rasso_research.designs.synthetic import SyntheticInputError
+from rasso_research.estimators.event_study import fit_event_regression
 from rasso_research.its import Interruption, ITSSpec
+from rasso_research.views import event_study as V
 
 SPEC = ITSSpec("y", "year", [Interruption("main", 2010)], group="unit", treated="T")
 
@@ -29,7 +31,8 @@ def _panel(effect=(0, 0, 0, 0, 0, 0), trend=0.0, seed=0, n_units=25):
 
 def test_closed_form_is_the_fixed_effects_regression():
     es = E.fit_event_study(_panel(effect=(3, 3, 3, 3, 3, 3)), SPEC, "y")
-    res, terms = E.fit_event_regression(es.panel)
+    p = es.panel
+    res, terms = fit_event_regression(p.Y, p.units, p.times, p.T0)
     eff = es.effects().set_index("k")
     ks = [int(t[4:]) * (-1 if t.startswith("ev_m") else 1) for t in terms]
     np.testing.assert_allclose(res.params[terms].to_numpy(), eff.loc[ks, "estimate"], atol=1e-8)
@@ -41,7 +44,7 @@ def test_effects_outside_the_placebo_band_and_a_clean_pretrend():
     post = es.effects().query("k >= 0")
     assert (post["estimate"] > post["placebo_high"]).all()
     np.testing.assert_allclose(post["placebo_p"], 1 / 25)
-    assert "6 of 6 post-period coefficients lie outside" in es.describe()
+    assert "6 of 6 post-period coefficients lie outside" in V.describe(es)
 
 
 def test_pretrend_test_has_its_size():
@@ -55,7 +58,7 @@ def test_a_diverging_pretrend_is_flagged():
     es = E.fit_event_study(_panel(trend=1.0), SPEC, "y")
     pre = es.pretrend().iloc[0]
     assert pre["n_leads"] == 9 and pre["placebo_p"] == pytest.approx(1 / 25)
-    assert "evidence of diverging pre-trends" in es.describe()
+    assert "evidence of diverging pre-trends" in V.describe(es)
 
 
 def test_too_few_periods_before_the_date():
@@ -69,4 +72,4 @@ def test_summary_mean_post_effect_and_mde():
     m = es.summary().iloc[0]
     assert m["mean_post"] == pytest.approx(4.0, abs=0.5) and m["placebo_p"] == pytest.approx(1 / 25)
     assert m["mde"] == pytest.approx(2.801585 * m["placebo_sd"]) and m["n_post"] == 6
-    assert "minimum detectable" in es.describe()
+    assert "minimum detectable" in V.describe(es)

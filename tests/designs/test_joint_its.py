@@ -9,10 +9,16 @@ import pytest
 
 from rasso_research import designs as D
 from rasso_research.designs.joint_its import (
-    describe_joint,
+    compare_joint,
     design_identifiability,
     fit_joint,
     joint_spec,
+)
+from rasso_research.views import joint_its as V
+from rasso_research.views.joint_its import (
+    describe_joint,
+    describe_joint_choice,
+    describe_leave_one_out,
 )
 
 BASE = D.QUARTERLY.replace(family="quasipoisson", season=None)
@@ -51,7 +57,7 @@ def test_joint_model_recovers_each_level_change():
     loo = res.leave_one_out().set_index(["left_out", "intervention"])
     assert loo.loc[("B", "A"), "estimate_joint"] == pytest.approx(t.loc["A", "estimate"])
     assert abs(loo.loc[("B", "A"), "shift_se"]) > 1
-    assert "separable" in res.describe()
+    assert "separable" in V.describe(res)
 
 
 def test_package_effect_runs_to_the_last_quarter():
@@ -80,7 +86,7 @@ def test_close_dates_are_flagged_and_rank_deficiency_is_not_fitted():
     assert res.fits == {}
     ident = res.identifiability()
     assert (ident["verdict"] == "not identified").any()
-    assert "rank-deficient" in res.describe()
+    assert "rank-deficient" in V.describe(res)
     # with one slope the design has full rank, but two quarters apart the levels lean on each
     # other
     close = fit_joint({"s": s}, BASE, ints, slopes="first", leave_one_out=False)
@@ -136,8 +142,6 @@ def test_describe_joint_names_terms_that_cannot_be_separated():
 
 
 def test_compare_joint_reports_a_choice_that_is_not_identified():
-    from rasso_research.designs.joint_its import compare_joint, describe_joint_choice
-
     s = counts({"2020Q1": 0.2})
     ex = BASE.replace(disrupted=["2020Q2"])
     kw = dict(slopes="each", leave_one_out=False)
@@ -162,8 +166,6 @@ def test_dates_that_cannot_be_told_apart_are_refused_with_a_reason():
 
 
 def test_describe_leave_one_out_names_large_shifts():
-    from rasso_research.designs.joint_its import describe_leave_one_out
-
     loo = pd.DataFrame(
         {
             "series": ["s", "s"],

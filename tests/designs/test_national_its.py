@@ -1,4 +1,5 @@
-"""The single-series ITS design (rasso_research.designs.national_its) on synthetic panels."""
+"""The single-series ITS design (rasso_research.designs.national_its) and its view, on
+synthetic panels."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import pytest
 
 from rasso_research import designs as D
 from rasso_research.data import series as S
-from rasso_research.designs.national_its import (
-    cps_feasibility,
+from rasso_research.designs import national_its as N
+from rasso_research.its import Interruption
+from rasso_research.views.national_its import (
     describe_diagnostics,
     describe_effects,
+    describe_persistence,
+    describe_power,
     describe_pretrend,
 )
-from rasso_research.its import Interruption
 
 BASE = D.QUARTERLY.replace(rate_per=1e5)
 
@@ -23,7 +26,7 @@ BASE = D.QUARTERLY.replace(rate_per=1e5)
 def test_fit_series_recovers_level_change(make_panel, family):
     p = make_panel(n=40, level=0.3, seed=3)
     s = S.series(p, "count", force="A", offset="population")
-    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    fit = N.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
     e0 = fit.effects().set_index("horizon").loc[0]
     assert 20 < e0["effect_pct"] < 50  # true +35%
     assert e0["ci_low_pct"] < e0["effect_pct"] < e0["ci_high_pct"]
@@ -40,14 +43,14 @@ def test_ci_method_passes_through(make_panel):
     p = make_panel(n=40, level=0.3, seed=3)
     s = S.series(p, "count", force="A", offset="population")
     base = D.at(D.QUARTERLY.replace(family="ols"), "2020Q3")
-    boot = D.fit_series(s, base)
-    wald = D.fit_series(s, base.replace(ci_method="wald"))
+    boot = N.fit_series(s, base)
+    wald = N.fit_series(s, base.replace(ci_method="wald"))
     assert wald.diagnostics()["ci_method"].iloc[0] == "wald"
     b, w = boot.effects().iloc[0], wald.effects().iloc[0]
     assert b["effect_pct"] == pytest.approx(w["effect_pct"])
     assert (b["ci_low_pct"], b["ci_high_pct"]) != pytest.approx((w["ci_low_pct"], w["ci_high_pct"]))
     with pytest.raises(ValueError, match="needs cov_type='AR'"):
-        D.fit_series(s, base.replace(cov_type="HAC", ci_method="bootstrap"))
+        N.fit_series(s, base.replace(cov_type="HAC", ci_method="bootstrap"))
 
 
 def test_covid_forms_and_documented_breaks(make_panel):
@@ -61,20 +64,20 @@ def test_covid_forms_and_documented_breaks(make_panel):
         ),
         "2020Q3",
     )
-    fit = D.fit_series(s, spec)
+    fit = N.fit_series(s, spec)
     terms = set(fit.table()["term"])
     assert {"level_allan", "slope_allan", "level_main", "disrupted_covid"} <= terms
     assert fit.diagnostics()["n_pre"].iloc[0] == 10  # from the 2018Q1 segment to 2020Q2
     cf = fit.counterfactual()
     assert cf.loc[cf["covid"], "period"].tolist() == ["2020Q2", "2020Q4"]
     assert cf.loc[cf["period"] < "2020Q3", "counterfactual"].isna().all()
-    ex = D.fit_series(s, spec.replace(disrupted=D.covid_disrupted("exclude", covid)))
+    ex = N.fit_series(s, spec.replace(disrupted=D.covid_disrupted("exclude", covid)))
     assert {"disrupted_2020Q2", "disrupted_2020Q4"} <= set(ex.table()["term"])
     # a phase-in quarter that is also a disrupted quarter: no all-zero (rank-deficient) term
-    ph = D.fit_series(s, D.at(spec.replace(disrupted=["2020Q2"]), "2020Q2", phase_in=1))
+    ph = N.fit_series(s, D.at(spec.replace(disrupted=["2020Q2"]), "2020Q2", phase_in=1))
     assert "disrupted_2020Q2" not in set(ph.table()["term"])
     with pytest.raises(ValueError, match="no interruption named 'main'"):
-        D.fit_series(s, BASE)
+        N.fit_series(s, BASE)
 
 
 def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
@@ -84,7 +87,7 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
         "rate": S.series(p, "rate", force="A"),
     }
     specs = {"count": BASE.replace(family="quasipoisson"), "rate": D.QUARTERLY}
-    res = D.fit_national(series, specs, {"early": "2018Q1", "late": "2021Q2"}, 8, 8)
+    res = N.fit_national(series, specs, {"early": "2018Q1", "late": "2021Q2"}, 8, 8)
     feas = res.feasibility()
     assert feas[["series", "interruption", "feasible"]].values.tolist() == [
         ["count", "early", True],
@@ -107,8 +110,8 @@ def test_fit_national_checks_every_pair_and_fits_the_feasible(make_panel):
         "slopes",
         "power",
     }
-    assert res.describe().startswith("**")
-    cmp = D.compare({"a": res.fits[("count", "early")]}, "choice")
+    assert describe_effects(res.effects(), (0,)).startswith("**")
+    cmp = N.compare({"a": res.fits[("count", "early")]}, "choice")
     assert cmp.columns.tolist() == [
         "choice",
         "n_pre",
@@ -125,7 +128,7 @@ def test_slopes_per_quarter_from_the_model_scale(make_panel, family):
     counterfactual at the date; both with their CIs, and written as a table."""
     p = make_panel(n=40, level=0.3, seed=3)
     s = S.series(p, "count", force="A", offset="population")
-    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    fit = N.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
     sl = fit.slopes().iloc[0]
     coef = fit.table().set_index("term").loc["slope_main"]
     if family == "ols":
@@ -142,7 +145,7 @@ def test_slopes_per_quarter_from_the_model_scale(make_panel, family):
 
 def test_tables_written_and_stale_ones_removed(make_panel, tmp_path):
     p = make_panel(n=40)
-    res = D.fit_national(
+    res = N.fit_national(
         {"count": S.series(p, "count", force="A")},
         D.QUARTERLY.replace(family="quasipoisson"),
         {"X": "2018Q1"},
@@ -152,7 +155,7 @@ def test_tables_written_and_stale_ones_removed(make_panel, tmp_path):
     written = res.write("x", tmp_path)
     assert {f.name for f in written} >= {"x_params.csv", "x_effects.tex"}
     assert (tmp_path / "x_params.csv").read_text() != "old"
-    empty = D.fit_national({"count": S.series(p, "count", force="A")}, D.QUARTERLY, {"X": "2022Q1"})
+    empty = N.fit_national({"count": S.series(p, "count", force="A")}, D.QUARTERLY, {"X": "2022Q1"})
     empty.write("x", tmp_path)
     assert not (tmp_path / "x_params.csv").exists()  # no fit: no stale table left behind
     assert (tmp_path / "x_feasibility.csv").exists()
@@ -204,32 +207,11 @@ def test_describe_pretrend():
     assert "line was flat from 5 (2019Q1) to 5 (2019Q1)" in describe_pretrend(covid, "x")
 
 
-def test_cps_feasibility_counts_years_and_quarters():
-    cps = pd.DataFrame(
-        {
-            "kind": "series",
-            "measure": ["charges"] * 12 + ["charge_rate_pct"] * 3,
-            "period_type": ["financial_year"] * 12 + ["quarter"] * 3,
-            "period_end": [f"{y}/{(y + 1) % 100:02d} Q4" for y in range(2012, 2024)]
-            + ["2021/22 Q1", "2021/22 Q2", "2021/22 Q4"],
-            "value": 1.0,
-        }
-    )
-    out = cps_feasibility(
-        cps, "2020Q3", measures=("charges", "charge_rate_pct"), min_pre=8, min_post=3
-    ).set_index("measure")
-    assert out.loc["charges", ["n_pre", "n_post"]].tolist() == [8, 3]
-    assert bool(out.loc["charges", "feasible"])
-    assert not out.loc["charge_rate_pct", "regular"]
-
-
 @pytest.mark.parametrize("family", ["quasipoisson", "ols"])
 def test_power_table_gives_mdes_beside_the_estimates(make_panel, family):
-    from rasso_research.designs.national_its import describe_power
-
     p = make_panel(n=40, level=0.0, seed=4)
     s = S.series(p, "count", force="A", offset="population")
-    fit = D.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
+    fit = N.fit_series(s, D.at(BASE.replace(family=family), "2020Q3"))
     pw = fit.power().set_index("term")
     assert list(pw.index) == ["level", "slope"]
     half = pw["ci_high"] - pw["estimate"]
@@ -252,19 +234,19 @@ def test_persistence_per_series_and_the_hardest_change(make_panel):
         "rate": S.series(p, "rate", force="A"),
     }
     specs = {"count": BASE, "rate": D.QUARTERLY.replace(family="ols", cov_type="HAC")}
-    res = D.fit_national(series, specs, {"main": "2020Q3"}, 8, 4)
+    res = N.fit_national(series, specs, {"main": "2020Q3"}, 8, 4)
     tab = res.persistence()
     assert set(tab["series"]) == {"count"}
     assert set(tab["term"]) == {"level_main", "slope_main"}
     bands = tab[tab["band"] != "all"]
     assert (bands.groupby("term")["replicates"].sum() == BASE.boot_reps).all()
-    worst = D.national_its.hardest(tab)
+    worst = N.hardest(tab)
     every = tab[tab["band"] == "all"]
     assert worst["term"].nunique() == 1
     assert (
         worst.loc[worst["band"] == "all", "critical_value"].iloc[0] == every["critical_value"].max()
     )
-    assert "critical value" in D.national_its.describe_persistence(worst)
+    assert "critical value" in describe_persistence(worst)
 
 
 def test_describe_persistence_compares_the_lowest_band_with_the_datas():
@@ -277,7 +259,7 @@ def test_describe_persistence_compares_the_lowest_band_with_the_datas():
             "data_root": 0.85,
         }
     )
-    text = D.national_its.describe_persistence(tab)
+    text = describe_persistence(tab)
     assert "critical value 4.5" in text
     assert "among the 150 in the data's band (0.8-0.9), 2.2" in text
     assert "in 0-0.5, the 95% quantile of |t*| is 7" in text

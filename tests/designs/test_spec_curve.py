@@ -9,7 +9,9 @@ import pytest
 from rasso_research import designs as D
 from rasso_research.designs import spec_curve as S
 from rasso_research.its import Interruption
-from rasso_research.plots import ONE_COLUMN, TWO_COLUMN, plot_spec_curve
+from rasso_research.views import spec_curve as V
+from rasso_research.views.spec_curve import plot_spec_curve
+from rasso_research.views.style import ONE_COLUMN, TWO_COLUMN
 
 
 def _series(n=36, level=-0.25, seed=2):
@@ -50,8 +52,8 @@ def test_spec_grid_order_and_size():
 
 def test_curve_deterministic_and_recovers_effect():
     s = _series()
-    c1 = S.specification_curve(s, BASE, grid=SMALL, n_jobs=1, shifts=(0, 1))
-    c2 = S.specification_curve(s, BASE, grid=SMALL, n_jobs=2, shifts=(0, 1))
+    c1 = S.fit_spec_curve(s, BASE, grid=SMALL, n_jobs=1, shifts=(0, 1))
+    c2 = S.fit_spec_curve(s, BASE, grid=SMALL, n_jobs=2, shifts=(0, 1))
     pd.testing.assert_frame_equal(c1.curve, c2.curve)
     pd.testing.assert_frame_equal(c1.dates, c2.dates)
     c = c1.curve
@@ -70,7 +72,7 @@ def test_curve_deterministic_and_recovers_effect():
     assert d.iloc[0]["estimate"] == c.iloc[0]["estimate"]
     quarterly = S.default_row(S.spec_grid(SMALL), BASE.replace(season="quarter"))
     assert quarterly.iloc[0]["seasonality"] == "quarter"
-    assert "Moving the date by 0 to 1 quarters" in c1.describe()
+    assert "Moving the date by 0 to 1 quarters" in V.describe(c1)
 
 
 def test_documented_break_and_the_allan_choice():
@@ -95,7 +97,7 @@ def test_documented_break_and_the_allan_choice():
     # a start after the break makes the Allan choice moot: only one of the two is fitted
     grid = {**SMALL, "model": SMALL["model"][:1], "seasonality": ["none"]}
     grid.update(allan=["segment", "none"], start=["2014Q2", "2018Q2"])
-    c = S.specification_curve(_series(), BASE, grid=grid, breaks=[allan], shifts=None).curve
+    c = S.fit_spec_curve(_series(), BASE, grid=grid, breaks=[allan], shifts=None).curve
     assert list(zip(c["start"], c["allan"], strict=True)) == [
         ("2014Q2", "segment"),
         ("2014Q2", "none"),
@@ -106,7 +108,7 @@ def test_documented_break_and_the_allan_choice():
 
 def test_several_series_are_a_choice():
     a, b = _series(), _series(level=0.0, seed=5)
-    c = S.specification_curve({"a": a, "b": b}, BASE, grid=SMALL, shifts=None).curve
+    c = S.fit_spec_curve({"a": a, "b": b}, BASE, grid=SMALL, shifts=None).curve
     assert c["series"].tolist() == ["a"] * 4 + ["b"] * 4
     assert c.loc[c["series"] == "a", "estimate"].max() < c.loc[c["series"] == "b", "estimate"].min()
     v = S.variance_decomposition(c)
@@ -141,18 +143,18 @@ def test_variance_decomposition_finds_the_choice_that_matters():
 def test_failed_specs_are_reported_not_raised():
     s = _series(n=26)  # ends 2020Q3: no post period
     base = D.at(D.QUARTERLY, "2020Q3")
-    c = S.specification_curve(s, base, grid=SMALL, n_jobs=1, shifts=None).curve
+    c = S.fit_spec_curve(s, base, grid=SMALL, n_jobs=1, shifts=None).curve
     assert not c["ok"].any() and c["error"].str.len().gt(0).all()
 
 
 def test_plot_curve_runs():
     s = _series()
-    c = S.specification_curve(s, D.at(D.QUARTERLY, "2020Q3"), grid=SMALL, n_jobs=1, shifts=(0, 1))
-    fig = c.plot(title="t")
+    c = S.fit_spec_curve(s, D.at(D.QUARTERLY, "2020Q3"), grid=SMALL, n_jobs=1, shifts=(0, 1))
+    fig = V.plot(c, title="t")
     assert len(fig.axes) == 3 and fig.get_size_inches()[0] == TWO_COLUMN  # curve, choices, dates
     assert plot_spec_curve(c.curve, width="one").get_size_inches()[0] == ONE_COLUMN
     assert len(plot_spec_curve(c.curve).axes) == 2
-    assert "specifications fitted" in c.describe() and c.table().loc[0, "specs"] == 4
+    assert "specifications fitted" in V.describe(c) and c.table().loc[0, "specs"] == 4
 
 
 def test_a_counterfactual_at_or_below_zero_has_no_relative_change():
@@ -176,14 +178,14 @@ def test_a_counterfactual_at_or_below_zero_has_no_relative_change():
         }
     )
     grid = {**SMALL, "model": ["OLS, Newey-West"], "seasonality": ["none"]}
-    c = S.specification_curve(
+    c = S.fit_spec_curve(
         s, D.at(D.QUARTERLY.replace(rate_per=100), "2021Q3"), grid=grid, shifts=None
     )
     bad = c.curve[~c.curve["ok"]]
     assert len(bad) and (bad["counterfactual"] <= 0).all() | (~np.isfinite(bad["ci_high"])).all()
     assert bad["error"].str.startswith("relative change undefined").all()
     assert c.table().loc[0, "undefined"] == len(bad)
-    assert "no relative change" in c.describe()
+    assert "no relative change" in V.describe(c)
 
 
 def test_workers_come_from_the_argument_or_the_environment(monkeypatch):

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasso_research.its import Interruption, ITSSpec, build_design, fit_its, newey_west_lags
+from rasso_research.estimators.covariance import newey_west_lags
+from rasso_research.its import Interruption, ITSSpec, build_design, fit_its
 
 
 def quarterly(n=32, start="2012Q1", seed=0, counts=False):
@@ -198,7 +199,6 @@ def test_error_date_on_integer_axis():
 def test_missing_unit_labels_are_refused():
     """A stacked panel with a blank unit label stops with the column and the count."""
     from rasso_research.its import Interruption, ITSSpec
-    from rasso_research.its.design import build_design
 
     d = pd.DataFrame(
         {

@@ -299,7 +299,7 @@ def test_ewc_hac_rule_matches_manual_computation():
     Type-II cosines, and t(nu) confidence intervals, p-values and effect intervals."""
     from scipy import stats
 
-    from rasso_research.its.design import ewc_dof
+    from rasso_research.estimators.covariance import ewc_dof
 
     df = sim_gaussian(seed=18)
     res = fit_its(df, OLS.replace(hac_rule="ewc", cov_type="HAC"))

@@ -1,27 +1,31 @@
-"""What every study design shares: the result surface, the quarterly spec preset, the
+"""What every study design shares: the result base, the quarterly spec preset, the
 feasibility check and the focus interruption.
 
-A design takes tidy frames from :mod:`rasso_research.data.series` and an
-:class:`~rasso_research.its.ITSSpec` and returns a :class:`DesignResult`:
+A design is a function ``fit_<design>(data, spec, **options)``: tidy data (a series or a
+panel from :mod:`rasso_research.data.series`, or a mapping of them) and an
+:class:`~rasso_research.its.ITSSpec` in, a :class:`DesignResult` out. A result holds numbers
+only: it neither draws nor writes prose (its view in :mod:`rasso_research.views` does both):
 
-* ``effects()``: the estimand(s), one tidy row each, with 95% CIs;
+* ``effects()``: the estimand(s), one tidy row each, with 95% CIs; its columns include the
+  class's ``effect_columns``, in that order (label columns such as ``series`` may come
+  first);
 * ``table()``: the main estimates table (coefficients or summary);
-* ``describe()``: Markdown generated from those numbers;
-* ``plot()``: the design's standard figure;
 * ``tables()``: every frame the design writes, by name; ``write(prefix, outdir)`` writes them
   as CSV and LaTeX (an empty one removes a stale file of that name).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
 from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
-from rasso_research.its import Interruption, ITSSpec
+from rasso_research.its import Interruption, ITSSpec, restrict_disrupted
 from rasso_research.periods import quarter
 from rasso_research.report.tables import write_tables
 
@@ -30,20 +34,19 @@ from rasso_research.report.tables import write_tables
 QUARTERLY = ITSSpec(outcome="value", time="quarter", freq="Q")
 
 
-class DesignResult:
+class DesignResult(ABC):
     """The surface every design result has (see the module docstring)."""
 
+    #: the value columns every ``effects()`` frame of this design has, in order
+    effect_columns: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
     def effects(self) -> pd.DataFrame:
-        raise NotImplementedError
+        """The estimand(s), one row each."""
 
+    @abstractmethod
     def table(self) -> pd.DataFrame:
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def plot(self, *args, **kwargs):
-        raise NotImplementedError
+        """The main estimates table."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"effects": self.effects(), "table": self.table()}
@@ -140,8 +143,6 @@ def covid_table(days: pd.DataFrame, how: str, min_days: int = 21) -> pd.DataFram
 def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:
     """The spec fitted to series ``s``: its offset column used when the series has one (the
     accessor attaches the denominator), disrupted periods outside the series left out."""
-    from rasso_research.its import restrict_disrupted
-
     out = spec.replace(offset="offset" if "offset" in s.columns else None)
     return out.replace(disrupted=restrict_disrupted(out, s))
 

@@ -4,8 +4,8 @@ reference (0 by construction).
 
 ``y_it = a_i + g_t + sum_k b_k 1{i = treated, t = t0 + k} + e_it``: on a balanced panel its OLS
 coefficients have a closed form (the treated unit's change from the reference period minus the
-donors' mean change), used here for the estimate and every placebo; the statsmodels formula fit
-(:func:`fit_event_regression`) is the check of it in the tests. With a single treated unit, cluster-robust standard errors are not
+donors' mean change; :mod:`rasso_research.estimators.event_study`), used here for the estimate
+and every placebo. With a single treated unit, cluster-robust standard errors are not
 valid (one treated cluster; MacKinnon & Webb 2017), so inference is by placebo in space: each
 donor in turn takes the treated unit's place (the real treated unit left out) and its
 coefficients form the reference distribution of each ``b_k`` (two-sided rank p-value, 95%
@@ -21,65 +21,28 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
+from rasso_research.estimators.event_study import event_coefficients, placebo_coefficients
+from rasso_research.estimators.power import MDE_FACTOR
 from rasso_research.its import ITSSpec
 
 from .base import DesignResult
-from .synthetic import MDE_FACTOR, PanelMatrix, panel_matrix
-
-
-def event_coefficients(Y: np.ndarray, T0: int, ref: int = -1) -> np.ndarray:
-    """The two-way fixed-effects event coefficients of the last row of the balanced matrix
-    ``Y`` (units x periods) against the other rows, in closed form: its change from the
-    reference period minus the others' mean change (what the regression gives when every
-    period but the reference has its own treated dummy)."""
-    r = T0 + ref
-    d = Y - Y[:, [r]]
-    return d[-1] - d[:-1].mean(axis=0)
-
-
-def fit_event_regression(pm: PanelMatrix, ref: int = -1):
-    """The statsmodels OLS fit (formula API) of the event-study regression on ``pm``."""
-    long = pd.DataFrame(
-        [
-            (u, str(t), pm.Y[i, j], j - pm.T0)
-            for i, u in enumerate(pm.units)
-            for j, t in enumerate(pm.times)
-        ],
-        columns=["unit", "period", "y", "k"],
-    )
-    treated = long["unit"] == pm.units[-1]
-    terms = []
-    for k in sorted(long["k"].unique()):
-        if k == ref:
-            continue
-        name = f"ev_m{-k}" if k < 0 else f"ev_p{k}"
-        long[name] = (treated & (long["k"] == k)).astype(float)
-        terms.append(name)
-    formula = "y ~ C(unit) + C(period) + " + " + ".join(terms)
-    return smf.ols(formula, data=long).fit(), terms
+from .synthetic import PanelMatrix, panel_matrix
 
 
 @dataclass
 class EventStudy(DesignResult):
-    """Event-study coefficients of one treated unit with placebo-in-space inference."""
+    """Event-study coefficients of one treated unit (``coef``, one per period) and those of
+    every donor as if treated (``placebo``, donors x periods)."""
+
+    effect_columns = ("period", "k", "estimate", "placebo_low", "placebo_high", "placebo_p")
 
     panel: PanelMatrix
     spec: ITSSpec
+    coef: np.ndarray
+    placebo: np.ndarray
     label: str = ""
     ref: int = -1
-
-    def __post_init__(self):
-        p = self.panel
-        self.coef = event_coefficients(p.Y, p.T0, self.ref)
-        donors = p.Y[: p.N0]
-        self.placebo = np.array(
-            [
-                event_coefficients(np.vstack([np.delete(donors, j, 0), donors[j]]), p.T0, self.ref)
-                for j in range(p.N0)
-            ]
-        )
 
     def _k(self) -> np.ndarray:
         return np.arange(len(self.panel.times)) - self.panel.T0
@@ -151,16 +114,6 @@ class EventStudy(DesignResult):
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"effects": self.effects(), "pretrend": self.pretrend(), "summary": self.summary()}
 
-    def describe(self) -> str:
-        from rasso_research.report.text import describe_event_study
-
-        return describe_event_study(self.effects(), self.pretrend(), self.summary())
-
-    def plot(self, **kw):
-        from rasso_research.plots.figures import plot_event_study
-
-        return plot_event_study(self.effects(), **kw)
-
 
 def fit_event_study(
     data: pd.DataFrame,
@@ -173,5 +126,6 @@ def fit_event_study(
     """Event study of ``spec.treated`` against the donor pool (as for
     :func:`rasso_research.designs.synthetic.fit_synthetic`: unit column ``spec.group``, time
     ``spec.time``, the focus interruption the first treated period)."""
-    pm = panel_matrix(data, spec, donors, exclude, min_pre=-ref + 1, method="the event study")
-    return EventStudy(pm, spec, label, ref)
+    p = panel_matrix(data, spec, donors, exclude, min_pre=-ref + 1, method="the event study")
+    coef = event_coefficients(p.Y, p.T0, ref)
+    return EventStudy(p, spec, coef, placebo_coefficients(p.Y, p.N0, p.T0, ref), label, ref)

@@ -12,20 +12,26 @@ Other interruptions of the spec (documented breaks such as R v Allan) stay in bo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
-from rasso_research.its import ITSResult, ITSSpec, fit_its
-from rasso_research.its.design import LOG_FAMILIES, term_name
+from rasso_research.data.measures import ylabel_for
+from rasso_research.estimators.power import mde_pct
+from rasso_research.its import (
+    ITSResult,
+    ITSSpec,
+    bootstrap_persistence,
+    compare_inference,
+    fit_its,
+    its_table,
+)
+from rasso_research.its.design import term_name
+from rasso_research.its.spec import LOG_FAMILIES
 from rasso_research.periods import quarter
-from rasso_research.plots.figures import ylabel_for
-from rasso_research.plots.its import its_table, plot_its_table
-from rasso_research.report.format import fmt_num, fmt_pct
-from rasso_research.report.text import ci_verdict
 
 from .base import (
     DesignResult,
@@ -68,6 +74,8 @@ class SeriesITS(DesignResult):
     """One ITS of one series: ``result`` is the ``ITSResult``; ``labels`` (e.g. series and
     intervention names) are prepended to every table."""
 
+    effect_columns = tuple(EFFECT_COLUMNS.values())
+
     series: pd.DataFrame
     spec: ITSSpec
     result: ITSResult = field(repr=False)
@@ -106,7 +114,7 @@ class SeriesITS(DesignResult):
     def end_horizon(self) -> int:
         """Quarters from the focus interruption to the last quarter of the data."""
         res = self.result
-        info = res.design.interruptions[res._interruption_index(self.focus)]
+        info = res.interruption(self.focus)
         return int(res.design.frame["t"].max()) - info.start
 
     def effects(self) -> pd.DataFrame:
@@ -168,7 +176,7 @@ class SeriesITS(DesignResult):
         res = self.result
         have = int(self.diagnostics()["n_post"].iloc[0])
         fr = res.design.fit_frame()
-        start = res.design.interruptions[res._interruption_index(self.focus)].start
+        start = res.interruption(self.focus).start
         dis = res.design.disrupted_terms
         clean = ~(fr[dis].to_numpy().sum(axis=1) > 0) if dis else np.ones(len(fr), bool)
         rows = []
@@ -195,7 +203,7 @@ class SeriesITS(DesignResult):
         """Fitted quarters: all (``n``), in the focus interruption's own pre-segment (after
         any earlier interruption) and from its start on (``n_pre``, ``n_post``)."""
         res = self.result
-        info = res.design.interruptions[res._interruption_index(self.focus)]
+        info = res.interruption(self.focus)
         t = res.design.fit_frame()["t"].to_numpy()
         prev = [i.start for i in res.design.interruptions if i.t0 < info.t0]
         lo = max(prev) if prev else t.min()
@@ -240,26 +248,6 @@ class SeriesITS(DesignResult):
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, method)() for name, method in TABLES.items()}
 
-    def describe(self) -> str:
-        return describe_effects(self.effects())
-
-    def plot(self, ylabel: str | None = None, marks: Mapping[str, str] | None = None, **kw):
-        """The standard ITS panel of this fit (see :func:`rasso_research.plots.its.plot_its_table`);
-        ``marks`` name the interruptions to draw (default: the focus one, by its label)."""
-        ylabel = ylabel or self.ylabel
-        if not ylabel:
-            raise ValueError("no axis label with units for this series: pass ylabel=")
-        name = self.labels.get("intervention", self.focus)
-        return plot_its_table(
-            self.counterfactual(), ylabel, interruptions=marks or {name: self.interruption}, **kw
-        )
-
-
-def mde_pct(m: float, log: bool) -> float:
-    """A link-scale MDE ``m`` as % on a log-link model (the larger of a rise, ``exp(m) - 1``,
-    and a fall, ``1 - exp(-m)``); NaN on a linear model."""
-    return 100 * max(np.expm1(m), -np.expm1(-m)) if log else np.nan
-
 
 def fit_series(
     s: pd.DataFrame,
@@ -281,6 +269,8 @@ def fit_series(
 @dataclass
 class NationalITS(DesignResult):
     """Several series x intervention dates, each pair fitted alone (when feasible)."""
+
+    effect_columns = tuple(EFFECT_COLUMNS.values())
 
     fits: dict[tuple[str, str], SeriesITS]
     feasibility_table: pd.DataFrame
@@ -322,21 +312,6 @@ class NationalITS(DesignResult):
         out = {name: self._cat(method) for name, method in TABLES.items()}
         return {**out, "feasibility": self.feasibility()}
 
-    def describe(self, horizons: Iterable[int] | None = (0,)) -> str:
-        """The effects (default: at the interruption) with verdicts and a tally."""
-        return describe_effects(self.effects(), horizons)
-
-    def describe_feasibility(self) -> str:
-        from rasso_research.report.text import describe_feasibility
-
-        return describe_feasibility(self.feasibility_table, self.min_pre, self.min_post)
-
-    def describe_diagnostics(self) -> str:
-        return describe_diagnostics(self.diagnostics())
-
-    def plot(self, series: str, intervention: str, **kw):
-        return self.fits[(series, intervention)].plot(**kw)
-
     def _focus_rows(self, intervention: str | None, table) -> pd.DataFrame:
         """``table(fit)`` (a frame with a ``term`` column, or None to skip the fit) for every
         series fitted at ``intervention`` (default: the first), its focus level and slope
@@ -357,8 +332,6 @@ class NationalITS(DesignResult):
         """The focus level and slope changes of every series fitted at ``intervention``
         (default: the first) under each interval method (:func:`its.compare_inference`), side
         by side with the critical value each interval uses."""
-        from rasso_research.its import compare_inference
-
         return self._focus_rows(
             intervention, lambda f: compare_inference(f.series, f.spec, methods)
         )
@@ -367,8 +340,6 @@ class NationalITS(DesignResult):
         """For every series fitted at ``intervention`` (default: the first) with the
         AR-errors bootstrap, where its focus level and slope changes' critical values come
         from (:func:`its.bootstrap_persistence`)."""
-        from rasso_research.its import bootstrap_persistence
-
         return self._focus_rows(
             intervention,
             lambda f: None if f.result.bootstrap is None else bootstrap_persistence(f.result),
@@ -465,259 +436,3 @@ def slope_effects(params: pd.DataFrame, effects: pd.DataFrame, focus: str = FOCU
     return (
         order.merge(out, on=keys).sort_values("index").drop(columns="index").reset_index(drop=True)
     )
-
-
-def describe_effects(effects: pd.DataFrame, horizons: Iterable[int] | None = None) -> str:
-    """Markdown: each effect (% vs counterfactual, 95% CI) with its verdict, and a tally.
-
-    ``effects`` has ``horizon``, ``effect_pct``, ``ci_low_pct``, ``ci_high_pct`` and optional
-    label columns ``series``, ``intervention``.
-    """
-    d = effects if horizons is None else effects[effects["horizon"].isin(list(horizons))]
-    if d.empty:
-        return "No effect was estimated (no series had enough quarters on both sides)."
-    labels = [c for c in ("series", "intervention") if c in d.columns]
-    lines = []
-    for _, r in d.iterrows():
-        name = ", ".join(str(r[c]) for c in labels)
-        lines.append(
-            f"- {name}{', ' if name else ''}+{int(r['horizon'])} quarters: "
-            f"{fmt_pct(r['effect_pct'])} (95% CI {fmt_pct(r['ci_low_pct'])} to "
-            f"{fmt_pct(r['ci_high_pct'])}), {ci_verdict(r['ci_low_pct'], r['ci_high_pct'])}"
-        )
-    up = int((d["ci_low_pct"] > 0).sum())
-    down = int((d["ci_high_pct"] < 0).sum())
-    head = (
-        f"**{up + down} of {len(d)} estimates have a 95% CI excluding zero** "
-        f"({up} above, {down} below the counterfactual)."
-    )
-    return head + "\n\n" + "\n".join(lines)
-
-
-def describe_estimands(effects: pd.DataFrame, slopes: pd.DataFrame | None = None) -> str:
-    """Markdown: for each estimand (the effect at each horizon, at the last quarter, and the
-    slope change), how many series x date estimates have a 95% CI excluding zero, naming them
-    with their estimate and CI."""
-    groups = []
-    end = effects["end"].astype(bool) if "end" in effects else pd.Series(False, effects.index)
-    for h, d in effects[~end].groupby("horizon", sort=True):
-        groups.append((f"+{int(h)} quarters", d))
-    if end.any():
-        groups.append(("the last quarter of the data", effects[end]))
-    if slopes is not None and not slopes.empty:
-        groups.append(("slope change (% per quarter)", slopes))
-    lines = []
-    for name, d in groups:
-        sig = d[(d["ci_low_pct"] > 0) | (d["ci_high_pct"] < 0)]
-        which = "; ".join(
-            f"{r.series}, {r.intervention}: {fmt_pct(r.effect_pct)} "
-            f"({fmt_pct(r.ci_low_pct)} to {fmt_pct(r.ci_high_pct)})"
-            for r in sig.itertuples()
-        )
-        lines.append(
-            f"- {name}: {len(sig)} of {len(d)} with a 95% CI excluding zero"
-            + (f" ({which})" if which else "")
-            + "."
-        )
-    return "\n".join(lines) if lines else "No effect was estimated."
-
-
-def describe_power_curve(curve: pd.DataFrame) -> str:
-    """Markdown: per series, the level-change MDE at each post-period length."""
-    lines = []
-    for label, d in curve[curve["term"] == "level"].groupby("series", sort=False):
-        pct = d["mde_pct"].notna().all()
-        vals = d["mde_pct"] if pct else d["mde"]
-        steps = ", ".join(
-            (f"{fmt_num(v)}{'%' if pct else ''}" if np.isfinite(v) else "not estimable")
-            + f" after {n} quarters ({k} without a Covid-19 indicator)"
-            for n, k, v in zip(d["n_post"], d["n_undisrupted"], vals, strict=True)
-        )
-        lines.append(f"- {label}: a level change is detectable with 80% power from {steps}.")
-    return "\n".join(lines) if lines else "No power curve."
-
-
-def describe_power(power: pd.DataFrame) -> str:
-    """Markdown: per series and date, the smallest level change the data could detect with 80%
-    power against its estimate, and how many nulls are "too little data to tell" (the CI
-    includes zero and the estimate is smaller than the MDE)."""
-    lines, short = [], 0
-    lev = power[power["term"] == "level"]
-    for r in lev.itertuples():
-        pct = np.isfinite(r.mde_pct)
-        size = f"{fmt_num(r.mde_pct)}%" if pct else fmt_num(r.mde)
-        est = fmt_pct(100 * np.expm1(r.estimate)) if pct else fmt_num(r.estimate)
-        short += int(r.ci_low <= 0 <= r.ci_high and abs(r.estimate) < r.mde)
-        lines.append(
-            f"- {r.series}, {r.intervention}: level change {est}; detectable with 80% power "
-            f"from about {size} ({r.n_post} quarters after the date)."
-        )
-    if len(lev):
-        lines.append(
-            f"In {short} of {len(lev)} rows the interval includes zero and the estimate is "
-            "smaller than the minimum detectable change: there the data are too few or too "
-            "noisy to tell a change of that size from none, which is not evidence of no change."
-        )
-    return "\n".join(lines)
-
-
-def describe_inference(tab: pd.DataFrame) -> str:
-    """Markdown: per interval method, how many level/slope changes have a CI excluding zero,
-    and the largest critical value it used."""
-    if tab.empty:
-        return "No model to compare."
-    lines = []
-    for method, d in tab.groupby("method", sort=False):
-        sig = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
-        worst = d.loc[d["critical_value"].idxmax()]
-        lines.append(
-            f"- {method}: {sig} of {len(d)} level/slope changes with a 95% CI excluding zero; "
-            f"largest critical value {fmt_num(worst['critical_value'], 2)} "
-            f"({worst['series']}, {worst['term']})."
-        )
-    return "\n".join(lines)
-
-
-def describe_persistence(tab: pd.DataFrame) -> str:
-    """Markdown from :func:`rasso_research.its.bootstrap_persistence`: for each change, its
-    critical value, and the 95% quantile of |t*| among the bootstrap series whose refitted
-    errors came out least persistent against those refitted in the band of the data's own
-    persistence."""
-    if tab.empty:
-        return "No bootstrap to describe."
-    root = float(tab["data_root"].iloc[0])
-    lines = [
-        f"Every bootstrap series was simulated from the data's AR errors (largest root "
-        f"{fmt_num(root, 3)}) and refitted by REML, as the data were."
-    ]
-    for term, d in tab.groupby("term", sort=False):
-        bands = d[(d["band"] != "all") & d["critical_value"].notna()]
-        crit = float(d.loc[d["band"] == "all", "critical_value"].iloc[0])
-        edges = bands["band"].str.split("-", expand=True).astype(float)
-        own = bands[(edges[0] <= root) & (root <= edges[1])] if len(bands) else bands
-        if len(bands) < 2 or own.empty or own.index[0] == bands.index[0]:
-            lines.append(f"- {term}: critical value {fmt_num(crit, 2)}.")
-            continue
-        low, near = bands.iloc[0], own.iloc[0]
-        lines.append(
-            f"- {term}: critical value {fmt_num(crit, 2)}. Among the {int(low['replicates'])} "
-            f"series whose refit put the root in {low['band']}, the 95% quantile of |t*| is "
-            f"{fmt_num(low['critical_value'], 2)}; among the {int(near['replicates'])} in the "
-            f"data's band ({near['band']}), {fmt_num(near['critical_value'], 2)}."
-        )
-    lines.append(
-        "Where the refit finds the errors less persistent than they are, the standard error is "
-        "too small and |t*| large; the percentile-t interval widens to allow for that, which "
-        "a t critical value near 2 would not."
-    )
-    return "\n".join(lines)
-
-
-def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Markdown: residual autocorrelation (Ljung-Box), how intervals were computed and the
-    quasi-Poisson dispersion, summarised."""
-    out = []
-    if "ljung_box_p" in diag.columns:
-        p = diag["ljung_box_p"].dropna()
-        out.append(
-            f"Ljung-Box p < {alpha} (residual autocorrelation left after the model) in "
-            f"{int((p < alpha).sum())} of {len(p)} models."
-        )
-    if "ci_method" in diag.columns:
-        m = diag["ci_method"].dropna()
-        n_boot = int((m == "bootstrap").sum())
-        if n_boot:
-            out.append(
-                f"Intervals and p-values of {n_boot} of {len(m)} models are percentile-t from "
-                "a parametric bootstrap of the AR(2)-errors fit (docs/METHODS.md: Newey-West "
-                "intervals under-cover in series this short); the others are Wald intervals."
-            )
-    if "dispersion" in diag.columns and diag["dispersion"].notna().any():
-        d = diag["dispersion"].dropna()
-        out.append(
-            f"Quasi-Poisson dispersion ranges from {fmt_num(d.min())} to {fmt_num(d.max())} "
-            f"({len(d)} count models; 1 would be Poisson); the Pearson-scaled standard errors "
-            "are inflated by its square root."
-        )
-    return " ".join(out) or "No diagnostics available."
-
-
-def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
-    """Markdown: the fitted pre-interruption segment of a counterfactual table, start to end
-    (Covid-19 quarters, which carry their own indicator, are skipped)."""
-    d = cf.reset_index(drop=True)
-    if "covid" in d.columns:  # Covid-19 quarters carry their own indicator: not the trend line
-        d = d[~d["covid"].astype(bool)].reset_index(drop=True)
-    post = d["counterfactual"].notna()
-    if not post.any() or post.all():
-        return f"{label}: no pre- and post-interruption quarters to compare."
-    first_post = int(np.flatnonzero(post.to_numpy())[0])
-    last_pre = d.iloc[first_post - 1]
-    seg = d[d["segment"] == last_pre["segment"]] if "segment" in d else d.iloc[:first_post]
-    seg = seg[seg.index < first_post]
-    a = seg.iloc[0]
-    direction = (  # fitted values include the quarter-of-year terms
-        "rose"
-        if last_pre["fitted"] > a["fitted"]
-        else "fell"
-        if last_pre["fitted"] < a["fitted"]
-        else "was flat"
-    )
-    return (
-        f"{label}: the fitted pre-interruption line {direction} from {fmt_num(a['fitted'])} "
-        f"({a['period']}) to {fmt_num(last_pre['fitted'])} ({last_pre['period']}); the "
-        "counterfactual projects that line past the interruption."
-    )
-
-
-def cps_feasibility(
-    cps: pd.DataFrame,
-    interruption,
-    measures=("charges", "prosecutions", "convictions"),
-    min_pre: int = MIN_PRE,
-    min_post: int = MIN_POST,
-) -> pd.DataFrame:
-    """Can the CPS rape-flagged series support an ITS at ``interruption``?
-
-    Financial-year rows count as one point per year (a year is 'post' if it ends after the
-    interruption quarter); quarterly rows must form an unbroken run of quarters. One row per
-    measure and period type with the counts and a plain-language verdict.
-    """
-    q0 = quarter(interruption)
-    d = cps[(cps["kind"] == "series") & cps["measure"].isin(measures)].dropna(subset=["value"])
-    rows = []
-    for (m, pt), g in d.groupby(["measure", "period_type"], sort=True):
-        if pt not in ("financial_year", "quarter"):
-            continue
-        ends = g["period_end"].map(lambda x: quarter(x)).sort_values()
-        if pt == "financial_year":
-            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0 + 3).sum())
-            regular = True
-        else:
-            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0).sum())
-            steps = np.diff([p.ordinal for p in ends])
-            regular = bool(len(steps) == 0 or (steps == 1).all())
-        ok = regular and n_pre >= min_pre and n_post >= min_post
-        unit = "years" if pt == "financial_year" else "quarters"
-        why = (
-            "OK"
-            if ok
-            else (
-                ("gaps between quarters; " if not regular else "")
-                + f"{n_pre} {unit} before and {n_post} after (need {min_pre} and {min_post})"
-            )
-        )
-        rows.append(
-            {
-                "measure": m,
-                "period_type": pt,
-                "first": str(ends.iloc[0]),
-                "last": str(ends.iloc[-1]),
-                "n_pre": n_pre,
-                "n_post": n_post,
-                "regular": regular,
-                "feasible": ok,
-                "verdict": why,
-            }
-        )
-    return pd.DataFrame(rows)

@@ -31,8 +31,6 @@ from tqdm import tqdm
 from rasso_research.constants import FOCUS
 from rasso_research.its import Interruption, ITSSpec
 from rasso_research.periods import quarter
-from rasso_research.plots.figures import plot_spec_curve
-from rasso_research.report.format import fmt_num, fmt_pct
 
 from .base import (
     DesignResult,
@@ -172,9 +170,9 @@ class SpecCurve(DesignResult):
     the date curve (``dates``: the interruption moved, every modelling choice at its default)
     and their summaries."""
 
+    effect_columns = ("spec_id", "estimate", "ci_low", "ci_high", "significant")
+
     curve: pd.DataFrame
-    title: str | None = None
-    ylabel: str = "Change at interruption (%)"
     dates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def effects(self) -> pd.DataFrame:
@@ -193,14 +191,6 @@ class SpecCurve(DesignResult):
             "variance": self.variance(),
             "dates": self.dates,
         }
-
-    def describe(self) -> str:
-        return describe_curve(self.table(), self.variance(), self.dates)
-
-    def plot(self, width: str = "two", **kw):
-        kw.setdefault("title", self.title)
-        kw.setdefault("ylabel", self.ylabel)
-        return plot_spec_curve(self.curve, width=width, dates=self.dates, **kw)
 
 
 def jobs(n_jobs: int | None = None) -> int:
@@ -257,15 +247,13 @@ def _finish(g: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def specification_curve(
+def fit_spec_curve(
     s: pd.DataFrame | Mapping[str, pd.DataFrame],
     base: ITSSpec,
     grid: dict | None = None,
     horizon: int = 0,
     breaks: Sequence[Interruption] = (),
     n_jobs: int | None = None,
-    title: str | None = None,
-    ylabel: str = "Change at interruption (%)",
     shifts: Sequence[int] | None = SHIFTS,
     progress: bool = True,
 ) -> SpecCurve:
@@ -304,7 +292,7 @@ def specification_curve(
         dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
         dg.insert(0, "spec_id", range(1, len(dg) + 1))
         dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs, False))
-    return SpecCurve(out, title, ylabel, dates)
+    return SpecCurve(out, dates)
 
 
 def _additive(ok: pd.DataFrame, factors: Sequence[str]):
@@ -398,59 +386,3 @@ def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
             }
         ]
     )
-
-
-def describe_curve(
-    summary: pd.DataFrame,
-    variance: pd.DataFrame | None = None,
-    dates: pd.DataFrame | None = None,
-) -> str:
-    """Markdown: the specification-curve summary (:func:`summarise_curve`) in words, the choice
-    that moves the estimate most (:func:`variance_decomposition`) and the date curve's range."""
-    r = summary.iloc[0]
-    neg, sig = float(r["share_negative"]), float(r["share_ci_excludes_0"])
-    if neg >= 0.9 or neg <= 0.1:
-        sign = f"the sign is stable ({fmt_num(100 * max(neg, 1 - neg))}% of estimates agree)"
-    else:
-        sign = f"the sign is not stable ({fmt_num(100 * neg)}% of estimates are negative)"
-    if sig >= 0.9:
-        ci = "the CI excludes zero in almost every specification"
-    elif sig >= 0.5:
-        ci = f"the CI excludes zero in {fmt_num(100 * sig)}% of specifications"
-    else:
-        ci = (
-            f"the CI excludes zero in only {fmt_num(100 * sig)}% of specifications, so "
-            "statistical significance does not survive the analyst's choices"
-        )
-    failed = int(r["specs"]) - int(r["fitted"])
-    out = (
-        f"{int(r['fitted'])} of {int(r['specs'])} specifications fitted"
-        + (f" ({failed} not estimated" if failed else "")
-        + (
-            f"; {int(r['undefined'])} of them have no relative change: the counterfactual is "
-            "not bounded away from zero"
-            if failed and r.get("undefined", 0)
-            else ""
-        )
-        + (")" if failed else "")
-        + f"; median {fmt_pct(r['median_pct'])}, range {fmt_pct(r['min_pct'])} to "
-        f"{fmt_pct(r['max_pct'])}. **{sign[0].upper() + sign[1:]}; {ci}.**"
-    )
-    if variance is not None and len(variance) > 1:
-        top = variance.iloc[0]
-        out += (
-            f" The choice that moves the estimate most is `{top['choice']}` "
-            f"({top['meaning']}): {fmt_num(top['share_pct'], 2)}% of the variance of the log "
-            f"effect ratio, its levels' mean effects {fmt_num(top['range_pct'], 2)} points apart; "
-            f"interactions leave {fmt_num(variance.iloc[-1]['share_pct'], 2)}%."
-        )
-    if dates is not None and len(dates) and dates["ok"].any():
-        d = dates[dates["ok"]]
-        sig = int(d["significant"].sum())
-        out += (
-            f" Moving the date by {int(d['shift'].min())} to {int(d['shift'].max())} quarters "
-            f"(a different estimand: the change at another quarter) gives "
-            f"{fmt_pct(d['estimate'].min())} to {fmt_pct(d['estimate'].max())}, {sig} of "
-            f"{len(d)} with a CI excluding zero."
-        )
-    return out

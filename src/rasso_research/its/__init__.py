@@ -1,24 +1,15 @@
-"""Interrupted time-series (ITS) models: design, fitting, effects, diagnostics, robustness.
-
-Public API::
-
-    ITSSpec, Interruption, fit_its, ITSResult, build_design, newey_west_lags,
-    compare_specs, compare_inference, acf_pacf_table, placebo_in_time, placebo_in_space,
-    PlaceboResult, leave_out_disrupted, alternative_dates, load_sicily, sicily_spec,
-    load_prop99, linden_spec, validation_table
+"""Interrupted time-series (ITS) models, as a statsmodels-like library: the spec
+(``spec``), the time axis (``timeaxis``), the design matrix (``design``), the model and its
+estimators (``fitting``: :class:`ITSModel`, :func:`fit_its`), the results (``results``:
+:class:`ITSResult`), residual diagnostics (``diagnostics``) and robustness checks
+(``robustness``). It knows nothing of the panel, the studies or presentation; its numerics
+are in :mod:`rasso_research.estimators`.
 """
 
-from .design import (
-    FAMILIES,
-    Design,
-    Interruption,
-    ITSSpec,
-    TimeAxis,
-    build_design,
-    newey_west_lags,
-    restrict_disrupted,
-)
-from .models import ITSResult, acf_pacf_table, fit_its
+from .design import Design, InterruptionInfo, build_design, design_matrix, restrict_disrupted
+from .diagnostics import acf_pacf_table
+from .fitting import ITSModel, fit_its
+from .results import ITSResult, its_table
 from .robustness import (
     INFERENCE_METHODS,
     PlaceboResult,
@@ -30,22 +21,18 @@ from .robustness import (
     placebo_in_space,
     placebo_in_time,
 )
-from .validation import (
-    linden_spec,
-    load_prop99,
-    load_sicily,
-    sicily_path,
-    sicily_spec,
-    validation_table,
-)
+from .spec import FAMILIES, Interruption, ITSSpec
+from .timeaxis import TimeAxis
 
 __all__ = [
     "FAMILIES",
     "INFERENCE_METHODS",
     "Design",
+    "ITSModel",
     "ITSResult",
     "ITSSpec",
     "Interruption",
+    "InterruptionInfo",
     "PlaceboResult",
     "TimeAxis",
     "acf_pacf_table",
@@ -54,16 +41,11 @@ __all__ = [
     "build_design",
     "compare_inference",
     "compare_specs",
+    "design_matrix",
     "fit_its",
+    "its_table",
     "leave_out_disrupted",
-    "linden_spec",
-    "load_prop99",
-    "load_sicily",
-    "newey_west_lags",
     "placebo_in_space",
     "placebo_in_time",
     "restrict_disrupted",
-    "sicily_path",
-    "sicily_spec",
-    "validation_table",
 ]

@@ -20,152 +20,15 @@ Conventions
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-FAMILIES = ("ols", "ols_log", "poisson", "quasipoisson", "negbin", "arima")
-COUNT_FAMILIES = ("poisson", "quasipoisson", "negbin")
-LOG_FAMILIES = ("ols_log", "poisson", "quasipoisson", "negbin")
-
-
-@dataclass(frozen=True)
-class Interruption:
-    """An interruption: a name, a date (Period string, Timestamp/date, Period or integer
-    time) and an optional phase-in (number of periods after it excluded from the fit)."""
-
-    name: str
-    at: object
-    phase_in: int = 0
-    slope: bool = True  # False: level change only (as in Lopez Bernal et al. 2017)
-
-
-@dataclass(frozen=True)
-class ITSSpec:
-    """Full description of an ITS model; see module docstring for the term definitions.
-
-    family: "ols" (outcome, or outcome/offset*rate_per as a rate), "ols_log" (log of that;
-        fitted values are exp of the log-scale mean, i.e. geometric means), "poisson",
-        "quasipoisson" (Pearson chi2 scale), "negbin" (NB2, alpha estimated) with log(offset)
-        as an offset, or "arima" (regression with ARMA(arma_order) errors; sigma2 profiled).
-    HAC errors treat the fitted rows as consecutive, so excluded phase-in periods are
-    skipped over; season terms in a controlled ITS are common to all units.
-
-    season: None, "quarter", "month" or ("fourier", K, period).
-    disrupted: a mapping ``{name: periods}`` (one shared indicator ``disrupted_<name>`` per
-        name, e.g. ``{"covid": ["2020Q2", "2020Q4", "2021Q1"]}``; periods outside the series
-        are ignored and an indicator with no period inside is left out), a column name (or
-        list of names) of indicators already in the data, or a
-        list of periods (each gets its own indicator, i.e. is effectively excluded; the
-        robust standard errors of such one-period dummies are not meaningful, as their
-        residuals are zero, but the other coefficients are as if the periods were dropped).
-    hac_lags: Newey-West lag; None uses floor(4 * (n/100) ** (2/9)) (Newey & West 1994).
-    ar_order, ar_max: the AR order of the errors under ``cov_type="AR"`` (default 2, which
-        nests AR(1) and covered best in the coverage study), or ``None`` for the REML-BIC
-        choice among 1..ar_max (its/arerrors.py).
-    hac_rule: long-run variance estimator behind the "HAC" errors of the OLS families.
-        "nw1994" (default): Newey-West (Bartlett) with the lag above, t(n - k) reference
-        when ``small_sample``. "ewc": the equal-weighted cosine estimator recommended for
-        single restrictions by Lazarus, Lewis, Stock & Watson (2018, JBES), with
-        nu = floor(0.4 * n ** (2/3)) Type-II cosines and t(nu) critical values and p-values
-        (``small_sample`` adds the n/(n-k) factor). With Wald intervals neither reaches 95%
-        coverage of level and slope changes in short series (docs/METHODS.md).
-    ci_method: how intervals and p-values are computed. "wald": estimate +- critical value
-        x standard error (t or normal). "bootstrap": the parametric percentile-t bootstrap of
-        the AR(p)-errors fit (its/arerrors.py; for counts, of its final working regression),
-        for ``cov_type="AR"`` only. "auto" (default) is "bootstrap" where it applies and "wald"
-        otherwise. Prediction intervals (``*_pi_*``) stay Wald-type in every case.
-    boot_reps, boot_seed: bootstrap replications (at least 99) and the seed (results are
-        reproducible for a given seed).
-    cov_type: the estimator of the coefficient covariance, with its reference distribution.
-        Single series: "AR" (the default): GLS with REML AR(p) errors, t(n - k - p), for the
-        OLS families; for the count families the same errors on the linear-predictor scale
-        (iteratively reweighted, dispersion estimated; Zeger 1988). "HAC": Newey-West, t(n - k)
-        for OLS when ``small_sample``, normal for counts (Stata ``newey``). "nonrobust":
-        model-based (Pearson-scaled for quasi-Poisson: the published Sicily errors; the
-        default for "arima", which models its errors itself).
-        Controlled (stacked panel): "itsa" (the default for the OLS families, "nonrobust" for
-        counts; Stata ``itsa``/Linden 2015: pooled
-        OLS without unit effects, Newey-West within each unit at ``hac_lags`` (default 1),
-        n/(n - k), t(n - k)); "cluster" (unit effects, cluster-robust CR1 by unit,
-        t(G - 1), at least ``MIN_CLUSTERS`` units); "driscoll-kraay" (unit effects,
-        Newey-West on the cross-unit sums of scores, n/(n - k), t(T - 1)); "nonrobust"
-        (unit effects). Unit effects are coded as deviations from the controls' mean, so the
-        intercept is the controls' mean level at the first period. A t reference with fewer
-        than ``MIN_DF`` degrees of freedom is an error.
-    group/treated: controlled ITS; ``group`` names the unit column and ``treated`` the
-        treated unit; all other units in the data are controls.
-    rate_per: when an offset is given, outcomes are reported as rates per ``rate_per``.
-    season_col: column holding the position within the seasonal cycle (e.g. "month") for an
-        integer time axis; by default derived from the Period axis or from ``t``.
-    """
-
-    outcome: str
-    time: str = "time"
-    interruptions: tuple[Interruption, ...] | list[Interruption] = ()
-    family: str = "ols"
-    offset: str | None = None
-    season: object = None
-    disrupted: object = None
-    hac_lags: int | None = None
-    hac_rule: str = "nw1994"
-    small_sample: bool = True
-    ci_method: str = "auto"
-    boot_reps: int = 499
-    boot_seed: int = 20240101
-    ar_order: int | None = 2
-    ar_max: int = 2
-    arma_order: tuple[int, int, int] = (1, 0, 0)
-    covariates: tuple[str, ...] | list[str] = ()
-    cov_type: str | None = None
-    group: str | None = None
-    treated: object = None
-    freq: str | None = None
-    season_col: str | None = None
-    rate_per: float = 1.0
-    min_pre: int = 3
-    min_post: int = 3
-    alpha: float = 0.05
-
-    def replace(self, **changes) -> ITSSpec:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
-
-
-def newey_west_lags(n: int) -> int:
-    """Newey-West (1994) rule of thumb for the HAC truncation lag: floor(4 * (n/100)^(2/9))."""
-    return int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0)))
-
-
-HAC_RULES = ("nw1994", "ewc")
-CI_METHODS = ("auto", "wald", "bootstrap")
-SERIES_COV_TYPES = ("AR", "HAC", "nonrobust")
-PANEL_COV_TYPES = ("itsa", "cluster", "driscoll-kraay", "nonrobust")
-#: fewest units for cluster-robust errors, and fewest degrees of freedom of a t reference
-MIN_CLUSTERS = 10
-MIN_DF = 5
-
-
-def ewc_dof(n: int) -> int:
-    """Lazarus-Lewis-Stock-Watson (2018) rule for the number of cosines in the EWC long-run
-    variance estimator (also its t degrees of freedom): floor(0.4 * n^(2/3)), at least 1."""
-    return max(1, int(np.floor(0.4 * n ** (2.0 / 3.0))))
-
-
-def ewc_long_run(z: np.ndarray, nu: int) -> np.ndarray:
-    """EWC estimate of sum_s sum_t E[z_s z_t'] for the rows of ``z`` (time order): n times
-    the mean of Lambda_j Lambda_j' over j = 1..nu, with Lambda_j = sqrt(2/n) *
-    sum_t cos(pi j (t - 1/2) / n) z_t. Same scale as the Newey-West ``S`` (z'z at lag 0)."""
-    z = np.asarray(z, dtype=float)
-    n = z.shape[0]
-    t = np.arange(1, n + 1) - 0.5
-    basis = np.sqrt(2.0 / n) * np.cos(np.pi * np.outer(np.arange(1, nu + 1), t) / n)
-    lam = basis @ z
-    return n * (lam.T @ lam) / nu
+from .spec import COUNT_FAMILIES, FAMILIES, ITSSpec, uses_unit_effects
+from .timeaxis import TimeAxis, parse_time
 
 
 def _safe(name: str) -> str:
@@ -175,90 +38,6 @@ def _safe(name: str) -> str:
 def term_name(name: str) -> str:
     """The stem of an interruption's design terms: ``level_<stem>``, ``slope_<stem>``."""
     return _safe(name)
-
-
-@dataclass(frozen=True)
-class TimeAxis:
-    """Maps between integer time t (0 at the first period) and the time column's values."""
-
-    kind: str  # "int" or "period"
-    freq: str | None = None
-    origin: int = 0
-
-    def to_t(self, at) -> int:
-        """Map an interruption date to integer time (a date maps to the period containing it)."""
-        if isinstance(at, bool):
-            raise ValueError(f"Cannot interpret {at!r} as a time")
-        if isinstance(at, (int, np.integer)):  # a value of an integer time column, or t
-            return int(at) - self.origin if self.kind == "int" else int(at)
-        if self.kind == "int":
-            raise ValueError(
-                f"The time axis is integer, so the date {at!r} cannot be placed on it; "
-                "give an integer time or use a Period/date time column"
-            )
-        if isinstance(at, pd.Period):
-            p = at.asfreq(self.freq)
-        elif isinstance(at, (pd.Timestamp, _dt.date, np.datetime64)):
-            p = pd.Period(pd.Timestamp(at), freq=self.freq)
-        elif isinstance(at, str):
-            try:
-                p = pd.Period(at, freq=self.freq)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"Cannot parse {at!r} as a {self.freq} period") from exc
-        else:
-            raise ValueError(f"Cannot interpret {at!r} as a time")
-        return int(p.ordinal) - self.origin
-
-    def label(self, t) -> str:
-        """Human-readable label of integer time t."""
-        if self.kind == "int":
-            return str(int(t) + self.origin)
-        return str(pd.Period(ordinal=int(t) + self.origin, freq=self.freq))
-
-    def period(self, t):
-        """The pandas Period for t (or t itself on an integer axis)."""
-        if self.kind == "int":
-            return int(t) + self.origin
-        return pd.Period(ordinal=int(t) + self.origin, freq=self.freq)
-
-
-def _to_periods(values: pd.Series, freq: str | None) -> pd.Series:
-    if isinstance(values.dtype, pd.PeriodDtype):
-        if freq is not None:
-            return values.dt.asfreq(freq)
-        return values
-    if pd.api.types.is_datetime64_any_dtype(values):
-        if freq is None:
-            months = pd.Series(values.dt.to_period("M").map(lambda p: p.ordinal))
-            diffs = np.diff(np.sort(months.unique()))
-            freq = "Q" if len(diffs) and diffs.min() >= 3 else "M"
-        return values.dt.to_period(freq)
-    strs = values.astype(str)
-    if freq is None:
-        freq = "Q" if strs.str.fullmatch(r"\d{4}\s*-?Q[1-4]").all() else None
-    if freq is None:
-        freq = pd.Period(strs.iloc[0]).freqstr
-    try:
-        return strs.map(lambda s: pd.Period(s, freq=freq))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"Cannot parse the time column as {freq} periods: {exc}") from exc
-
-
-def parse_time(values: pd.Series, freq: str | None = None) -> tuple[np.ndarray, TimeAxis]:
-    """Integer time for each row (0 at the first period) and the axis."""
-    if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype, pd.PeriodDtype):
-        v = values.to_numpy(dtype=int)
-        return v - v.min(), TimeAxis("int", origin=int(v.min()))
-    if pd.api.types.is_float_dtype(values):
-        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-            raise ValueError("Time column must hold integers, Periods, dates or period strings")
-        v = values.to_numpy().astype(int)
-        return v - v.min(), TimeAxis("int", origin=int(v.min()))
-    periods = _to_periods(values, freq)
-    pfreq = periods.iloc[0].freqstr
-    ords = periods.map(lambda p: p.ordinal).to_numpy(dtype=int)
-    origin = int(ords.min())
-    return ords - origin, TimeAxis("period", pfreq, origin)
 
 
 @dataclass
@@ -357,20 +136,6 @@ def restrict_disrupted(spec: ITSSpec, data: pd.DataFrame):
     return keep or None
 
 
-def resolved_cov_type(spec: ITSSpec, controlled: bool) -> str:
-    """``spec.cov_type`` or its default (see :class:`ITSSpec`)."""
-    if spec.cov_type is not None:
-        return spec.cov_type
-    if controlled:
-        return "itsa" if spec.family in ("ols", "ols_log") else "nonrobust"
-    return "nonrobust" if spec.family == "arima" else "AR"
-
-
-def uses_unit_effects(spec: ITSSpec) -> bool:
-    """Does a controlled ITS under this spec carry control-unit effects? (All but "itsa".)"""
-    return resolved_cov_type(spec, True) != "itsa"
-
-
 def _check_columns(data: pd.DataFrame, spec: ITSSpec) -> None:
     needed = [spec.outcome, spec.time, *spec.covariates]
     for extra in (spec.offset, spec.group, spec.season_col):
@@ -381,8 +146,8 @@ def _check_columns(data: pd.DataFrame, spec: ITSSpec) -> None:
         raise ValueError(f"Missing column(s) {missing}; the data has columns {list(data.columns)}")
 
 
-def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
-    """Validate the data against the spec and build the named design columns."""
+def _check_spec(data: pd.DataFrame, spec: ITSSpec) -> bool:
+    """Refuse a spec the design cannot be built for; return whether it is controlled."""
     if spec.family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}; got {spec.family!r}")
     if not spec.interruptions:
@@ -393,17 +158,25 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
         raise ValueError("A controlled ITS needs `treated` (the treated unit in `group`)")
     if controlled and spec.family == "arima":
         raise ValueError("family='arima' is not supported for a controlled (panel) ITS")
+    return controlled
 
-    t, axis = parse_time(data[spec.time], spec.freq)
-    unit = data[spec.group].to_numpy() if controlled else np.full(len(data), "series", object)
-    if controlled and pd.isna(unit).any():
+
+def _units(data: pd.DataFrame, spec: ITSSpec, controlled: bool) -> np.ndarray:
+    """The unit of each row (one unit ``"series"`` for a single series), checked."""
+    if not controlled:
+        return np.full(len(data), "series", object)
+    unit = data[spec.group].to_numpy()
+    if pd.isna(unit).any():
         raise ValueError(
             f"Group column {spec.group!r} has {int(pd.isna(unit).sum())} missing unit label(s)"
         )
-    if controlled and spec.treated not in set(unit):
+    if spec.treated not in set(unit):
         raise ValueError(f"Treated unit {spec.treated!r} not found in column {spec.group!r}")
+    return unit
 
-    # gaps and duplicates, per unit
+
+def _check_regular(t: np.ndarray, unit: np.ndarray, axis: TimeAxis, controlled: bool) -> None:
+    """No duplicate period and no gap, per unit."""
     for u in pd.unique(unit):
         ts = np.sort(t[unit == u])
         dup = ts[1:][np.diff(ts) == 0]
@@ -420,6 +193,9 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"{axis.label(ts[i + 1])} ({gaps.size} gap(s)); the series must be regular"
             )
 
+
+def _outcome_and_offset(data: pd.DataFrame, spec: ITSSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The outcome and the log offset (0 without one), checked against the family."""
     y = pd.to_numeric(data[spec.outcome], errors="coerce").to_numpy(dtype=float)
     if np.isnan(y).any():
         raise ValueError(f"Outcome {spec.outcome!r} has {int(np.isnan(y).sum())} missing values")
@@ -439,31 +215,26 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"{int((~(off > 0)).sum())} rows are not"
             )
         log_off = np.log(off)
+    return y, log_off
 
-    # rows sorted by (unit,) time; the columns are collected here and framed once at the end
-    codes = pd.factorize(unit, sort=True)[0]
-    order = np.lexsort((t, codes)) if controlled else np.argsort(t, kind="stable")
-    data = data.iloc[order]
-    tt, unit, y, log_off = t[order], unit[order], y[order], log_off[order]
+
+def _base_columns(tt, unit, y, log_off, spec: ITSSpec, axis: TimeAxis, controlled: bool):
+    """The sorted rows' bookkeeping columns, the trend and (controlled) the treated-unit and
+    control-effect columns; returns the columns and the term names so far."""
     scale = spec.rate_per if spec.offset is not None else 1.0
     observed = y / np.exp(log_off) * scale  # outcome scale: rate if offset given
     treated = (unit == spec.treated).astype(float) if controlled else np.ones(len(tt))
+    fam = spec.family
     cols: dict[str, np.ndarray] = {
         "t": tt,
         "unit": unit,
         "log_offset": log_off,
         "observed_raw": y,
         "observed": observed,
-        "y": observed
-        if spec.family in ("ols", "arima")
-        else np.log(observed)
-        if spec.family == "ols_log"
-        else y,
+        "y": observed if fam in ("ols", "arima") else np.log(observed) if fam == "ols_log" else y,
         "treated": treated,
-        "in_fit": np.ones(len(tt), dtype=bool),  # phase-in periods are set False below
+        "in_fit": np.ones(len(tt), dtype=bool),  # phase-in periods are set False later
     }
-    tmin, tmax = int(tt.min()), int(tt.max())
-    in_fit = cols["in_fit"]
     labels = {x: axis.label(x) for x in np.unique(tt)}
     cols["label"] = np.array([labels[x] for x in tt], dtype=object)
     cols["trend"] = tt.astype(float)
@@ -480,8 +251,11 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 col = f"unit_{_safe(u)}"
                 cols[col] = (unit == u).astype(float) - ref
                 terms.append(col)
+    return cols, terms
 
-    # interruptions
+
+def _resolve_interruptions(spec: ITSSpec, axis: TimeAxis, tmin: int, tmax: int):
+    """Each interruption on the time axis, in date order; overlaps are refused."""
     infos: list[InterruptionInfo] = []
     for intr in spec.interruptions:
         if intr.phase_in < 0:
@@ -505,6 +279,13 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"Interruptions {a.name!r} and {b.name!r} overlap (phase-in of the first "
                 "reaches the second)"
             )
+    return infos
+
+
+def _interruption_columns(cols: dict, terms: list[str], infos, controlled: bool) -> None:
+    """Level and slope columns of each interruption (and their treated interactions); the
+    phase-in periods leave the fit."""
+    tt, treated, in_fit = cols["t"], cols["treated"], cols["in_fit"]
     for info in infos:
         post = tt >= info.start
         cols[info.level] = post.astype(float)
@@ -522,7 +303,12 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 cols[info.effect_slope] = treated * cols[info.slope]
                 terms.append(info.effect_slope)
 
-    # disrupted periods
+
+def _disrupted_columns(cols: dict, data: pd.DataFrame, spec: ITSSpec, axis: TimeAxis):
+    """Indicator columns of the disrupted periods, in any of ``spec.disrupted``'s forms;
+    an indicator that is zero on every fitted row is left out. Returns the term names."""
+    tt, in_fit = cols["t"], cols["in_fit"]
+    tmin, tmax = int(tt.min()), int(tt.max())
     dis_terms: list[str] = []
     dis = spec.disrupted
     if isinstance(dis, Mapping):  # one shared indicator per name; periods outside are ignored
@@ -550,21 +336,13 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 dis_terms.append(col)
     # an indicator that is zero on every fitted row (its period fell in a phase-in) has no
     # information and would make the design rank-deficient: leave it out
-    dis_terms = [c for c in dis_terms if cols[c][in_fit].any()]
-    terms += dis_terms
+    return [c for c in dis_terms if cols[c][in_fit].any()]
 
-    frame = pd.DataFrame(cols, index=data.index)
-    season = _season_columns(frame, data, spec, axis)
-    terms += list(season)
-    extra = dict(season)
-    for cov in spec.covariates:
-        col = _safe(cov)
-        extra[col] = pd.to_numeric(data[cov]).to_numpy(dtype=float)
-        terms.append(col)
-    if extra:
-        frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
 
-    # enough points in each segment (treated unit for a controlled ITS)
+def _check_segments(frame: pd.DataFrame, infos, spec: ITSSpec, tmin: int, tmax: int) -> None:
+    """At least ``spec.min_pre`` fitted points before each interruption (from the previous
+    one's start) and ``spec.min_post`` after its phase-in (treated unit if controlled):
+    the library's floor, which only guarantees that the terms are identified."""
     fit_t = frame.loc[frame["in_fit"] & (frame["treated"] == 1.0), "t"].to_numpy()
     for j, info in enumerate(infos):
         lo = infos[j - 1].start if j else tmin
@@ -581,9 +359,57 @@ def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
                 f"Too few points after interruption {info.name!r} ({info.label}): "
                 f"{n_post} fitted period(s) after the phase-in, at least {spec.min_post} needed"
             )
+
+
+def build_design(data: pd.DataFrame, spec: ITSSpec) -> Design:
+    """Validate the data against the spec and build the named design columns: the rows
+    sorted by (unit,) time, the bookkeeping and trend columns, each interruption's terms,
+    the disrupted periods' indicators, season terms and covariates, then the check that
+    each segment has enough points."""
+    controlled = _check_spec(data, spec)
+    t, axis = parse_time(data[spec.time], spec.freq)
+    unit = _units(data, spec, controlled)
+    _check_regular(t, unit, axis, controlled)
+    y, log_off = _outcome_and_offset(data, spec)
+
+    # rows sorted by (unit,) time; the columns are collected here and framed once at the end
+    codes = pd.factorize(unit, sort=True)[0]
+    order = np.lexsort((t, codes)) if controlled else np.argsort(t, kind="stable")
+    data = data.iloc[order]
+    tt = t[order]
+    cols, terms = _base_columns(tt, unit[order], y[order], log_off[order], spec, axis, controlled)
+    tmin, tmax = int(tt.min()), int(tt.max())
+    infos = _resolve_interruptions(spec, axis, tmin, tmax)
+    _interruption_columns(cols, terms, infos, controlled)
+    dis_terms = _disrupted_columns(cols, data, spec, axis)
+    terms += dis_terms
+
+    frame = pd.DataFrame(cols, index=data.index)
+    season = _season_columns(frame, data, spec, axis)
+    terms += list(season)
+    extra = dict(season)
+    for cov in spec.covariates:
+        col = _safe(cov)
+        extra[col] = pd.to_numeric(data[cov]).to_numpy(dtype=float)
+        terms.append(col)
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
+    _check_segments(frame, infos, spec, tmin, tmax)
     seg = np.full(len(frame), "pre", dtype=object)
     for info in infos:
         seg[tt >= info.t0] = "phase_in"
         seg[tt >= info.start] = info.name
     frame["segment"] = seg
     return Design(spec, frame, terms, axis, infos, dis_terms, controlled)
+
+
+INTERCEPT = "Intercept"
+
+
+def design_matrix(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """The columns ``names`` of a design frame as a float matrix (``Intercept`` is 1)."""
+    X = np.ones((len(frame), len(names)))
+    for j, nm in enumerate(names):
+        if nm != INTERCEPT:
+            X[:, j] = frame[nm].to_numpy(dtype=float)
+    return X

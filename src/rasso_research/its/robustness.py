@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .design import Interruption, ITSSpec, build_design, restrict_disrupted
-from .models import ITSResult, fit_its
+from .design import build_design, restrict_disrupted
+from .fitting import fit_its
+from .results import ITSResult
+from .spec import Interruption, ITSSpec
 
 
 def _effect_rows(res: ITSResult, label: str) -> pd.DataFrame:
@@ -88,7 +90,7 @@ def bootstrap_persistence(result: ITSResult, bands=ROOT_BANDS) -> pd.DataFrame:
     boot = result.bootstrap
     if boot is None or boot.roots is None:
         raise ValueError("bootstrap_persistence needs the AR-errors bootstrap (cov_type='AR')")
-    names = result._all_names()
+    names = result.all_names
     alpha = result.spec.alpha
     data_root = result.results.ar_fit.max_root()
     rows = []

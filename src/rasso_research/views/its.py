@@ -1,8 +1,8 @@
 """The one ITS drawer: observed points, fitted segments and the counterfactual with its band,
 interruptions marked and disrupted periods shaded, drawn from a counterfactual *table*.
 
-The designs save that table (``tables/*_counterfactual.csv``); :func:`its_table` makes it from
-an ``ITSResult``; :func:`plot_its_table` draws it, so a figure made from a saved table and one
+The designs save that table (``tables/*_counterfactual.csv``);
+:func:`rasso_research.its.its_table` makes it from an ``ITSResult``; :func:`plot_its_table` draws it, so a figure made from a saved table and one
 made from a fresh fit are the same figure.
 """
 
@@ -16,31 +16,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rasso_research.its import its_table
+
 from .style import OKABE_ITO, RC, figsize, legend_below, source_note
 
 LINE_COLUMNS = ("fitted", "counterfactual", "counterfactual_ci_low", "counterfactual_ci_high")
-
-
-def its_table(result, focus: str | None = None, include_disrupted: bool = False) -> pd.DataFrame:
-    """Per period of an ``ITSResult``: ``period``, ``observed``, ``in_fit``, ``segment``,
-    ``fitted`` and ``counterfactual`` with 95% CIs, and ``disrupted`` (the period has a
-    disruption indicator). The counterfactual removes interruption ``focus`` (default: the
-    first, hence all) and is blank before it; for a controlled ITS a ``unit`` column is kept.
-    ``include_disrupted=False`` gives the underlying lines (disruption indicators at 0)."""
-    cf = result.counterfactual(focus, include_disrupted=include_disrupted)
-    design = result.design
-    info = design.interruptions[result._interruption_index(focus)]
-    fr = design.frame.reset_index(drop=True)
-    post = cf["t"].to_numpy() >= info.t0
-    for c in ("counterfactual", "counterfactual_ci_low", "counterfactual_ci_high"):
-        cf.loc[~post, c] = np.nan
-    terms = design.disrupted_terms
-    cf["disrupted"] = (fr[terms].sum(axis=1) > 0).to_numpy() if terms else False
-    keep = ["unit"] if design.controlled else []
-    keep += ["period", "t", "observed", "in_fit", "segment", "fitted", "fitted_ci_low"]
-    keep += ["fitted_ci_high", "counterfactual", "counterfactual_ci_low"]
-    keep += ["counterfactual_ci_high", "disrupted"]
-    return cf[keep]
 
 
 def _is_int_axis(values) -> bool:

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from rasso_research.plots.style import (  # noqa: E402
+from rasso_research.views.style import (  # noqa: E402
     OKABE_ITO,
     ONE_COLUMN,
     TWO_COLUMN,

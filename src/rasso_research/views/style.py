@@ -202,3 +202,24 @@ def legend_below(fig, handles, labels=None, ncol: int = 2, source: str | None = 
     )
     if source:
         source_note(fig, source)
+
+
+SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."
+
+
+SOURCE_CPS = "Source: CPS case outcomes by principal offence category."
+
+
+SOURCE_HO_OUTCOMES = "Source: Home Office police recorded crime outcomes open data."
+
+
+SOURCE_HO_CPS = (
+    "Source: Home Office police recorded crime and outcomes open data; ONS population; "
+    "CPS case outcomes by principal offence category."
+)
+
+
+#: Okabe-Ito colours with enough contrast on white for thin lines (no yellow)
+LINE_COLOURS = [
+    OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple")
+]

@@ -8,9 +8,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from rasso_research.data.measures import ylabel_for  # noqa: E402
 from rasso_research.its import Interruption, ITSSpec, fit_its  # noqa: E402
-from rasso_research.plots import plot_its  # noqa: E402
-from rasso_research.plots.style import TWO_COLUMN, save_figure  # noqa: E402
+from rasso_research.views import data as VD  # noqa: E402
+from rasso_research.views import its as VI  # noqa: E402
+from rasso_research.views.its import plot_its
+from rasso_research.views.style import TWO_COLUMN, save_figure  # noqa: E402
 
 
 def quarterly_panel(seed=0, n=40):
@@ -92,7 +95,8 @@ def _cf_table(series="Rape charges (count)", n=20):
 
 def test_figure_from_a_fit_equals_figure_from_its_saved_table():
     """One drawer: the table a design saves draws the same lines as the fit itself."""
-    from rasso_research.plots import its_table, plot_its_table
+    from rasso_research.its import its_table
+    from rasso_research.views.its import plot_its_table
 
     res = fit_its(quarterly_panel().query("unit == 'T'"), SPEC)
     a = plot_its(res)
@@ -106,7 +110,7 @@ def test_figure_from_a_fit_equals_figure_from_its_saved_table():
 
 
 def test_integer_time_axis():
-    from rasso_research.its import load_sicily, sicily_spec
+    from rasso_research.validation import load_sicily, sicily_spec
 
     try:
         data = load_sicily()
@@ -122,12 +126,11 @@ def test_integer_time_axis():
 
 
 def test_its_panels_share_one_legend_below_the_data():
-    from rasso_research import plots as F
 
     labels = ["Rape charges (count)", "Rape charges per 100 recorded rapes"]
-    ylabels = [F.ylabel_for("rape_charged_in_quarter"), "Rape charges per 100 recorded rapes"]
+    ylabels = [ylabel_for("rape_charged_in_quarter"), "Rape charges per 100 recorded rapes"]
     cf = pd.concat([_cf_table(s) for s in labels])
-    fig = F.plot_its_panels(cf, list(zip(labels, ylabels, strict=True)), {"X": "2020Q3"})
+    fig = VI.plot_its_panels(cf, list(zip(labels, ylabels, strict=True)), {"X": "2020Q3"})
     assert [ax.get_legend() for ax in fig.axes] == [None, None]  # no legend inside any panel
     assert len(fig.legends) == 1
     fig.canvas.draw()
@@ -144,9 +147,7 @@ def test_band_horizon_limits_the_counterfactual_band():
     import matplotlib.dates as mdates
     import pytest
 
-    from rasso_research import plots as F
-    from rasso_research.plots import plot_its_table
-    from rasso_research.plots.its import to_x
+    from rasso_research.views.its import plot_its_table, to_x
 
     cf = _cf_table(n=20)  # post-period: periods 10..19
     fig = plot_its_table(cf, "y", interruptions={"X": "2020Q3"}, band_horizon=4)
@@ -161,7 +162,7 @@ def test_band_horizon_limits_the_counterfactual_band():
     plt.close(fig)
     # panels: one counterfactual legend entry, saying "cut" when any panel's band is cut
     wide = _cf_table("B").assign(counterfactual_ci_high=lambda d: d["counterfactual"] + 500)
-    fig = F.plot_its_panels(
+    fig = VI.plot_its_panels(
         pd.concat([cf, wide]),
         [("Rape charges (count)", "y"), ("B", "y")],
         {"X": "2020Q3"},
@@ -175,11 +176,10 @@ def test_band_horizon_limits_the_counterfactual_band():
 
 
 def test_interruption_marker_is_shared():
-    from rasso_research import plots as F
-    from rasso_research.plots import mark_interruption
+    from rasso_research.views.its import mark_interruption
 
     fig, ax = plt.subplots()
-    F.mark_periods(ax, {"Policy": "2020Q3"})
+    VI.mark_periods(ax, {"Policy": "2020Q3"})
     mark_interruption(ax, 3.0, None)
     assert [t.get_text() for t in ax.texts] == ["Policy"]
     assert len(ax.lines) == 2
@@ -187,7 +187,6 @@ def test_interruption_marker_is_shared():
 
 
 def test_distance_to_2016_breaks_at_gaps_and_keeps_the_legend_off_the_data():
-    from rasso_research import plots as F
 
     dist = pd.DataFrame(
         {
@@ -196,7 +195,7 @@ def test_distance_to_2016_breaks_at_gaps_and_keeps_the_legend_off_the_data():
             "pct_of_2016": [60.0, 90.0, 100.0, 80.0, 95.0, 100.0, 85.0],
         }
     )
-    fig = F.plot_distance_to_2016(dist)
+    fig = VD.plot_distance_to_2016(dist)
     ax = fig.axes[0]
     cps = ax.lines[0]
     assert np.isnan(np.asarray(cps.get_ydata(), float)[1])  # 2008 missing: the line breaks
@@ -215,8 +214,7 @@ def test_a_band_quarter_between_two_gaps_is_drawn_as_a_bar():
     import pytest
     from matplotlib.collections import LineCollection
 
-    from rasso_research.plots import plot_its_table
-    from rasso_research.plots.its import to_x
+    from rasso_research.views.its import plot_its_table, to_x
 
     cf = _cf_table(n=20)  # post-period: periods 10..19
     cf["covid"] = False

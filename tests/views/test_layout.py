@@ -11,9 +11,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from rasso_research import paths, plots, timeline  # noqa: E402
+from rasso_research import paths, timeline  # noqa: E402
 from rasso_research.data import series as S  # noqa: E402
-from rasso_research.plots.style import layout_problems  # noqa: E402
+from rasso_research.data.measures import ylabel_for  # noqa: E402
+from rasso_research.views import controlled_its as VCI  # noqa: E402
+from rasso_research.views import data as VD  # noqa: E402
+from rasso_research.views import force as VF  # noqa: E402
+from rasso_research.views import its as VI  # noqa: E402
+from rasso_research.views import national_its as VN  # noqa: E402
+from rasso_research.views import spec_curve as VSC  # noqa: E402
+from rasso_research.views import style as VS  # noqa: E402
+from rasso_research.views.style import layout_problems  # noqa: E402
 
 MARKS = {"R v Allan": "2018Q1", "RASSO 2025": "2020Q3", "JNAP": "2021Q1", "E2E Review": "2021Q2"}
 
@@ -108,13 +116,13 @@ def _figures():
     for width in ("one", "two"):
         yield (
             f"fig1 {width}",
-            plots.plot_its_panels(
-                cf, panels, MARKS, intervention="RASSO 2025", width=width, source=plots.SOURCE_HO
+            VI.plot_its_panels(
+                cf, panels, MARKS, intervention="RASSO 2025", width=width, source=VS.SOURCE_HO
             ),
         )
         yield (
             f"fig2 {width}",
-            plots.plot_effects(
+            VN.plot_effects(
                 eff,
                 horizons=(0, 8) if width == "one" else (0, 4, 8),
                 width=width,
@@ -125,13 +133,13 @@ def _figures():
         )
         yield (
             f"fig3 {width}",
-            plots.plot_its_table(
+            VI.plot_its_table(
                 _cf("x").assign(covid=False),
                 "Recorded rapes per 100,000 population per quarter",
                 title="West Midlands: recorded rapes",
                 interruptions={"joint working": "2018Q4"},
                 width=width,
-                source=plots.SOURCE_HO,
+                source=VS.SOURCE_HO,
             ),
         )
         dates = pd.DataFrame(
@@ -146,7 +154,7 @@ def _figures():
         )
         yield (
             f"fig4 {width}",
-            plots.plot_spec_curve(
+            VSC.plot_spec_curve(
                 curve,
                 width=width,
                 ylabel="Level change at RASSO 2025 in charges per 100 recorded rapes (%)",
@@ -169,8 +177,8 @@ def _figures():
                 )
             ]
         )
-        yield f"funnel {width}", plots.plot_funnel(funnel, width=width)
-        yield f"claim7 {width}", plots.plot_distance_to_2016(dist, width=width)
+        yield f"funnel {width}", VD.plot_funnel(funnel, width=width)
+        yield f"claim7 {width}", VD.plot_distance_to_2016(dist, width=width)
         one = _cf("x").assign(covid=False)
         ctrl = pd.concat(
             [
@@ -181,7 +189,7 @@ def _figures():
         placebo = pd.DataFrame({"estimate": [-3.0, 1.0, 2.0], "observed": 0.5, "p_perm": 0.75})
         yield (
             f"fig3 comparison {width}",
-            plots.plot_area_comparison(
+            VCI.plot_area_comparison(
                 one,
                 ctrl,
                 placebo,
@@ -193,13 +201,13 @@ def _figures():
         )
         annual = _annual_comparison()
         label = next(iter(annual.fits))
-        yield f"synthetic DiD {width}", annual.plot(label, "sdid", width=width)
-        yield f"event study {width}", annual.plot(label, "event", width=width)
+        yield f"synthetic DiD {width}", VF.plot_annual(annual, label, "sdid", width=width)
+        yield f"event study {width}", VF.plot_annual(annual, label, "event", width=width)
 
 
 def _annual_comparison():
     """A small force x financial-year table run through the annual synthetic designs."""
-    from rasso_research.designs import compare_force_year
+    from rasso_research.studies.force import compare_force_year
 
     rng = np.random.default_rng(2)
     years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2014, 2025)]
@@ -254,18 +262,16 @@ def test_overview_figures_layout():
         (
             "Police recorded rape",
             S.series(panel, "recorded_rape"),
-            plots.ylabel_for("recorded_rape"),
+            ylabel_for("recorded_rape"),
         ),
         (
             "CPS conviction rate",
             S.series(panel, "cps_sexual_offences_conviction_rate"),
-            plots.ylabel_for("cps_sexual_offences_conviction_rate"),
+            ylabel_for("cps_sexual_offences_conviction_rate"),
         ),
     ]
     figs = [
-        plots.plot_series_panels(
-            nat, interruptions=marks, covid=timeline.covid_disrupted_quarters()
-        )
+        VD.plot_series_panels(nat, interruptions=marks, covid=timeline.covid_disrupted_quarters())
     ]
     for m in (
         "recorded_rape_per_100k",
@@ -273,10 +279,9 @@ def test_overview_figures_layout():
         "cps_sexual_offences_conviction_rate",
     ):
         figs.append(
-            plots.plot_force_grid(
-                panel,
-                m,
-                plots.ylabel_for(m),
+            VD.plot_force_grid(
+                S.area_panel(panel, m),
+                ylabel_for(m),
                 highlight=["West Midlands"],
                 interruptions=timeline.interruptions(["wm_joint_working"]),
             )

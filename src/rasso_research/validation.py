@@ -1,10 +1,14 @@
-"""Validation data and the published numbers the ITS code must reproduce.
+"""Validation: the published data sets and the published numbers the package must reproduce,
+at the top of the layers (it runs the ITS library and the designs on the published data).
 
 * Sicily smoking ban (Lopez Bernal, Cummins & Gasparrini 2017): quasi-Poisson ITS.
 * California's Proposition 99 (Linden 2015, Stata ``itsa``): single-group OLS with
   Newey-West errors, and the multiple-group comparison against the 38 other states.
+* Proposition 99 by synthetic DiD, synthetic control and DiD (Arkhangelsky et al. 2021,
+  Table 1).
 
-The published values, their sources and tolerances are in ``config/validation.csv`` only;
+The published values, their sources and tolerances are in ``config/validation.csv`` only
+(:func:`published`, :func:`reference`); notebook 00 and the tests read them from there, and
 :func:`validation_table` sets each beside the value reproduced here.
 """
 
@@ -14,7 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import paths
+from rasso_research import paths
+from rasso_research.designs.synthetic import panel_matrix
+from rasso_research.estimators.synthdid import estimate
+from rasso_research.its import Interruption, ITSSpec, fit_its
 
 
 def _validation_file(name: str) -> Path:
@@ -38,8 +45,6 @@ def sicily_spec():
     """The published model: quasi-Poisson, offset log(stdpop), level change only, two
     harmonics of month with period 12 (tsModel ``harmonic(month, 2, 12)``), model-based
     (Pearson-scaled) errors."""
-    from .design import Interruption, ITSSpec
-
     return ITSSpec(
         outcome="aces",
         time="time",
@@ -67,8 +72,6 @@ def linden_spec(multiple: bool = False):
     """Linden's (2015) Proposition 99 model: interruption 1989, Newey-West lag 1. Single
     group (California alone): OLS with HAC errors and t(n - k) (Stata ``newey``). Multiple
     group: California against the other states, the ``itsa`` estimator."""
-    from .design import Interruption, ITSSpec
-
     base = ITSSpec("packs", "year", [Interruption("x1989", 1989)], hac_lags=1)
     if multiple:
         return base.replace(group="state", treated="California", cov_type="itsa")
@@ -78,8 +81,6 @@ def linden_spec(multiple: bool = False):
 def synthdid_spec():
     """Arkhangelsky et al.'s (2021) Proposition 99 setup: California against the 38 other
     states, treated from 1989 (for :mod:`rasso_research.designs.synthetic`)."""
-    from .design import Interruption, ITSSpec
-
     return ITSSpec(
         "packs", "year", [Interruption("main", 1989)], group="state", treated="California"
     )
@@ -90,10 +91,16 @@ def published() -> pd.DataFrame:
     return pd.read_csv(paths.CONFIG / "validation.csv")
 
 
+def reference(key: str) -> tuple[float, float]:
+    """The published value of ``key`` in ``config/validation.csv`` and its tolerance."""
+    pub = published().set_index("key")
+    if key not in pub.index:
+        raise KeyError(f"no key {key!r} in config/validation.csv; keys: {list(pub.index)}")
+    return float(pub.loc[key, "published"]), float(pub.loc[key, "tolerance"])
+
+
 def reproduced() -> dict[str, float]:
     """Every reproducible key of ``config/validation.csv``, computed from the data."""
-    from .models import fit_its
-
     out = {}
     sic = fit_its(load_sicily(), sicily_spec())
     row = sic.params_table().set_index("term").loc["level_smokban"]
@@ -115,8 +122,6 @@ def reproduced() -> dict[str, float]:
     out["linden2015_multi_step_diff"] = multi.loc["treated_level_x1989", "estimate"]
     out["linden2015_multi_step_diff_p"] = multi.loc["treated_level_x1989", "p_value"]
     out["linden2015_multi_slope_diff_p"] = multi.loc["treated_slope_x1989", "p_value"]
-
-    from rasso_research.designs.synthetic import estimate, panel_matrix
 
     pm = panel_matrix(prop, synthdid_spec())
     for method in ("sdid", "sc", "did"):

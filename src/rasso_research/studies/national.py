@@ -1,0 +1,494 @@
+"""The national study, defined once: the series, specs, dates and sensitivity fits of
+notebooks 02 (the national ITS) and 04 (the specification curve), and the typed reading of
+their saved tables that notebook 05 draws the paper figures from.
+
+* :data:`SERIES`: the five national series, each with a stable ``key``, the label its tables
+  carry, the paper figures' short label and title, and whether it measures reporting or
+  prosecution;
+* :class:`NationalStudy`: the series read from the panel and the spec of each, from the
+  notebook's parameters (start quarters, the R v Allan rule, model family, seasonality, Covid-19
+  handling, the charge-rate denominator), with the fits the notebook reports (each date alone,
+  the joint model, the Rape Review's quarter, the start and R v Allan sensitivities, the other
+  prosecution series);
+* :func:`fit_sensitivity`: notebook 04's specification curve on notebook 02's default spec;
+* :func:`load_results`: the saved tables, checked against their schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from rasso_research import timeline
+from rasso_research.constants import MIN_POST, MIN_PRE
+from rasso_research.data import series as S
+from rasso_research.designs import joint_its, national_its, spec_curve
+from rasso_research.designs.base import QUARTERLY, at, covid_disrupted
+from rasso_research.its import Interruption, ITSSpec
+from rasso_research.periods import quarter
+
+
+@dataclass(frozen=True)
+class NationalSeries:
+    """One national series: ``key`` (stable), ``label`` (as in the tables), ``short`` (figure
+    2's row label), ``title`` (figure 1's panel title, empty if not in figure 1) and ``group``
+    ("reporting" or "prosecution")."""
+
+    key: str
+    label: str
+    short: str
+    title: str
+    group: str
+
+
+def charge_rate_label(lag: int) -> str:
+    """The label of the charge rate on the mean of the previous ``lag`` quarters' recorded
+    rapes (the same-quarter rate when ``lag`` is 0)."""
+    base = "Rape charges per 100 recorded rapes"
+    return f"{base} (mean of the previous {lag} quarters)" if lag else base
+
+
+def national_series(charge_rate_lag: int = 4) -> tuple[NationalSeries, ...]:
+    """The five national series, the primary charge rate on ``charge_rate_lag`` quarters."""
+    primary = charge_rate_label(charge_rate_lag)
+    return (
+        NationalSeries(
+            "recorded_count",
+            "Recorded rape (count, population offset)",
+            "Recorded rape per 100k, quasi-Poisson",
+            "Police recorded rape",
+            "reporting",
+        ),
+        NationalSeries(
+            "recorded_rate",
+            "Recorded rape per 100k (OLS)",
+            "Recorded rape per 100k, OLS",
+            "",
+            "reporting",
+        ),
+        NationalSeries(
+            "charges",
+            "Rape charges (count)",
+            "Police rape charges, quasi-Poisson",
+            "Police rape charges",
+            "prosecution",
+        ),
+        NationalSeries(
+            "charge_rate",
+            primary,
+            f"Charges per 100 recorded (previous {charge_rate_lag}-quarter mean)",
+            "Rape charges per 100 recorded rapes",
+            "prosecution",
+        ),
+        NationalSeries(
+            "charge_rate_same_quarter",
+            charge_rate_label(0),
+            "Charges per 100 recorded (same quarter)",
+            "",
+            "prosecution",
+        ),
+    )
+
+
+#: The series of the default study (the primary charge rate on the previous four quarters).
+SERIES: tuple[NationalSeries, ...] = national_series()
+#: Figure 1's panels, by key.
+FIGURE1 = ("recorded_count", "charges", "charge_rate")
+#: The prosecution series modelled when the panel has them (the official releases add them).
+OTHER_SERIES = (
+    "rape_charged_cohort",
+    "rape_charge_rate_cohort",
+    "rape_outcomes_cohort",
+    "cps_sexual_offences_convictions",
+    "cps_sexual_offences_conviction_rate",
+)
+ALLAN = "r_v_allan"
+ALLAN_CHOICES = ("segment", "start_after", "none")
+
+
+def base_spec(family: str = "quasipoisson", season="quarter", covid: str = "exclude") -> ITSSpec:
+    """The national models' spec before any date: notebook 02's defaults (quasi-Poisson,
+    quarter-of-year terms, each Covid-19 quarter its own indicator), which notebook 04's
+    curve varies and its date curve keeps."""
+    dis = covid_disrupted(covid, timeline.covid_disrupted_quarters())
+    return QUARTERLY.replace(family=family, season=season, disrupted=dis)
+
+
+def label_of(key: str, series: Sequence[NationalSeries] = SERIES) -> str:
+    """The table label of series ``key``; an unknown key is an error listing the keys."""
+    for s in series:
+        if s.key == key:
+            return s.label
+    raise KeyError(f"no national series {key!r}; the keys are {[s.key for s in series]}")
+
+
+class NationalStudy:
+    """The national series and their specs from notebook 02's parameters (see the module
+    docstring); the fits are methods, so a notebook, a test and a student's script run the
+    same study."""
+
+    def __init__(
+        self,
+        panel: pd.DataFrame,
+        interventions: Sequence[str] = ("rasso2025", "jnap", "e2e_review"),
+        start_recorded: str = "2017Q2",
+        start_charges: str = "2014Q2",
+        allan: str = "segment",
+        family: str = "quasipoisson",
+        season="quarter",
+        covid: str = "exclude",
+        charge_rate_lag: int = 4,
+    ):
+        if allan not in ALLAN_CHOICES:
+            raise ValueError(f"allan must be one of {ALLAN_CHOICES}, got {allan!r}")
+        self.panel = panel
+        self.covid_quarters = timeline.covid_disrupted_quarters()
+        self.intervention_ids = tuple(interventions)
+        self.interruptions = timeline.interruptions(interventions)
+        self.first, self.q_first = next(iter(self.interruptions.items()))
+        self.allan_q = quarter(timeline.interruption_quarter(ALLAN))
+        self.allan_break = Interruption(ALLAN, str(self.allan_q))
+        self.start_charges = start_charges
+        self.charge_rate_lag = charge_rate_lag
+        self.charges_start = str(self.allan_q + 1) if allan == "start_after" else start_charges
+        before = quarter(self.charges_start) < self.allan_q
+        self.breaks = (self.allan_break,) if allan == "segment" and before else ()
+        self.base = base_spec(family, season, covid)
+        self.definitions = national_series(charge_rate_lag)
+        self.series = self._read_series(start_recorded)
+        self.specs = self._specs()
+
+    def label(self, key: str) -> str:
+        """The table label of series ``key`` in this study."""
+        return label_of(key, self.definitions)
+
+    def _read_series(self, start_recorded: str) -> dict[str, pd.DataFrame]:
+        panel, lab = self.panel, self.label
+        charges = dict(source="charged_nat", start=self.charges_start)
+        recorded = dict(offset="population", offset_fill="interpolate", start=start_recorded)
+        return {
+            lab("recorded_count"): S.series(panel, "recorded_rape", **recorded),
+            lab("recorded_rate"): S.series(panel, "recorded_rape_per_100k", start=start_recorded),
+            lab("charges"): S.series(panel, "rape_charged_in_quarter", **charges),
+            lab("charge_rate"): S.series(
+                panel,
+                "rape_charged_in_quarter",
+                offset="recorded_rape",
+                offset_lag=self.charge_rate_lag,
+                **charges,
+            ),
+            lab("charge_rate_same_quarter"): S.series(
+                panel, "rape_charged_in_quarter", offset="recorded_rape", **charges
+            ),
+        }
+
+    def _specs(self) -> dict[str, ITSSpec]:
+        base, brk, lab = self.base, self.breaks, self.label
+        return {
+            lab("recorded_count"): base.replace(rate_per=1e5),
+            lab("recorded_rate"): base.replace(family="ols"),
+            lab("charges"): base.replace(interruptions=brk),
+            lab("charge_rate"): base.replace(interruptions=brk, rate_per=100),
+            lab("charge_rate_same_quarter"): base.replace(interruptions=brk, rate_per=100),
+        }
+
+    def marks(self) -> dict[str, str]:
+        """The dates a national figure marks: R v Allan and every intervention."""
+        return timeline.interruptions([ALLAN, *self.intervention_ids])
+
+    # ---- the fits ---------------------------------------------------------------------------
+    def fit_each_date(
+        self, min_pre: int = MIN_PRE, min_post: int = MIN_POST, horizons=(0, 4, 8)
+    ) -> national_its.NationalITS:
+        """Each series at each date alone (the sensitivity analysis)."""
+        return national_its.fit_national(
+            self.series, self.specs, self.interruptions, min_pre, min_post, horizons
+        )
+
+    def fit_joint(
+        self,
+        slopes: str = "first",
+        horizons=(0, 4, 8),
+        leave_one_out: bool = True,
+        interruptions: Mapping[str, str] | None = None,
+    ) -> joint_its.JointITS:
+        """Every series with a term for each reform (``interruptions``: other dates)."""
+        dates = self.interruptions if interruptions is None else interruptions
+        return joint_its.fit_joint(
+            self.series,
+            self.specs,
+            dates,
+            slopes=slopes,
+            horizons=horizons,
+            leave_one_out=leave_one_out,
+        )
+
+    def rape_review_quarter(
+        self, joint: joint_its.JointITS, alternative: str, slopes: str, horizons
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The Rape Review at ``alternative`` instead of its first full quarter: its level
+        change in the joint model at both quarters (:func:`joint_its.compare_joint`), and
+        fitted alone at both."""
+        name = timeline.label("e2e_review")
+        alt = {**self.interruptions, name: alternative}
+        joint_alt = self.fit_joint(slopes, horizons, leave_one_out=False, interruptions=alt)
+        quarters = (self.interruptions[name], alternative)
+        cmp = joint_its.compare_joint(
+            dict(zip(quarters, (joint, joint_alt), strict=True)), name, "rape_review"
+        )
+        alone = pd.concat(
+            [
+                national_its.compare(
+                    {
+                        q: national_its.fit_series(s, at(self.specs[label], q), horizons=(0,))
+                        for q in quarters
+                    },
+                    "rape_review",
+                ).assign(series=label)
+                for label, s in self.series.items()
+            ],
+            ignore_index=True,
+        )
+        return cmp, alone
+
+    def start_sensitivity(self, starts: Sequence[str]) -> pd.DataFrame:
+        """The recorded-rape count model at the first date, from each start quarter."""
+        spec = at(self.specs[self.label("recorded_count")], self.q_first)
+        fits = {
+            st: national_its.fit_series(
+                S.series(
+                    self.panel,
+                    "recorded_rape",
+                    offset="population",
+                    offset_fill="interpolate",
+                    start=st,
+                ),
+                spec,
+                horizons=(0, 4),
+            )
+            for st in starts
+        }
+        return national_its.compare(fits, "start")
+
+    def allan_sensitivity(self) -> pd.DataFrame:
+        """The primary charge rate at the first date with R v Allan as its own segment, with
+        the series starting after it, and ignored."""
+        q = self.allan_q
+        choices = {
+            f"segment at {q}": (self.start_charges, (self.allan_break,)),
+            f"start {q + 1}": (str(q + 1), ()),
+            "ignored": (self.start_charges, ()),
+        }
+        fits = {}
+        for how, (st, brk) in choices.items():
+            s = S.series(
+                self.panel,
+                "rape_charged_in_quarter",
+                source="charged_nat",
+                offset="recorded_rape",
+                offset_lag=self.charge_rate_lag,
+                start=st,
+            )
+            spec = at(self.base.replace(interruptions=brk, rate_per=100), self.q_first)
+            fits[how] = national_its.fit_series(s, spec, horizons=(0,))
+        return national_its.compare(fits, "allan")
+
+    def fit_other_series(
+        self, min_pre: int = MIN_PRE, min_post: int = MIN_POST, horizons=(0, 4, 8)
+    ) -> national_its.NationalITS:
+        """Every other prosecution series the panel holds (:data:`OTHER_SERIES`), each at each
+        date where it has enough quarters: OLS on rates, quasi-Poisson on counts."""
+        present = [m for m in OTHER_SERIES if m in set(self.panel["measure"])]
+        return national_its.fit_national(
+            {m: S.series(self.panel, m) for m in present},
+            {
+                m: self.base.replace(family="ols" if "rate" in m else "quasipoisson")
+                for m in present
+            },
+            self.interruptions,
+            min_pre,
+            min_post,
+            horizons,
+        )
+
+
+def cps_feasibility(
+    cps: pd.DataFrame,
+    interruption,
+    measures=("charges", "prosecutions", "convictions"),
+    min_pre: int = MIN_PRE,
+    min_post: int = MIN_POST,
+) -> pd.DataFrame:
+    """Can the CPS rape-flagged series support an ITS at ``interruption``?
+
+    Financial-year rows count as one point per year (a year is 'post' if it ends after the
+    interruption quarter); quarterly rows must form an unbroken run of quarters. One row per
+    measure and period type with the counts and a plain-language verdict.
+    """
+    q0 = quarter(interruption)
+    d = cps[(cps["kind"] == "series") & cps["measure"].isin(measures)].dropna(subset=["value"])
+    rows = []
+    for (m, pt), g in d.groupby(["measure", "period_type"], sort=True):
+        if pt not in ("financial_year", "quarter"):
+            continue
+        ends = g["period_end"].map(lambda x: quarter(x)).sort_values()
+        if pt == "financial_year":
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0 + 3).sum())
+            regular = True
+        else:
+            n_pre, n_post = int((ends < q0).sum()), int((ends >= q0).sum())
+            steps = np.diff([p.ordinal for p in ends])
+            regular = bool(len(steps) == 0 or (steps == 1).all())
+        ok = regular and n_pre >= min_pre and n_post >= min_post
+        unit = "years" if pt == "financial_year" else "quarters"
+        why = (
+            "OK"
+            if ok
+            else (
+                ("gaps between quarters; " if not regular else "")
+                + f"{n_pre} {unit} before and {n_post} after (need {min_pre} and {min_post})"
+            )
+        )
+        rows.append(
+            {
+                "measure": m,
+                "period_type": pt,
+                "first": str(ends.iloc[0]),
+                "last": str(ends.iloc[-1]),
+                "n_pre": n_pre,
+                "n_post": n_post,
+                "regular": regular,
+                "feasible": ok,
+                "verdict": why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fit_sensitivity(
+    panel: pd.DataFrame,
+    measure: str = "rape_charged_in_quarter",
+    source: str = "charged_nat",
+    offset: str = "recorded_rape",
+    rate_per: float = 100,
+    offset_lags: Mapping[str, int] | None = None,
+    intervention: str = "rasso2025",
+    starts: Sequence[str] = ("2014Q2", "2018Q2"),
+    breaks: Sequence[str] = (ALLAN,),
+    shifts: Sequence[int] | None = spec_curve.SHIFTS,
+    horizon: int = 0,
+    n_jobs: int | None = None,
+) -> spec_curve.SpecCurve:
+    """Notebook 04's specification curve: the rate of ``measure`` per ``rate_per`` ``offset``
+    on each denominator of ``offset_lags`` (label -> quarters averaged; default the previous
+    four and the same quarter), at ``intervention``, over every modelling choice from
+    notebook 02's default spec (:func:`base_spec`), with the documented ``breaks`` as
+    segments and the date curve ``shifts``."""
+    lags = offset_lags or {"previous 4 quarters (mean)": 4, "same quarter": 0}
+    series = {
+        name: S.series(panel, measure, source=source, offset=offset, offset_lag=lag)
+        for name, lag in lags.items()
+    }
+    q0 = timeline.interruption_quarter(intervention)
+    base = at(base_spec().replace(family="ols", rate_per=rate_per), q0)
+    return spec_curve.fit_spec_curve(
+        series,
+        base,
+        grid={"start": list(starts)},
+        horizon=horizon,
+        breaks=[Interruption(b, timeline.interruption_quarter(b)) for b in breaks],
+        n_jobs=n_jobs,
+        shifts=shifts,
+    )
+
+
+# ---- the saved results, typed -------------------------------------------------------------
+def _schema(**columns: type) -> pa.DataFrameSchema:
+    """A schema requiring ``columns`` with their types (missing values allowed in the numbers
+    a model may not define, such as a counterfactual before the date)."""
+    return pa.DataFrameSchema(
+        {c: pa.Column(t, nullable=t is float, coerce=True) for c, t in columns.items()},
+        strict=False,
+    )
+
+
+_PCT = {"effect_pct": float, "ci_low_pct": float, "ci_high_pct": float}
+_KEYS = {"series": str, "intervention": str}
+#: The tables notebook 05 draws from, each with the columns it reads.
+RESULT_SCHEMAS = {
+    "its_joint_counterfactual": _schema(
+        **_KEYS,
+        period=str,
+        observed=float,
+        in_fit=bool,
+        segment=str,
+        fitted=float,
+        fitted_ci_low=float,
+        fitted_ci_high=float,
+        counterfactual=float,
+        counterfactual_ci_low=float,
+        counterfactual_ci_high=float,
+        covid=bool,
+        ylabel=str,
+    ),
+    "its_national_effects": _schema(**_KEYS, horizon=int, quarter=str, end=bool, **_PCT),
+    "its_national_diagnostics": _schema(**_KEYS, ci_method=str),
+    "its_national_slopes": _schema(**_KEYS, basis=str, **_PCT),
+    "spec_curve": _schema(
+        spec_id=int, ok=bool, estimate=float, ci_low=float, ci_high=float, significant=bool
+    ),
+    "spec_curve_dates": _schema(
+        shift=int, ok=bool, estimate=float, ci_low=float, ci_high=float, significant=bool
+    ),
+}
+
+
+@dataclass
+class NationalResults:
+    """The saved tables of notebooks 02 and 04, each checked against its schema."""
+
+    counterfactual: pd.DataFrame
+    effects: pd.DataFrame
+    diagnostics: pd.DataFrame
+    slopes: pd.DataFrame
+    curve: pd.DataFrame
+    dates: pd.DataFrame
+
+    def figure1(self, series: Sequence[NationalSeries] = SERIES) -> list[tuple[str, str, str]]:
+        """Figure 1's panels: (label, y label with units, title) of each :data:`FIGURE1` series."""
+        defs = {s.key: s for s in series}
+        cf = self.counterfactual
+        out = []
+        for key in FIGURE1:
+            d = defs[key]
+            rows = cf[cf["series"] == d.label]
+            if rows.empty:
+                raise ValueError(f"the joint counterfactual table has no series {d.label!r}")
+            out.append((d.label, rows["ylabel"].iloc[0], d.title))
+        return out
+
+    def effects_with_method(self) -> pd.DataFrame:
+        """The single-date effects with each fit's interval method (figure 2)."""
+        keys = ["series", "intervention"]
+        return self.effects.merge(self.diagnostics[[*keys, "ci_method"]], on=keys)
+
+
+def load_results(tables_dir: Path | str) -> NationalResults:
+    """Read the national study's saved tables from ``tables_dir``; a table missing or lacking
+    a column its figure needs is an error naming the file and the notebook that writes it."""
+    frames = {}
+    for name, schema in RESULT_SCHEMAS.items():
+        path = Path(tables_dir) / f"{name}.csv"
+        writer = "04_sensitivity" if name.startswith("spec_curve") else "02_national_its"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: run notebook {writer} first")
+        try:
+            frames[name] = schema.validate(pd.read_csv(path), lazy=True)
+        except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+            raise ValueError(f"{path} does not have the columns notebook 05 reads: {exc}") from None
+    return NationalResults(*frames.values())

@@ -1,0 +1,129 @@
+"""The view of the force comparison (:mod:`rasso_research.studies.force`): the area's
+effects, controlled terms and placebos in words and its comparison figure; the annual
+comparison's estimates in words and its synthetic-DiD and event-study figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rasso_research.report.format import fmt_num
+
+from . import controlled_its, event_study, national_its, synthetic
+from .text import describe_feasibility as _feasibility
+
+
+def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
+    """Markdown: the target offence group's estimates (synthetic DiD first) beside the
+    negative controls', with the minimum detectable effects, and what the data cannot show."""
+    if eff.empty:
+        return f"No annual series could be modelled for {force}."
+    sd = eff[eff["method"] == "sdid"] if (eff["method"] == "sdid").any() else eff
+    lines = [f"**{force} from {first_year}, against the other forces (synthetic DiD):**"]
+    for r in sd.itertuples():
+        ci = "excludes" if (r.ci_low > 0 or r.ci_high < 0) else "includes"
+        tag = " (negative control)" if r.role == "negative control" else ""
+        lines.append(
+            f"- {r.series}{tag}: {fmt_num(r.estimate)} a year (95% placebo CI "
+            f"{fmt_num(r.ci_low)} to {fmt_num(r.ci_high)}, {ci} zero; placebo p = "
+            f"{fmt_num(r.placebo_p, 2)}); MDE {fmt_num(r.mde)} from {r.n_pre} pre-years and "
+            f"{r.n_post} post-years."
+        )
+    tgt = sd[sd["role"] == "target"]
+    found = tgt[(tgt["ci_low"] > 0) | (tgt["ci_high"] < 0)]
+    neg = sd[sd["role"] == "negative control"]
+    neg_found = neg[(neg["ci_low"] > 0) | (neg["ci_high"] < 0)]
+    if found.empty:
+        lines.append(
+            f"None of the {len(tgt)} target series moved by more than the placebo spread: with "
+            f"{int(tgt['n_pre'].min())} pre-years the smallest detectable change is "
+            f"{fmt_num(tgt['mde'].min())} to {fmt_num(tgt['mde'].max())} a year, so a smaller "
+            "effect cannot be told from none."
+        )
+    else:
+        moved = "; ".join(
+            f"{r.series}, {'below' if r.estimate < 0 else 'above'} its synthetic counterpart"
+            for r in found.itertuples()
+        )
+        lines.append(
+            f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread ({moved})."
+        )
+
+    def _count(d):
+        ci = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
+        return f"{ci} of {len(d)} with a 95% CI excluding zero, {int((d['placebo_p'] <= 0.05).sum())} with placebo p <= 0.05"
+
+    if eff["method"].nunique() > 1:
+        allt, alln = eff[eff["role"] == "target"], eff[eff["role"] == "negative control"]
+        tail = f"; negative controls: {_count(alln)}" if len(alln) else ""
+        overall = (
+            f"Over all {eff['method'].nunique()} methods, target estimates: {_count(allt)}{tail}."
+        )
+    else:
+        overall = ""
+    if len(neg):
+        lines.append(
+            f"{len(neg_found)} of {len(neg)} negative-control series did"
+            + (
+                " too: a force-wide change, not a RASSO-specific one, is the simpler reading."
+                if len(neg_found) and len(found)
+                else "."
+            )
+        )
+    if overall:
+        lines.append(overall)
+    return "\n".join(lines)
+
+
+def describe_area(cmp) -> str:
+    """Markdown of an :class:`~rasso_research.studies.force.AreaComparison`: the area's own
+    effects, then the controlled terms and the placebo p-values."""
+    if not cmp.single:
+        return "No series has enough quarters on both sides: nothing was modelled."
+    return (
+        national_its.describe_effects(cmp.effects())
+        + "\n\nControlled design and placebos:\n\n"
+        + controlled_its.describe_controlled(cmp.table(), cmp.placebo_summary())
+    )
+
+
+def describe_area_feasibility(cmp) -> str:
+    """Which of the area's series have enough quarters on each side."""
+    return _feasibility(cmp.feasibility_table, cmp.min_pre, cmp.min_post)
+
+
+def plot_area(cmp, measure: str, comparison: bool = True, **kw):
+    """The area's ITS panel of ``measure`` over the control areas, beside the placebo
+    distribution (``comparison=False``: the single-area panel alone)."""
+    fit = cmp.single[measure]
+    ylabel = kw.pop("ylabel", None) or fit.ylabel
+    marks = {cmp.name: cmp.interruption}
+    if not comparison:
+        kw.setdefault("title", f"{cmp.area}: {ylabel}")
+        return national_its.plot_fit(fit, ylabel=ylabel, marks=marks, **kw)
+    t = cmp.tables()
+    ctrl = t["controls"][t["controls"]["series"] == measure]
+    pl = t["placebo_space"][t["placebo_space"]["series"] == measure]
+    return controlled_its.plot_area_comparison(
+        fit.counterfactual(), ctrl, pl, ylabel, cmp.area, marks, **kw
+    )
+
+
+def describe_annual(fy) -> str:
+    """Markdown of a :class:`~rasso_research.studies.force.ForceYearComparison`: the
+    estimates of every series and method, then the event study of each target series."""
+    text = describe_force_year(fy.effects(), fy.force, fy.first_year)
+    targets = fy.info.loc[fy.info["role"] == "target", "series"]
+    return "\n\n".join([text, *(event_study.describe(fy.events[t]) for t in targets)])
+
+
+def plot_annual(fy, label: str, method: str = "sdid", **kw):
+    """The synthetic comparison of one annual series (``method="event"``: its event study)."""
+    left_out = f" ({', '.join(fy.transition)} left out: part-exposed)" if fy.transition else ""
+    kw.setdefault("xlabel", f"Financial year{left_out}")
+    if method == "event":
+        e = fy.events[label]
+        ref = e.panel.times[e.panel.T0 + e.ref]
+        unit = " per 100,000" if label.endswith("per 100,000") else ""
+        ylabel = f"Difference from the other forces{unit}, relative to {ref}"
+        return event_study.plot(e, ylabel=ylabel, title=label, **kw)
+    return synthetic.plot(fy.fits[label], method, ylabel=label, **kw)
