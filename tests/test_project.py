@@ -89,7 +89,16 @@ SRC = ROOT / "src" / "rasso_research"
 
 def test_tests_mirror_the_package_layout():
     subpackages = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").exists())
-    assert subpackages == ["claims", "data", "designs", "its", "plots", "report"]
+    assert subpackages == [
+        "claims",
+        "data",
+        "designs",
+        "estimators",
+        "its",
+        "report",
+        "studies",
+        "views",
+    ]
     for name in subpackages:
         assert list((ROOT / "tests" / name).glob("test_*.py")), f"no tests/{name}/test_*.py"
 

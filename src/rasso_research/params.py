@@ -11,8 +11,9 @@ import pandas as pd
 
 from rasso_research import periods, timeline
 from rasso_research.constants import NATIONAL
-from rasso_research.designs.base import COVID_CHOICES
+from rasso_research.designs.base import COVID_CHOICES, coverage_around
 from rasso_research.its import FAMILIES
+from rasso_research.periods import quarter
 
 
 class ParameterError(ValueError):
@@ -78,15 +79,20 @@ def check_params(
         rows = panel[panel["measure"].isin(list(series) or measures)]
         if force is not None:
             rows = rows[rows["force"] == force]
-        have = rows.dropna(subset=["value"])["quarter"].map(periods.quarter)
+        have = rows.dropna(subset=["value"]).assign(quarter=lambda d: d["quarter"].map(quarter))
+        n_pre = n_post = 1
         if len(have):
-            first, last = max(have.min(), lo or have.min()), min(have.max(), hi or have.max())
-            if not first < q <= last:
-                what = f"{', '.join(series) or 'the panel'}" + (f" for {force}" if force else "")
-                problems.append(
-                    f"interruption={str(interruption)!r} is outside the data: {what} cover "
-                    f"{first}-{last} (the interruption needs quarters before it)"
-                )
+            first = max(have["quarter"].min(), lo or have["quarter"].min())
+            last = min(have["quarter"].max(), hi or have["quarter"].max())
+            # the designs' own rule (designs.base.coverage_around), at its weakest: at least
+            # one quarter with data before the interruption and one from it, in the window
+            n_pre, n_post = coverage_around(have[have["quarter"].between(first, last)], q)
+        if not (n_pre and n_post):
+            what = f"{', '.join(series) or 'the panel'}" + (f" for {force}" if force else "")
+            problems.append(
+                f"interruption={str(interruption)!r} is outside the data: {what} cover "
+                f"{first}-{last} (the interruption needs quarters before it)"
+            )
     if family is not None and family not in FAMILIES:
         problems.append(
             f"family={family!r}: use one of {', '.join(FAMILIES)}{_close(family, FAMILIES)}"

@@ -4,7 +4,11 @@ feasibility and the typed reading of the saved results."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from rasso_research import paths, timeline
+from rasso_research.data import series as S
+from rasso_research.studies import national as N
 from rasso_research.studies.national import cps_feasibility
 
 
@@ -25,3 +29,116 @@ def test_cps_feasibility_counts_years_and_quarters():
     assert out.loc["charges", ["n_pre", "n_post"]].tolist() == [8, 3]
     assert bool(out.loc["charges", "feasible"])
     assert not out.loc["charge_rate_pct", "regular"]
+
+
+# ---- the study's definitions, on the processed panel ---------------------------------------
+PANEL = paths.DATA_PROCESSED / "panel.parquet"
+needs_panel = pytest.mark.skipif(not PANEL.exists(), reason="processed panel not built (make data)")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return S.load_panel()
+
+
+@pytest.mark.mirror
+@needs_panel
+@pytest.mark.parametrize("allan", N.ALLAN_CHOICES)
+def test_the_study_reads_its_series_and_specs_from_the_parameters(panel, allan):
+    study = N.NationalStudy(panel, start_recorded="2017Q2", start_charges="2014Q2", allan=allan)
+    labels = [s.label for s in N.SERIES]
+    assert list(study.series) == labels and list(study.specs) == labels
+    rate = study.specs[study.label("charge_rate")]
+    assert rate.rate_per == 100 and rate.family == "quasipoisson"
+    assert study.specs[study.label("recorded_rate")].family == "ols"
+    charges = study.series[study.label("charges")]
+    allan_q = study.allan_q
+    if allan == "segment":
+        assert [b.name for b in rate.interruptions] == [N.ALLAN]
+        assert str(charges["quarter"].min()) == "2014Q2"
+    else:
+        assert rate.interruptions == ()
+    if allan == "start_after":
+        assert charges["quarter"].min() == allan_q + 1
+    assert list(study.marks())[0] == timeline.label(N.ALLAN)
+
+
+@pytest.mark.mirror
+@needs_panel
+def test_the_charge_rate_label_follows_its_denominator(panel):
+    study = N.NationalStudy(
+        panel, start_recorded="2017Q2", start_charges="2014Q2", charge_rate_lag=2
+    )
+    label = study.label("charge_rate")
+    assert label == "Rape charges per 100 recorded rapes (mean of the previous 2 quarters)"
+    assert study.series[label].attrs["offset_lag"] == 2
+    with pytest.raises(KeyError, match="no national series 'nope'.*charge_rate"):
+        study.label("nope")
+    with pytest.raises(ValueError, match="allan must be one of"):
+        N.NationalStudy(panel, start_recorded="2017Q2", start_charges="2014Q2", allan="x")
+
+
+def test_default_labels_are_those_the_saved_tables_carry():
+    assert N.label_of("charge_rate") == (
+        "Rape charges per 100 recorded rapes (mean of the previous 4 quarters)"
+    )
+    assert N.label_of("charge_rate_same_quarter") == "Rape charges per 100 recorded rapes"
+    assert {s.group for s in N.SERIES} == {"reporting", "prosecution"}
+    assert all(N.label_of(k) for k in N.FIGURE1)
+
+
+# ---- the saved results, typed ----------------------------------------------------------------
+def _write_results(folder):
+    cf = pd.DataFrame(
+        {
+            "series": [s.label for s in N.SERIES],
+            "intervention": "reforms",
+            "period": "2020Q3",
+            "observed": 1.0,
+            "in_fit": True,
+            "segment": "pre",
+            "fitted": 1.0,
+            "fitted_ci_low": 0.5,
+            "fitted_ci_high": 1.5,
+            "counterfactual": float("nan"),
+            "counterfactual_ci_low": float("nan"),
+            "counterfactual_ci_high": float("nan"),
+            "covid": False,
+            "ylabel": "units",
+        }
+    )
+    keys = {"series": ["a"], "intervention": ["X"]}
+    pct = {"effect_pct": [1.0], "ci_low_pct": [0.0], "ci_high_pct": [2.0]}
+    curve = {"ok": [True], "estimate": [1.0], "ci_low": [0.0], "ci_high": [2.0]}
+    tables = {
+        "its_joint_counterfactual": cf,
+        "its_national_effects": pd.DataFrame(
+            {**keys, "horizon": [0], "quarter": ["2020Q3"], "end": [False], **pct}
+        ),
+        "its_national_diagnostics": pd.DataFrame({**keys, "ci_method": ["bootstrap"]}),
+        "its_national_slopes": pd.DataFrame({**keys, "basis": ["rate ratio - 1"], **pct}),
+        "spec_curve": pd.DataFrame({"spec_id": [1], "significant": [False], **curve}),
+        "spec_curve_dates": pd.DataFrame({"shift": [0], "significant": [False], **curve}),
+    }
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+
+
+def test_load_results_checks_each_table(tmp_path):
+    _write_results(tmp_path)
+    res = N.load_results(tmp_path)
+    assert [label for label, _, _ in res.figure1()] == [N.label_of(k) for k in N.FIGURE1]
+    assert res.effects_with_method()["ci_method"].tolist() == ["bootstrap"]
+    slopes = pd.read_csv(tmp_path / "its_national_slopes.csv")
+    slopes.drop(columns="basis").to_csv(tmp_path / "its_national_slopes.csv", index=False)
+    with pytest.raises(
+        ValueError, match=r"its_national_slopes.csv lacks the column\(s\) \['basis'\]"
+    ):
+        N.load_results(tmp_path)
+    slopes.assign(effect_pct="big").to_csv(tmp_path / "its_national_slopes.csv", index=False)
+    with pytest.raises(ValueError, match="wrong type"):
+        N.load_results(tmp_path)
+    slopes.to_csv(tmp_path / "its_national_slopes.csv", index=False)
+    (tmp_path / "spec_curve.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="run notebook 04_sensitivity first"):
+        N.load_results(tmp_path)

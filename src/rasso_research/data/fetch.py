@@ -290,5 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def official_releases(raw_dir: Path | str | None = None) -> tuple[int, int]:
+    """How many of the registry's optional official Home Office releases are in ``raw_dir``
+    (default ``data/raw``), and how many there are."""
+    raw = Path(raw_dir) if raw_dir is not None else paths.DATA_RAW
+    reg = read_registry(raw / "registry.csv")
+    official = reg[reg["name"].str.startswith("homeoffice/official/") & ~reg["required"]]
+    return sum((raw / n).is_file() for n in official["name"]), len(official)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -16,6 +16,7 @@ only: it neither draws nor writes prose (its view in :mod:`rasso_research.views`
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,13 @@ class DesignResult(ABC):
     #: the value columns every ``effects()`` frame of this design has, in order
     effect_columns: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs):
+        """Every ``effects()`` a subclass defines is checked against its ``effect_columns``."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("effects")
+        if own is not None and not getattr(own, "__isabstractmethod__", False):
+            cls.effects = _checked(own)
+
     @abstractmethod
     def effects(self) -> pd.DataFrame:
         """The estimand(s), one row each."""
@@ -54,6 +62,27 @@ class DesignResult(ABC):
     def write(self, prefix: str, outdir) -> list[Path]:
         """Write :meth:`tables` as ``outdir/<prefix>_<name>.csv`` and ``.tex``."""
         return write_tables(self.tables(), prefix, outdir)
+
+
+def _checked(effects):
+    """``effects`` whose frame must hold the class's ``effect_columns`` in that order (an
+    empty frame, from a result with nothing fitted, passes)."""
+
+    @functools.wraps(effects)
+    def wrapper(self, *args, **kwargs):
+        out = effects(self, *args, **kwargs)
+        want = list(type(self).effect_columns)
+        if out.empty and not len(out.columns):
+            return out
+        have = [c for c in out.columns if c in want]
+        if have != want:
+            raise TypeError(
+                f"{type(self).__name__}.effects() has columns {list(out.columns)}; "
+                f"it must hold {want} in that order"
+            )
+        return out
+
+    return wrapper
 
 
 # ---- the focus interruption -------------------------------------------------------------------

@@ -26,7 +26,12 @@ from rasso_research.designs.base import QUARTERLY, DesignResult, at, check_feasi
 from rasso_research.designs.controlled_its import ControlledITS, fit_controlled, placebo_time
 from rasso_research.designs.event_study import fit_event_study
 from rasso_research.designs.national_its import SeriesITS, fit_series
-from rasso_research.designs.synthetic import METHODS, SyntheticInputError, fit_synthetic
+from rasso_research.designs.synthetic import (
+    METHODS,
+    SyntheticComparison,
+    SyntheticInputError,
+    fit_synthetic,
+)
 from rasso_research.its import Interruption, ITSSpec, PlaceboResult
 from rasso_research.periods import quarter
 
@@ -41,6 +46,8 @@ ANNUAL_MEASURES = {
 class ForceYearComparison(DesignResult):
     """One force against the other forces on annual outcomes by offence group: the target
     group(s) and negative-control groups, each measure, counts and rates per 100,000."""
+
+    effect_columns = ("series", "role", *SyntheticComparison.effect_columns)
 
     force: str
     first_year: str
@@ -194,6 +201,8 @@ def area_specs(window_end) -> tuple[ITSSpec, ITSSpec]:
 @dataclass
 class AreaComparison(DesignResult):
     """One area against the others on several series (see :func:`compare_area`)."""
+
+    effect_columns = SeriesITS.effect_columns
 
     area: str
     interruption: str

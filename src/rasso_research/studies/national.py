@@ -129,15 +129,17 @@ def label_of(key: str, series: Sequence[NationalSeries] = SERIES) -> str:
 
 class NationalStudy:
     """The national series and their specs from notebook 02's parameters (see the module
-    docstring); the fits are methods, so a notebook, a test and a student's script run the
-    same study."""
+    docstring; the first quarters of the recorded-rape and charge series are given, as every
+    quarter is, where the study is run); the fits are methods, so a notebook, a test and a
+    student's script run the same study."""
 
     def __init__(
         self,
         panel: pd.DataFrame,
         interventions: Sequence[str] = ("rasso2025", "jnap", "e2e_review"),
-        start_recorded: str = "2017Q2",
-        start_charges: str = "2014Q2",
+        *,
+        start_recorded: str,
+        start_charges: str,
         allan: str = "segment",
         family: str = "quasipoisson",
         season="quarter",
@@ -378,7 +380,7 @@ def fit_sensitivity(
     rate_per: float = 100,
     offset_lags: Mapping[str, int] | None = None,
     intervention: str = "rasso2025",
-    starts: Sequence[str] = ("2014Q2", "2018Q2"),
+    starts: Sequence[str] = (),
     breaks: Sequence[str] = (ALLAN,),
     shifts: Sequence[int] | None = spec_curve.SHIFTS,
     horizon: int = 0,
@@ -387,8 +389,9 @@ def fit_sensitivity(
     """Notebook 04's specification curve: the rate of ``measure`` per ``rate_per`` ``offset``
     on each denominator of ``offset_lags`` (label -> quarters averaged; default the previous
     four and the same quarter), at ``intervention``, over every modelling choice from
-    notebook 02's default spec (:func:`base_spec`), with the documented ``breaks`` as
-    segments and the date curve ``shifts``."""
+    notebook 02's default spec (:func:`base_spec`) and each start quarter of ``starts``
+    (none given: the series' first), with the documented ``breaks`` as segments and the date
+    curve ``shifts``."""
     lags = offset_lags or {"previous 4 quarters (mean)": 4, "same quarter": 0}
     series = {
         name: S.series(panel, measure, source=source, offset=offset, offset_lag=lag)
@@ -399,7 +402,7 @@ def fit_sensitivity(
     return spec_curve.fit_spec_curve(
         series,
         base,
-        grid={"start": list(starts)},
+        grid={"start": list(starts)} if starts else None,
         horizon=horizon,
         breaks=[Interruption(b, timeline.interruption_quarter(b)) for b in breaks],
         n_jobs=n_jobs,
@@ -487,8 +490,12 @@ def load_results(tables_dir: Path | str) -> NationalResults:
         writer = "04_sensitivity" if name.startswith("spec_curve") else "02_national_its"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found: run notebook {writer} first")
+        df = pd.read_csv(path)
+        missing = [c for c in schema.columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"{path} lacks the column(s) {missing} (rerun notebook {writer})")
         try:
-            frames[name] = schema.validate(pd.read_csv(path), lazy=True)
+            frames[name] = schema.validate(df, lazy=True)
         except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
-            raise ValueError(f"{path} does not have the columns notebook 05 reads: {exc}") from None
+            raise ValueError(f"{path}: a column has values of the wrong type: {exc}") from None
     return NationalResults(*frames.values())

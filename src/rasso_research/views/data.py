@@ -389,24 +389,19 @@ def describe_area_events(area: str, start, end, events: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def describe_missing_official(raw_dir=None) -> str:
-    """One sentence: whether the official outcomes releases (optional registry entries) are
-    present, and if not which series they would add and the command that fetches them."""
-    from rasso_research import paths
-    from rasso_research.data.fetch import read_registry
-
-    raw = paths.DATA_RAW if raw_dir is None else raw_dir
-    reg = read_registry(raw / "registry.csv")
-    official = reg[reg["name"].str.startswith("homeoffice/official/") & ~reg["required"]]
-    have = [n for n in official["name"] if (raw / n).is_file()]
-    if len(have) == len(official):
+def describe_missing_official(present: int, registered: int) -> str:
+    """One sentence: whether the official outcomes releases (optional registry entries;
+    ``present`` of ``registered`` are in ``data/raw``:
+    :func:`rasso_research.data.fetch.official_releases`) are there, and if not which series
+    they would add and the command that fetches them."""
+    if present == registered:
         return (
-            f"The {len(official)} official outcomes releases are present: the quarterly "
+            f"The {registered} official outcomes releases are present: the quarterly "
             "force-level rape charge series on both measures are in the panel."
         )
     return (
         f"Missing here: quarterly force-level rape charges on both outcome measures from "
-        f"2014/15, which need the official outcomes releases ({len(have)} of {len(official)} "
+        f"2014/15, which need the official outcomes releases ({present} of {registered} "
         "present, not in the data mirror): run `RASSO_FETCH_OPTIONAL=1 make fetch` on a machine "
         "with internet access, then `make all`."
     )

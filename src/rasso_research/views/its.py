@@ -101,6 +101,99 @@ def _line(ax, x, y, **kw):
         )
 
 
+def _draw_band(ax, x, cf: pd.DataFrame, band: np.ndarray) -> None:
+    """The counterfactual's 95% band over the ``band`` rows; a band quarter between two gaps
+    (e.g. between Covid-19 quarters) has no width, so its interval is drawn as a bar."""
+    ax.fill_between(
+        x[band],
+        cf["counterfactual_ci_low"][band],
+        cf["counterfactual_ci_high"][band],
+        color=OKABE_ITO["sky_blue"],
+        alpha=0.35,
+        lw=0,
+    )
+    lo_b = cf["counterfactual_ci_low"].to_numpy(dtype=float)
+    ok_b = band & np.isfinite(lo_b)
+    iso = ok_b & ~np.r_[False, ok_b[:-1]] & ~np.r_[ok_b[1:], False]
+    if iso.any():
+        ax.vlines(
+            x[iso],
+            lo_b[iso],
+            cf["counterfactual_ci_high"].to_numpy(dtype=float)[iso],
+            color=OKABE_ITO["sky_blue"],
+            alpha=0.35,
+            lw=2.5,
+        )
+
+
+def _fit_ylim(ax, cf: pd.DataFrame, post: np.ndarray, band: np.ndarray) -> bool:
+    """The y range follows the data and the lines, with the band allowed one data span beyond
+    them; returns whether the band is cut by the axis (its legend entry says so)."""
+    lines = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual"][post]]).dropna()
+    band_lo = cf["counterfactual_ci_low"][band].dropna()
+    band_hi = cf["counterfactual_ci_high"][band].dropna()
+    if not len(lines):
+        return False
+    lo_d, hi_d = float(lines.min()), float(lines.max())
+    span = max(hi_d - lo_d, abs(hi_d) * 0.05, 1e-9)
+    lo = lo_d - span if len(band_lo) and band_lo.min() < lo_d - span else None
+    hi = hi_d + span if len(band_hi) and band_hi.max() > hi_d + span else None
+    if lo_d >= 0 and lo is not None:
+        lo = max(lo, 0.0)
+    cut = lo is not None or hi is not None
+    if cut:
+        ax.set_ylim(
+            lo if lo is not None else min(lo_d, band_lo.min()) - 0.05 * span,
+            hi if hi is not None else max(hi_d, band_hi.max()) + 0.05 * span,
+        )
+    return cut
+
+
+def _draw_fitted(ax, x, cf: pd.DataFrame, is_dis: np.ndarray) -> None:
+    """The fitted line, one segment per regime (phase-in periods left blank)."""
+    seg = cf["segment"].astype(str) if "segment" in cf else pd.Series("all", index=cf.index)
+    first = True
+    for s in pd.unique(seg):
+        if s == "phase_in":
+            continue
+        m = (seg == s).to_numpy() | is_dis
+        _line(
+            ax,
+            x[m],
+            cf["fitted"][m],
+            color=OKABE_ITO["vermillion"],
+            lw=1.3,
+            label="Fitted" if first else None,
+        )
+        first = False
+
+
+def _label_axes(ax, fig, cf: pd.DataFrame, ylabel: str, xlabel, title) -> None:
+    """The y label wrapped to the axes' height, the x label from the period type (or
+    ``xlabel``), date ticks, and the title wrapped to the axes' width."""
+    height_in = ax.get_position().height * fig.get_figheight()
+    per_line = max(12, int(height_in * 72 / (mpl.rcParams["axes.labelsize"] * 0.55)))
+    ax.set_ylabel(textwrap.fill(ylabel, per_line) if len(ylabel) > per_line else ylabel)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if _is_int_axis(cf["period"]):
+        ax.set_xlabel(xlabel or "Period (integer time)")
+    else:
+        first = cf["period"].iloc[0]
+        freq = (first if isinstance(first, pd.Period) else pd.Period(str(first))).freqstr
+        ax.set_xlabel(xlabel or {"Q": "Quarter (calendar)", "M": "Month"}.get(freq[0], ""))
+        loc = mpl.dates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
+    if title:  # wrapped to the axes' width so it never runs into a neighbour
+        width_in = ax.get_position().width * fig.get_figwidth()
+        ax.set_title(
+            textwrap.fill(title, max(20, int(width_in * 72 / (7 * 0.5)))),
+            loc="left",
+            fontsize=7,
+        )
+
+
 def plot_its_table(
     cf: pd.DataFrame,
     ylabel: str,
@@ -115,11 +208,11 @@ def plot_its_table(
     xlabel: str | None = None,
     band_horizon: int | None = None,
 ):
-    """Draw one ITS panel from a counterfactual table (:func:`its_table` or a design's
-    ``counterfactual()``): observed points (hollow if left out of the fit), fitted segments,
-    counterfactual with 95% CI, disrupted periods shaded (column ``disrupted`` or ``covid``);
-    lines break at disrupted periods, each of which has its own indicator in the model.
-    ``controls`` (``period``, ``unit``, ``observed``) are drawn as faint lines.
+    """Draw one ITS panel from a counterfactual table (:func:`rasso_research.its.its_table` or
+    a design's ``counterfactual()``): observed points (hollow if left out of the fit), fitted
+    segments, counterfactual with 95% CI, disrupted periods shaded (column ``disrupted`` or
+    ``covid``); lines break at disrupted periods, each of which has its own indicator in the
+    model. ``controls`` (``period``, ``unit``, ``observed``) are drawn as faint lines.
     ``band_horizon`` draws the CI only to that many periods after the interruption (far out
     it can span the whole axis and says nothing); the legend says so."""
     with mpl.rc_context(RC):
@@ -154,47 +247,8 @@ def plot_its_table(
         if band_horizon is not None:
             band[np.flatnonzero(post)[band_horizon + 1 :]] = False
         cf = cf.assign(**{c: cf[c].where(~is_dis) for c in LINE_COLUMNS})
-        ax.fill_between(
-            x[band],
-            cf["counterfactual_ci_low"][band],
-            cf["counterfactual_ci_high"][band],
-            color=OKABE_ITO["sky_blue"],
-            alpha=0.35,
-            lw=0,
-        )
-        # a band quarter between two gaps (e.g. between Covid-19 quarters) has no width: draw
-        # its interval as a bar so it is not lost
-        lo_b = cf["counterfactual_ci_low"].to_numpy(dtype=float)
-        ok_b = band & np.isfinite(lo_b)
-        iso = ok_b & ~np.r_[False, ok_b[:-1]] & ~np.r_[ok_b[1:], False]
-        if iso.any():
-            ax.vlines(
-                x[iso],
-                lo_b[iso],
-                cf["counterfactual_ci_high"].to_numpy(dtype=float)[iso],
-                color=OKABE_ITO["sky_blue"],
-                alpha=0.35,
-                lw=2.5,
-            )
-        # the y range follows the data and the lines, with the band allowed one data span
-        # beyond them; a band cut by the axis says so in its legend entry
-        lines = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual"][post]]).dropna()
-        band_lo = cf["counterfactual_ci_low"][band].dropna()
-        band_hi = cf["counterfactual_ci_high"][band].dropna()
-        cut = False
-        if len(lines):
-            lo_d, hi_d = float(lines.min()), float(lines.max())
-            span = max(hi_d - lo_d, abs(hi_d) * 0.05, 1e-9)
-            lo = lo_d - span if len(band_lo) and band_lo.min() < lo_d - span else None
-            hi = hi_d + span if len(band_hi) and band_hi.max() > hi_d + span else None
-            if lo_d >= 0 and lo is not None:
-                lo = max(lo, 0.0)
-            cut = lo is not None or hi is not None
-            if cut:
-                ax.set_ylim(
-                    lo if lo is not None else min(lo_d, band_lo.min()) - 0.05 * span,
-                    hi if hi is not None else max(hi_d, band_hi.max()) + 0.05 * span,
-                )
+        _draw_band(ax, x, cf, band)
+        cut = _fit_ylim(ax, cf, post, band)
         _line(
             ax,
             x[post],
@@ -206,43 +260,8 @@ def plot_its_table(
             + (f" to +{band_horizon} q" if band_horizon is not None else "")
             + (", cut at the axis)" if cut else ")"),
         )
-        seg = cf["segment"].astype(str) if "segment" in cf else pd.Series("all", index=cf.index)
-        first = True
-        for s in pd.unique(seg):
-            if s == "phase_in":
-                continue
-            m = (seg == s).to_numpy() | is_dis
-            _line(
-                ax,
-                x[m],
-                cf["fitted"][m],
-                color=OKABE_ITO["vermillion"],
-                lw=1.3,
-                label="Fitted" if first else None,
-            )
-            first = False
-        # wrap a long label so it is never taller than the axes (one-column figures)
-        height_in = ax.get_position().height * fig.get_figheight()
-        per_line = max(12, int(height_in * 72 / (mpl.rcParams["axes.labelsize"] * 0.55)))
-        ax.set_ylabel(textwrap.fill(ylabel, per_line) if len(ylabel) > per_line else ylabel)
-        if xlabel is not None:
-            ax.set_xlabel(xlabel)
-        if _is_int_axis(cf["period"]):
-            ax.set_xlabel(xlabel or "Period (integer time)")
-        else:
-            first = cf["period"].iloc[0]
-            freq = (first if isinstance(first, pd.Period) else pd.Period(str(first))).freqstr
-            ax.set_xlabel(xlabel or {"Q": "Quarter (calendar)", "M": "Month"}.get(freq[0], ""))
-            loc = mpl.dates.AutoDateLocator(minticks=3, maxticks=6)
-            ax.xaxis.set_major_locator(loc)
-            ax.xaxis.set_major_formatter(mpl.dates.ConciseDateFormatter(loc))
-        if title:  # wrapped to the axes' width so it never runs into a neighbour
-            width_in = ax.get_position().width * fig.get_figwidth()
-            ax.set_title(
-                textwrap.fill(title, max(20, int(width_in * 72 / (7 * 0.5)))),
-                loc="left",
-                fontsize=7,
-            )
+        _draw_fitted(ax, x, cf, is_dis)
+        _label_axes(ax, fig, cf, ylabel, xlabel, title)
         if legend:
             ax.legend(
                 frameon=False,

@@ -222,37 +222,15 @@ def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
     )
 
 
-def plot_effects(
-    effects: pd.DataFrame,
-    horizons: Sequence[int] = (0, 4, 8),
-    width: str = "one",
-    source: str | None = SOURCE_HO,
-    labels: Mapping[str, str] | None = None,
-    groups: Mapping[str, str] | None = None,
-    slopes: pd.DataFrame | None = None,
-):
-    """Forest plot of relative effects (%) with 95% CIs: a block per series (titled by
-    ``labels[series]``, in the order of ``groups`` when given: series label -> group, e.g.
-    reporting before prosecution), a row per intervention, a column per horizon, and with
-    ``slopes`` (:func:`rasso_research.designs.slope_effects`) a last column of slope changes
-    in % per quarter. A ``ci_method`` column, when present, draws bootstrap intervals filled
-    and Wald intervals hollow."""
-    labels = labels or {}
-    d = effects[effects["horizon"].isin(list(horizons))].copy()
-    columns = [(f"+{h} q", d[d["horizon"] == h]) for h in horizons]
-    if slopes is not None:
-        sl = slopes.drop(columns=["ci_method"], errors="ignore")
-        if "ci_method" in d.columns:
-            m = d[["series", "intervention", "ci_method"]].drop_duplicates()
-            sl = sl.merge(m, on=["series", "intervention"], how="left")
-        columns.append(("slope\n(% per q)", sl))
+def _effect_rows(d: pd.DataFrame, labels, groups, width: str):
+    """Figure 2's rows top-down: a y position per (series, intervention), the tick labels, and
+    a title before each series block (ordered by ``groups``), with gaps between blocks."""
     head_width = 22 if width == "one" else 60
     keys = d[["series", "intervention"]].drop_duplicates().reset_index(drop=True)
     order = {g: i for i, g in enumerate(dict.fromkeys((groups or {}).values()))}
     rank = keys["series"].map(lambda s: order.get((groups or {}).get(s), len(order)))
     keys = keys.assign(rank=rank, group=keys["series"].map(lambda s: labels.get(s, s)))
     keys = keys.sort_values("rank", kind="stable").reset_index(drop=True)
-    # y positions top-down, with a gap and a title before each group
     ypos, ticks, ticklabels, heads, y = {}, [], [], [], 0.0
     for g, rows in keys.groupby("group", sort=False):
         if g:
@@ -265,6 +243,73 @@ def plot_effects(
             ticklabels.append(r.intervention)
             y += 1.0
         y += 0.4
+    return ypos, ticks, ticklabels, heads, y
+
+
+def _label_rows(ax, ticks, ticklabels, heads) -> None:
+    """The interventions as tick labels and each series block's title in bold beside them."""
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(ticklabels, fontsize=6)
+    for yy, g in heads:
+        ax.annotate(
+            g,
+            xy=(0, yy),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=6,
+            fontweight="bold",
+        )
+
+
+def _method_handles(methods: set) -> list:
+    """Legend entries for the interval methods present: bootstrap filled, Wald hollow."""
+    return [
+        mpl.lines.Line2D(
+            [],
+            [],
+            marker="o",
+            ms=3,
+            color=OKABE_ITO["blue"],
+            mfc=OKABE_ITO["blue"] if m == "bootstrap" else "white",
+            lw=0.8,
+            label=label,
+        )
+        for m, label in (
+            ("bootstrap", "bootstrap interval (AR errors)"),
+            ("wald", "Wald interval"),
+        )
+        if m in methods
+    ]
+
+
+def plot_effects(
+    effects: pd.DataFrame,
+    horizons: Sequence[int] = (0, 4, 8),
+    width: str = "one",
+    source: str | None = SOURCE_HO,
+    labels: Mapping[str, str] | None = None,
+    groups: Mapping[str, str] | None = None,
+    slopes: pd.DataFrame | None = None,
+):
+    """Forest plot of relative effects (%) with 95% CIs: a block per series (titled by
+    ``labels[series]``, in the order of ``groups`` when given: series label -> group, e.g.
+    reporting before prosecution), a row per intervention, a column per horizon, and with
+    ``slopes`` (:func:`rasso_research.designs.national_its.slope_effects`) a last column of slope changes
+    in % per quarter. A ``ci_method`` column, when present, draws bootstrap intervals filled
+    and Wald intervals hollow."""
+    labels = labels or {}
+    d = effects[effects["horizon"].isin(list(horizons))].copy()
+    columns = [(f"+{h} q", d[d["horizon"] == h]) for h in horizons]
+    if slopes is not None:
+        sl = slopes.drop(columns=["ci_method"], errors="ignore")
+        if "ci_method" in d.columns:
+            m = d[["series", "intervention", "ci_method"]].drop_duplicates()
+            sl = sl.merge(m, on=["series", "intervention"], how="left")
+        columns.append(("slope\n(% per q)", sl))
+    ypos, ticks, ticklabels, heads, y = _effect_rows(d, labels, groups, width)
     n = len(columns)
     with mpl.rc_context(RC):
         w, _ = figsize(width)
@@ -287,43 +332,13 @@ def plot_effects(
             ax.tick_params(axis="x", labelsize=6)
             ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
         ax0 = axes[0, 0]
-        ax0.set_yticks(ticks)
-        ax0.set_yticklabels(ticklabels, fontsize=6)
-        for yy, g in heads:
-            ax0.annotate(
-                g,
-                xy=(0, yy),
-                xycoords=("axes fraction", "data"),
-                xytext=(-4, 0),
-                textcoords="offset points",
-                ha="right",
-                va="center",
-                fontsize=6,
-                fontweight="bold",
-            )
+        _label_rows(ax0, ticks, ticklabels, heads)
         ax0.set_ylim(y - 0.4, -0.6)
         xlabel = "Change vs counterfactual (%) +h quarters after the date"
         if slopes is not None:
             xlabel += "; slope change (% per quarter)"
         fig.supxlabel(textwrap.fill(xlabel + ", 95% CI", 60), fontsize=7)
-        methods = set(d["ci_method"]) if "ci_method" in d.columns else {"wald"}
-        handles = [
-            mpl.lines.Line2D(
-                [],
-                [],
-                marker="o",
-                ms=3,
-                color=OKABE_ITO["blue"],
-                mfc=OKABE_ITO["blue"] if m == "bootstrap" else "white",
-                lw=0.8,
-                label=label,
-            )
-            for m, label in (
-                ("bootstrap", "bootstrap interval (AR errors)"),
-                ("wald", "Wald interval"),
-            )
-            if m in methods
-        ]
+        handles = _method_handles(set(d["ci_method"]) if "ci_method" in d.columns else {"wald"})
         fig.tight_layout(w_pad=0.4)
         legend_below(fig, handles, ncol=2, source=source)
     return fig

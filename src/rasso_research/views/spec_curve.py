@@ -114,6 +114,57 @@ def _intervals(ax, x, ok, lo, hi, col):
     ax.axhline(1, color="black", lw=0.7)
 
 
+def _curve_handles(med: float) -> list:
+    """Legend entries of the curve: significant and not, the median, a CI beyond the axis."""
+    return [
+        mpl.lines.Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            ms=3,
+            color=OKABE_ITO["vermillion"],
+            label="95% CI excludes 0",
+        ),
+        mpl.lines.Line2D(
+            [], [], ls="none", marker="o", ms=3, color="#7f7f7f", label="95% CI includes 0"
+        ),
+        mpl.lines.Line2D(
+            [], [], color=OKABE_ITO["blue"], lw=0.7, ls="--", label=f"median ({med:+.1f}%)"
+        ),
+        mpl.lines.Line2D(
+            [], [], ls="none", marker="^", ms=3, color="#7f7f7f", label="CI beyond the axis"
+        ),
+    ]
+
+
+def _choice_rows(axc, x, ok: pd.DataFrame, levels) -> None:
+    """The lower panel: one row per choice and level, a mark under each specification."""
+    for i, (c, v) in enumerate(levels):
+        m = (ok[c].astype(str) == str(v)).to_numpy()
+        axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=10, color="black", lw=0.6)
+    axc.set_yticks(range(len(levels)))
+    axc.set_yticklabels(
+        [textwrap.shorten(f"{CHOICE_LABELS[c]}: {v}", 48) for c, v in levels], fontsize=6
+    )
+    axc.set_ylim(len(levels) - 0.5, -0.5)
+    axc.set_xlabel("Specification (sorted by estimate)")
+
+
+def _date_panel(axd, dates: pd.DataFrame, lo: float, hi: float, width: str) -> None:
+    """The right panel: the estimate at each moved date, on the curve's scale."""
+    d = dates[dates["ok"]].reset_index(drop=True)
+    dcol = np.where(d["significant"].to_numpy(bool), OKABE_ITO["vermillion"], "#7f7f7f")
+    _intervals(axd, d["shift"].to_numpy(float), d, lo, hi, dcol)
+    plt.setp(axd.get_yticklabels(), visible=False)
+    step = 2 if width == "one" and len(d) > 3 else 1  # narrow panel: every other label
+    shown_shifts = d["shift"].to_numpy(int)[::step]
+    axd.set_xticks(shown_shifts.astype(float))
+    axd.set_xticklabels([f"{v:+d}" for v in shown_shifts], fontsize=6)
+    axd.set_xlabel("date moved\n(quarters)", fontsize=6)
+    axd.set_title("other dates", fontsize=7, loc="left")
+
+
 def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     ok = curve[curve["ok"]].sort_values("estimate", kind="stable").reset_index(drop=True)
     choices = [c for c in CHOICE_LABELS if c in ok.columns and ok[c].astype(str).nunique() > 1]
@@ -147,26 +198,7 @@ def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     ax.axhline(_ratio(med), color=OKABE_ITO["blue"], lw=0.7, ls="--")
     _pct_axis(ax, lo, hi)
     ax.set_ylabel(textwrap.fill(ylabel, 28))
-    handles = [
-        mpl.lines.Line2D(
-            [],
-            [],
-            ls="none",
-            marker="o",
-            ms=3,
-            color=OKABE_ITO["vermillion"],
-            label="95% CI excludes 0",
-        ),
-        mpl.lines.Line2D(
-            [], [], ls="none", marker="o", ms=3, color="#7f7f7f", label="95% CI includes 0"
-        ),
-        mpl.lines.Line2D(
-            [], [], color=OKABE_ITO["blue"], lw=0.7, ls="--", label=f"median ({med:+.1f}%)"
-        ),
-        mpl.lines.Line2D(
-            [], [], ls="none", marker="^", ms=3, color="#7f7f7f", label="CI beyond the axis"
-        ),
-    ]
+    handles = _curve_handles(med)
     fig.legend(  # below the figure, clear of the data
         handles=handles,
         fontsize=6,
@@ -177,27 +209,9 @@ def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     )
     if title:
         ax.set_title(title, fontsize=8, loc="left")
-    for i, (c, v) in enumerate(levels):
-        m = (ok[c].astype(str) == str(v)).to_numpy()
-        axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=10, color="black", lw=0.6)
-    axc.set_yticks(range(len(levels)))
-    axc.set_yticklabels(
-        [textwrap.shorten(f"{CHOICE_LABELS[c]}: {v}", 48) for c, v in levels], fontsize=6
-    )
-    axc.set_ylim(len(levels) - 0.5, -0.5)
-    axc.set_xlabel("Specification (sorted by estimate)")
+    _choice_rows(axc, x, ok, levels)
     if has_dates:
-        d = dates[dates["ok"]].reset_index(drop=True)
-        axd = fig.add_subplot(gs[0, 1], sharey=ax)
-        dcol = np.where(d["significant"].to_numpy(bool), OKABE_ITO["vermillion"], "#7f7f7f")
-        _intervals(axd, d["shift"].to_numpy(float), d, lo, hi, dcol)
-        plt.setp(axd.get_yticklabels(), visible=False)
-        step = 2 if width == "one" and len(d) > 3 else 1  # narrow panel: every other label
-        shown_shifts = d["shift"].to_numpy(int)[::step]
-        axd.set_xticks(shown_shifts.astype(float))
-        axd.set_xticklabels([f"{v:+d}" for v in shown_shifts], fontsize=6)
-        axd.set_xlabel("date moved\n(quarters)", fontsize=6)
-        axd.set_title("other dates", fontsize=7, loc="left")
+        _date_panel(fig.add_subplot(gs[0, 1], sharey=ax), dates, lo, hi, width)
     return fig
 
 

@@ -17,6 +17,53 @@ from rasso_research.report.format import fmt_num
 from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below
 
 
+def _paths_panels(ax, axg, p: pd.DataFrame, treated_unit, name, n_ticks, xlabel) -> None:
+    """Panel (a): the treated unit and its counterpart by period, with the gap beneath; the
+    first treated period marked by a dotted line."""
+    x = np.arange(len(p))
+    ax.plot(
+        x,
+        p["treated"],
+        color=OKABE_ITO["vermillion"],
+        lw=1.3,
+        marker="o",
+        ms=2.5,
+        label=treated_unit,
+    )
+    ax.plot(
+        x, p["synthetic"], color=OKABE_ITO["blue"], lw=1.1, ls="--", label=f"{name} counterpart"
+    )
+    first_post = int(np.flatnonzero(p["post"].to_numpy())[0])
+    ax.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
+    step = max(1, int(np.ceil(len(p) / n_ticks)))
+    ax.set_xticks(x[::step])
+    ax.set_xticklabels([])
+    axg.bar(x, p["gap"], color=np.where(p["post"], OKABE_ITO["vermillion"], "#BBBBBB"), width=0.7)
+    axg.axhline(0, color="black", lw=0.7)
+    axg.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
+    axg.set_ylabel("Gap")
+    axg.set_xticks(x[::step])
+    axg.set_xticklabels(p["period"].iloc[::step], fontsize=6)
+    axg.set_xlim(ax.get_xlim())
+    axg.set_xlabel(f"{xlabel}; treated from the dotted line")
+
+
+def _placebo_panel(axp, pl: pd.DataFrame) -> None:
+    """Panel (b): the donors' placebo effects, the treated unit's estimate marked."""
+    eff = pl.loc[~pl["is_treated"], "effect"].astype(float)
+    obs = float(pl.loc[pl["is_treated"], "effect"].iloc[0])
+    axp.hist(eff, bins=min(15, max(5, len(eff) // 3)), color="#BBBBBB", edgecolor="white")
+    axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
+    axp.set_title(
+        textwrap.fill(f"(b) Placebo effects, each of {len(eff)} donors as if treated", 40),
+        loc="left",
+        fontsize=7,
+    )
+    axp.set_xlabel("Average post-period effect")
+    axp.set_ylabel("Donors")
+    axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+
+
 def plot_synthetic(
     paths: pd.DataFrame,
     placebo: pd.DataFrame,
@@ -49,52 +96,14 @@ def plot_synthetic(
             outer = fig.add_gridspec(2, 1, height_ratios=[2.0, 1])
         left = outer[0].subgridspec(2, 1, height_ratios=[1.7, 1], hspace=0.08)
         ax, axg, axp = fig.add_subplot(left[0]), fig.add_subplot(left[1]), fig.add_subplot(outer[1])
-        x = np.arange(len(p))
-        ax.plot(
-            x,
-            p["treated"],
-            color=OKABE_ITO["vermillion"],
-            lw=1.3,
-            marker="o",
-            ms=2.5,
-            label=treated_unit,
-        )
-        ax.plot(
-            x, p["synthetic"], color=OKABE_ITO["blue"], lw=1.1, ls="--", label=f"{name} counterpart"
-        )
-        first_post = int(np.flatnonzero(p["post"].to_numpy())[0])
-        ax.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
-        step = max(1, int(np.ceil(len(p) / (8 if two else 6))))
-        ax.set_xticks(x[::step])
-        ax.set_xticklabels([])
-        axg.bar(
-            x, p["gap"], color=np.where(p["post"], OKABE_ITO["vermillion"], "#BBBBBB"), width=0.7
-        )
-        axg.axhline(0, color="black", lw=0.7)
-        axg.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
-        axg.set_ylabel("Gap")
-        axg.set_xticks(x[::step])
-        axg.set_xticklabels(p["period"].iloc[::step], fontsize=6)
-        axg.set_xlim(ax.get_xlim())
-        axg.set_xlabel(f"{xlabel}; treated from the dotted line")
+        _paths_panels(ax, axg, p, treated_unit, name, 8 if two else 6, xlabel)
         ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
         ax.set_title(
             textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
             loc="left",
             fontsize=7,
         )
-        eff = pl.loc[~pl["is_treated"], "effect"].astype(float)
-        obs = float(pl.loc[pl["is_treated"], "effect"].iloc[0])
-        axp.hist(eff, bins=min(15, max(5, len(eff) // 3)), color="#BBBBBB", edgecolor="white")
-        axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
-        axp.set_title(
-            textwrap.fill(f"(b) Placebo effects, each of {len(eff)} donors as if treated", 40),
-            loc="left",
-            fontsize=7,
-        )
-        axp.set_xlabel("Average post-period effect")
-        axp.set_ylabel("Donors")
-        axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        _placebo_panel(axp, pl)
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {treated_unit} (b)")
