@@ -9,10 +9,10 @@ from rasso_research import claims as c
 from rasso_research import paths, periods
 from rasso_research.claims import readings as R
 from rasso_research.constants import NATIONAL
+from rasso_research.data import catalog
 from rasso_research.data import series as S
-from rasso_research.data.panel import SOURCES
 
-CHARGED = SOURCES["charged_nat"]
+CHARGED = catalog.label("charged_nat")
 
 
 def run(n, **frames):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from rasso_research.data import catalog
 from rasso_research.data.series import (
     annual,
     cps_annual,
@@ -91,9 +92,7 @@ def _panel_source(
     if panel is None or "source" not in panel.columns:
         return default
     if source is not None:
-        from rasso_research.data.panel import SOURCES
-
-        return SOURCES.get(source, source)
+        return catalog.label(source)
     src = panel.loc[panel["measure"] == measure, "source"].dropna().unique()
     return "; ".join(sorted(map(str, src))) if len(src) else default
 

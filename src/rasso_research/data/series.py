@@ -6,8 +6,8 @@ what a series is when several sources hold a measure:
 * sources that cover *different* quarters of a measure for an area (successive editions of
   one publication) are combined;
 * sources that cover the *same* quarter are never summed, averaged or silently ranked: the
-  caller names one with ``source=`` (a source label, or its key in
-  :data:`rasso_research.data.panel.SOURCES` such as ``"charged_nat"``), else
+  caller names one with ``source=`` (a source label, or its key in the table of sources
+  :mod:`rasso_research.data.catalog`, such as ``"charged_nat"``), else
   :class:`AmbiguousSourceError` names the sources and the quarters they share.
 
 An unknown measure or area is an error that lists the close matches.
@@ -24,6 +24,7 @@ import pandas as pd
 
 from rasso_research import paths, periods
 from rasso_research.constants import NATIONAL
+from rasso_research.data import catalog
 from rasso_research.data.forces import FORCES
 
 
@@ -52,12 +53,6 @@ def unknown(kind: str, value: str, known: Iterable[str]) -> ValueError:
     close = difflib.get_close_matches(str(value), known, n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return ValueError(f"unknown {kind} {value!r}{hint} ({len(known)} known)")
-
-
-def _resolve_source(source: str) -> str:
-    from rasso_research.data.panel import SOURCES
-
-    return SOURCES.get(source, source)
 
 
 def select(
@@ -90,7 +85,7 @@ def select(
             "pass geography="
         )
     if source is not None:
-        want = _resolve_source(source)
+        want = catalog.label(source)
         out = df[df["source"] == want]
         if out.empty:
             raise ValueError(
