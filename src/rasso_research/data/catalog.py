@@ -34,6 +34,11 @@ class Coverage:
     last: str
     n_areas: int
 
+    @classmethod
+    def national(cls, measure: str, first: str, last: str) -> Coverage:
+        """Coverage of a national series only (one area: England and Wales)."""
+        return cls(measure, first, last, 1)
+
 
 @dataclass(frozen=True)
 class Source:

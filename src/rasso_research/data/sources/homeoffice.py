@@ -38,14 +38,6 @@ FILES = {
     "pfa_2018": "homeoffice/prc-pfa-mar2013-onwards-tables-2018-release.2017-18-sheet.csv",
 }
 
-#: the panel's recorded-crime source (the 2018 release is read only for the revision table)
-PFA_2026 = Source(
-    "pfa_2026",
-    "HO PRC PFA tables, 23 Apr 2026 release",
-    (FILES["pfa_2026"],),
-    Coverage("recorded_rape", "2012/13 Q1", "2025/26 Q3", 44),
-)
-SOURCES = (PFA_2026,)
 
 #: Column names found in the Home Office files (official, mirror and snake_case spellings)
 #: and the canonical name each reader gives them, by reader: ``R`` recorded crime, ``O``
@@ -277,10 +269,20 @@ def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_COD
 
 
 # ---- panel rows ------------------------------------------------------------------------------
-def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Recorded rape by offence code and in total, each force and England and Wales (panel
-    rows), and the revision table of 2017/18 between the 2018 and the 2026 releases."""
-    rec = read_recorded_crime(raw / FILES["pfa_2026"])
+
+#: the panel's recorded-crime source (the 2018 release is read only for the revision table)
+PFA_2026 = Source(
+    "pfa_2026",
+    "HO PRC PFA tables, 23 Apr 2026 release",
+    (FILES["pfa_2026"],),
+    Coverage("recorded_rape", "2012/13 Q1", "2025/26 Q3", 44),
+)
+SOURCES = (PFA_2026,)
+
+
+def recorded_rows(rec: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
+    """Panel rows of recorded rape (``rec``, the 2026 release) by offence code and in total,
+    each force and England and Wales."""
     log.dropped(rec)
     neg = rec["offences"] < 0
     if neg.any():
@@ -311,7 +313,7 @@ def build_recorded(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFra
         panel_rows(tot, "recorded_rape", "offences", PFA_2026.label, total_note),
         panel_rows(nat, "recorded_rape", "offences", PFA_2026.label, total_note),
     ]
-    return pd.concat(parts, ignore_index=True), recorded_revision(raw, log, rec)
+    return pd.concat(parts, ignore_index=True)
 
 
 def recorded_revision(raw: Path, log: QualityLog, rec: pd.DataFrame) -> pd.DataFrame:
@@ -359,7 +361,8 @@ def recorded_revision(raw: Path, log: QualityLog, rec: pd.DataFrame) -> pd.DataF
 @step("recorded rape (PFA tables)", order=10)
 def recorded_step(b: Build) -> None:
     """Recorded-rape rows (offered as ``recorded``) and ``recorded_rape_revision``."""
-    rows, rev = build_recorded(b.raw, b.log)
+    rec = read_recorded_crime(b.raw / FILES["pfa_2026"])
+    rows = recorded_rows(rec, b.log)
     b.add_rows(rows)
     b.offer("recorded", rows)
-    b.add_table("recorded_rape_revision", rev)
+    b.add_table("recorded_rape_revision", recorded_revision(b.raw, b.log, rec))

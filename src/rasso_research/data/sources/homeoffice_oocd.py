@@ -15,27 +15,14 @@ from rasso_research.data import forces, schemas
 from rasso_research.data.build import NAT, Build, step
 from rasso_research.data.catalog import Source
 from rasso_research.data.quality import QualityLog
-from rasso_research.data.schemas import (
-    InputFormatError,
-    names_file,
-    note,
-    parse_counts,
-    standardise_columns,
-)
+from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 from rasso_research.data.sources.homeoffice import drop_rows, is_fiscal_year
 
-#: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
+#: the raw file read by this module, relative to ``data/raw`` (named in ``data/raw/registry.csv``)
 FILES = {
     "oocd_fy": "homeoffice/oocd-dashboard-force-offence-group-year-2014-15-to-2025-26.csv",
 }
 
-#: the source of the annual table (not of panel rows: the table is written on its own)
-OOCD_FY = Source(
-    "oocd_fy",
-    "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), annual",
-    (FILES["oocd_fy"],),
-)
-SOURCES = (OOCD_FY,)
 
 #: the OOCD dashboard's count columns -> measure names (both outcome measures)
 OOCD_MEASURES = {
@@ -72,7 +59,7 @@ def read_oocd_force_year(path: Path | str, latest_year: str | None = None) -> pd
     path = Path(path)
     notes: list = []
     raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
+    df = schemas.standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
     n_read = len(df)
     df = drop_rows(df, df["force"].isna() | df["fy"].isna(), path, "blank force or year", notes)
     df = df.assign(force_name=df["force"].str.strip())
@@ -139,7 +126,7 @@ def read_oocd_btp(path: Path | str) -> pd.DataFrame:
     ``value``: what a national figure that includes BTP adds to the 43 forces."""
     path = Path(path)
     raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
+    df = schemas.standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
     df = df[df["force"].str.strip() == BTP]
     if df.empty:
         raise InputFormatError(f"{path}: no {BTP} rows")
@@ -157,6 +144,16 @@ def read_oocd_btp(path: Path | str) -> pd.DataFrame:
 
 
 # ---- tables ----------------------------------------------------------------------------------
+
+#: the source of the annual table (not of panel rows: the table is written on its own)
+OOCD_FY = Source(
+    "oocd_fy",
+    "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), annual",
+    (FILES["oocd_fy"],),
+)
+SOURCES = (OOCD_FY,)
+
+
 def build_force_year(raw: Path, log: QualityLog, pop: pd.DataFrame) -> pd.DataFrame:
     """The annual force x financial-year x offence-group outcomes table (``force_year``):
     counts from the OOCD dashboard aggregate, the national total as the sum of the 43 forces

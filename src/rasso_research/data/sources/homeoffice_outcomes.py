@@ -17,13 +17,7 @@ from rasso_research.data import schemas
 from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
-from rasso_research.data.schemas import (
-    RAPE_CODES,
-    InputFormatError,
-    names_file,
-    note,
-    parse_counts,
-)
+from rasso_research.data.schemas import RAPE_CODES, InputFormatError, names_file, note, parse_counts
 from rasso_research.data.sources.homeoffice import (
     CHARGED_ALIASES,
     CHARGED_REQUIRED,
@@ -44,26 +38,6 @@ FILES = {
     "out_2019": "homeoffice/prc-outcomes-open-data-mar2019-tables.csv.gz",
     "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
 }
-
-OUT_2018 = Source(
-    "out_2018",
-    "HO outcomes open data, YE Mar 2018 edition",
-    (FILES["out_2018"],),
-    Coverage("rape_outcomes_cohort", "2017/18 Q1", "2017/18 Q4", 44),
-)
-OUT_2019 = Source(
-    "out_2019",
-    "HO outcomes open data, YE Mar 2019 edition",
-    (FILES["out_2019"],),
-    Coverage("rape_outcomes_cohort", "2018/19 Q1", "2018/19 Q4", 44),
-)
-CHARGED_NAT = Source(
-    "charged_nat",
-    "HO outcomes by offence code, E&W, 2024 edition (closure measure)",
-    (FILES["charged_nat"],),
-    Coverage("rape_charged_in_quarter", "2014/15 Q1", "2024/25 Q1", 1),
-)
-SOURCES = (OUT_2018, OUT_2019, CHARGED_NAT)
 
 
 def _read_outcomes_file(path: Path, suf: str) -> pd.DataFrame:
@@ -130,6 +104,27 @@ def read_charged_national(
 
 
 # ---- panel rows ------------------------------------------------------------------------------
+
+
+def _edition(key: str, label: str, fiscal_year: str) -> Source:
+    """An outcomes edition: its cohort measure is kept for its own year (see
+    :func:`_edition_rows`), every quarter of it for the 43 forces and the national total."""
+    quarters = (f"{fiscal_year} Q1", f"{fiscal_year} Q4")
+    return Source(key, label, (FILES[key],), Coverage("rape_outcomes_cohort", *quarters, 44))
+
+
+#: the panel's outcomes sources: the two mirrored editions and the national closure series
+OUT_2018 = _edition("out_2018", "HO outcomes open data, YE Mar 2018 edition", "2017/18")
+OUT_2019 = _edition("out_2019", "HO outcomes open data, YE Mar 2019 edition", "2018/19")
+CHARGED_NAT = Source(
+    "charged_nat",
+    "HO outcomes by offence code, E&W, 2024 edition (closure measure)",
+    (FILES["charged_nat"],),
+    Coverage.national("rape_charged_in_quarter", "2014/15 Q1", "2024/25 Q1"),
+)
+SOURCES = (OUT_2018, OUT_2019, CHARGED_NAT)
+
+
 def outcome_editions(raw: Path) -> list[tuple[Path, str]]:
     """Outcomes editions to use: the two mirrored ones, plus any optional official workbooks
     fetched into ``homeoffice/official/`` (each labelled by its own file name)."""
