@@ -518,3 +518,18 @@ def test_claim6_offence_group_readings_of_the_33pct_rise():
     fy.loc[fy["measure"] == "charged_cohort", "flag"] = "cohort incomplete"
     assert run(6, force_year=fy).iloc[7]["verdict"] == NT
     assert run(6).iloc[6]["verdict"] == NT
+
+
+def test_claims_import_data_but_not_designs_plots_or_report_text():
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(c.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        used = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                used |= {n.module} | {f"{n.module}.{a.name}" for a in n.names}
+        for mod in sorted(used):
+            assert not mod.startswith(("rasso_research.designs", "rasso_research.plots")), path
+            assert not mod.startswith("rasso_research.report.text"), path

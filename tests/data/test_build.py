@@ -4,18 +4,22 @@ checks every source's coverage. A new source needs no edit to ``data/panel.py``.
 
 from __future__ import annotations
 
+import ast
 import sys
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import rasso_research
 from rasso_research.data import build, catalog, fetch, panel
 from rasso_research.data import sources as sources_pkg
 from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import InputFormatError
 
 FAKE = "rasso_research.data.sources.fake_source"
+SRC = Path(rasso_research.__file__).parents[1]
 
 #: a source module as a contributor would write it: its Source row and its build step
 FAKE_MODULE = textwrap.dedent(
@@ -138,3 +142,31 @@ def test_the_build_order_is_declared_by_the_steps():
     # derived rows come after what they need
     assert names.index("recorded rape per 100,000") > names.index("quarterly population rows")
     assert names.index("quarterly population rows") > names.index("population")
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file of the package imports (at the top or inside a function), and each
+    imported name as ``module.name``; relative imports are resolved against its package."""
+    package = ".".join(path.relative_to(SRC).parent.parts)
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            mod = ".".join(filter(None, [base, node.module or ""]))
+            out |= {mod} | {f"{mod}.{a.name}" for a in node.names}
+    return out
+
+
+def test_imports_point_one_way():
+    """Nothing in data/ imports the layers above it; the source modules, the catalog and the
+    accessor never import the panel builder."""
+    above = {f"rasso_research.{p}" for p in ("its", "designs", "plots", "report", "claims")}
+    above.add("rasso_research.params")
+    for path in sorted((SRC / "rasso_research" / "data").rglob("*.py")):
+        mods = imports(path)
+        bad = sorted(m for m in mods if any(m == a or m.startswith(a + ".") for a in above))
+        assert not bad, f"{path.name} imports {bad}"
+        if path.name != "panel.py":
+            assert "rasso_research.data.panel" not in mods, f"{path.name} imports data.panel"
