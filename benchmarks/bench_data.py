@@ -28,7 +28,9 @@ WORKBOOK = "population/ons-pfa-tables-year-ending-march-2018.xlsx"
 def main() -> int:
     raw = paths.DATA_RAW
     if not (raw / ".fetched").exists():
-        print("data/raw not fetched: run `python -m rasso_research.fetch` first", file=sys.stderr)
+        print(
+            "data/raw not fetched: run `python -m rasso_research.data.fetch` first", file=sys.stderr
+        )
         return 1
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,7 @@ documents how it was made. Usage: ``python tools/make_registry.py [MIRROR]``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -198,8 +199,6 @@ def main(mirror: Path) -> None:
             sums[name.strip().lstrip("*")] = h
     extra = {"cps/transcribed/NOTES.md"} - set(sums)
     for name in extra:  # notes are documentation the readers rely on; hash them too
-        import hashlib
-
         sums[name] = hashlib.sha256((mirror / name).read_bytes()).hexdigest()
     for name in sorted(sums):
         spec, publisher, licence, desc = FILES.get(name, ("", "", "", ""))

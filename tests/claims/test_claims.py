@@ -7,17 +7,16 @@ import pytest
 
 from rasso_research import claims as c
 from rasso_research import paths, periods
-from rasso_research.claims import readings as R
 from rasso_research.constants import NATIONAL
+from rasso_research.data import catalog
 from rasso_research.data import series as S
-from rasso_research.data.panel import SOURCES
 
-CHARGED = SOURCES["charged_nat"]
+CHARGED = catalog.label("charged_nat")
 
 
 def run(n, **frames):
     """Claim ``n`` on the given frames (the others absent)."""
-    return getattr(R, f"claim{n}")(c.ClaimInputs(**frames))
+    return c.CLAIMS[str(n)](c.ClaimInputs(**frames))
 
 
 NT = c.NOT_TESTABLE
@@ -308,9 +307,19 @@ def test_bad_config_row_is_named(tmp_path):
         c.load_readings(tmp_path / "claims.csv")
 
 
+def _config_claim_ids() -> set[str]:
+    """The claim ids of ``config/claims.csv`` (reading ``5c`` belongs to claim ``5``)."""
+    return {"".join(ch for ch in rid if ch.isdigit()) for rid in c.load_readings().index}
+
+
 def test_every_claim_is_registered_with_a_label():
-    assert list(c.CLAIMS) == [str(i) for i in range(1, 10)]
+    assert set(c.CLAIMS) == _config_claim_ids()
     assert set(c.CLAIM_LABELS) == set(c.CLAIMS)
+
+
+def test_the_ledger_lists_the_claims_in_the_order_of_their_ids():
+    ids = c.build_ledger(c.ClaimInputs())["claim_id"].drop_duplicates().tolist()
+    assert ids == sorted(_config_claim_ids(), key=lambda cid: (len(cid), cid))
 
 
 # ------------------------------------------------------------------ real data
@@ -509,3 +518,18 @@ def test_claim6_offence_group_readings_of_the_33pct_rise():
     fy.loc[fy["measure"] == "charged_cohort", "flag"] = "cohort incomplete"
     assert run(6, force_year=fy).iloc[7]["verdict"] == NT
     assert run(6).iloc[6]["verdict"] == NT
+
+
+def test_claims_import_data_but_not_designs_plots_or_report_text():
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(c.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        used = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                used |= {n.module} | {f"{n.module}.{a.name}" for a in n.names}
+        for mod in sorted(used):
+            assert not mod.startswith(("rasso_research.designs", "rasso_research.plots")), path
+            assert not mod.startswith("rasso_research.report.text"), path

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasso_research.data import panel
+from rasso_research.data import build, panel
+from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import InputFormatError
 
@@ -23,33 +24,27 @@ def test_national_total_with_a_missing_force_is_missing_and_counted():
         }
     )
     log = QualityLog(progress=False)
-    nat = panel._national_sum(df, ["fiscal_quarter"], "value", log, "x").set_index("fiscal_quarter")
+    nat = build.national_sum(df, ["fiscal_quarter"], "value", log, "x").set_index("fiscal_quarter")
     assert np.isnan(nat.loc["2018/19 Q1", "value"]) and nat.loc["2018/19 Q2", "value"] == 5.0
     missing = [r for r in log.rows if r["section"] == "values set to missing"]
     assert missing and missing[0]["count"] == 1.0
-    assert np.isnan(panel.strict_sum(pd.Series([np.nan, np.nan])))
-    assert np.isnan(panel.strict_sum(pd.Series([], dtype=float)))
+    assert np.isnan(build.strict_sum(pd.Series([np.nan, np.nan])))
+    assert np.isnan(build.strict_sum(pd.Series([], dtype=float)))
 
 
 def test_coverage_check_names_the_incomplete_file():
+    src = Source("x", "a source", ("cps/x.csv",), Coverage("m", "2018/19 Q1", "2018/19 Q3", 2))
     rows = [
-        {
-            "fiscal_quarter": q,
-            "force": f,
-            "measure": "m",
-            "value": 1.0,
-            "source": panel.SOURCES["cps_q"],
-        }
+        {"fiscal_quarter": q, "force": f, "measure": "m", "value": 1.0, "source": src.label}
         for f in ("A", "B")
         for q in ("2018/19 Q1", "2018/19 Q2", "2018/19 Q3")
     ]
     p = pd.DataFrame(rows)
-    cov = {"cps_q": ("m", "2018/19 Q1", "2018/19 Q3", 2)}
-    panel.check_coverage(p, cov, {"cps_q": "cps/x.csv"})
+    panel.check_coverage(p, [src])
     with pytest.raises(InputFormatError, match=r"cps/x.csv: m for B lacks 1 of the 3 quarters"):
-        panel.check_coverage(p.iloc[:-1], cov, {"cps_q": "cps/x.csv"})
+        panel.check_coverage(p.iloc[:-1], [src])
     with pytest.raises(InputFormatError, match="has 1 areas, expected 2"):
-        panel.check_coverage(p[p["force"] == "A"], cov, {"cps_q": "cps/x.csv"})
+        panel.check_coverage(p[p["force"] == "A"], [src])
 
 
 @pytest.mark.mirror
@@ -89,10 +84,10 @@ def test_damaged_raw_file_stops_the_build_in_one_line(
 
 @pytest.mark.mirror
 def test_a_failing_step_leaves_no_partial_outputs(fetched_raw, tmp_path, monkeypatch):
-    def boom(*a, **k):
-        raise InputFormatError("moj/x.csv: broken")
+    def boom(*a, **k):  # the last output written: the others are already in the folder
+        raise InputFormatError("data_quality.md: broken")
 
-    monkeypatch.setattr(panel.moj, "write_tables", boom)
+    monkeypatch.setattr(panel, "write_quality", boom)
     out = tmp_path / "out"
     with pytest.raises(InputFormatError):
         panel.build_panel(fetched_raw, out, progress=False)
@@ -102,7 +97,7 @@ def test_a_failing_step_leaves_no_partial_outputs(fetched_raw, tmp_path, monkeyp
 def test_cps_area_rows_keep_their_geography_and_have_no_force_code():
     rows = pd.concat(
         [
-            panel._rows(
+            build.panel_rows(
                 pd.DataFrame(
                     {"fiscal_quarter": ["2018/19 Q1"], "force": ["West Midlands"], "v": [5.0]}
                 ),
@@ -111,7 +106,7 @@ def test_cps_area_rows_keep_their_geography_and_have_no_force_code():
                 "src",
                 geography="cps_area",
             ),
-            panel._rows(
+            build.panel_rows(
                 pd.DataFrame(
                     {
                         "fiscal_quarter": ["2018/19 Q1"] * 2,
@@ -136,4 +131,4 @@ def test_cps_area_rows_keep_their_geography_and_have_no_force_code():
     with pytest.raises(S.AmbiguousSourceError, match="both a cps_area and a force"):
         S.series(p.reset_index(), "m", force="West Midlands")
     with pytest.raises(ValueError, match="geography must be one of"):
-        panel._rows(rows, "m", "value", "src", geography="region")
+        build.panel_rows(rows, "m", "value", "src", geography="region")

@@ -12,6 +12,7 @@ from rasso_research.data import forces
 from rasso_research.data.schemas import InputFormatError
 from rasso_research.data.sources import cps as rc
 from rasso_research.data.sources import homeoffice as rh
+from rasso_research.data.sources import homeoffice_outcomes as ho_out
 
 OFFICIAL = [
     "Financial Year",
@@ -197,7 +198,7 @@ def test_outcomes_official_csv_gz(tmp_path):
     p = tmp_path / "out.csv.gz"
     with gzip.open(p, "wt") as fh:
         _outcomes_official().to_csv(fh, index=False)
-    df = rh.read_outcomes(p)
+    df = ho_out.read_outcomes(p)
     _check_outcomes(df)
     assert any("expired" in d["reason"] for d in df.attrs["dropped"])
 
@@ -222,7 +223,7 @@ def test_outcomes_tidy_snake_case(tmp_path):
     df = df[df["offences"] != "N/A - offence code expired"]  # the tidy export drops expired codes
     p = tmp_path / "tidy.csv"
     df.to_csv(p, index=False)
-    _check_outcomes(rh.read_outcomes(p), expired=False)
+    _check_outcomes(ho_out.read_outcomes(p), expired=False)
 
 
 def _outcomes_sheets():
@@ -234,7 +235,7 @@ def _outcomes_sheets():
 
 @pytest.mark.parametrize("ext", ["xlsx", "ods"])
 def test_outcomes_workbook(tmp_path, ext):
-    df = rh.read_outcomes(_write_workbook(tmp_path / f"out.{ext}", _outcomes_sheets()))
+    df = ho_out.read_outcomes(_write_workbook(tmp_path / f"out.{ext}", _outcomes_sheets()))
     _check_outcomes(df)
     assert any("expired" in d["reason"] and d["kind"] == "missing" for d in df.attrs["dropped"])
 
@@ -243,7 +244,7 @@ def test_outcomes_missing_measure_columns(tmp_path):
     p = tmp_path / "out.csv"
     _outcomes_official().drop(columns=OUT_OFFICIAL[-2:]).to_csv(p, index=False)
     with pytest.raises(InputFormatError, match="recorded in quarter"):
-        rh.read_outcomes(p)
+        ho_out.read_outcomes(p)
 
 
 def test_charged_national(tmp_path):
@@ -260,7 +261,7 @@ def test_charged_national(tmp_path):
             "Severity weighted outcomes for investigations closed in the quarter": 1.0,
         }
     ).to_csv(p, index=False)
-    df = rh.read_charged_national(p)
+    df = ho_out.read_charged_national(p)
     assert df["fiscal_quarter"].tolist() == ["2019/20 Q1", "2019/20 Q4"]
     assert df["charged"].sum() == 15
 
@@ -416,14 +417,12 @@ def test_moj_sentenced_reader(tmp_path):
 
 def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
     """An official outcomes workbook fetched into homeoffice/official/ becomes its own edition."""
-    from rasso_research.data import panel
-
     off = tmp_path / "homeoffice" / "official"
     off.mkdir(parents=True)
     _write_workbook(off / "prc-outcomes-open-data-mar2019-tables-240724.xlsx", _outcomes_sheets())
-    eds = panel.outcome_editions(tmp_path)
+    eds = ho_out.outcome_editions(tmp_path)
     assert eds[-1][0].name.startswith("prc-outcomes-open-data-mar2019") and "official" in eds[-1][1]
-    _check_outcomes(rh.read_outcomes(eds[-1][0]))
+    _check_outcomes(ho_out.read_outcomes(eds[-1][0]))
 
 
 def test_periods_roundtrip_all_quarters():
@@ -452,7 +451,7 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     extra.iloc[4, OUT_OFFICIAL.index("Force outcomes recorded in quarter")] = None  # blank
     p = tmp_path / "out.csv"
     pd.concat([df, extra]).to_csv(p, index=False)
-    out = rh.read_outcomes(p)
+    out = ho_out.read_outcomes(p)
     notes = {d["reason"].split(" (e.g.")[0]: (d["rows"], d["kind"]) for d in out.attrs["dropped"]}
     assert notes["blank row"] == (1, "dropped")
     assert notes["unrecognised financial year or quarter"] == (2, "dropped")
@@ -469,9 +468,7 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     log = quality.QualityLog(progress=False)
     log.dropped(out)
     cov = panel.coverage(pd.DataFrame(columns=panel.PANEL_COLUMNS))
-    conflicts = pd.DataFrame(columns=["measure", "period_type", "period", "values", "kept"])
-    conflicts["resolution"] = []
-    quality.write_quality(log, cov, tmp_path, conflicts)
+    quality.write_quality(log, cov, tmp_path)
     md = (tmp_path / "data_quality.md").read_text()
     for d in out.attrs["dropped"]:
         line = f"| out.csv | {d['reason']} | {d['rows']:,} |"
@@ -520,7 +517,6 @@ def test_official_outcomes_release_gives_force_quarterly_rape_charges(fetched_ra
     names of the July 2026 workbooks themselves could not be checked offline."""
     import shutil
 
-    from rasso_research.data import panel
     from rasso_research.data.quality import QualityLog
 
     raw = tmp_path / "raw"
@@ -574,7 +570,7 @@ def test_official_outcomes_release_gives_force_quarterly_rape_charges(fetched_ra
             "Data": [header] + [list(r) for r in rows],
         },
     )
-    out, _rev = panel.build_outcomes(raw, QualityLog(False))
+    out, _rev = ho_out.build_outcomes(raw, QualityLog(False))
     wm = out[(out["force"] == "West Midlands") & out["fiscal_quarter"].str.startswith("2020/21")]
     got = wm.pivot_table(index="fiscal_quarter", columns="measure", values="value")
     assert got["rape_charged_cohort"].tolist() == [30.0] * 4

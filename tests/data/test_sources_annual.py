@@ -10,7 +10,7 @@ import pytest
 
 from rasso_research.data import forces
 from rasso_research.data.schemas import InputFormatError
-from rasso_research.data.sources import homeoffice as rh
+from rasso_research.data.sources import homeoffice_oocd as oocd
 from rasso_research.data.sources import population as rp
 
 OOCD_HEADER = "force,slug,fy,offence_group,closed_oocd,closed_charge,recorded_oocd,recorded_charge"
@@ -32,8 +32,8 @@ def test_oocd_reader_long_with_btp_counted_and_cohort_flags(tmp_path):
             "British Transport Police,btp,2015/16,Sexual offences,1,20,1,18",
         ],
     )
-    d = rh.read_oocd_force_year(p)
-    assert len(d) == 3 * 4 and set(d["measure"]) == set(rh.OOCD_MEASURES.values())
+    d = oocd.read_oocd_force_year(p)
+    assert len(d) == 3 * 4 and set(d["measure"]) == set(oocd.OOCD_MEASURES.values())
     kent = d[(d["force"] == "Kent") & (d["fiscal_year"] == "2015/16")].set_index("measure")
     assert kent.loc["charged_closed", "value"] == 310 and kent.loc["charged_cohort", "value"] == 150
     assert kent.loc["charged_cohort", "flag"] == "cohort incomplete: latest year"
@@ -44,22 +44,22 @@ def test_oocd_reader_long_with_btp_counted_and_cohort_flags(tmp_path):
     assert notes["non-territorial body excluded: British Transport Police"] == 1
     r = d.attrs["rows"]
     assert r["read"] == r["dropped"] + r["kept"] == 4
-    btp = rh.read_oocd_btp(p).set_index("measure")
+    btp = oocd.read_oocd_btp(p).set_index("measure")
     assert btp.loc["charged_closed", "value"] == 20 and btp.loc["charged_cohort", "value"] == 18
     with pytest.raises(InputFormatError, match="no British Transport Police rows"):
-        rh.read_oocd_btp(_oocd(tmp_path, ["Kent,kent,2015/16,Sexual offences,6,310,5,150"]))
+        oocd.read_oocd_btp(_oocd(tmp_path, ["Kent,kent,2015/16,Sexual offences,6,310,5,150"]))
 
 
 def test_oocd_reader_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("force,fy,offence_group,closed_charge\nKent,2015/16,Theft,3\n")
     with pytest.raises(InputFormatError, match=r"bad\.csv: missing column\(s\)"):
-        rh.read_oocd_force_year(bad)
+        oocd.read_oocd_force_year(bad)
     p = _oocd(tmp_path, ["Kent,kent,2015-2016,Sexual offences,1,2,3,4"])
     with pytest.raises(InputFormatError, match="unrecognised financial year"):
-        rh.read_oocd_force_year(p)
+        oocd.read_oocd_force_year(p)
     p = _oocd(tmp_path, ["Kent,kent,2015/16,Sexual offences,1,x,3,4"])
-    d = rh.read_oocd_force_year(p)
+    d = oocd.read_oocd_force_year(p)
     assert d["value"].isna().sum() == 1  # non-numeric: missing, and noted
     assert any("non-numeric" in n["reason"] for n in d.attrs["dropped"])
 
@@ -119,12 +119,12 @@ def test_mirror_population_and_annual_table(fetched_raw):
     assert not pop["interpolated"].any()
     brk = rp.vintage_break(pieces)
     assert len(brk) == 43 and brk["rel_diff"].abs().max() < 0.1
-    fy = rh.read_oocd_force_year(fetched_raw / rh.FILES["oocd_fy"])
+    fy = oocd.read_oocd_force_year(fetched_raw / oocd.FILES["oocd_fy"])
     sex = fy[(fy["offence_group"] == "Sexual offences") & (fy["measure"] == "charged_closed")]
     tot = sex.groupby("fiscal_year")["value"].sum()
     assert tot["2014/15"] == 15_185 and tot["2018/19"] == 10_616 and tot["2025/26"] == 22_976
     # the README: BTP adds 161-409 a year to the closed sexual-offence charges
-    btp = rh.read_oocd_btp(fetched_raw / rh.FILES["oocd_fy"])
+    btp = oocd.read_oocd_btp(fetched_raw / oocd.FILES["oocd_fy"])
     b = btp[(btp["offence_group"] == "Sexual offences") & (btp["measure"] == "charged_closed")]
     assert (b["value"].min(), b["value"].max()) == (161, 409)
     assert np.isclose(

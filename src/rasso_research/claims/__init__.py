@@ -1,11 +1,14 @@
 """Claims ledger: public claims about rape prosecutions tested against the project's data.
 
 * ``config/claims.csv``: every reading with its published value, unit and tolerance;
-* ``readings``: one registered function per claim (``CLAIMS``), computing the values;
+* ``common``: the registry of claims (``@claim``, ``CLAIMS``), sources and bases, row helpers;
+* ``readings``: one registered function per claim, computing the values, and the ledger table
+  (``build_ledger``); ``west_midlands``: claim 6 (CPS West Midlands) and its readings;
 * ``inputs``: the processed files they read (``load_claim_inputs``);
-* ``ledger``: verdicts, the ledger table (``build_ledger``), its text (``interpret``).
+* ``ledger``: verdicts, the ledger rows and its text (``interpret``).
 """
 
+from .common import CLAIMS
 from .inputs import ClaimInputs, load_claim_inputs
 from .ledger import (
     CLAIM_LABELS,
@@ -19,7 +22,7 @@ from .ledger import (
     verdict,
     write_ledger,
 )
-from .readings import CLAIMS, build_ledger, claim7_distance
+from .readings import build_ledger, claim7_distance
 
 __all__ = [
     "CLAIMS",

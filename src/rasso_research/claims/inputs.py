@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research import paths
+from rasso_research.data.processed import load_processed
 
 #: attribute -> processed file
 FILES = {
@@ -40,8 +41,6 @@ class ClaimInputs:
 def load_claim_inputs(processed: Path | str | None = None) -> ClaimInputs:
     """Read every input that the panel build wrote; an absent file leaves its field ``None``
     (and ``origin`` says so), so the readings that need it are reported as not testable."""
-    from rasso_research.data.series import load_processed
-
     folder = Path(processed) if processed else paths.DATA_PROCESSED
     out = ClaimInputs()
     for name, fname in FILES.items():

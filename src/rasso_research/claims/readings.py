@@ -5,116 +5,49 @@ Each function takes the :class:`~rasso_research.claims.inputs.ClaimInputs` (proc
 and returns ledger rows built by :func:`~rasso_research.claims.ledger.row`: the value is
 computed here, the published value, unit and tolerance come from ``config/claims.csv``. A
 missing input gives the verdict ``not testable with the data present`` with the reason; gaps
-are never filled. Adding a claim: a row per reading in ``config/claims.csv`` and one decorated
-function here.
+are never filled. Adding a claim: a row per reading in ``config/claims.csv`` and one function
+decorated with :func:`~rasso_research.claims.common.claim`, here or in a module of its own
+imported below (as :mod:`.west_midlands`, claim 6). The ledger lists the claims by id.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from rasso_research.data.series import (
-    annual,
+from rasso_research.data.series import annual, rolling_year
+from rasso_research.data.side_tables import (
     cps_annual,
     cps_value,
-    fiscal_series,
     moj_sentenced_by_year,
-    rolling_year,
     timeliness_wide,
 )
 from rasso_research.periods import fiscal_index, fiscal_label, norm_period
 from rasso_research.report.format import fmt_num
 
-from .inputs import ClaimInputs
-from .ledger import CLAIM_LABELS, LEDGER_COLUMNS, row
-
-#: the closure-measure national charges (the panel has two other editions for 2017-2019)
-CHARGED = "charged_nat"
-
-#: claim id -> function computing its readings from :class:`ClaimInputs`
-CLAIMS: dict[str, Callable[[ClaimInputs], pd.DataFrame]] = {}
-
-
-def claim(cid: str, label: str):
-    """Register a claim under id ``cid`` with the published statement ``label``: the decorated
-    generator yields one ledger row per reading; the registered function returns them as a
-    frame."""
-
-    def deco(f):
-        @functools.wraps(f)
-        def frame(i: ClaimInputs) -> pd.DataFrame:
-            return pd.DataFrame(list(f(i)), columns=LEDGER_COLUMNS)
-
-        CLAIMS[cid] = frame
-        CLAIM_LABELS[cid] = label
-        return frame
-
-    return deco
-
-
-SRC_CPS = "CPS rape-flagged figures transcribed from public pages (cps/transcribed)"
-SRC_PRC = "Home Office police recorded crime PFA tables (recorded_rape, 19C-19K)"
-SRC_CLOSURE = "Home Office outcomes open data, charged/summonsed by closure quarter (national)"
-SRC_COHORT = "Home Office outcomes open data, cohort measure (2018 and 2019 editions)"
-SRC_MOJ_S = "MoJ CJS statistics, offenders sentenced for rape (Dec 2019 release)"
-SRC_MOJ_T = "MoJ criminal court statistics, rape prosecution times 2011-2018"
-
-#: what each family of readings counts, for the basis_note column
-CPS_BASIS = (
-    "CPS rape-flagged counts (suspects charged / defendants prosecuted and convicted, "
-    "including lesser offences); stages are not cohort-linked; CPS management "
-    "information, revised between releases."
+from . import west_midlands  # noqa: F401 (registers claim 6)
+from .common import (
+    CHARGE_BASIS,
+    CHARGED,
+    CLAIMS,
+    CPS_BASIS,
+    PRC_BASIS,
+    SRC_CLOSURE,
+    SRC_COHORT,
+    SRC_CPS,
+    SRC_MOJ_S,
+    SRC_MOJ_T,
+    SRC_PRC,
+    claim,
+    panel_source,
+    pct_change,
+    ratio_row,
+    value_at,
 )
-PRC_BASIS = (
-    "Police recorded rape, offence codes 19C-19K, all ages, E&W (43 forces); later "
-    "releases revise earlier years upward; recording practice improved 2014-2017."
-)
-CHARGE_BASIS = (
-    "Charges recorded in the period (closure measure, national, may include BTP) "
-    "over offences recorded in the period: not the same cases. The Home Office "
-    "headline rate is a cohort share (outcomes of offences recorded in the period)."
-)
-
-
-# ---------------------------------------------------------------------------------- verdict
-
-
-def _panel_source(
-    panel: pd.DataFrame | None, measure: str, default: str, source: str | None = None
-) -> str:
-    """The panel source(s) a reading used: ``source`` when one was chosen, else every source
-    of the measure (they are combined only when they cover different quarters)."""
-    if panel is None or "source" not in panel.columns:
-        return default
-    if source is not None:
-        from rasso_research.data.panel import SOURCES
-
-        return SOURCES.get(source, source)
-    src = panel.loc[panel["measure"] == measure, "source"].dropna().unique()
-    return "; ".join(sorted(map(str, src))) if len(src) else default
-
-
-def ratio_row(
-    label: str, num, den, basis: str, sources: str, reason: str, scale: float = 1.0
-) -> dict:
-    """A reading computed as ``scale * num / den`` (not testable when either is missing or the
-    denominator is zero); the computation column shows the inputs."""
-    r = None if num is None or den is None or den == 0 else scale * num / den
-    pre = "" if scale == 1 else f"{fmt_num(scale)} * "
-    comp = f"{pre}{fmt_num(num)} / {fmt_num(den)} = {fmt_num(r)}"
-    return row(label, r, comp, basis, sources, reason)
-
-
-def _pct_change(a, b) -> float | None:
-    return None if a is None or b is None or a == 0 else 100.0 * (b - a) / a
-
-
-def _get(s: pd.Series, key):
-    return float(s[key]) if key in s.index and not pd.isna(s[key]) else None
+from .inputs import ClaimInputs, load_claim_inputs
+from .ledger import LEDGER_COLUMNS, row
 
 
 @claim("1", "1,439 convicted in 2019-20, lowest since records began, down from 1,925")
@@ -139,7 +72,7 @@ def claim1(i: ClaimInputs) -> Iterator[dict]:
         f"1c: 2019-20 lowest of CPS rape-flagged conviction years in the data "
         f"({s.index.min() if len(s) else 'none'} on)",
         rank,
-        f"rank of {fmt_num(_get(s, '2019/20'))} among {len(s)} years "
+        f"rank of {fmt_num(value_at(s, '2019/20'))} among {len(s)} years "
         f"(min {fmt_num(s.min() if len(s) else None)})",
         "'Since records began' can only be checked over the years transcribed "
         "(rape-flagged convictions from 2014-15); earlier VAWG years not present.",
@@ -152,7 +85,7 @@ def claim1(i: ClaimInputs) -> Iterator[dict]:
         "1d: offence-based cross-check: 2019 lowest MoJ rape sentenced count "
         f"({m.index.min() if len(m) else 'none'}-{m.index.max() if len(m) else ''})",
         mrank,
-        f"sentenced[2019] = {fmt_num(_get(m, 2019))}, rank {mrank} of {len(m)}",
+        f"sentenced[2019] = {fmt_num(value_at(m, 2019))}, rank {mrank} of {len(m)}",
         "MoJ offenders sentenced for rape (19C-19H), calendar years: offence-based, "
         "not rape-flagged, sentencing not conviction.",
         SRC_MOJ_S,
@@ -167,10 +100,10 @@ def claim2(i: ClaimInputs) -> Iterator[dict]:
     for rid, fy in (("2a", "2020/21"), ("2b", "2019/20")):
         yield ratio_row(
             f"{rid}: all-age recorded rape {fy} / 2015/16",
-            _get(a, fy),
-            _get(a, "2015/16"),
+            value_at(a, fy),
+            value_at(a, "2015/16"),
             PRC_BASIS + " The claim is about adults; all ages used here.",
-            _panel_source(i.panel, "recorded_rape", SRC_PRC),
+            panel_source(i.panel, "recorded_rape", SRC_PRC),
             "recorded_rape annual totals missing (panel not built?)",
         )
     ad = annual(i.panel, "recorded_rape_adult")
@@ -179,8 +112,8 @@ def claim2(i: ClaimInputs) -> Iterator[dict]:
         ad = (f + m).dropna() if not f.empty and not m.empty else ad
     yield ratio_row(
         "2c: adult recorded rape (19C+19F) 2020/21 / 2015/16",
-        _get(ad, "2020/21"),
-        _get(ad, "2015/16"),
+        value_at(ad, "2020/21"),
+        value_at(ad, "2015/16"),
         "Adult offence codes 19C (female 16+) and 19F (male 16+); 19J/19K (from "
         "2019/20) are not age-specific.",
         SRC_PRC,
@@ -240,8 +173,8 @@ def claim4(i: ClaimInputs) -> Iterator[dict]:
     m = moj_sentenced_by_year(moj_sentenced)
     yield ratio_row(
         "4e: offence-based: MoJ sentenced for rape 2019 / 2016",
-        _get(m, 2019),
-        _get(m, 2016),
+        value_at(m, 2019),
+        value_at(m, 2016),
         "MoJ offenders sentenced for rape (offence-based, calendar years).",
         SRC_MOJ_S,
         "MoJ sentencing data for 2016 or 2019 missing",
@@ -253,10 +186,10 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
     """Claim 5 (June 2019): reports +173%, cases reaching court -44%, 4% prosecuted."""
     panel, cps = i.panel, i.cps
     rec = annual(panel, "recorded_rape")
-    src_rec = _panel_source(panel, "recorded_rape", SRC_PRC)
+    src_rec = panel_source(panel, "recorded_rape", SRC_PRC)
     for rid, y0 in (("5a", "2014/15"), ("5b", "2013/14")):
-        a, b = _get(rec, y0), _get(rec, "2018/19")
-        pc = _pct_change(a, b)
+        a, b = value_at(rec, y0), value_at(rec, "2018/19")
+        pc = pct_change(a, b)
         yield row(
             f"{rid}: recorded rape % change {y0} to 2018/19",
             pc,
@@ -266,8 +199,8 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
             f"recorded rape totals for {y0} or 2018/19 missing",
         )
     ch = annual(panel, "rape_charged_in_quarter", source=CHARGED)
-    a, b = _get(ch, "2014/15"), _get(ch, "2018/19")
-    pc = _pct_change(a, b)
+    a, b = value_at(ch, "2014/15"), value_at(ch, "2018/19")
+    pc = pct_change(a, b)
     yield row(
         "5c: 'cases getting to court' as police charges/summons (closure), "
         "% change 2014/15 to 2018/19",
@@ -275,13 +208,13 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
         f"100 * ({fmt_num(b)} - {fmt_num(a)}) / {fmt_num(a)} = {fmt_num(pc)}",
         "Charge/summons outcomes recorded in the year (2024 edition; the older "
         "edition has 2,372 for 2018/19, which would give a larger fall).",
-        _panel_source(panel, "rape_charged_in_quarter", SRC_CLOSURE, CHARGED),
+        panel_source(panel, "rape_charged_in_quarter", SRC_CLOSURE, CHARGED),
         "national charge series missing",
     )
     for rid, meas in (("5d", "prosecutions"), ("5e", "charges")):
         a, na = cps_value(cps, meas, "2014/15", "financial_year")
         b, nb = cps_value(cps, meas, "2018/19", "financial_year")
-        pc = _pct_change(a, b)
+        pc = pct_change(a, b)
         yield row(
             f"{rid}: CPS rape-flagged {meas} % change 2014-15 to 2018-19",
             pc,
@@ -290,7 +223,7 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
             SRC_CPS,
             f"{na}; {nb}",
         )
-    r18, c18 = _get(rec, "2018/19"), _get(ch, "2018/19")
+    r18, c18 = value_at(rec, "2018/19"), value_at(ch, "2018/19")
     yield ratio_row(
         "5f: police charges (closure) / recorded rape, 2018/19",
         c18,
@@ -310,191 +243,6 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
         f"recorded rape or CPS charges missing ({nc})",
         scale=100,
     )
-
-
-WM_SPECS = [
-    (
-        "6a",
-        "referrals police -> CPS % change, Dec 2018 to Dec 2020",
-        ("precharge_receipts", "precharge_referrals"),
-        "change",
-    ),
-    (
-        "6b",
-        "share of referred cases charged, Dec 2020 (from 38.4%)",
-        ("charge_rate_pct",),
-        "level",
-    ),
-    ("6c", "rape conviction rate, Dec 2020 (from 60.3%)", ("conviction_rate_pct",), "level"),
-    (
-        "6d",
-        "RASSO charges % change (period not stated; read as Dec 2018 to Dec 2020)",
-        ("charges",),
-        "change",
-    ),
-]
-WM_FORCE = "West Midlands"
-SRC_WM = "CPS West Midlands news page (undated, >= 2021); cps/transcribed/west-midlands-rape.csv"
-SRC_POC = "CPS case outcomes by principal offence category (quarterly), via the panel"
-SRC_FY = (
-    "Home Office outcomes open data (July 2026 release) by force x financial year x offence "
-    "group, OOCD dashboard aggregate (data/processed/force_year)"
-)
-
-
-def _wm_area(wm: pd.DataFrame | None) -> pd.DataFrame | None:
-    """CPS West Midlands *Area* rows only (``geography == 'cps_area'`` when the reader set it)."""
-    if wm is None or wm.empty or "geography" not in wm.columns:
-        return wm
-    return wm[wm["geography"] == "cps_area"]
-
-
-def _wm_have(wm: pd.DataFrame | None, measures) -> str:
-    """What the West Midlands rows hold for ``measures`` (any geography), for the reasons."""
-    if wm is None or wm.empty:
-        return "no West Midlands rows loaded"
-    base = wm["base_measure"] if "base_measure" in wm.columns else wm["measure"]
-    geo = wm["geography"] if "geography" in wm.columns else pd.Series("cps_area", index=wm.index)
-    d = wm[base.isin(measures)]
-    if d.empty:
-        return f"no West Midlands {'/'.join(measures)} rows of any geography"
-    parts = []
-    for g, x in d.groupby(geo[d.index], sort=True):
-        periods_ = ", ".join(
-            f"{norm_period(p)} ({v:g})" for p, v in zip(x["period"], x["value"], strict=True)
-        )
-        parts.append(f"{g}: {periods_}")
-    return "rows present only for " + "; ".join(parts)
-
-
-def _poc_year(panel: pd.DataFrame | None, end_fq: str, force: str = WM_FORCE) -> float | None:
-    """CPS sexual-offence conviction rate over the four quarters ending ``end_fq``: summed
-    convictions / (convictions + unsuccessful) * 100 (quarterly rates are not averaged)."""
-    c = rolling_year(panel, "cps_sexual_offences_convictions", end_fq, force)
-    u = rolling_year(panel, "cps_sexual_offences_unsuccessful", end_fq, force)
-    return None if c is None or u is None or c + u == 0 else 100 * c / (c + u)
-
-
-def _poc_range(panel: pd.DataFrame | None, force: str = WM_FORCE) -> str:
-    s = fiscal_series(panel, "cps_sexual_offences_convictions", force)
-    if s is None or s.empty:
-        return "no CPS sexual-offence rows for West Midlands in the panel"
-    return f"{fiscal_label(int(s.index.min()))} to {fiscal_label(int(s.index.max()))}"
-
-
-#: the two years to December 2020 of claim 6, as the transcribed rolling-year periods
-WM_START, WM_END = "year ending 2018/19 Q3", "year ending 2020/21 Q3"
-
-
-@claim(
-    "6",
-    "CPS West Midlands: referrals +79.6%, charge share 38.4% to 71.4%, conviction rate "
-    "60.3% to 79.5%, charges +33%",
-)
-def claim6(i: ClaimInputs) -> Iterator[dict]:
-    """Claim 6: CPS West Midlands Area figures, two years to December 2020.
-
-    6a-6d use CPS West Midlands *Area* rape-flagged rows of the transcribed WM table (rows for
-    the West Midlands Police force area, police-side rows and Warwickshire are other geographies
-    and are not used). 6e/6f are the closest defensible reading of the conviction-rate part on
-    the panel: CPS sexual-offence conviction rate (all sexual offences by principal offence,
-    not rape-flagged) for the West Midlands area, calendar 2018 and calendar 2020.
-    """
-    wm, panel, start, end = i.wm, i.panel, WM_START, WM_END
-    area = _wm_area(wm)
-    geo_note = (
-        "CPS West Midlands Area (four forces: West Midlands, Warwickshire, Staffordshire, "
-        "West Mercia), rape-flagged figures; rows for the West Midlands Police force "
-        "area, police-side rows and Warwickshire are other geographies and are not used."
-    )
-    for rid, text, measures, how in WM_SPECS:
-        vals = {}
-        for m in measures:
-            a, _ = cps_value(area, m, start)
-            b, _ = cps_value(area, m, end)
-            if b is not None and (how == "level" or a is not None):
-                vals = {"a": a, "b": b, "m": m}
-                break
-        if not vals:
-            comp, reason = (
-                None,
-                (
-                    f"no CPS West Midlands Area {'/'.join(measures)} rows for "
-                    f"{norm_period(end) if how == 'level' else norm_period(start) + ' and ' + norm_period(end)}"
-                    f"; {_wm_have(wm, measures)}"
-                ),
-            )
-        elif how == "change":
-            comp, reason = _pct_change(vals["a"], vals["b"]), None
-        else:
-            comp, reason = vals["b"], None
-        yield row(
-            f"{rid}: CPS West Midlands Area {text}",
-            comp,
-            f"{vals.get('m')}: {fmt_num(vals.get('a'))} -> {fmt_num(vals.get('b'))}",
-            geo_note,
-            SRC_WM,
-            reason,
-        )
-    poc_basis = (
-        "Different basis: CPS case outcomes by principal offence category, ALL sexual "
-        "offences (not rape-flagged), convictions / (convictions + unsuccessful), "
-        "West Midlands CPS area row (= West Midlands Police force area, not the "
-        "four-force CPS West Midlands Area). Indicative only."
-    )
-    for rid, end_fq, label in (
-        ("6e", "2018/19 Q3", "calendar 2018 (claimed start 60.3%)"),
-        ("6f", "2020/21 Q3", "calendar 2020 (claimed end 79.5%)"),
-    ):
-        r = _poc_year(panel, end_fq)
-        yield row(
-            f"{rid}: closest reading: CPS sexual-offence conviction rate, West Midlands, {label}",
-            r,
-            f"100 * convictions / (convictions + unsuccessful), 4 quarters to "
-            f"{end_fq} = {fmt_num(r)}",
-            poc_basis,
-            SRC_POC,
-            f"CPS sexual-offence outcomes for West Midlands cover only "
-            f"{_poc_range(panel)}; the year to {end_fq} is not complete",
-        )
-    fy_basis = (
-        "Different basis: police charge/summons outcomes (outcome type 1) for ALL sexual "
-        "offences, West Midlands Police (one force, not the four-force CPS Area), financial "
-        "years; OOCD dashboard aggregate of the HO outcomes open data. Indicative only."
-    )
-    for rid, measure, what in (
-        ("6g", "charged_closed", "investigations closed in the year"),
-        ("6h", "charged_cohort", "offences recorded in the year"),
-    ):
-        a, b = (
-            _force_year_value(i.force_year, measure, "2018/19"),
-            _force_year_value(i.force_year, measure, "2020/21"),
-        )
-        comp = _pct_change(a, b) if a is not None and b is not None else None
-        yield row(
-            f"{rid}: closest reading of 6d: West Midlands Police sexual-offence charges ({what}), "
-            "FY 2018/19 to 2020/21",
-            comp,
-            f"{measure}: {fmt_num(a)} -> {fmt_num(b)}",
-            fy_basis,
-            SRC_FY,
-            "the annual force x offence-group table (force_year) is absent or lacks the years",
-        )
-
-
-def _force_year_value(fy: pd.DataFrame | None, measure: str, year: str) -> float | None:
-    """West Midlands' sexual-offence value of ``measure`` in financial year ``year`` (``None``
-    when absent or flagged incomplete)."""
-    if fy is None:
-        return None
-    d = fy[
-        (fy["force"] == "West Midlands")
-        & (fy["offence_group"] == "Sexual offences")
-        & (fy["measure"] == measure)
-        & (fy["fiscal_year"] == year)
-        & (fy["flag"].fillna("") == "")
-    ]
-    return float(d["value"].iloc[0]) if len(d) and pd.notna(d["value"].iloc[0]) else None
 
 
 def claim7_distance(
@@ -712,9 +460,9 @@ def claim9(i: ClaimInputs) -> Iterator[dict]:
 
 
 def build_ledger(inputs: ClaimInputs | None = None) -> pd.DataFrame:
-    """Every registered claim, one row per reading, in the column order of ``LEDGER_COLUMNS``."""
-    from .inputs import load_claim_inputs
-
+    """Every registered claim in the order of their ids, one row per reading, in the column
+    order of ``LEDGER_COLUMNS``."""
     i = inputs if inputs is not None else load_claim_inputs()
-    ledger = pd.concat([f(i) for f in CLAIMS.values()], ignore_index=True)
+    ids = sorted(CLAIMS, key=lambda cid: (len(cid), cid))
+    ledger = pd.concat([CLAIMS[cid](i) for cid in ids], ignore_index=True)
     return ledger[LEDGER_COLUMNS]

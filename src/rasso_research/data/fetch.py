@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +120,8 @@ def _install(src: Path, dest: Path, expected: str) -> None:
 
 def _download(url: str, dest: Path, expected: str, progress: bool) -> None:
     """Download with pooch into a temporary folder beside ``dest``, then rename into place."""
+    # imported here, not at the top: only a download needs pooch (and the HTTP stack it
+    # imports, ~0.2 s), and a build from the mirror or from data/raw never downloads
     import pooch
 
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -252,8 +255,6 @@ def fail(exc: BaseException) -> int:
     """One line on stderr (``error: <file>: <what> (<fix>)``) and exit status 2; the traceback
     too when ``RASSO_DEBUG=1``."""
     if os.environ.get("RASSO_DEBUG") == "1":
-        import traceback
-
         traceback.print_exception(exc)
     msg = " ".join(str(exc).split())
     print(f"error: {msg or type(exc).__name__}", file=sys.stderr)

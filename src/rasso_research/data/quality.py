@@ -23,6 +23,7 @@ class QualityLog:
 
     def __init__(self, progress: bool):
         self.rows: list[dict] = []
+        self.tables: list[tuple[str, pd.DataFrame, list[str]]] = []
         self.progress = progress
         self.t0 = time.perf_counter()
 
@@ -51,12 +52,18 @@ class QualityLog:
                 r["dropped"],
             )
 
+    def table(self, title: str, frame: pd.DataFrame, columns: list[str]):
+        """A table for its own section of the report (after the items, in the order given)."""
+        self.tables.append((title, frame, columns))
+
     def say(self, msg: str):
         if self.progress:
             print(f"[panel {time.perf_counter() - self.t0:5.1f}s] {msg}", file=sys.stderr)
 
 
-def write_quality(log: QualityLog, cov: pd.DataFrame, out: Path, conflicts: pd.DataFrame) -> None:
+def write_quality(log: QualityLog, cov: pd.DataFrame, out: Path) -> None:
+    """``data_quality.csv`` (the items) and ``data_quality.md`` (the items by section, the
+    tables of :meth:`QualityLog.table`, the coverage of each measure)."""
     dq = pd.DataFrame(log.rows, columns=["section", "item", "detail", "count"])
     dq.to_csv(out / "data_quality.csv", index=False, float_format="%.10g", lineterminator="\n")
     lines = [
@@ -71,18 +78,14 @@ def write_quality(log: QualityLog, cov: pd.DataFrame, out: Path, conflicts: pd.D
             c = "" if pd.isna(r.count) else f"{r.count:,.6g}"
             lines.append(f"| {r.item} | {r.detail} | {c} |")
         lines.append("")
+    for title, frame, columns in log.tables:
+        lines += [f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += [
+            "| " + " | ".join(f"{v}" for v in r) + " |"
+            for r in frame[columns].itertuples(index=False)
+        ]
+        lines.append("")
     lines += [
-        "## CPS transcribed series: conflicts",
-        "",
-        "| measure | period | values | kept | resolution |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r.measure} | {r.period} | {r.values} | {r.kept} | {r.resolution} |"
-        for r in conflicts.itertuples()
-    ]
-    lines += [
-        "",
         "## Coverage of each measure",
         "",
         "| measure | source | forces | national | first | last | n | missing |",

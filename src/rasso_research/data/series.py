@@ -6,58 +6,71 @@ what a series is when several sources hold a measure:
 * sources that cover *different* quarters of a measure for an area (successive editions of
   one publication) are combined;
 * sources that cover the *same* quarter are never summed, averaged or silently ranked: the
-  caller names one with ``source=`` (a source label, or its key in
-  :data:`rasso_research.data.panel.SOURCES` such as ``"charged_nat"``), else
+  caller names one with ``source=`` (a source label, or its key in the table of sources
+  :mod:`rasso_research.data.catalog`, such as ``"charged_nat"``), else
   :class:`AmbiguousSourceError` names the sources and the quarters they share.
 
 An unknown measure or area is an error that lists the close matches.
+
+The loaders of ``data/processed`` (:mod:`.processed`) and the views of its side tables
+(:mod:`.side_tables`: CPS transcribed figures, MoJ tables, the annual force-year table) are
+defined there and re-exported here, so every caller writes ``S.<name>``.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from rasso_research import paths, periods
+from rasso_research import periods
 from rasso_research.constants import NATIONAL
+from rasso_research.data import catalog
 from rasso_research.data.forces import FORCES
+from rasso_research.data.processed import load_panel, load_processed, unknown
+from rasso_research.data.side_tables import (
+    cps_annual,
+    cps_table,
+    cps_value,
+    force_year_series,
+    load_force_year,
+    moj_sentenced_by_year,
+    timeliness_wide,
+)
+
+#: the public names; those defined in :mod:`.processed` and :mod:`.side_tables` are re-exported
+#: here so that every caller reads the processed data as ``S.<name>``
+__all__ = [
+    "FUNNEL_STAGES",
+    "AmbiguousSourceError",
+    "annual",
+    "area_panel",
+    "control_panel",
+    "coverage",
+    "cps_annual",
+    "cps_quarterly_series",
+    "cps_table",
+    "cps_value",
+    "edition_vs_forces",
+    "fiscal_series",
+    "force_year_series",
+    "funnel",
+    "load_force_year",
+    "load_panel",
+    "load_processed",
+    "moj_sentenced_by_year",
+    "rolling_year",
+    "select",
+    "series",
+    "timeliness_wide",
+    "unknown",
+    "with_offset",
+]
 
 
 class AmbiguousSourceError(ValueError):
     """Several sources hold the same quarters of a series and none was chosen."""
-
-
-def load_panel(path: str | Path | None = None) -> pd.DataFrame:
-    """Read the processed panel (``data/processed/panel.parquet`` unless ``path``)."""
-    path = Path(path) if path is not None else paths.DATA_PROCESSED / "panel.parquet"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `make data` first")
-    return pd.read_parquet(path)
-
-
-def load_processed(name: str, folder: str | Path | None = None) -> pd.DataFrame:
-    """A side table written by the panel build (``data/processed/<name>``, CSV or parquet)."""
-    p = Path(folder or paths.DATA_PROCESSED) / name
-    if not p.exists():
-        raise FileNotFoundError(f"{p} not found: run `make data` first")
-    return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, encoding="utf-8-sig")
-
-
-def unknown(kind: str, value: str, known: Iterable[str]) -> ValueError:
-    known = sorted(set(map(str, known)))
-    close = difflib.get_close_matches(str(value), known, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return ValueError(f"unknown {kind} {value!r}{hint} ({len(known)} known)")
-
-
-def _resolve_source(source: str) -> str:
-    from rasso_research.data.panel import SOURCES
-
-    return SOURCES.get(source, source)
 
 
 def select(
@@ -90,7 +103,7 @@ def select(
             "pass geography="
         )
     if source is not None:
-        want = _resolve_source(source)
+        want = catalog.label(source)
         out = df[df["source"] == want]
         if out.empty:
             raise ValueError(
@@ -377,65 +390,7 @@ def rolling_year(
     return float(s.loc[want].sum())
 
 
-# ---- CPS transcribed rape-flagged table ----------------------------------------------------
-def cps_value(
-    cps: pd.DataFrame | None, measure: str, period: str, period_type: str | None = None
-) -> tuple[float | None, str]:
-    """The transcribed value of ``measure`` in ``period`` and a note on conflicts/sources.
-
-    Where sources disagree the most frequently reported value is used and the others are named
-    in the note; a tie between values more than 0.5 apart returns ``None`` (never averaged);
-    a tie of rounding variants (69 vs 69.3) keeps the most precise value.
-    """
-    if cps is None or cps.empty:
-        return None, "no transcribed CPS rows"
-    if "kind" in cps.columns:  # processed file: use the transcribed rows, not derived series
-        cps = cps[cps["kind"] == "transcribed"]
-    per = cps["period"].map(periods.norm_period)
-    sel = (cps["measure"] == measure) & (per == periods.norm_period(period))
-    if period_type is not None and "period_type" in cps.columns:
-        sel &= cps["period_type"] == period_type
-    d = cps[sel]
-    if d.empty:
-        return None, f"no {measure} row for {periods.norm_period(period)}"
-    counts = pd.to_numeric(d["value"], errors="coerce").value_counts()
-    n_urls = d["source_url"].nunique() if "source_url" in d.columns else len(d)
-    note = f"{n_urls} source(s)"
-    if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
-        tied = [float(x) for x in counts.index[counts == counts.iloc[0]]]
-        if max(tied) - min(tied) > 0.5:
-            return None, f"conflicting {measure} values {tied} for {period}, tied"
-        best = max(tied, key=lambda x: len(f"{x:g}"))
-        return best, f"{note}; rounded variant(s) {[x for x in tied if x != best]} kept aside"
-    if len(counts) > 1:
-        note += f"; other value(s) {[float(x) for x in counts.index[1:]]} kept aside"
-    return float(counts.index[0]), note
-
-
-def cps_annual(cps: pd.DataFrame | None, measure: str) -> pd.Series:
-    """Financial-year series of a transcribed CPS measure (modal value per year)."""
-    if cps is None or cps.empty:
-        return pd.Series(dtype=float)
-    d = cps[(cps["measure"] == measure) & (cps["period_type"] == "financial_year")]
-    out = {}
-    for p in sorted(d["period"].map(periods.norm_period).unique()):
-        v, _ = cps_value(d, measure, p)
-        if v is not None:
-            out[p] = v
-    return pd.Series(out, dtype=float)
-
-
-def cps_table(
-    cps: pd.DataFrame, measures=("charges", "prosecutions", "convictions")
-) -> pd.DataFrame:
-    """CPS rape-flagged national figures by financial year (wide; the ``series`` rows)."""
-    d = cps[(cps["kind"] == "series") & (cps["period_type"] == "financial_year")]
-    d = d[d["measure"].isin(measures)]
-    return d.pivot_table(
-        index="period", columns="measure", values="value", aggfunc="first"
-    ).reset_index()
-
-
+# ---- CPS transcribed rape-flagged table (the other views: .side_tables) ----------------------
 def cps_quarterly_series(cps: pd.DataFrame, measure: str) -> pd.DataFrame:
     """The quarterly CPS rows of ``measure`` as a model-ready series (for when they suffice)."""
     d = cps[
@@ -449,78 +404,6 @@ def cps_quarterly_series(cps: pd.DataFrame, measure: str) -> pd.DataFrame:
     ).sort_values("quarter")
     out.attrs.update(measure=f"cps_{measure}", force=NATIONAL)
     return _add_t(out.reset_index(drop=True))
-
-
-# ---- MoJ side tables -----------------------------------------------------------------------
-def moj_sentenced_by_year(moj: pd.DataFrame | None) -> pd.Series:
-    """People sentenced for rape by calendar year (``data/processed/moj_rape_sentenced.csv``)."""
-    if moj is None or moj.empty:
-        return pd.Series(dtype=float)
-    if not {"year", "sentenced"} <= set(moj.columns):
-        raise ValueError(f"MoJ sentenced table: need columns year, sentenced; got {list(moj)}")
-    return moj.groupby(moj["year"].astype(int))["sentenced"].sum().astype(float).sort_index()
-
-
-def timeliness_wide(df: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Year x measure table of MoJ rape prosecution times (all rape, 2011-2018 series), from
-    ``data/processed/moj_rape_timeliness.csv``: only the ``All rape`` rows of the multi-year
-    file, so 2018 is never mixed with the 2018-by-offence file."""
-    if df is None or df.empty:
-        return None
-    d = df[df["offence"].astype(str).str.lower() == "all rape"]
-    multi = d.groupby("source")["year"].nunique()
-    d = d[d["source"] == multi.idxmax()]
-    return d.pivot_table(
-        index=d["year"].astype(int), columns="measure", values="value", aggfunc="first"
-    )
-
-
-def load_force_year(path: str | Path | None = None) -> pd.DataFrame:
-    """The annual force x financial-year x offence-group table (``force_year.parquet``)."""
-    return load_processed("force_year.parquet", Path(path).parent if path else None)
-
-
-def force_year_series(
-    fy: pd.DataFrame,
-    measure: str,
-    offence_group: str,
-    rate: bool = False,
-    start: str | None = None,
-    end: str | None = None,
-    drop_flagged: bool = True,
-) -> pd.DataFrame:
-    """Long annual frame ``force, fiscal_year, year, value`` of one measure and offence group
-    for every force (never the national total); ``rate`` gives the value per 100,000. With
-    ``drop_flagged`` the values the source calls incomplete are dropped and counted in
-    ``attrs["dropped"]`` (force, fiscal year, reason). ``attrs["frequency"]`` is "annual"."""
-    if measure not in set(fy["measure"].unique()):
-        raise unknown("measure", measure, fy["measure"])
-    if offence_group not in set(fy["offence_group"].unique()):
-        raise unknown("offence group", offence_group, fy["offence_group"])
-    d = fy[(fy["measure"] == measure) & (fy["offence_group"] == offence_group)]
-    d = d[d["geography"] == "force"]
-    if start is not None:
-        d = d[d["fiscal_year"] >= start]
-    if end is not None:
-        d = d[d["fiscal_year"] <= end]
-    dropped = []
-    if drop_flagged:
-        bad = d["flag"].fillna("") != ""
-        dropped = d.loc[bad, ["force", "fiscal_year", "flag"]].to_dict("records")
-        d = d[~bad]
-    col = "per_100k" if rate else "value"
-    out = d.assign(year=d["fiscal_year"].str[:4].astype(int), value=d[col])[
-        ["force", "fiscal_year", "year", "value"]
-    ]
-    out = out.sort_values(["force", "year"]).reset_index(drop=True)
-    out.attrs.update(
-        measure=measure,
-        offence_group=offence_group,
-        rate=rate,
-        frequency="annual",
-        dropped=dropped,
-    )
-    return out
 
 
 # ---- the attrition funnel --------------------------------------------------------------------

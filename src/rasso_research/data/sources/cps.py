@@ -1,5 +1,6 @@
-"""Readers for CPS data: case outcomes by principal offence category, and the transcribed
-national rape-flagged figures.
+"""CPS data: case outcomes by principal offence category (readers and the panel's
+``cps_sexual_offences_*`` rows), and the transcribed national and West Midlands rape-flagged
+figures (readers, the built national series and their side tables).
 
 Rule for the built national rape-flagged series (:func:`build_cps_rape_series`), following
 ``cps/transcribed/NOTES.md``:
@@ -26,10 +27,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rasso_research import periods
 from rasso_research.data import forces, schemas
+from rasso_research.data.build import NAT, Build, panel_rows, step
+from rasso_research.data.catalog import Coverage, Source
+from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 
 #: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
@@ -38,6 +43,20 @@ FILES = {
     "cps_tr": "cps/transcribed/national-rape-cps.csv",
     "cps_wm": "cps/transcribed/west-midlands-rape.csv",
 }
+
+#: the panel's CPS sources: the principal-offence files, quarterly and summed from monthly
+CPS_Q = Source(
+    "cps_q",
+    "CPS case outcomes by principal offence category (quarterly)",
+    (FILES["cps_poc"] + "/quarterly",),
+    Coverage("cps_sexual_offences_convictions", "2015/16 Q1", "2018/19 Q4", 43),
+)
+CPS_M = Source(
+    "cps_m",
+    "CPS case outcomes by principal offence category (sum of monthly)",
+    (FILES["cps_poc"] + "/monthly",),
+)
+SOURCES = (CPS_Q, CPS_M)
 
 _MONTHS = {
     m: i
@@ -180,6 +199,123 @@ def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
     )
     q.attrs["incomplete"] = {k: int(v) for k, v in nmonths[nmonths < 3].items()}
     return q
+
+
+# ---- panel rows: CPS sexual offences by area --------------------------------------------
+def build_cps(raw: Path, log: QualityLog, names: list[str] | None = None) -> pd.DataFrame:
+    """CPS principal-offence rows; ``names``: the registry's files (only those are read)."""
+    both = _sexual_offences(raw, log, names)
+    _check_national(both, log)
+    return _poc_rows(both)
+
+
+def _sexual_offences(raw: Path, log: QualityLog, names: list[str] | None) -> pd.DataFrame:
+    """Sexual-offence convictions, unsuccessful outcomes and conviction rate by CPS area and
+    quarter: the quarterly files, and the monthly files summed to the quarters no quarterly
+    file holds (``source`` names which)."""
+    folder = raw / FILES["cps_poc"]
+    files = None
+    if names is not None:
+        files = [raw / n for n in names if n.startswith(FILES["cps_poc"] + "/")]
+    poc = read_cps_poc_dir(folder, files)
+    log.dropped(poc)
+    for f in poc.attrs.get("unlisted", []):
+        log.add(
+            "dropped or excluded rows",
+            f"{FILES['cps_poc']}/{f}",
+            "not in the registry: not read",
+        )
+    sx = poc[poc["category"] == "Sexual Offences"]
+    q = sx[sx["period_type"] == "quarter"].rename(columns={"period": "fiscal_quarter"})
+    q = q.assign(source=CPS_Q.label)
+    mq = monthly_to_quarterly(sx)
+    for fq, n in mq.attrs["incomplete"].items():
+        log.add(
+            "coverage gaps",
+            f"CPS monthly files {fq}",
+            f"only {n} of 3 months; quarter not built",
+            n,
+        )
+    # overlap check: quarterly file vs sum of monthly files
+    ov = q.merge(mq, on=["fiscal_quarter", "force", "category"], suffixes=("", "_m"))
+    if len(ov):
+        d = (ov["convictions"] - ov["convictions_m"]).abs()
+        log.add(
+            "consistency",
+            "CPS sexual-offence convictions: quarterly vs sum of monthly",
+            f"{ov.fiscal_quarter.nunique()} overlapping quarters; rows differing",
+            int((d > 0).sum()),
+        )
+    dup_q = mq["fiscal_quarter"].isin(q["fiscal_quarter"])
+    log.add(
+        "dropped or excluded rows",
+        FILES["cps_poc"] + " (monthly)",
+        "area-category-quarters summed from monthly files but also in a quarterly file: "
+        "quarterly file used",
+        int(dup_q.sum()),
+    )
+    mq = mq[~dup_q].assign(source=CPS_M.label)
+    both = pd.concat([q, mq], ignore_index=True)
+    both["rate"] = 100 * both["convictions"] / (both["convictions"] + both["unsuccessful"])
+    return both
+
+
+def _check_national(both: pd.DataFrame, log: QualityLog) -> None:
+    """Log whether the areas sum to the National row, and the published national total."""
+    f = (
+        both[both["force"] != NAT]
+        .groupby(["fiscal_quarter", "source"])[["convictions", "unsuccessful"]]
+        .sum()
+    )
+    n = both[both["force"] == NAT].set_index(["fiscal_quarter", "source"])[
+        ["convictions", "unsuccessful"]
+    ]
+    diff = (f - n).abs().sum(axis=1)
+    log.add(
+        "consistency",
+        "CPS sexual offences: 42 areas vs National row",
+        f"{len(diff)} quarters checked; quarters with a difference",
+        int((diff > 0).sum()),
+    )
+    for fy in ("2018/19",):
+        log.add(
+            "published totals",
+            f"CPS national sexual-offence convictions {fy}",
+            CPS_Q.label,
+            n.loc[[i for i in n.index if i[0].startswith(fy)], "convictions"].sum(),
+        )
+
+
+def _poc_rows(both: pd.DataFrame) -> pd.DataFrame:
+    """Panel rows of the three measures (the source of each row kept)."""
+    area_note = np.where(
+        both["area"] == "Metropolitan and City",
+        "CPS area Metropolitan and City: includes City of London",
+        "",
+    )
+    parts = []
+    for meas, col in (
+        ("cps_sexual_offences_convictions", "convictions"),
+        ("cps_sexual_offences_unsuccessful", "unsuccessful"),
+        ("cps_sexual_offences_conviction_rate", "rate"),
+    ):
+        r = panel_rows(both, meas, col, "")
+        r["source"] = both["source"].to_numpy()
+        r["note"] = area_note
+        if col == "rate":
+            r["note"] = np.where(
+                area_note != "",
+                area_note + "; percent of convictions+unsuccessful",
+                "percent of convictions+unsuccessful",
+            )
+        parts.append(r)
+    return pd.concat(parts, ignore_index=True)
+
+
+@step("CPS case outcomes by principal offence", order=30)
+def poc_step(b: Build) -> None:
+    """The ``cps_sexual_offences_*`` rows (only the registry's files are read)."""
+    b.add_rows(build_cps(b.raw, b.log, b.names))
 
 
 # ---- transcribed national rape-flagged figures ------------------------------------------
@@ -337,6 +473,39 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     )
 
 
+def national_table(tr: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """The transcribed rows and the built series in one table (``kind``: ``transcribed`` or
+    ``series``), text columns as strings (``cps_rape_national``)."""
+    cps_tab = pd.concat(
+        [tr.drop(columns=["file"]).assign(kind="transcribed"), series.assign(kind="series")],
+        ignore_index=True,
+    )
+    cps_tab = cps_tab[["kind"] + [c for c in cps_tab.columns if c != "kind"]]
+    for c in cps_tab.columns:
+        if c not in ("value", "n_rows", "n_sources"):
+            cps_tab[c] = cps_tab[c].fillna("").astype(str)
+    return cps_tab
+
+
+@step("CPS transcribed rape-flagged figures", order=80)
+def transcribed_step(b: Build) -> None:
+    """``cps_rape_national``, and its conflicts in the quality report."""
+    tr = read_cps_transcribed(b.raw / FILES["cps_tr"])
+    series, conflicts = build_cps_rape_series(tr)
+    b.log.add(
+        "dropped or excluded rows",
+        FILES["cps_tr"],
+        "rows flagged suspect_mislabel kept in table, left out of the series",
+        int(tr["flag"].str.contains("suspect_mislabel").sum()),
+    )
+    b.add_table("cps_rape_national", national_table(tr, series), parquet=True)
+    b.log.table(
+        "CPS transcribed series: conflicts",
+        conflicts,
+        ["measure", "period", "values", "kept", "resolution"],
+    )
+
+
 # ---- transcribed West Midlands figures --------------------------------------------------
 
 #: geography of each West Midlands measure prefix (cps/transcribed/NOTES.md, "West Midlands file")
@@ -379,3 +548,11 @@ def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
     df["is_cps"] = pd.array(is_cps, dtype="boolean")
     df["file"] = path.name
     return df.reset_index(drop=True)
+
+
+@step("CPS transcribed West Midlands figures", order=100, write_only=True)
+def west_midlands_step(b: Build) -> None:
+    """``cps_rape_west_midlands`` (the transcribed table with its geography made explicit)."""
+    wm = read_cps_wm_transcribed(b.raw / FILES["cps_wm"]).drop(columns=["file"])
+    wm["is_cps"] = wm["is_cps"].astype(bool)
+    b.add_table("cps_rape_west_midlands", wm)

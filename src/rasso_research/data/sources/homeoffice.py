@@ -1,4 +1,6 @@
-"""Readers for Home Office police recorded crime (PFA tables) and crime outcomes open data.
+"""Home Office police recorded crime (PFA tables): the reader, the panel's recorded-rape rows
+and the revision table; and the file handling shared by the Home Office readers
+(:mod:`.homeoffice_outcomes`, :mod:`.homeoffice_oocd`).
 
 Every reader returns a tidy frame with canonical snake_case columns, canonical force names in
 ``force`` (territorial forces only), validated with a pandera schema. Rows dropped on the way
@@ -18,6 +20,9 @@ import pandas as pd
 
 from rasso_research import periods
 from rasso_research.data import forces, schemas
+from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
+from rasso_research.data.catalog import Coverage, Source
+from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import (
     RAPE_CODES,
     InputFormatError,
@@ -31,11 +36,8 @@ from rasso_research.data.schemas import (
 FILES = {
     "pfa_2026": "homeoffice/prc-pfa-mar2013-onwards-tables-230426.long.parquet",
     "pfa_2018": "homeoffice/prc-pfa-mar2013-onwards-tables-2018-release.2017-18-sheet.csv",
-    "out_2018": "homeoffice/prc-outcomes-open-data-mar2018-tables.tidy.csv.gz",
-    "out_2019": "homeoffice/prc-outcomes-open-data-mar2019-tables.csv.gz",
-    "charged_nat": "homeoffice/outcomes-charged-by-offence-code-ew-2014-15q1-to-2024-25q1.csv",
-    "oocd_fy": "homeoffice/oocd-dashboard-force-offence-group-year-2014-15-to-2025-26.csv",
 }
+
 
 #: Column names found in the Home Office files (official, mirror and snake_case spellings)
 #: and the canonical name each reader gives them, by reader: ``R`` recorded crime, ``O``
@@ -100,7 +102,7 @@ def _csv_header(path: Path) -> list[str]:
         return pd.read_csv(fh, nrows=0).columns.tolist()
 
 
-def _read_csv_columns(path: Path, aliases: dict, wanted: Iterable[str]) -> pd.DataFrame:
+def read_csv_columns(path: Path, aliases: dict, wanted: Iterable[str]) -> pd.DataFrame:
     """Read only the wanted (canonical) columns of a CSV as strings, with pyarrow."""
     header = _csv_header(path)
     probe = standardise_columns(pd.DataFrame(columns=header), aliases, [], path)
@@ -143,15 +145,19 @@ def read_workbook_sheets(
 
 
 # ---- accounting of every row and value lost in cleaning (see schemas.note) ----------------
-# ``attrs["rows"]``: read = other_offences (out of scope, not a loss) + dropped + kept.
+# ``attrs["rows"]``: read = other_offences (out of scope, not a loss) + dropped + kept. These
+# helpers are shared by the Home Office readers of .homeoffice_outcomes and .homeoffice_oocd.
 
 
-def _drop(df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, notes: list) -> pd.DataFrame:
+def drop_rows(
+    df: pd.DataFrame, mask: pd.Series, path: Path, reason: str, notes: list
+) -> pd.DataFrame:
+    """``df`` without the rows of ``mask``, their number noted with ``reason``."""
     note(notes, path, reason, int(mask.sum()))
     return df.loc[~mask]
 
 
-def _open(path: Path | str, codes: Iterable[str] | None, read, aliases: dict, required: list):
+def open_file(path: Path | str, codes: Iterable[str] | None, read, aliases: dict, required: list):
     """Read a Home Office file with ``read(path, suffix)``, standardise its columns and keep
     the wanted offence codes. Returns (frame, row counts, notes)."""
     path = Path(path)
@@ -161,14 +167,14 @@ def _open(path: Path | str, codes: Iterable[str] | None, read, aliases: dict, re
     df = standardise_columns(df, aliases, required, path)
     notes: list[dict] = []
     n_read = len(df)
-    df = _drop(df, df.isna().all(axis=1), path, "blank row", notes)
+    df = drop_rows(df, df.isna().all(axis=1), path, "blank row", notes)
     n_blank = n_read - len(df)
     if codes is not None:
         df = df[df["offence_code"].astype(str).str.strip().str.upper().isin(set(codes))]
     return df, {"read": n_read, "other_offences": n_read - n_blank - len(df)}, notes
 
 
-def _result(
+def checked_result(
     df: pd.DataFrame, schema, cols: list[str], keys: list[str], path, rows: dict, notes: list
 ) -> pd.DataFrame:
     """Count rows sharing a key, validate, attach the notes and the (balanced) row accounting."""
@@ -185,7 +191,8 @@ def _result(
     return out
 
 
-def _is_fiscal_year(label: str) -> bool:
+def is_fiscal_year(label: str) -> bool:
+    """Whether ``label`` is a financial year written ``2018/19``."""
     try:
         periods.fiscal_year_start(label)
     except ValueError:
@@ -193,10 +200,10 @@ def _is_fiscal_year(label: str) -> bool:
     return bool(re.fullmatch(r"\d{4}/\d{2}", label))
 
 
-def _finish_common(df: pd.DataFrame, path: Path, notes: list) -> pd.DataFrame:
+def finish_common(df: pd.DataFrame, path: Path, notes: list) -> pd.DataFrame:
     """Clean period columns, drop blank rows and rows with an unrecognised period, map force
     names (excluding non-territorial bodies and national totals)."""
-    df = _drop(
+    df = drop_rows(
         df,
         df["fiscal_year"].isna() | df["force_name"].isna(),
         path,
@@ -206,14 +213,14 @@ def _finish_common(df: pd.DataFrame, path: Path, notes: list) -> pd.DataFrame:
     df = df.copy()
     df["fiscal_year"] = df["fiscal_year"].astype(str).str.strip().str.replace("-", "/")
     q = pd.to_numeric(df["fiscal_q"], errors="coerce")
-    fy_ok = pd.Series([_is_fiscal_year(y) for y in df["fiscal_year"]], index=df.index, dtype=bool)
+    fy_ok = pd.Series([is_fiscal_year(y) for y in df["fiscal_year"]], index=df.index, dtype=bool)
     bad = ~(fy_ok & q.isin([1, 2, 3, 4]))
     if bad.any():
         bad_fy, bad_q = df.loc[bad, "fiscal_year"], df.loc[bad, "fiscal_q"]
         eg = ", ".join(sorted({f"{y} Q{v}" for y, v in zip(bad_fy, bad_q, strict=True)})[:3])
         if bad.all():
             raise InputFormatError(f"{path}: no row has a recognisable period (e.g. {eg})")
-        df = _drop(df, bad, path, f"unrecognised financial year or quarter (e.g. {eg})", notes)
+        df = drop_rows(df, bad, path, f"unrecognised financial year or quarter (e.g. {eg})", notes)
         q = q[~bad]
     df["fiscal_q"] = q.astype(int)
     df["offence_code"] = df["offence_code"].astype(str).str.strip().str.upper()
@@ -223,7 +230,7 @@ def _finish_common(df: pd.DataFrame, path: Path, notes: list) -> pd.DataFrame:
         note(notes, path, f"non-territorial body excluded: {name}", int(n))
     df = df.loc[~excl]
     nat = df["force"] == forces.NATIONAL
-    df = _drop(df, nat, path, "national total row (derived from forces instead)", notes)
+    df = drop_rows(df, nat, path, "national total row (derived from forces instead)", notes)
     df["fiscal_quarter"] = [
         periods.fiscal_quarter_label(y, q)
         for y, q in zip(df["fiscal_year"], df["fiscal_q"], strict=True)
@@ -249,193 +256,113 @@ def read_recorded_crime(path: Path | str, codes: Iterable[str] | None = RAPE_COD
     written ``-00``) or the official workbook (.ods/.xlsx, all year sheets). ``codes`` filters
     offence codes early (``None`` keeps all).
     """
-    df, rows, notes = _open(path, codes, _read_recorded_file, RECORDED_ALIASES, RECORDED_REQUIRED)
-    df = _finish_common(df, path, notes)
+    df, rows, notes = open_file(
+        path, codes, _read_recorded_file, RECORDED_ALIASES, RECORDED_REQUIRED
+    )
+    df = finish_common(df, path, notes)
     df["offences"] = parse_counts(df, "offences", path, notes)
     if "offence_description" not in df:
         df["offence_description"] = pd.NA
     cols = RESULT_PERIOD_COLUMNS + ["offence_description", "offences"]
     keys = ["fiscal_quarter", "force", "offence_code", "offence_description"]
-    return _result(df, schemas.RECORDED_CRIME, cols, keys, path, rows, notes)
+    return checked_result(df, schemas.RECORDED_CRIME, cols, keys, path, rows, notes)
 
 
-def _read_outcomes_file(path: Path, suf: str) -> pd.DataFrame:
-    wanted = OUTCOME_REQUIRED + ["outcomes_cohort", "outcomes_in_quarter", "offence_code_expired"]
-    if suf in (".csv", ".csv.gz"):
-        return _read_csv_columns(path, OUTCOME_ALIASES, wanted)
-    if suf in WORKBOOK_SUFFIXES:
-        return read_workbook_sheets(path)
-    raise InputFormatError(f"{path}: unsupported format {suf!r}")
+# ---- panel rows ------------------------------------------------------------------------------
+
+#: the panel's recorded-crime source (the 2018 release is read only for the revision table)
+PFA_2026 = Source(
+    "pfa_2026",
+    "HO PRC PFA tables, 23 Apr 2026 release",
+    (FILES["pfa_2026"],),
+    Coverage("recorded_rape", "2012/13 Q1", "2025/26 Q3", 44),
+)
+SOURCES = (PFA_2026,)
 
 
-@names_file
-def read_outcomes(path: Path | str, codes: Iterable[str] | None = RAPE_CODES) -> pd.DataFrame:
-    """Crime outcomes open data by force, offence code, outcome type and quarter.
-
-    Keeps both measures where present: ``outcomes_cohort`` (force outcomes for offences recorded
-    in the quarter) and ``outcomes_in_quarter`` (force outcomes recorded in the quarter).
-    ``N/A - offence code expired`` becomes missing (counted). Accepts the tidy snake_case
-    export, the official-header CSV (optionally gzipped) or the official workbook.
-    """
-    df, rows, notes = _open(path, codes, _read_outcomes_file, OUTCOME_ALIASES, OUTCOME_REQUIRED)
-    if "outcomes_cohort" not in df and "outcomes_in_quarter" not in df:
-        raise InputFormatError(
-            f"{path}: missing column(s) ['Force outcomes for offences recorded "
-            "in quarter' or 'Force outcomes recorded in quarter']"
+def recorded_rows(rec: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
+    """Panel rows of recorded rape (``rec``, the 2026 release) by offence code and in total,
+    each force and England and Wales."""
+    log.dropped(rec)
+    neg = rec["offences"] < 0
+    if neg.any():
+        log.add(
+            "kept with caveat",
+            FILES["pfa_2026"],
+            "negative quarterly counts (cancelled crimes) kept",
+            int(neg.sum()),
         )
-    df = _finish_common(df, path, notes)
-    df["outcome_type"] = pd.to_numeric(df["outcome_type"], errors="raise").astype(int)
-    for c in ("outcomes_cohort", "outcomes_in_quarter"):
-        if c in df:
-            df[c] = parse_counts(df, c, path, notes)
-        else:
-            df[c] = float("nan")
-            note(notes, path, f"{c}: column not in this file, all missing", len(df), "missing")
-    cols = RESULT_PERIOD_COLUMNS + ["outcome_type", "outcomes_cohort", "outcomes_in_quarter"]
-    keys = ["fiscal_quarter", "force", "offence_code", "outcome_type"]
-    return _result(df, schemas.OUTCOMES, cols, keys, path, rows, notes)
-
-
-@names_file
-def read_charged_national(
-    path: Path | str, codes: Iterable[str] | None = RAPE_CODES
-) -> pd.DataFrame:
-    """National (E&W) charged/summonsed outcomes by offence code and quarter, closure measure."""
-
-    def read(p: Path, suf: str) -> pd.DataFrame:
-        return pd.read_csv(p, dtype=str, encoding="utf-8-sig")
-
-    df, rows, notes = _open(path, codes, read, CHARGED_ALIASES, CHARGED_REQUIRED)
-    df["offence_code"] = df["offence_code"].str.strip().str.upper()
-    dates = pd.to_datetime(df["date"], format="%d/%m/%Y")
-    bad = (dates + pd.offsets.QuarterEnd(0)) != dates
-    if bad.any():
-        raise InputFormatError(
-            f"{path}: dates that are not quarter ends: {df.loc[bad, 'date'].unique()[:5]}"
+    by_code = rec.groupby(["fiscal_quarter", "force", "offence_code"], as_index=False)[
+        "offences"
+    ].sum(min_count=1)
+    parts = []
+    for code, g in by_code.groupby("offence_code"):
+        parts.append(panel_rows(g, f"recorded_rape_{code}", "offences", PFA_2026.label))
+        parts.append(
+            panel_rows(
+                national_sum(g, ["fiscal_quarter"], "offences", log, f"recorded_rape_{code}"),
+                f"recorded_rape_{code}",
+                "offences",
+                PFA_2026.label,
+            )
         )
-    df["fiscal_quarter"] = [periods.quarter_end_to_fiscal(d) for d in dates]
-    df["fiscal_year"] = df["fiscal_quarter"].str[:7]
-    df["fiscal_q"] = df["fiscal_quarter"].str[-1].astype(int)
-    df["charged"] = parse_counts(df, "charged", path, notes)
-    cols = ["fiscal_year", "fiscal_q", "fiscal_quarter", "offence_code", "charged"]
-    keys = ["fiscal_quarter", "offence_code"]
-    return _result(df, schemas.CHARGED_NATIONAL, cols, keys, path, rows, notes)
+    tot = by_code.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum(min_count=1)
+    nat = national_sum(tot, ["fiscal_quarter"], "offences", log, "recorded_rape")
+    total_note = "sum of rape codes " + ",".join(RAPE_CODES) + " (19J/19K from 2019/20)"
+    parts += [
+        panel_rows(tot, "recorded_rape", "offences", PFA_2026.label, total_note),
+        panel_rows(nat, "recorded_rape", "offences", PFA_2026.label, total_note),
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
-#: the OOCD dashboard's count columns -> measure names (both outcome measures)
-OOCD_MEASURES = {
-    "closed_charge": "charged_closed",
-    "recorded_charge": "charged_cohort",
-    "closed_oocd": "oocd_closed",
-    "recorded_oocd": "oocd_cohort",
-}
-OOCD_REQUIRED = ["force", "fy", "offence_group", *OOCD_MEASURES]
-#: force-years whose cohort (recorded-in-year) measure the dashboard's README lists as not
-#: (fully) supplied in 2014/15
-OOCD_COHORT_INCOMPLETE = {
-    "2014/15": (
-        "Cumbria",
-        "Leicestershire",
-        "Metropolitan Police",
-        "Dyfed-Powys",
-        "Bedfordshire",
-        "Hertfordshire",
-        "South Yorkshire",
+def recorded_revision(raw: Path, log: QualityLog, rec: pd.DataFrame) -> pd.DataFrame:
+    """Recorded rape in 2017/18 by force: the 2017/18 sheet of the 2018 release against the
+    2026 release (``rec``), with the national total (``recorded_rape_revision.csv``)."""
+    old = read_recorded_crime(raw / FILES["pfa_2018"])
+    log.dropped(old)
+    a = old.groupby("force")["offences"].sum(min_count=1).rename("release_2018")
+    b = (
+        rec[rec["fiscal_year"] == "2017/18"]
+        .groupby("force")["offences"]
+        .sum(min_count=1)
+        .rename("release_2026")
     )
-}
-
-
-@names_file
-def read_oocd_force_year(path: Path | str, latest_year: str | None = None) -> pd.DataFrame:
-    """Annual charged/summonsed and out-of-court outcomes by force x financial year x offence
-    group (the OOCD dashboard's aggregate of the official outcomes open data), long: one row per
-    force, ``fiscal_year``, ``offence_group`` and ``measure`` (``charged_closed``,
-    ``charged_cohort``, ``oocd_closed``, ``oocd_cohort``). British Transport Police is left out
-    (counted in the notes). ``flag`` marks cohort values the source calls incomplete: the
-    2014/15 force-years listed in :data:`OOCD_COHORT_INCOMPLETE` and the latest year (a cohort
-    measure falls away until its offences are resolved)."""
-    path = Path(path)
-    notes: list = []
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
-    n_read = len(df)
-    df = _drop(df, df["force"].isna() | df["fy"].isna(), path, "blank force or year", notes)
-    df = df.assign(force_name=df["force"].str.strip())
-    df["force"] = forces.map_forces(df["force_name"], source=str(path))
-    for name, n in df.loc[df["force"].isna(), "force_name"].value_counts().sort_index().items():
-        note(notes, path, f"non-territorial body excluded: {name}", int(n))
-    df = df[df["force"].notna()]
-    bad = ~df["fy"].str.strip().map(_is_fiscal_year)
-    if bad.any():
-        raise InputFormatError(
-            f"{path}: unrecognised financial year(s) {sorted(df.loc[bad, 'fy'].unique())[:3]}"
-        )
-    df["fiscal_year"] = df["fy"].str.strip()
-    for col in OOCD_MEASURES:
-        df[col] = parse_counts(df, col, path, notes)
-    long = df.melt(
-        id_vars=["force", "fiscal_year", "offence_group"],
-        value_vars=list(OOCD_MEASURES),
-        var_name="column",
-        value_name="value",
+    rev = pd.concat([a, b], axis=1).reset_index().rename(columns={"index": "force"})
+    rev = pd.concat(
+        [
+            rev,
+            pd.DataFrame(
+                [
+                    {
+                        "force": NAT,
+                        "release_2018": rev["release_2018"].sum(),
+                        "release_2026": rev["release_2026"].sum(),
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
     )
-    long["measure"] = long.pop("column").map(OOCD_MEASURES)
-    latest = latest_year or max(long["fiscal_year"])
-    cohort = long["measure"].str.endswith("_cohort")
-    early = pd.Series(False, index=long.index)
-    for fy, fs in OOCD_COHORT_INCOMPLETE.items():
-        early |= (long["fiscal_year"] == fy) & long["force"].isin(fs)
-    long["flag"] = ""
-    long.loc[cohort & early, "flag"] = "cohort not fully supplied by the force"
-    long.loc[cohort & (long["fiscal_year"] == latest), "flag"] = "cohort incomplete: latest year"
-    note(
-        notes,
-        path,
-        "cohort values flagged incomplete (kept)",
-        int((long["flag"] != "").sum()),
-        "caveat",
+    rev.insert(1, "force_code", rev["force"].map(forces.force_code))
+    rev.insert(2, "fiscal_year", "2017/18")
+    rev["difference"] = rev["release_2026"] - rev["release_2018"]
+    rev["pct_difference"] = (100 * rev["difference"] / rev["release_2018"]).round(3)
+    e = rev[rev["force"] == NAT].iloc[0]
+    log.add(
+        "revisions",
+        "recorded rape 2017/18, E&W",
+        f"2018 release {e.release_2018:,.0f} vs 2026 release {e.release_2026:,.0f}",
+        e.difference,
     )
-    long["force_code"] = long["force"].map(forces.FORCE_CODES)
-    dup = long.duplicated(["force", "fiscal_year", "offence_group", "measure"])
-    if dup.any():
-        raise InputFormatError(f"{path}: {int(dup.sum())} duplicated force x year x group rows")
-    out = long[["fiscal_year", "force", "force_code", "offence_group", "measure", "value", "flag"]]
-    out = schemas.validate(schemas.FORCE_YEAR, out.reset_index(drop=True), path)
-    dropped = sum(d["rows"] for d in notes if d["kind"] == "dropped")
-    out.attrs["dropped"] = notes
-    out.attrs["rows"] = {
-        "file": path.name,
-        "read": n_read,
-        "other_offences": 0,
-        "dropped": dropped,
-        "kept": len(out) // len(OOCD_MEASURES),
-    }
-    return out
+    return rev
 
 
-#: The non-territorial force whose rows the OOCD aggregate holds beside the 43 forces.
-BTP = "British Transport Police"
-
-
-@names_file
-def read_oocd_btp(path: Path | str) -> pd.DataFrame:
-    """British Transport Police's rows of the OOCD aggregate (left out of
-    :func:`read_oocd_force_year`), long: ``fiscal_year``, ``offence_group``, ``measure``,
-    ``value``: what a national figure that includes BTP adds to the 43 forces."""
-    path = Path(path)
-    raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    df = standardise_columns(raw, {c: c for c in OOCD_REQUIRED}, OOCD_REQUIRED, path)
-    df = df[df["force"].str.strip() == BTP]
-    if df.empty:
-        raise InputFormatError(f"{path}: no {BTP} rows")
-    notes: list = []
-    for col in OOCD_MEASURES:
-        df[col] = parse_counts(df, col, path, notes)
-    long = df.assign(fiscal_year=df["fy"].str.strip()).melt(
-        id_vars=["fiscal_year", "offence_group"],
-        value_vars=list(OOCD_MEASURES),
-        var_name="column",
-        value_name="value",
-    )
-    long["measure"] = long.pop("column").map(OOCD_MEASURES)
-    return long[["fiscal_year", "offence_group", "measure", "value"]].reset_index(drop=True)
+@step("recorded rape (PFA tables)", order=10)
+def recorded_step(b: Build) -> None:
+    """Recorded-rape rows (offered as ``recorded``) and ``recorded_rape_revision``."""
+    rec = read_recorded_crime(b.raw / FILES["pfa_2026"])
+    rows = recorded_rows(rec, b.log)
+    b.add_rows(rows)
+    b.offer("recorded", rows)
+    b.add_table("recorded_rape_revision", recorded_revision(b.raw, b.log, rec))

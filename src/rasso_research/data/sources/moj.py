@@ -1,4 +1,5 @@
-"""Readers for Ministry of Justice data: offenders sentenced for rape, and prosecution times."""
+"""Ministry of Justice data: readers of offenders sentenced for rape and of prosecution times,
+and the three side tables built from them (no panel rows)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rasso_research.data.build import Build, step
 from rasso_research.data.schemas import InputFormatError, names_file, to_number
 
 SENTENCED = "moj/rape-sentenced-2009-2019.csv"
@@ -92,27 +94,18 @@ def read_times_by_offence(path: Path | str) -> pd.DataFrame:
     return df
 
 
-def write_tables(raw_dir: Path | str, out_dir: Path | str, log=None) -> None:
-    """Write ``moj_rape_sentenced.csv``, ``moj_rape_timeliness.csv`` and
-    ``moj_prosecution_times_2018_by_offence.csv``."""
-    raw, out = Path(raw_dir), Path(out_dir)
-    read_times_by_offence(raw / TIMES_2018).to_csv(
-        out / "moj_prosecution_times_2018_by_offence.csv",
-        index=False,
-        float_format="%.10g",
-        lineterminator="\n",
-    )
-    s = read_sentenced(raw / SENTENCED)
-    s.to_csv(out / "moj_rape_sentenced.csv", index=False, float_format="%.10g", lineterminator="\n")
-    t = read_timeliness(raw)
-    t.to_csv(
-        out / "moj_rape_timeliness.csv", index=False, float_format="%.10g", lineterminator="\n"
-    )
-    if log is not None:
-        for y in (2016, 2019):
-            log.add(
-                "published totals",
-                f"MoJ offenders sentenced for rape {y}",
-                SENTENCED,
-                s.loc[s.year == y, "sentenced"].sum(),
-            )
+@step("MoJ sentencing and prosecution-times tables", order=90, write_only=True)
+def tables_step(b: Build) -> None:
+    """``moj_prosecution_times_2018_by_offence``, ``moj_rape_sentenced`` and
+    ``moj_rape_timeliness``; the published sentencing totals go to the quality log."""
+    b.add_table("moj_prosecution_times_2018_by_offence", read_times_by_offence(b.raw / TIMES_2018))
+    s = read_sentenced(b.raw / SENTENCED)
+    b.add_table("moj_rape_sentenced", s)
+    b.add_table("moj_rape_timeliness", read_timeliness(b.raw))
+    for y in (2016, 2019):
+        b.log.add(
+            "published totals",
+            f"MoJ offenders sentenced for rape {y}",
+            SENTENCED,
+            s.loc[s.year == y, "sentenced"].sum(),
+        )

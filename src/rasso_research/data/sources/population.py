@@ -8,6 +8,9 @@ for mid-2017. The series therefore changes vintage between mid-2018 and mid-2019
 estimates are lower: E&W mid-2018 59,008,368 against 59,115,800); ``population_checks``
 measures the break per force on the overlapping years 2011-2018. Any remaining gap is filled by
 linear interpolation (``interpolated=True``).
+
+Build steps: the population table (offered as ``population``), its quarterly panel rows and the
+derived ``recorded_rape_per_100k`` (which needs the recorded-rape rows).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from rasso_research.data import forces, schemas
+from rasso_research.data.build import NAT, Build, panel_rows, step, strict_sum
+from rasso_research.data.catalog import Source
 from rasso_research.data.schemas import InputFormatError, names_file
+from rasso_research.data.sources.homeoffice import PFA_2026
+
+#: the panel's population rows (their folder: the pieces are named in :func:`build_population`)
+POP = Source("pop", "ONS mid-year population (see population.csv)", ("population",))
+SOURCES = (POP,)
 
 #: local authorities missing from the CSP lookup (post-2019 unitaries, renamed districts)
 LAD_FORCE_EXTRA = {
@@ -288,3 +298,93 @@ def vintage_break(pieces: pd.DataFrame, year: int = 2018) -> pd.DataFrame:
         .sort_values("force")
         .reset_index(drop=True)
     )
+
+
+# ---- panel rows ------------------------------------------------------------------------------
+@step("population", order=40)
+def population_step(b: Build) -> None:
+    """The population table (offered as ``population``) and ``population_vintage``; the checks
+    of its pieces go to the quality log."""
+    pop, pieces = build_population(b.raw, return_pieces=True)
+    checks = population_checks(pieces)
+    b.log.add(
+        "consistency",
+        "population: pieces overlapping on a force-year",
+        "force-years differing by more than 1% (mostly 2001-2010: the LA file carries post-2011-census back-revised estimates; the force-area tables do not; City of London is small)",
+        int((checks["max_rel_diff"] > 0.01).sum()),
+    )
+    b.log.add(
+        "coverage gaps",
+        "population",
+        "mid-years interpolated (force-years)",
+        int(pop["interpolated"].sum()),
+    )
+    brk = vintage_break(pieces)
+    b.log.add(
+        "consistency",
+        "population: vintage break at mid-2019",
+        "forces whose rebased (2021-Census-based) mid-2018 estimate differs from the older "
+        f"vintage by more than 1% (largest {brk['rel_diff'].abs().max():.1%}, "
+        f"{brk.loc[brk['rel_diff'].abs().idxmax(), 'force']}); see population_vintage.csv",
+        int((brk["rel_diff"].abs() > 0.01).sum()),
+    )
+    b.offer("population", pop)
+    b.add_table("population", pop)
+    b.add_table("population_vintage", brk)
+
+
+def build_population_rows(pop: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
+    """Quarterly population rows: mid-year of the fiscal year's start (mid-2018 -> 2018/19)."""
+    nat = pop.groupby("year", as_index=False).agg(
+        population=("population", strict_sum), interpolated=("interpolated", "any")
+    )
+    nat["force"], nat["source"] = NAT, "sum of forces"
+    p = pd.concat([pop, nat], ignore_index=True)
+    qf = pd.DataFrame({"fiscal_quarter": quarters})
+    qf["year"] = qf["fiscal_quarter"].str[:4].astype(int)
+    m = qf.merge(p, on="year")
+    r = panel_rows(m, "population", "population", POP.label)
+    r["flag"] = np.where(m["interpolated"], "interpolated", "")
+    r["note"] = "mid-" + m["year"].astype(str) + ": " + m["source"].astype(str)
+    return r
+
+
+@step("quarterly population rows", order=60, needs=("population", "recorded"))
+def population_rows_step(b: Build) -> None:
+    """Population rows for every quarter of the recorded-rape rows (offered as
+    ``population rows``)."""
+    quarters = sorted(b.need("recorded")["fiscal_quarter"].unique())
+    rows = build_population_rows(b.need("population"), quarters)
+    b.add_rows(rows)
+    b.offer("population rows", rows)
+
+
+@step("recorded rape per 100,000", order=70, needs=("recorded", "population rows"))
+def recorded_per_100k_step(b: Build) -> None:
+    """``recorded_rape_per_100k``: quarterly counts per 100,000 (not annualised), where the
+    quarter has a population estimate."""
+    recorded, poprows = b.need("recorded"), b.need("population rows")
+    quarters = sorted(recorded["fiscal_quarter"].unique())
+    r = recorded[recorded["measure"] == "recorded_rape"].merge(
+        poprows[["fiscal_quarter", "force", "value", "flag"]],
+        on=["fiscal_quarter", "force"],
+        suffixes=("", "_pop"),
+    )
+    r["rate"] = 1e5 * r["value"] / r["value_pop"]
+    no_pop = sorted(set(quarters) - set(poprows["fiscal_quarter"]))
+    if no_pop:
+        b.log.add(
+            "coverage gaps",
+            "recorded_rape_per_100k",
+            f"quarters with no population estimate ({no_pop[0]} to {no_pop[-1]}): rate not built",
+            len(no_pop),
+        )
+    rate = panel_rows(
+        r,
+        "recorded_rape_per_100k",
+        "rate",
+        PFA_2026.label + " / " + POP.label,
+        "quarterly count per 100,000 (not annualised)",
+    )
+    rate["flag"] = np.where(r["flag_pop"] == "interpolated", "population_interpolated", "")
+    b.add_rows(rate)
