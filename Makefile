@@ -37,6 +37,7 @@ SRC      := $(wildcard src/rasso_research/*.py src/rasso_research/*/*.py \
 # the panel).
 DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py \
               src/rasso_research/constants.py src/rasso_research/data/panel.py \
+              src/rasso_research/data/build.py src/rasso_research/data/catalog.py \
               src/rasso_research/data/quality.py src/rasso_research/data/schemas.py \
               src/rasso_research/data/forces.py src/rasso_research/data/sources/*.py)
 

@@ -136,6 +136,21 @@ FILES: dict[str, tuple[str, str, str, str]] = {
         "2014/15-2025/26, closure and cohort measures (third-party aggregate of the July 2026 "
         "outcomes open data)",
     ),
+    "homeoffice/oocd-dashboard-force-quarter-all-offences-2014-15-to-2025-26.csv": (
+        "SGilr/oocd-dashboard@7d0066eed8e4021d9d3c58d113fe29b54967d1ef:data/processed/force_quarter.csv",
+        "Home Office (aggregated by Oxon Advisory's OOCD dashboard)",
+        OGL,
+        "Outcomes for all offences by force x financial quarter, 2014/15 Q1-2025/26 Q4, closure "
+        "and cohort measures, charged/summonsed, out-of-court types and all assigned (third-party "
+        "aggregate of the July 2026 outcomes open data)",
+    ),
+    "homeoffice/oocd-dashboard-national-quarter-all-offences-2014-15-to-2025-26.csv": (
+        "SGilr/oocd-dashboard@7d0066eed8e4021d9d3c58d113fe29b54967d1ef:data/processed/national_quarter.csv",
+        "Home Office (aggregated by Oxon Advisory's OOCD dashboard)",
+        OGL,
+        "The England and Wales total (44 forces with BTP) of the force x quarter all-offence "
+        "outcomes file",
+    ),
     "population/ons-mye-ew-mid2011-to-mid2023-lad2023.xlsx": (
         "jamesLSI/ecom185@37d6841b28475c84f283351a97c44d4c5999d297:data/LAD23_Mid_Year_pop_2011_to_2023.xlsx",
         "Office for National Statistics",

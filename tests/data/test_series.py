@@ -84,25 +84,6 @@ def test_coverage_and_feasibility(make_panel):
     assert (cov["quarters"] == 40).all() and (cov["forces"] == 3).all()
 
 
-def test_pre_period_counts_from_a_documented_break(make_panel):
-    p = make_panel(n=40)  # 2012Q2 .. 2022Q1
-    s = S.series(p, "count", force="A")
-    assert coverage_around(s, "2020Q3", since="2018Q1") == (10, 7)
-    f = check_feasible(s, "2020Q1", min_pre=8, min_post=4, since="2018Q3")
-    assert not f and "6 quarters before (need 8)" in f.message
-
-    from rasso_research import designs as D
-    from rasso_research.designs.base import last_break_before
-    from rasso_research.its import Interruption
-
-    spec = D.at(D.QUARTERLY.replace(interruptions=(Interruption("allan", "2018Q1"),)), "2020Q3")
-    assert last_break_before(spec, "2020Q3") == "2018Q1"
-    assert last_break_before(spec, "2017Q4") is None
-    res = D.fit_national({"A": s}, spec, {"x": "2020Q3"}, min_pre=8, min_post=4)
-    row = res.feasibility().iloc[0]
-    assert (row["pre_from"], row["n_pre"]) == ("2018Q1", 10)
-
-
 def test_lagged_offset_is_the_mean_of_the_previous_quarters(make_panel):
     p = make_panel(n=20)
     s = S.series(p, "count", force="A", start="2013Q2", offset="population", offset_lag=4)

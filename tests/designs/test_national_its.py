@@ -10,6 +10,7 @@ import pytest
 from rasso_research import designs as D
 from rasso_research.data import series as S
 from rasso_research.designs import national_its as N
+from rasso_research.designs.base import check_feasible, coverage_around, last_break_before
 from rasso_research.its import Interruption
 from rasso_research.views.national_its import (
     describe_diagnostics,
@@ -263,3 +264,18 @@ def test_describe_persistence_compares_the_lowest_band_with_the_datas():
     assert "critical value 4.5" in text
     assert "among the 150 in the data's band (0.8-0.9), 2.2" in text
     assert "in 0-0.5, the 95% quantile of |t*| is 7" in text
+
+
+def test_pre_period_counts_from_a_documented_break(make_panel):
+    p = make_panel(n=40)  # 2012Q2 .. 2022Q1
+    s = S.series(p, "count", force="A")
+    assert coverage_around(s, "2020Q3", since="2018Q1") == (10, 7)
+    f = check_feasible(s, "2020Q1", min_pre=8, min_post=4, since="2018Q3")
+    assert not f and "6 quarters before (need 8)" in f.message
+
+    spec = D.at(D.QUARTERLY.replace(interruptions=(Interruption("allan", "2018Q1"),)), "2020Q3")
+    assert last_break_before(spec, "2020Q3") == "2018Q1"
+    assert last_break_before(spec, "2017Q4") is None
+    res = N.fit_national({"A": s}, spec, {"x": "2020Q3"}, min_pre=8, min_post=4)
+    row = res.feasibility().iloc[0]
+    assert (row["pre_from"], row["n_pre"]) == ("2018Q1", 10)
