@@ -30,7 +30,7 @@ def _panel(effect=(0, 0, 0, 0, 0, 0), trend=0.0, seed=0, n_units=25):
 
 
 def test_closed_form_is_the_fixed_effects_regression():
-    es = E.fit_event_study(_panel(effect=(3, 3, 3, 3, 3, 3)), SPEC, "y")
+    es = E.fit_event_study(_panel(effect=(3, 3, 3, 3, 3, 3)), SPEC, label="y")
     p = es.panel
     res, terms = fit_event_regression(p.Y, p.units, p.times, p.T0)
     eff = es.effects().set_index("k")
@@ -40,7 +40,7 @@ def test_closed_form_is_the_fixed_effects_regression():
 
 
 def test_effects_outside_the_placebo_band_and_a_clean_pretrend():
-    es = E.fit_event_study(_panel(effect=(4, 4, 4, 4, 4, 4)), SPEC, "y")
+    es = E.fit_event_study(_panel(effect=(4, 4, 4, 4, 4, 4)), SPEC, label="y")
     post = es.effects().query("k >= 0")
     assert (post["estimate"] > post["placebo_high"]).all()
     np.testing.assert_allclose(post["placebo_p"], 1 / 25)
@@ -55,7 +55,7 @@ def test_pretrend_test_has_its_size():
 
 
 def test_a_diverging_pretrend_is_flagged():
-    es = E.fit_event_study(_panel(trend=1.0), SPEC, "y")
+    es = E.fit_event_study(_panel(trend=1.0), SPEC, label="y")
     pre = es.pretrend().iloc[0]
     assert pre["n_leads"] == 9 and pre["placebo_p"] == pytest.approx(1 / 25)
     assert "evidence of diverging pre-trends" in V.describe(es)
@@ -68,7 +68,7 @@ def test_too_few_periods_before_the_date():
 
 
 def test_summary_mean_post_effect_and_mde():
-    es = E.fit_event_study(_panel(effect=(4, 4, 4, 4, 4, 4)), SPEC, "y")
+    es = E.fit_event_study(_panel(effect=(4, 4, 4, 4, 4, 4)), SPEC, label="y")
     m = es.summary().iloc[0]
     assert m["mean_post"] == pytest.approx(4.0, abs=0.5) and m["placebo_p"] == pytest.approx(1 / 25)
     assert m["mde"] == pytest.approx(2.801585 * m["placebo_sd"]) and m["n_post"] == 6

@@ -40,6 +40,8 @@ class DesignResult(ABC):
 
     #: the value columns every ``effects()`` frame of this design has, in order
     effect_columns: ClassVar[tuple[str, ...]] = ()
+    #: the frames :meth:`tables` returns: table name -> the method that makes it
+    table_methods: ClassVar[dict[str, str]] = {"effects": "effects", "table": "table"}
 
     def __init_subclass__(cls, **kwargs):
         """Every ``effects()`` a subclass defines is checked against its ``effect_columns``."""
@@ -57,7 +59,8 @@ class DesignResult(ABC):
         """The main estimates table."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"effects": self.effects(), "table": self.table()}
+        """Every frame the design writes, by name (:attr:`table_methods`)."""
+        return {name: getattr(self, method)() for name, method in self.table_methods.items()}
 
     def write(self, prefix: str, outdir) -> list[Path]:
         """Write :meth:`tables` as ``outdir/<prefix>_<name>.csv`` and ``.tex``."""

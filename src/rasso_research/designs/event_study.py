@@ -16,7 +16,6 @@ treated unit's). These references assume the donors are exchangeable with the tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,7 @@ class EventStudy(DesignResult):
     every donor as if treated (``placebo``, donors x periods)."""
 
     effect_columns = ("period", "k", "estimate", "placebo_low", "placebo_high", "placebo_p")
+    table_methods = {"effects": "effects", "pretrend": "pretrend", "summary": "summary"}
 
     panel: PanelMatrix
     spec: ITSSpec
@@ -111,21 +111,14 @@ class EventStudy(DesignResult):
     def table(self) -> pd.DataFrame:
         return self.effects()
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {"effects": self.effects(), "pretrend": self.pretrend(), "summary": self.summary()}
-
 
 def fit_event_study(
-    data: pd.DataFrame,
-    spec: ITSSpec,
-    label: str = "",
-    donors: Iterable[str] | None = None,
-    exclude: Iterable[str] = (),
-    ref: int = -1,
+    data: pd.DataFrame, spec: ITSSpec, *, label: str = "", ref: int = -1, **pool
 ) -> EventStudy:
-    """Event study of ``spec.treated`` against the donor pool (as for
-    :func:`rasso_research.designs.synthetic.fit_synthetic`: unit column ``spec.group``, time
-    ``spec.time``, the focus interruption the first treated period)."""
-    p = panel_matrix(data, spec, donors, exclude, min_pre=-ref + 1, method="the event study")
+    """Event study of ``spec.treated`` against the donor pool, ``ref`` periods before the
+    date the reference (as for :func:`rasso_research.designs.synthetic.fit_synthetic`: unit
+    column ``spec.group``, time ``spec.time``, the focus interruption the first treated period;
+    ``pool``: its ``donors`` and ``exclude``)."""
+    p = panel_matrix(data, spec, min_pre=-ref + 1, method="the event study", **pool)
     coef = event_coefficients(p.Y, p.T0, ref)
     return EventStudy(p, spec, coef, placebo_coefficients(p.Y, p.N0, p.T0, ref), label, ref)

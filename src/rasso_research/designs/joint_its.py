@@ -223,6 +223,13 @@ class JointITS(DesignResult):
     refits."""
 
     effect_columns = tuple(EFFECT_COLUMNS.values())
+    table_methods = {
+        "terms": "table",
+        "effects": "effects",
+        "identifiability": "identifiability",
+        "leave_one_out": "leave_one_out",
+        "counterfactual": "counterfactual",
+    }
 
     fits: dict[str, JointSeries]
     interventions: dict[str, str]
@@ -283,15 +290,6 @@ class JointITS(DesignResult):
                     }
                 )
         return pd.DataFrame(rows)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "terms": self.table(),
-            "effects": self.effects(),
-            "identifiability": self.identifiability(),
-            "leave_one_out": self.leave_one_out(),
-            "counterfactual": self.counterfactual(),
-        }
 
 
 def fit_joint(

@@ -75,6 +75,7 @@ class SeriesITS(DesignResult):
     intervention names) are prepended to every table."""
 
     effect_columns = tuple(EFFECT_COLUMNS.values())
+    table_methods = TABLES
 
     series: pd.DataFrame
     spec: ITSSpec
@@ -245,9 +246,6 @@ class SeriesITS(DesignResult):
         cf["ylabel"] = self.ylabel
         return labelled(cf.reset_index(drop=True), self._labels(family=False))
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, method)() for name, method in TABLES.items()}
-
 
 def fit_series(
     s: pd.DataFrame,
@@ -266,11 +264,25 @@ def fit_series(
     return SeriesITS(d, sp, fit_its(d, sp), tuple(horizons), dict(labels), focus, end)
 
 
+def _stacked(method: str):
+    """A method of :class:`NationalITS` stacking every fit's ``method()`` frame (an empty
+    frame when nothing was fitted)."""
+
+    def stacked(self) -> pd.DataFrame:
+        parts = [getattr(f, method)() for f in self.fits.values()]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    stacked.__name__ = method
+    stacked.__doc__ = f"Every fit's :meth:`SeriesITS.{method}`, stacked."
+    return stacked
+
+
 @dataclass
 class NationalITS(DesignResult):
     """Several series x intervention dates, each pair fitted alone (when feasible)."""
 
     effect_columns = tuple(EFFECT_COLUMNS.values())
+    table_methods = {**TABLES, "feasibility": "feasibility"}
 
     fits: dict[tuple[str, str], SeriesITS]
     feasibility_table: pd.DataFrame
@@ -278,27 +290,12 @@ class NationalITS(DesignResult):
     min_pre: int = MIN_PRE
     min_post: int = MIN_POST
 
-    def _cat(self, what: str) -> pd.DataFrame:
-        parts = [getattr(f, what)() for f in self.fits.values()]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-    def effects(self) -> pd.DataFrame:
-        return self._cat("effects")
-
-    def table(self) -> pd.DataFrame:
-        return self._cat("table")
-
-    def diagnostics(self) -> pd.DataFrame:
-        return self._cat("diagnostics")
-
-    def counterfactual(self) -> pd.DataFrame:
-        return self._cat("counterfactual")
-
-    def slopes(self) -> pd.DataFrame:
-        return self._cat("slopes")
-
-    def power(self) -> pd.DataFrame:
-        return self._cat("power")
+    effects = _stacked("effects")
+    table = _stacked("table")
+    diagnostics = _stacked("diagnostics")
+    counterfactual = _stacked("counterfactual")
+    slopes = _stacked("slopes")
+    power = _stacked("power")
 
     def power_curve(self, intervention: str, lengths: Sequence[int]) -> pd.DataFrame:
         """:meth:`SeriesITS.power_curve` of every series fitted at ``intervention``."""
@@ -307,10 +304,6 @@ class NationalITS(DesignResult):
 
     def feasibility(self) -> pd.DataFrame:
         return self.feasibility_table
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        out = {name: self._cat(method) for name, method in TABLES.items()}
-        return {**out, "feasibility": self.feasibility()}
 
     def _focus_rows(self, intervention: str | None, table) -> pd.DataFrame:
         """``table(fit)`` (a frame with a ``term`` column, or None to skip the fit) for every

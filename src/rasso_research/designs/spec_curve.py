@@ -171,6 +171,12 @@ class SpecCurve(DesignResult):
     and their summaries."""
 
     effect_columns = ("spec_id", "estimate", "ci_low", "ci_high", "significant")
+    table_methods = {
+        "": "effects",
+        "summary": "table",
+        "variance": "variance",
+        "dates": "date_curve",
+    }
 
     curve: pd.DataFrame
     dates: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -184,13 +190,9 @@ class SpecCurve(DesignResult):
     def variance(self) -> pd.DataFrame:
         return variance_decomposition(self.curve)
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "": self.curve,
-            "summary": self.table(),
-            "variance": self.variance(),
-            "dates": self.dates,
-        }
+    def date_curve(self) -> pd.DataFrame:
+        """The date curve: the estimate with the interruption moved (``dates``)."""
+        return self.dates
 
 
 def jobs(n_jobs: int | None = None) -> int:

@@ -168,6 +168,12 @@ class SyntheticComparison(DesignResult):
     method's (effect, weights, placebo SE), ``placebos`` its placebo-in-space runs."""
 
     effect_columns = ("method", "estimate", "se", "ci_low", "ci_high", "placebo_p", "mde")
+    table_methods = {
+        "effects": "effects",
+        "weights": "weights",
+        "paths": "paths",
+        "placebo": "placebo_table",
+    }
 
     panel: PanelMatrix
     spec: ITSSpec
@@ -251,14 +257,6 @@ class SyntheticComparison(DesignResult):
         return out[
             ["series", "method", "unit", "is_treated", "effect", "pre_rmspe", "post_rmspe", "ratio"]
         ]
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "effects": self.effects(),
-            "weights": self.weights(),
-            "paths": self.paths(),
-            "placebo": self.placebo_table(),
-        }
 
 
 def fit_synthetic(

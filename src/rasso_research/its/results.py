@@ -380,18 +380,9 @@ class ITSResult:
             p = float(2 * stats.t.sf(abs(tstat), df))
         else:
             p = float(2 * stats.norm.sf(abs(tstat)))
-        return pd.DataFrame(
-            [
-                {
-                    "term": expr,
-                    "estimate": est,
-                    "std_error": se,
-                    "ci_low": est - crit * se,
-                    "ci_high": est + crit * se,
-                    "p_value": p,
-                }
-            ]
-        )
+        cols = ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value")
+        row = (expr, est, se, est - crit * se, est + crit * se, p)
+        return pd.DataFrame([dict(zip(cols, row, strict=True))])
 
     def mde(self, expr: str, power: float = 0.8) -> float:
         """The minimum detectable value (link scale) of a linear combination such as

@@ -154,7 +154,7 @@ def compare_force_year(
                 methods=methods,
                 max_pre_rmspe_ratio=max_pre_rmspe_ratio,
             )
-            events[label] = fit_event_study(data, spec, label, exclude=drop)
+            events[label] = fit_event_study(data, spec, label=label, exclude=drop)
             info.append(
                 {
                     "series": label,

@@ -427,17 +427,16 @@ RESULT_SCHEMAS = {
     "its_joint_counterfactual": _schema(
         **_KEYS,
         period=str,
-        observed=float,
         in_fit=bool,
         segment=str,
-        fitted=float,
-        fitted_ci_low=float,
-        fitted_ci_high=float,
-        counterfactual=float,
-        counterfactual_ci_low=float,
-        counterfactual_ci_high=float,
         covid=bool,
         ylabel=str,
+        **dict.fromkeys(["observed", "fitted", "counterfactual"], float),
+        **{
+            f"{line}_ci_{end}": float
+            for line in ("fitted", "counterfactual")
+            for end in ("low", "high")
+        },
     ),
     "its_national_effects": _schema(**_KEYS, horizon=int, quarter=str, end=bool, **_PCT),
     "its_national_diagnostics": _schema(**_KEYS, ci_method=str),
