@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from rasso_research import periods, timeline
-from rasso_research.constants import NATIONAL
+from rasso_research.data.series import geography_of
 from rasso_research.designs.base import COVID_CHOICES, coverage_around
 from rasso_research.its import FAMILIES
 from rasso_research.periods import quarter
@@ -54,7 +54,7 @@ def check_params(
     cover (``start``-``end`` when given)."""
     problems: list[str] = []
     if panel is not None and force is not None and force not in set(panel["force"].unique()):
-        forces = sorted(set(panel["force"].unique()) - {NATIONAL})
+        forces = sorted(panel.loc[geography_of(panel) == "force", "force"].unique())
         problems.append(
             f"force={force!r} is not a force of the panel{_close(force, forces)} "
             f"(the {len(forces)} forces: {', '.join(forces)})"

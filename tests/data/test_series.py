@@ -161,7 +161,16 @@ def test_real_panel_coverage_around_interruptions():
     assert coverage_around(wm, "2018Q4") == (18, 9)
     cohort = S.series(p, "rape_charge_rate_cohort", force="West Midlands")
     assert not check_feasible(cohort, "2018Q4", min_pre=8, min_post=4)
-    assert set(p["geography"]) == {"national", "force"}
+    assert set(p["geography"]) == {"national", "force", "cps_area"}
+    area = S.series(p, "recorded_rape", force="CPS West Midlands", geography="cps_area")
+    forces = [
+        S.series(p, "recorded_rape", force=f).set_index("quarter")["value"]
+        for f in ("West Midlands", "Staffordshire", "Warwickshire", "West Mercia")
+    ]
+    pd.testing.assert_series_equal(
+        area.set_index("quarter")["value"], sum(forces), check_names=False
+    )
+    assert "CPS West Midlands" not in set(S.area_panel(p, "recorded_rape")["force"])
     assert (p.loc[p["geography"] == "national", "force"] == NATIONAL).all()
 
 

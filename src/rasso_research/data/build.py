@@ -146,6 +146,10 @@ class Build:
         """Panel rows (columns of :func:`panel_rows`), kept in the order the steps add them."""
         self.parts.append(rows)
 
+    def rows(self) -> pd.DataFrame:
+        """Every panel row the steps have added so far."""
+        return pd.concat(self.parts, ignore_index=True)
+
     def add_table(self, name: str, frame: pd.DataFrame, parquet: bool = False) -> None:
         """A side table written as ``data/processed/<name>.csv`` (and ``.parquet``)."""
         if name in self.tables:

@@ -1,33 +1,61 @@
 """The measures of the panel: one row each with its axis label (with units), its unit, the
-counted thing (for rate labels) and how it is named as a denominator.
+counted thing (for rate labels), how it is named as a denominator, and whether it is a count
+that adds up over areas (so a CPS Area's value is the sum of its forces').
 
 Every figure and generated sentence names a measure through this table, so a new measure is
 labelled where it is defined (with its data source), never in a plotting module; a measure
-without a row has no label, and asking for one is an error naming the table.
+without a row has no label, and asking for one is an error naming the table. Families of
+measures that differ only by a code (recorded rape by offence code, outcomes by outcome type)
+are rows of :data:`FAMILIES`, one pattern each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Measure:
     """One measure: ``label`` for an axis (with units), ``unit`` in words, ``noun`` (the
-    counted thing, for ``<noun> per <n> <denominator>``) and ``denominator`` (how a rate
-    per this measure names it); the last two are ``None`` where the measure is not used so."""
+    counted thing, for ``<noun> per <n> <denominator>``), ``denominator`` (how a rate per this
+    measure names it; the last two ``None`` where the measure is not used so) and
+    ``additive`` (a count: the value of a group of areas is the sum of theirs)."""
 
     name: str
     label: str
     unit: str
     noun: str | None = None
     denominator: str | None = None
+    additive: bool = False
 
+
+def _count(name: str, label: str, unit: str, noun: str | None = None, **kw) -> Measure:
+    return Measure(name, label, unit, noun, additive=True, **kw)
+
+
+#: All offences together (police outcomes open data, via the OOCD dashboard aggregate), on the
+#: two outcome measures: ``cohort`` (outcomes of offences recorded in the quarter) and
+#: ``in_quarter`` (outcomes assigned in the quarter, whenever the offence was recorded).
+_ALL_OFFENCES = tuple(
+    _count(
+        f"all_{what}_{basis}",
+        f"{noun} (all offences, {words}) per quarter",
+        f"{unit} per quarter",
+        f"{noun} (all offences, {words})",
+    )
+    for what, noun, unit in (
+        ("charged", "Charges", "charges"),
+        ("oocd", "Out-of-court outcomes", "outcomes"),
+        ("outcomes", "Outcomes assigned", "outcomes"),
+    )
+    for basis, words in (("cohort", "cohort"), ("in_quarter", "closed in the quarter"))
+)
 
 MEASURES: dict[str, Measure] = {
     m.name: m
     for m in (
-        Measure(
+        _count(
             "recorded_rape",
             "Recorded rapes per quarter",
             "offences per quarter",
@@ -39,21 +67,26 @@ MEASURES: dict[str, Measure] = {
             "Recorded rapes per 100,000 population per quarter",
             "offences per 100,000 population per quarter",
         ),
-        Measure(
+        _count(
             "rape_charged_in_quarter",
             "Rape charges per quarter",
             "charges per quarter",
             noun="Rape charges",
         ),
-        Measure(
+        _count(
             "rape_charged_cohort",
             "Rape charges (cohort) per quarter",
             "charges per quarter",
             noun="Rape charges (cohort)",
         ),
-        Measure(
+        _count(
             "rape_outcomes_cohort",
             "Rape outcomes assigned (cohort) per quarter",
+            "outcomes per quarter",
+        ),
+        _count(
+            "rape_outcomes_in_quarter",
+            "Rape outcomes assigned in the quarter",
             "outcomes per quarter",
         ),
         Measure(
@@ -66,31 +99,60 @@ MEASURES: dict[str, Measure] = {
             "CPS sexual-offence conviction rate (%)",
             "percent",
         ),
-        Measure(
+        _count(
             "cps_sexual_offences_convictions",
             "CPS sexual-offence convictions per quarter",
             "convictions per quarter",
             noun="CPS sexual-offence convictions",
         ),
-        Measure(
+        _count(
+            "cps_sexual_offences_unsuccessful",
+            "CPS sexual-offence unsuccessful outcomes per quarter",
+            "unsuccessful outcomes per quarter",
+        ),
+        _count(
             "population",
             "Population (mid-year estimate)",
             "people",
             denominator="population per quarter",
         ),
+        *_ALL_OFFENCES,
     )
 }
 
+#: Families of measures by pattern: the regular expression (one group: the code) and how its
+#: row is made from a member's name and code.
+FAMILIES: tuple[tuple[str, object], ...] = (
+    (
+        r"recorded_rape_(19[A-Z])",
+        lambda name, code: _count(
+            name, f"Recorded rapes, offence code {code}, per quarter", "offences per quarter"
+        ),
+    ),
+    (
+        r"rape_outcomes_cohort_type_(\d+)",
+        lambda name, code: _count(
+            name,
+            f"Rape outcomes of type {code} (cohort) per quarter",
+            "outcomes per quarter",
+        ),
+    ),
+)
+
 
 def measure(name: str) -> Measure:
-    """The row of ``name``; an unknown measure is an error naming the table to add it to."""
-    try:
+    """The row of ``name`` (or of its family); an unknown measure is an error naming the table
+    to add it to."""
+    if name in MEASURES:
         return MEASURES[name]
-    except KeyError:
-        raise KeyError(
-            f"no measure {name!r} in rasso_research/data/measures.py (MEASURES): add its row "
-            "(label with units, unit, noun, denominator)"
-        ) from None
+    for pattern, make in FAMILIES:
+        m = re.fullmatch(pattern, name)
+        if m:
+            return replace(make(name, m.group(1)), name=name)
+    raise KeyError(
+        f"no measure {name!r} in rasso_research/data/measures.py (MEASURES or FAMILIES): add "
+        "its row (label with units, unit, noun, denominator, additive)"
+    )
 
 
 def ylabel_for(

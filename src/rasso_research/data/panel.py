@@ -81,7 +81,11 @@ def check_coverage(panel: pd.DataFrame, sources: Iterable[Source] | None = None)
         if c is None:
             continue
         d = panel[(panel["source"] == s.label) & (panel["measure"] == c.measure)]
-        d = d.dropna(subset=["value"])
+        # the file's areas (not the CPS Area sums made from them); a value set to missing by
+        # a documented rule (flagged) is a row the file has
+        geo = d["geography"] if "geography" in d else pd.Series("force", index=d.index)
+        flagged = (d["flag"] != "") if "flag" in d else pd.Series(False, index=d.index)
+        d = d[(geo != "cps_area") & (d["value"].notna() | flagged)]
         want = set(range(periods.fiscal_index(c.first), periods.fiscal_index(c.last) + 1))
         where = f"{s.where}: {c.measure}"
         if d["force"].nunique() != c.n_areas:
@@ -125,11 +129,16 @@ def _finalise(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage(panel: pd.DataFrame) -> pd.DataFrame:
-    """Coverage per measure and source: forces, first/last quarter, rows, missing values."""
-    g = panel.groupby(["measure", "source"])
+    """Coverage per measure and source: forces, national total, CPS Areas, first/last quarter,
+    rows, missing values."""
+    g = panel.assign(
+        area=panel["force"].where(panel["geography"] == "force"),
+        cps_area=panel["force"].where(panel["geography"] == "cps_area"),
+    ).groupby(["measure", "source"])
     cov = g.agg(
-        forces=("force", lambda s: int((s != NAT).sum() and s[s != NAT].nunique())),
+        forces=("area", "nunique"),
         national=("force", lambda s: bool((s == NAT).any())),
+        cps_areas=("cps_area", "nunique"),
         first_quarter=("fiscal_quarter", "min"),
         last_quarter=("fiscal_quarter", "max"),
         n=("value", "size"),

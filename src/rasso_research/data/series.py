@@ -251,6 +251,14 @@ def with_offset(
     return out
 
 
+def geography_of(panel: pd.DataFrame) -> pd.Series:
+    """Each row's geography: the ``geography`` column, or (a frame without one) ``national``
+    for the national total and ``force`` for every other area."""
+    if "geography" in panel.columns:
+        return panel["geography"]
+    return pd.Series(np.where(panel["force"] == NATIONAL, "national", "force"), index=panel.index)
+
+
 def area_panel(
     panel: pd.DataFrame,
     measure: str,
@@ -258,12 +266,14 @@ def area_panel(
     start=None,
     end=None,
     source: str | None = None,
+    geography: str = "force",
 ) -> pd.DataFrame:
     """Long frame ``force, quarter (Period), value`` of one measure for several areas (default:
-    every force with data, never the national total), each read by :func:`select`."""
+    every area of ``geography`` with data: the forces, or ``"cps_area"`` the CPS Areas; never
+    the national total), each read by :func:`select`."""
     one = panel[panel["measure"] == measure]
     if areas is None:
-        areas = sorted(one.loc[one["force"] != NATIONAL, "force"].unique())
+        areas = sorted(one.loc[geography_of(one) == geography, "force"].unique())
     parts = []
     for a in areas:
         d = _window(_quarterly(select(one if len(one) else panel, measure, a, source)), start, end)
@@ -290,8 +300,8 @@ def control_panel(
     forces missing any of those quarters are dropped (the ITS library needs regular series);
     ``attrs["dropped_controls"]`` lists them.
     """
-    have = set(panel.loc[(panel["measure"] == measure) & panel["value"].notna(), "force"])
-    have.discard(NATIONAL)
+    rows = (panel["measure"] == measure) & panel["value"].notna()
+    have = set(panel.loc[rows & (geography_of(panel) == "force"), "force"])
     if treated not in have:
         raise ValueError(
             f"force {treated!r} has no data for {measure!r}"
@@ -323,21 +333,23 @@ def control_panel(
 
 
 def coverage(panel: pd.DataFrame) -> pd.DataFrame:
-    """Per measure and source: number of forces, national total, first/last quarter, quarters, rows."""
+    """Per measure and source: number of forces, national total, number of CPS Areas,
+    first/last quarter, quarters, rows."""
     df = panel.dropna(subset=["value"]).assign(quarter=lambda d: d["quarter"].map(periods.quarter))
     g = df.groupby(["measure", "source"])
+    geo = geography_of(df)
     out = pd.DataFrame(
         {
-            "forces": g["force"].apply(
-                lambda f: int((f != NATIONAL).any() and f[f != NATIONAL].nunique())
-            ),
+            "forces": df[geo == "force"].groupby(["measure", "source"])["force"].nunique(),
             "national": g["force"].apply(lambda f: bool((f == NATIONAL).any())),
+            "cps_areas": df[geo == "cps_area"].groupby(["measure", "source"])["force"].nunique(),
             "first": g["quarter"].min().astype(str),
             "last": g["quarter"].max().astype(str),
             "quarters": g["quarter"].nunique(),
             "rows": g.size(),
         }
     )
+    out[["forces", "cps_areas"]] = out[["forces", "cps_areas"]].fillna(0).astype(int)
     return out.reset_index()
 
 

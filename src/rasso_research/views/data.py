@@ -288,8 +288,8 @@ def describe_revision(rev: pd.DataFrame, threshold: float = 5.0) -> str:
 
 
 def describe_coverage(panel: pd.DataFrame, measures: Sequence[str]) -> str:
-    """Markdown: per measure, the national rows and the force rows each with their first-last
-    quarter and number of distinct quarters (editions of one measure combined, never double
+    """Markdown: per measure, the national rows, the force rows and the CPS Area rows each with
+    their first-last quarter and number of distinct quarters (editions of one measure combined, never double
     counted), and the number of sources; a requested measure absent from the panel is listed."""
     d = panel.dropna(subset=["value"])
     lines = []
@@ -299,17 +299,24 @@ def describe_coverage(panel: pd.DataFrame, measures: Sequence[str]) -> str:
             lines.append(f"- `{m}`: **not in the panel**")
             continue
         q = g["quarter"].map(quarter)
+        geo = (
+            g["geography"]
+            if "geography" in g
+            else g["force"].eq(NATIONAL).map({True: "national", False: "force"})
+        )
         parts = []
-        for who, rows in (
-            ("the national total", g["force"] == NATIONAL),
-            ("force", g["force"] != NATIONAL),
+        for kind, who in (
+            ("national", "the national total"),
+            ("force", "forces"),
+            ("cps_area", "CPS Areas"),
         ):
+            rows = geo == kind
             if not rows.any():
                 continue
             qq = q[rows]
             span = f"{qq.min()}-{qq.max()} ({qq.nunique()} quarters)"
-            if who == "force":
-                who = f"{g.loc[rows, 'force'].nunique()} forces"
+            if kind != "national":
+                who = f"{g.loc[rows, 'force'].nunique()} {who}"
             parts.append(f"{who} {span}")
         n_src = g["source"].nunique()
         src = f"; {n_src} sources" if n_src > 1 else ""

@@ -154,14 +154,49 @@ OOCD_FY = Source(
 SOURCES = (OOCD_FY,)
 
 
-def build_force_year(raw: Path, log: QualityLog, pop: pd.DataFrame) -> pd.DataFrame:
+#: the annual measures' outcome basis (that of the quarterly not-supplied rule)
+BASIS = {
+    "charged_closed": "in_quarter",
+    "oocd_closed": "in_quarter",
+    "charged_cohort": "cohort",
+    "oocd_cohort": "cohort",
+}
+
+
+def mask_not_supplied(fy: pd.DataFrame, ns: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
+    """``fy`` with every force-year that has a not-supplied quarter on a measure's basis
+    (:func:`rasso_research.data.sources.homeoffice_quarterly.not_supplied`) missing on that
+    measure, flagged with the quarters."""
+    ns = ns.assign(fiscal_year=ns["fiscal_quarter"].str[:7])
+    quarters = ns.groupby(["force", "fiscal_year", "basis"])["fiscal_quarter"].agg(", ".join)
+    key = list(zip(fy["force"], fy["fiscal_year"], fy["measure"].map(BASIS), strict=True))
+    which = pd.Series([quarters.get(k) for k in key], index=fy.index)
+    hit = which.notna()
+    out = fy.copy()
+    out.loc[hit, "value"] = float("nan")
+    out.loc[hit, "flag"] = "not supplied by the force in " + which[hit]
+    log.add(
+        "values set to missing",
+        FILES["oocd_fy"],
+        "force-years with a quarter not supplied on the measure's basis (quarterly rule)",
+        int(hit.sum()),
+    )
+    return out
+
+
+def build_force_year(
+    raw: Path, log: QualityLog, pop: pd.DataFrame, ns: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The annual force x financial-year x offence-group outcomes table (``force_year``):
-    counts from the OOCD dashboard aggregate, the national total as the sum of the 43 forces
-    (missing if any force is), and rates per 100,000 on the mid-year population at the start
-    of the financial year (mid-2018 for 2018/19; missing where no estimate exists)."""
+    counts from the OOCD dashboard aggregate (the force-years with a quarter ``ns`` that the
+    force did not supply missing), the national total as the sum of the 43 forces (missing if
+    any force is), and rates per 100,000 on the mid-year population at the start of the
+    financial year (mid-2018 for 2018/19; missing where no estimate exists)."""
     path = raw / FILES["oocd_fy"]
     fy = read_oocd_force_year(path)
     log.dropped(fy)
+    if ns is not None:
+        fy = mask_not_supplied(fy, ns, log)
     keys = ["fiscal_year", "offence_group", "measure"]
     complete = fy.groupby(keys)["value"].count() == len(forces.FORCES)
     nat = fy.groupby(keys)["value"].sum(min_count=1).where(complete).rename("value").reset_index()
@@ -224,11 +259,11 @@ def build_btp_share(raw: Path, force_year: pd.DataFrame) -> pd.DataFrame:
 @step(
     "annual force x offence-group outcomes (OOCD dashboard aggregate)",
     order=50,
-    needs=("population",),
+    needs=("population", "not_supplied"),
 )
 def force_year_step(b: Build) -> None:
-    """``force_year`` (rates on the population offered by the population step) and
-    ``btp_share``."""
-    force_year = build_force_year(b.raw, b.log, b.need("population"))
+    """``force_year`` (rates on the population offered by the population step, the
+    force-years with a quarter not supplied missing) and ``btp_share``."""
+    force_year = build_force_year(b.raw, b.log, b.need("population"), b.need("not_supplied"))
     b.add_table("force_year", force_year, parquet=True)
     b.add_table("btp_share", build_btp_share(b.raw, force_year))
