@@ -22,19 +22,22 @@ def run(n, **frames):
 NT = c.NOT_TESTABLE
 
 
-def _cps(rows):
+def _cps(rows, tier="primary"):
+    """Transcribed rows ``(period_type, period, measure, value[, tier])``, of ``tier`` unless
+    the row gives its own."""
     return pd.DataFrame(
         [
             dict(
-                period_type=t,
-                period=p,
-                measure=m,
-                value=v,
+                period_type=r[0],
+                period=r[1],
+                measure=r[2],
+                value=r[3],
                 unit="count",
                 source_title="s",
                 source_url=f"u{i}",
+                tier=r[4] if len(r) > 4 else tier,
             )
-            for i, (t, p, m, v) in enumerate(rows)
+            for i, r in enumerate(rows)
         ]
     )
 
@@ -86,6 +89,91 @@ def test_verdict_bad_kind():
         c.verdict(1, 1, 0.1, kind="fuzzy")
     with pytest.raises(ValueError):
         c.verdict(1, 1, -0.1)
+
+
+# ------------------------------------------------------------------ circular checks
+
+
+@pytest.mark.parametrize(
+    "numbers,tier,quoted,other,want",
+    [
+        (c.CONSISTENT, "primary", True, False, False),  # the release itself: a real check
+        (c.CONSISTENT, "secondary", True, False, True),
+        (c.CONSISTENT, "press", True, False, True),
+        (c.CONSISTENT, None, True, False, False),  # no transcription used
+        (c.CONSISTENT, "press", False, False, False),  # published value set by the data
+        (c.CONSISTENT, "press", True, True, False),  # another input is independent data
+        (c.INCONSISTENT, "press", True, False, False),  # disagreement is still reported
+    ],
+)
+def test_is_circular(numbers, tier, quoted, other, want):
+    assert c.is_circular(numbers, tier, quoted, other) is want
+
+
+def test_claim1_primary_stays_consistent_and_same_release_transcription_is_circular():
+    primary = _cps([("financial_year", "2019-20", "convictions", 1439)])
+    out = run(1, cps=primary)
+    assert out.loc[0, "verdict"] == c.CONSISTENT and out.loc[0, "tier"] == "primary"
+    press = _cps([("financial_year", "2019-20", "convictions", 1439)], tier="press")
+    out = run(1, cps=press)
+    assert out.loc[0, "verdict"] == c.CIRCULAR and out.loc[0, "tier"] == "press"
+    assert out.loc[0, "basis_note"].startswith("circular (tier press): " + c.ledger.CIRCULAR_WHY)
+    # a wrong copy is still inconsistent (two copies of one release disagree)
+    wrong = _cps([("financial_year", "2019-20", "convictions", 1500)], tier="press")
+    assert run(1, cps=wrong).loc[0, "verdict"] == c.INCONSISTENT
+
+
+def test_the_highest_tier_is_used_and_a_computed_value_takes_its_weakest_input():
+    d = _cps(
+        [
+            ("financial_year", "2019-20", "convictions", 1500, "press"),
+            ("financial_year", "2019-20", "convictions", 1500, "press"),
+            ("financial_year", "2019-20", "convictions", 1439, "secondary"),
+            ("financial_year", "2016-17", "convictions", 2991, "primary"),
+        ]
+    )
+    v, note, tier = c.common.cps_figure(d, "convictions", "2019/20", "financial_year")
+    assert (v, tier) == (1439, "secondary")  # not the more frequent press value
+    assert note == "tier secondary: 1 source(s); lower-tier value(s) 1500 set aside"
+    out = run(4, cps=d)
+    assert out.loc[0, "tier"] == "secondary"  # 1439 (secondary) / 2991 (primary)
+    assert out.loc[0, "verdict"] == c.CIRCULAR
+    d.loc[2, "tier"] = "primary"
+    assert run(4, cps=d).loc[0, "verdict"] == c.CONSISTENT
+
+
+def test_circular_does_not_override_not_comparable_or_data_defined_levels():
+    d = _cps(
+        [
+            ("financial_year", "2016-17", "prosecutions", 5000),
+            ("financial_year", "2021-22", "prosecutions", 5100),
+        ],
+        tier="press",
+    )
+    out = run(7, cps=d)  # claim 7's level comes from the data: no release is quoted
+    assert out.loc[0, "verdict"] == c.CONSISTENT and out.loc[0, "tier"] == "press"
+    p = _panel("recorded_rape", {"2018/19": 50000})
+    d5 = _cps([("financial_year", "2018-19", "charges", 2000)], tier="press")
+    g = run(5, cps=d5, panel=p).set_index(run(5, cps=d5, panel=p)["reading"].str[:2])
+    assert g.loc["5g", "verdict"] == c.NOT_COMPARABLE and g.loc["5g", "tier"] == "press"
+
+
+def test_interpret_counts_and_explains_circular_readings():
+    d = _cps([("financial_year", "2019-20", "convictions", 1439)], tier="secondary")
+    text = c.interpret(run(1, cps=d))
+    assert (
+        "2 of 4 readings circular (1a computed 1,439 (secondary tier) vs published 1,439; "
+        "1c computed rank 1 (secondary tier) vs published rank 1): the figure checked is a "
+        "transcription of the same release the claim quotes, so agreement shows only that it "
+        "was copied correctly" in text
+    )
+    assert "consistent" not in text
+
+
+def test_a_table_without_tiers_is_refused():
+    d = _cps([("financial_year", "2019-20", "convictions", 1439)]).drop(columns="tier")
+    with pytest.raises(KeyError, match="rebuild data/processed"):
+        run(1, cps=d)
 
 
 # ------------------------------------------------------------------ helpers
@@ -332,7 +420,19 @@ def test_ledger_on_processed_data():
     led = c.build_ledger()
     assert len(led) >= 30
     by = led.assign(rid=led["reading"].str.split(":").str[0]).set_index("rid")
-    assert by.loc["1a", "verdict"] == c.CONSISTENT
+    # 1,439 is read only on pages quoting the CPS release (Rape Crisis, EVAW, PA): circular
+    assert by.loc["1a", "verdict"] == c.CIRCULAR and by.loc["1a", "tier"] == "secondary"
+    # 1,925 is also in the HMCPSI rape inspection (an inspectorate: primary)
+    assert by.loc["1b", "verdict"] == c.CONSISTENT and by.loc["1b", "tier"] == "primary"
+    assert by.loc["1c", "verdict"] == c.CIRCULAR
+    # no reading on transcriptions alone below the primary tier reads "consistent"
+    cfg = c.load_readings()
+    for rid, r in by.iterrows():
+        quoted = cfg.loc[rid, "published_value"] != ""
+        if r["sources"] == c.common.SRC_CPS and quoted and r["tier"] in ("secondary", "press"):
+            assert r["verdict"] != c.CONSISTENT, rid
+        if r["verdict"] == c.CIRCULAR:
+            assert "CPS" in cfg.loc[rid, "measure"], rid  # the claim quotes CPS figures
     # published sanity: national rape charges 2014/15 = 4,414 and 2018/19 = 2,596 (closure)
     assert by.loc["5c", "computed_value"] == pytest.approx(100 * (2596 - 4414) / 4414, abs=0.5)
 

@@ -5,12 +5,14 @@
 * ``readings``: one registered function per claim, computing the values, and the ledger table
   (``build_ledger``); ``west_midlands``: claim 6 (CPS West Midlands) and its readings;
 * ``inputs``: the processed files they read (``load_claim_inputs``);
-* ``ledger``: verdicts, the ledger rows and its text (``interpret``).
+* ``ledger``: verdicts (``circular`` when a figure is checked against a lower-tier
+  transcription of the release the claim quotes), the ledger rows and its text (``interpret``).
 """
 
 from .common import CLAIMS
 from .inputs import ClaimInputs, load_claim_inputs
 from .ledger import (
+    CIRCULAR,
     CLAIM_LABELS,
     CONSISTENT,
     INCONSISTENT,
@@ -18,6 +20,7 @@ from .ledger import (
     NOT_COMPARABLE,
     NOT_TESTABLE,
     interpret,
+    is_circular,
     load_readings,
     verdict,
     write_ledger,
@@ -25,6 +28,7 @@ from .ledger import (
 from .readings import build_ledger, claim7_distance
 
 __all__ = [
+    "CIRCULAR",
     "CLAIMS",
     "CLAIM_LABELS",
     "CONSISTENT",
@@ -36,6 +40,7 @@ __all__ = [
     "build_ledger",
     "claim7_distance",
     "interpret",
+    "is_circular",
     "load_claim_inputs",
     "load_readings",
     "verdict",

@@ -1,5 +1,6 @@
 """What every claim module uses: the registry of claims (``@claim``), the sources and bases
-named in the ledger, and the helpers that turn readings into ledger rows."""
+named in the ledger, the transcribed CPS figures read highest provenance tier first
+(:func:`cps_figure`, :func:`cps_years`), and the helpers that turn readings into ledger rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from rasso_research.data import catalog
+from rasso_research import periods
+from rasso_research.data import catalog, provenance
+from rasso_research.data.side_tables import cps_value
 from rasso_research.report.format import fmt_num
 
 from .inputs import ClaimInputs
@@ -79,14 +82,22 @@ def panel_source(
 
 
 def ratio_row(
-    label: str, num, den, basis: str, sources: str, reason: str, scale: float = 1.0
+    label: str,
+    num,
+    den,
+    basis: str,
+    sources: str,
+    reason: str,
+    scale: float = 1.0,
+    **provenance_of,
 ) -> dict:
     """A reading computed as ``scale * num / den`` (not testable when either is missing or the
-    denominator is zero); the computation column shows the inputs."""
+    denominator is zero); the computation column shows the inputs. ``provenance_of``: ``tier``
+    and ``other_data``, passed to :func:`~rasso_research.claims.ledger.row`."""
     r = None if num is None or den is None or den == 0 else scale * num / den
     pre = "" if scale == 1 else f"{fmt_num(scale)} * "
     comp = f"{pre}{fmt_num(num)} / {fmt_num(den)} = {fmt_num(r)}"
-    return row(label, r, comp, basis, sources, reason)
+    return row(label, r, comp, basis, sources, reason, **provenance_of)
 
 
 def pct_change(a, b) -> float | None:
@@ -95,3 +106,53 @@ def pct_change(a, b) -> float | None:
 
 def value_at(s: pd.Series, key):
     return float(s[key]) if key in s.index and not pd.isna(s[key]) else None
+
+
+# ------------------------------------------------------- transcribed CPS figures, tier first
+
+
+def cps_figure(
+    cps: pd.DataFrame | None, measure: str, period: str, period_type: str | None = None
+) -> tuple[float | None, str, str | None]:
+    """``(value, note, tier)`` of one transcribed CPS figure: the rows of the highest provenance
+    tier present (:func:`rasso_research.data.provenance.highest_tier_rows`), resolved by
+    :func:`rasso_research.data.side_tables.cps_value`; the note names the tier and any
+    lower-tier value set aside. ``tier`` is ``None`` when no row holds the figure."""
+    if cps is None or cps.empty:
+        return cps_value(cps, measure, period, period_type) + (None,)
+    d = cps[cps["kind"] == "transcribed"] if "kind" in cps.columns else cps
+    sel = (d["measure"] == measure) & (
+        d["period"].map(periods.norm_period) == periods.norm_period(period)
+    )
+    if period_type is not None:
+        sel &= d["period_type"] == period_type
+    d = d[sel]
+    if d.empty:  # the reason, worded by cps_value
+        return cps_value(cps, measure, period, period_type) + (None,)
+    top = provenance.highest_tier_rows(d)
+    tier = top["tier"].iloc[0]
+    v, note = cps_value(top, measure, period, period_type)
+    lower = sorted(set(d["value"].astype(float)) - set(top["value"].astype(float)))
+    aside = f"; lower-tier value(s) {', '.join(f'{x:g}' for x in lower)} set aside" if lower else ""
+    return v, f"tier {tier}: {note}{aside}", tier
+
+
+def cps_years(cps: pd.DataFrame | None, measure: str) -> pd.DataFrame:
+    """Financial-year values of a transcribed CPS measure, each from its highest tier:
+    ``value`` and ``tier`` indexed by year (``2019/20``); years without a value are left out."""
+    out = pd.DataFrame(columns=["value", "tier"], dtype=object)
+    if cps is None or cps.empty:
+        return out.astype({"value": float})
+    d = cps[(cps["measure"] == measure) & (cps["period_type"] == "financial_year")]
+    for p in sorted(d["period"].map(periods.norm_period).unique()):
+        v, _, tier = cps_figure(d, measure, p)
+        if v is not None:
+            out.loc[p] = [v, tier]
+    return out.astype({"value": float})
+
+
+def weakest(*tiers: str | None) -> str | None:
+    """The tier of a value computed from figures of these tiers (``None`` ignored; ``None``
+    when every one is)."""
+    known = [t for t in tiers if t is not None]
+    return provenance.worst_tier(known) if known else None

@@ -6,6 +6,11 @@ live (``published_value``, ``unit``, ``kind``, ``tolerance``); a claim function 
 value from the data and calls :func:`row` with the reading's id. A reading whose published
 value depends on the data (claim 7: the 2016 level) leaves ``published_value`` blank and passes
 it to :func:`row`.
+
+A check is ``circular`` (:data:`CIRCULAR`, :func:`is_circular`) when the computed value is made
+only of transcribed CPS figures, at least one of which has no primary transcription (at best a
+secondary or press page quoting the release), and it agrees with a figure the claim quotes: the
+agreement then shows only that the release was copied correctly, not that the claim is right.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NOT_TESTABLE = "not testable with the data present"
 NOT_COMPARABLE = "not comparable"
+CIRCULAR = "circular"
+#: why a circular check is not a confirmation (ledger's basis note and ``interpret``)
+CIRCULAR_WHY = (
+    "the figure checked is a transcription of the same release the claim quotes, so agreement "
+    "shows only that it was copied correctly"
+)
 KINDS = ("relative", "absolute", "at_most", "at_least")
 LEDGER_COLUMNS = [
     "claim_id",
@@ -36,6 +47,7 @@ LEDGER_COLUMNS = [
     "computation",
     "basis_note",
     "sources",
+    "tier",
 ]
 CONFIG_COLUMNS = ["id", "claim", "reading", "published_value", "unit", "kind", "tolerance"]
 
@@ -64,6 +76,20 @@ def verdict(published, computed, tolerance: float, kind: str = "relative") -> st
     else:
         ok = c >= p - tolerance - eps
     return CONSISTENT if ok else INCONSISTENT
+
+
+def is_circular(numbers_verdict: str, tier: str | None, quoted: bool, other_data: bool) -> bool:
+    """Whether a check is circular: it agrees (``numbers_verdict`` is consistent) with a figure
+    the claim quotes (``quoted``: the published value is in ``config/claims.csv``, not set by the
+    data), its computed value is made only of transcribed CPS figures (not ``other_data``), and
+    ``tier``, the lowest of those figures' best provenance tiers, is below ``primary``."""
+    return (
+        numbers_verdict == CONSISTENT
+        and quoted
+        and not other_data
+        and tier is not None
+        and tier != "primary"
+    )
 
 
 def missing(x) -> bool:
@@ -114,12 +140,21 @@ def row(
     sources: str,
     reason: str | None = None,
     published=None,
+    tier: str | None = None,
+    other_data: bool = False,
 ) -> dict:
     """One ledger row for the reading whose id starts ``label`` (``'1a: ...'``): published
     value, unit and tolerance from ``config/claims.csv``; ``computed is None`` means not
     testable because of ``reason``. A reading whose ``not_comparable`` column gives a reason
     (the published figure's basis differs from every basis in the data) is ``not comparable``:
-    its value is shown, not judged, and the reason goes into ``basis_note``."""
+    its value is shown, not judged, and the reason goes into ``basis_note``.
+
+    ``tier``: the lowest of the best provenance tiers of the transcribed CPS figures the
+    computed value uses (``None``: it uses none), shown in the ``tier`` column (blank when
+    not testable);
+    ``other_data``: another input of the computed value is not a transcription. A consistent
+    check on transcriptions only, below the primary tier, of a figure the claim quotes is
+    ``circular`` (:func:`is_circular`), its reason first in ``basis_note``."""
     rid = label.split(":")[0].strip()
     cfg = _readings()
     if rid not in cfg.index:
@@ -134,6 +169,9 @@ def row(
     elif r.get("not_comparable", ""):
         v = NOT_COMPARABLE
         basis = f"not comparable: {r['not_comparable']}. {basis}"
+    elif is_circular(v, tier, r["published_value"] != "", other_data):
+        v = CIRCULAR
+        basis = f"circular (tier {tier}): {CIRCULAR_WHY}. {basis}"
     return {
         "claim_id": "".join(ch for ch in rid if ch.isdigit()),
         "reading": label,
@@ -145,6 +183,7 @@ def row(
         "computation": computation,
         "basis_note": basis,
         "sources": sources,
+        "tier": "" if v == NOT_TESTABLE else (tier or ""),
     }
 
 
@@ -155,9 +194,10 @@ def write_ledger(df: pd.DataFrame, stem: str = "claims_ledger", outdir: Path | N
 
 #: short label of each claim (the published statement being tested, not a result)
 CLAIM_LABELS: dict[str, str] = {}
-_VERDICT_ORDER = (CONSISTENT, INCONSISTENT, NOT_COMPARABLE, NOT_TESTABLE)
+_VERDICT_ORDER = (CONSISTENT, CIRCULAR, INCONSISTENT, NOT_COMPARABLE, NOT_TESTABLE)
 _VERDICT_WORD = {
     CONSISTENT: "consistent",
+    CIRCULAR: "circular",
     INCONSISTENT: "inconsistent",
     NOT_COMPARABLE: "not comparable",
     NOT_TESTABLE: "not testable",
@@ -175,14 +215,40 @@ def _against(tolerance) -> str:
     )
 
 
+def _detail(v: str, g: pd.DataFrame) -> str:
+    """The readings ``g`` of verdict ``v`` in words, for :func:`interpret`."""
+    rid = g["reading"].astype(str).str.split(":").str[0]
+    if v == NOT_TESTABLE:
+        return "; ".join(
+            f"{r}: {str(comp).removeprefix('not testable: ')}"
+            for r, comp in zip(rid, g["computation"], strict=True)
+        )
+    cols = [rid, g["computed_value"], g["published_value"], g["unit"]]
+    if v == NOT_COMPARABLE:
+        return "; ".join(
+            f"{r} computed {fmt_unit(c, u)}, published {fmt_unit(p, u)}: "
+            + str(b).removeprefix("not comparable: ").split(". ")[0]
+            for r, c, p, u, b in zip(*cols, g["basis_note"], strict=True)
+        )
+    tiers = g["tier"] if "tier" in g.columns else pd.Series("", index=g.index)
+    return "; ".join(
+        f"{r} computed {fmt_unit(c, u)}"
+        + (f" ({tier} tier)" if v == CIRCULAR and tier else "")
+        + f" {_against(t)} {fmt_unit(p, u)}"
+        for r, c, p, u, t, tier in zip(*cols, g["tolerance"], tiers, strict=True)
+    )
+
+
 def interpret(ledger: pd.DataFrame) -> str:
     """Markdown text of the ledger: one sentence per claim, built only from its rows.
 
-    For each claim, the readings are counted by verdict; consistent and inconsistent readings
-    list their computed values against the published ones, not-comparable readings add why the
-    bases differ (from ``basis_note``), not-testable readings give their reason (from
-    ``computation``). Nothing in the text is typed in except the claim labels
-    (:data:`CLAIM_LABELS`, the published statements) and the words of the verdicts.
+    For each claim, the readings are counted by verdict; consistent, circular and inconsistent
+    readings list their computed values against the published ones (circular ones with the
+    tier of their transcriptions and why agreement proves little, :data:`CIRCULAR_WHY`),
+    not-comparable readings add why the bases differ (from ``basis_note``), not-testable
+    readings give their reason (from ``computation``). Nothing in the text is typed in except
+    the claim labels (:data:`CLAIM_LABELS`, the published statements) and the words of the
+    verdicts.
     """
     if ledger is None or ledger.empty:
         return "_The ledger is empty._"
@@ -196,40 +262,10 @@ def interpret(ledger: pd.DataFrame) -> str:
             g = d[d["verdict"] == v]
             if g.empty:
                 continue
-            rid = g["reading"].astype(str).str.split(":").str[0]
-            if v == NOT_TESTABLE:
-                why = [
-                    f"{r}: {str(comp).removeprefix('not testable: ')}"
-                    for r, comp in zip(rid, g["computation"], strict=True)
-                ]
-                detail = "; ".join(why)
-            elif v == NOT_COMPARABLE:
-                detail = "; ".join(
-                    f"{r} computed {fmt_unit(c, u)}, published {fmt_unit(p, u)}: "
-                    + str(b).removeprefix("not comparable: ").split(". ")[0]
-                    for r, c, p, u, b in zip(
-                        rid,
-                        g["computed_value"],
-                        g["published_value"],
-                        g["unit"],
-                        g["basis_note"],
-                        strict=True,
-                    )
-                )
-            else:
-                detail = "; ".join(
-                    f"{r} computed {fmt_unit(c, u)} {_against(t)} {fmt_unit(p, u)}"
-                    for r, c, p, u, t in zip(
-                        rid,
-                        g["computed_value"],
-                        g["published_value"],
-                        g["unit"],
-                        g["tolerance"],
-                        strict=True,
-                    )
-                )
+            why = f": {CIRCULAR_WHY}" if v == CIRCULAR else ""
             parts.append(
-                f"{len(g)} of {n} reading{'s' if n > 1 else ''} {_VERDICT_WORD[v]} ({detail})"
+                f"{len(g)} of {n} reading{'s' if n > 1 else ''} {_VERDICT_WORD[v]} "
+                f"({_detail(v, g)}){why}"
             )
         label = CLAIM_LABELS.get(cid)
         head = f"**Claim {cid}**" + (f" ({label})" if label else "")

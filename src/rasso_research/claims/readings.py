@@ -18,12 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research.data.series import annual, rolling_year
-from rasso_research.data.side_tables import (
-    cps_annual,
-    cps_value,
-    moj_sentenced_by_year,
-    timeliness_wide,
-)
+from rasso_research.data.side_tables import moj_sentenced_by_year, timeliness_wide
 from rasso_research.periods import fiscal_index, fiscal_label, norm_period
 from rasso_research.report.format import fmt_num
 
@@ -41,10 +36,13 @@ from .common import (
     SRC_MOJ_T,
     SRC_PRC,
     claim,
+    cps_figure,
+    cps_years,
     panel_source,
     pct_change,
     ratio_row,
     value_at,
+    weakest,
 )
 from .inputs import ClaimInputs, load_claim_inputs
 from .ledger import LEDGER_COLUMNS, row
@@ -55,7 +53,7 @@ def claim1(i: ClaimInputs) -> Iterator[dict]:
     """Claim 1: 1,439 convicted in 2019-20, lowest since records began, down from 1,925."""
     cps, moj_sentenced = i.cps, i.moj_sentenced
     for rid, fy in (("1a", "2019/20"), ("1b", "2018/19")):
-        v, note = cps_value(cps, "convictions", fy, "financial_year")
+        v, note, tier = cps_figure(cps, "convictions", fy, "financial_year")
         yield row(
             f"{rid}: CPS rape-flagged convictions {fy}",
             v,
@@ -64,9 +62,11 @@ def claim1(i: ClaimInputs) -> Iterator[dict]:
             "are published CPS figures, so this checks vintage agreement.",
             SRC_CPS,
             note,
+            tier=tier,
         )
-    s = cps_annual(cps, "convictions")
-    s = s[[str(i) <= "2019/20" for i in s.index]] if len(s) else s
+    years = cps_years(cps, "convictions")
+    years = years.loc[[str(i) <= "2019/20" for i in years.index]]
+    s = years["value"]
     rank = int(s.rank(method="min")["2019/20"]) if "2019/20" in s.index else None
     yield row(
         f"1c: 2019-20 lowest of CPS rape-flagged conviction years in the data "
@@ -78,6 +78,7 @@ def claim1(i: ClaimInputs) -> Iterator[dict]:
         "(rape-flagged convictions from 2014-15); earlier VAWG years not present.",
         SRC_CPS,
         "no 2019-20 conviction row",
+        tier=weakest(*years["tier"]),
     )
     m = moj_sentenced_by_year(moj_sentenced)
     mrank = int(m.rank(method="min")[2019]) if 2019 in m.index else None
@@ -160,8 +161,8 @@ def claim4(i: ClaimInputs) -> Iterator[dict]:
         ("4d", "prosecutions", "2017/18", "2020/21"),
     ]
     for rid, meas, y0, y1 in specs:
-        a, na = cps_value(cps, meas, y0, "financial_year")
-        b, nb = cps_value(cps, meas, y1, "financial_year")
+        a, na, ta = cps_figure(cps, meas, y0, "financial_year")
+        b, nb, tb = cps_figure(cps, meas, y1, "financial_year")
         yield ratio_row(
             f"{rid}: CPS rape-flagged {meas} {y1} / {y0}",
             b,
@@ -169,6 +170,7 @@ def claim4(i: ClaimInputs) -> Iterator[dict]:
             CPS_BASIS,
             SRC_CPS,
             f"{na}; {nb}",
+            tier=weakest(ta, tb),
         )
     m = moj_sentenced_by_year(moj_sentenced)
     yield ratio_row(
@@ -212,8 +214,8 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
         "national charge series missing",
     )
     for rid, meas in (("5d", "prosecutions"), ("5e", "charges")):
-        a, na = cps_value(cps, meas, "2014/15", "financial_year")
-        b, nb = cps_value(cps, meas, "2018/19", "financial_year")
+        a, na, ta = cps_figure(cps, meas, "2014/15", "financial_year")
+        b, nb, tb = cps_figure(cps, meas, "2018/19", "financial_year")
         pc = pct_change(a, b)
         yield row(
             f"{rid}: CPS rape-flagged {meas} % change 2014-15 to 2018-19",
@@ -222,6 +224,7 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
             CPS_BASIS,
             SRC_CPS,
             f"{na}; {nb}",
+            tier=weakest(ta, tb),
         )
     r18, c18 = value_at(rec, "2018/19"), value_at(ch, "2018/19")
     yield ratio_row(
@@ -233,7 +236,7 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
         "charges or recorded rape missing",
         scale=100,
     )
-    cc, nc = cps_value(cps, "charges", "2018/19", "financial_year")
+    cc, nc, tc = cps_figure(cps, "charges", "2018/19", "financial_year")
     yield ratio_row(
         "5g: CPS rape-flagged charges / police recorded rape, 2018-19",
         cc,
@@ -242,6 +245,8 @@ def claim5(i: ClaimInputs) -> Iterator[dict]:
         f"{SRC_CPS}; {SRC_PRC}",
         f"recorded rape or CPS charges missing ({nc})",
         scale=100,
+        tier=tc,
+        other_data=True,
     )
 
 
@@ -251,11 +256,14 @@ def claim7_distance(
     """Distance to the 2016 level, every year, for the series closest to 'cases reaching court'.
 
     '2016 levels' is read as FY 2016/17 for financial-year series (as EVAW's target column) and
-    calendar 2016 for MoJ sentencing. Columns: series, year, value, level_2016, distance, pct_of_2016.
+    calendar 2016 for MoJ sentencing. Columns: series, year, value, level_2016, distance,
+    pct_of_2016, and tier and tier_2016: the provenance tiers of the transcribed CPS values
+    (highest tier first; blank for the other series).
     """
+    prosecutions, charges = cps_years(cps, "prosecutions"), cps_years(cps, "charges")
     series = {
-        "CPS rape-flagged prosecutions (completed)": (cps_annual(cps, "prosecutions"), "2016/17"),
-        "CPS rape-flagged charges (suspects)": (cps_annual(cps, "charges"), "2016/17"),
+        "CPS rape-flagged prosecutions (completed)": (prosecutions, "2016/17"),
+        "CPS rape-flagged charges (suspects)": (charges, "2016/17"),
         "Police charges/summons for rape (closure)": (
             annual(panel, "rape_charged_in_quarter", source=CHARGED),
             "2016/17",
@@ -264,6 +272,8 @@ def claim7_distance(
     }
     parts = []
     for name, (s, base_key) in series.items():
+        tiers = s["tier"] if isinstance(s, pd.DataFrame) else pd.Series("", index=s.index)
+        s = s["value"] if isinstance(s, pd.DataFrame) else s
         if s.empty or base_key not in s.index:
             continue
         base = float(s[base_key])
@@ -276,14 +286,26 @@ def claim7_distance(
                     "level_2016": base,
                     "distance": s.values - base,
                     "pct_of_2016": 100 * s.values / base,
+                    "tier": tiers.values,
+                    "tier_2016": tiers[base_key],
                 }
             )
         )
     if not parts:
-        return pd.DataFrame(
-            columns=["series", "year", "value", "level_2016", "distance", "pct_of_2016"]
-        )
+        return pd.DataFrame(columns=DISTANCE_COLUMNS)
     return pd.concat(parts, ignore_index=True)
+
+
+DISTANCE_COLUMNS = [
+    "series",
+    "year",
+    "value",
+    "level_2016",
+    "distance",
+    "pct_of_2016",
+    "tier",
+    "tier_2016",
+]
 
 
 @claim("7", "return cases reaching court to 2016 levels")
@@ -320,6 +342,7 @@ def claim7(i: ClaimInputs) -> Iterator[dict]:
             "CPS series end 2021-22.",
             SRC_CPS if "CPS" in name else (SRC_MOJ_S if "MoJ" in name else SRC_CLOSURE),
             published=last["level_2016"],
+            tier=weakest(last["tier"] or None, last["tier_2016"] or None),
         )
 
 
@@ -333,15 +356,16 @@ def claim8(i: ClaimInputs) -> Iterator[dict]:
     """Claim 8: the proportion of rape cases charged is steadily increasing (2022)."""
     cps, panel = i.cps, i.panel
     first, last, big_fall_pp = CLAIM8_FIRST, CLAIM8_LAST, STEADY_FALL_PP
-    q = pd.Series(dtype=float)
+    q, tiers = pd.Series(dtype=float), {}
     if cps is not None and not cps.empty:
         d = cps[(cps["measure"] == "charge_rate_pct") & (cps["period_type"] == "quarter")]
         vals = {}
         for p in d["period"].map(norm_period).unique():
             if fiscal_index(first) <= fiscal_index(p) <= fiscal_index(last):
-                v, _ = cps_value(d, "charge_rate_pct", p)
+                v, _, t = cps_figure(d, "charge_rate_pct", p)
                 if v is not None:
                     vals[fiscal_index(p)] = v
+                    tiers[fiscal_index(p)] = t
         q = pd.Series(vals, dtype=float).sort_index()
     slope = None
     if len(q) >= 3:
@@ -355,9 +379,11 @@ def claim8(i: ClaimInputs) -> Iterator[dict]:
         "missing quarters are skipped, not filled.",
         SRC_CPS,
         "fewer than 3 quarterly charge-rate rows in the window",
+        tier=weakest(*tiers.values()),
     )
     consecutive = [(i, j) for i, j in zip(q.index[:-1], q.index[1:], strict=True) if j == i + 1]
     falls = sum(1 for i, j in consecutive if q[j] < q[i] - big_fall_pp)
+    paired = {k for pair in consecutive for k in pair}
     yield row(
         f"8b: CPS quarterly charge rate: quarter-on-quarter falls > {big_fall_pp:g} pp",
         falls if consecutive else None,
@@ -365,6 +391,7 @@ def claim8(i: ClaimInputs) -> Iterator[dict]:
         "'Steadily' read as no fall larger than 1 pp.",
         SRC_CPS,
         "no consecutive quarterly charge-rate rows",
+        tier=weakest(*(tiers[k] for k in paired)),
     )
     ch, rec = (
         annual(panel, "rape_charged_in_quarter", source=CHARGED),

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 import pandas as pd
 
 from rasso_research.data.series import fiscal_series, rolling_year
-from rasso_research.data.side_tables import cps_value
 from rasso_research.periods import fiscal_label, norm_period
 from rasso_research.report.format import fmt_num
 
-from .common import claim, pct_change
+from .common import claim, cps_figure, pct_change, weakest
 from .inputs import ClaimInputs
 from .ledger import row
 
@@ -144,10 +143,10 @@ def _area_readings(wm: pd.DataFrame | None) -> Iterator[dict]:
     for rid, text, measures, how in WM_SPECS:
         vals = {}
         for m in measures:
-            a, _ = cps_value(area, m, start)
-            b, _ = cps_value(area, m, end)
+            a, _, ta = cps_figure(area, m, start)
+            b, _, tb = cps_figure(area, m, end)
             if b is not None and (how == "level" or a is not None):
-                vals = {"a": a, "b": b, "m": m}
+                vals = {"a": a, "b": b, "m": m, "tier": tb if how == "level" else weakest(ta, tb)}
                 break
         if not vals:
             comp, reason = (
@@ -169,6 +168,7 @@ def _area_readings(wm: pd.DataFrame | None) -> Iterator[dict]:
             AREA_BASIS,
             SRC_WM,
             reason,
+            tier=vals.get("tier"),
         )
 
 

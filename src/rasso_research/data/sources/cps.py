@@ -13,10 +13,13 @@ Rule for the built national rape-flagged series (:func:`build_cps_rape_series`),
    summaries from 2019-20 and Metro's VAWG-2018-19 figures). ``adult_*`` rows are their own
    measures (adult-only, from 2023-24) and are never spliced onto all-age series.
 3. Rows the notes mark as suspected mislabels are dropped from the series.
-4. For each (measure, period type, period): identical values -> that value; values differing
-   only by rounding (< 1 unit, percentages) -> the more precise one; a documented resolution
-   from NOTES.md -> that value; otherwise the value is left missing with flag
-   ``unresolved_conflict``. Values are never averaged. Every conflict is reported.
+4. For each (measure, period type, period) only the rows of the highest provenance tier
+   present are used (primary > secondary > press, :mod:`rasso_research.data.provenance`), and
+   the series row records that ``tier``. Among them: identical values -> that value; values
+   differing only by rounding (< 1 unit, percentages) -> the more precise one; a documented
+   resolution from NOTES.md -> that value; otherwise the value is left missing with flag
+   ``unresolved_conflict``. Values are never averaged. Every conflict, across all tiers, is
+   reported; where the tier decides a figure that the rule alone would not, the note says so.
 5. Flags: ``definitional_break_early_advice`` on pre-charge receipts from 2021-22 Q3 (early
    advice included), ``assumed_period`` where the period was mapped (e.g. "2016 levels"),
    ``adult_only`` for adult rows.
@@ -24,6 +27,7 @@ Rule for the built national rape-flagged series (:func:`build_cps_rape_series`),
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -31,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from rasso_research import periods
-from rasso_research.data import forces, schemas
+from rasso_research.data import forces, provenance, schemas
 from rasso_research.data.build import NAT, Build, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
@@ -373,7 +377,9 @@ TRANSCRIBED_COLUMNS = [
 
 
 def _read_transcribed(path: Path, required: list[str]) -> pd.DataFrame:
-    """A transcribed table, checked and validated, with ``period_end`` (fiscal quarter label)."""
+    """A transcribed table, checked and validated, with ``period_end`` (fiscal quarter label)
+    and ``tier``, the provenance tier of each row's source host (an unclassified host is an
+    error; ``attrs["dropped"]`` counts the rows whose URL has no host)."""
     df = pd.read_csv(path, dtype={"value": "float64"}, encoding="utf-8-sig")
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -382,13 +388,25 @@ def _read_transcribed(path: Path, required: list[str]) -> pd.DataFrame:
     df["period_end"] = [
         _period_end_fq(t, p) for t, p in zip(df["period_type"], df["period"], strict=True)
     ]
+    df["tier"] = provenance.tiers_of(df["source_url"], str(path))
+    notes: list[dict] = []
+    no_host = int((df["tier"] == provenance.NO_HOST).sum())
+    note(
+        notes,
+        path,
+        "source URL without a host: tier no_host, ranked below press",
+        no_host,
+        "caveat",
+    )
+    df.attrs["dropped"] = notes
     return df
 
 
 @names_file
 def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
-    """Every row of the transcribed table, with its source, plus ``basis``, ``flag`` and
-    ``period_end`` (fiscal quarter label) columns."""
+    """Every row of the transcribed table, with its source, plus ``basis``, ``flag``,
+    ``period_end`` (fiscal quarter label) and ``tier`` (provenance tier of the source host)
+    columns."""
     path = Path(path)
     df = _read_transcribed(path, TRANSCRIBED_COLUMNS)
     q = df["quoted_text"].fillna("")
@@ -416,6 +434,20 @@ def read_cps_transcribed(path: Path | str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _resolve(measure: str, period: str, vals: list[float]) -> tuple[float, str, bool]:
+    """(value, note, unresolved) for the distinct values ``vals`` of one figure (rule 4)."""
+    if len(vals) == 1:
+        return vals[0], "", False
+    res = RESOLUTIONS.get((measure, period))
+    is_int = [float(v).is_integer() for v in vals]
+    if res is not None and res[0] in vals:
+        return res[0], res[1], False
+    if len(vals) == 2 and abs(vals[1] - vals[0]) < 1 and is_int.count(True) == 1:
+        note = f"rounded value {vals[is_int.index(True)]:g} also reported"
+        return vals[is_int.index(False)], note, False
+    return float("nan"), "conflicting values; not resolved", True
+
+
 def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One national series per measure (see module docstring). Returns (series, conflicts)."""
     use = tr[tr["measure"].isin(CPS_MEASURES) & ~tr["flag"].str.contains("suspect_mislabel")].copy()
@@ -426,27 +458,21 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     for (meas, ptype, period), g in use.groupby(
         ["series_measure", "period_type", "period"], sort=True
     ):
-        vals = sorted(g["value"].unique())
+        resolve = functools.partial(_resolve, g["measure"].iloc[0], period)
+        value, note, unresolved, tier = provenance.tier_first(g, resolve)
         flag = ";".join(sorted({f for fl in g["flag"] for f in fl.split(";") if f}))
-        note, value = "", vals[0]
-        if len(vals) > 1:
-            res = RESOLUTIONS.get((g["measure"].iloc[0], period))
-            is_int = [float(v).is_integer() for v in vals]
-            if res is not None:
-                value, note = res
-            elif len(vals) == 2 and abs(vals[1] - vals[0]) < 1 and is_int.count(True) == 1:
-                value = vals[is_int.index(False)]
-                note = f"rounded value {vals[is_int.index(True)]:g} also reported"
-            else:
-                value, note = float("nan"), "conflicting values; not resolved"
-                flag = ";".join(filter(None, [flag, "unresolved_conflict"]))
+        if unresolved:
+            flag = ";".join(filter(None, [flag, "unresolved_conflict"]))
+        if g["value"].nunique() > 1:
+            by_value = g.groupby("value")["tier"].agg(provenance.best_tier)
             conflicts.append(
                 {
                     "measure": meas,
                     "period_type": ptype,
                     "period": period,
-                    "values": "; ".join(f"{v:g}" for v in vals),
+                    "values": "; ".join(f"{v:g} ({t})" for v, t in by_value.items()),
                     "kept": "" if pd.isna(value) else f"{value:g}",
+                    "tier": tier,
                     "resolution": note,
                 }
             )
@@ -458,6 +484,7 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
                 "measure": meas,
                 "value": value,
                 "unit": g["unit"].iloc[0],
+                "tier": tier,
                 "n_rows": len(g),
                 "n_sources": g["source_url"].nunique(),
                 "flag": flag,
@@ -468,9 +495,8 @@ def build_cps_rape_series(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     series = (
         pd.DataFrame(out).sort_values(["measure", "period_type", "period"]).reset_index(drop=True)
     )
-    return series, pd.DataFrame(
-        conflicts, columns=["measure", "period_type", "period", "values", "kept", "resolution"]
-    )
+    columns = ["measure", "period_type", "period", "values", "kept", "tier", "resolution"]
+    return series, pd.DataFrame(conflicts, columns=columns)
 
 
 def national_table(tr: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
@@ -498,11 +524,12 @@ def transcribed_step(b: Build) -> None:
         "rows flagged suspect_mislabel kept in table, left out of the series",
         int(tr["flag"].str.contains("suspect_mislabel").sum()),
     )
+    provenance.log_tiers(b.log, tr, FILES["cps_tr"])
     b.add_table("cps_rape_national", national_table(tr, series), parquet=True)
     b.log.table(
         "CPS transcribed series: conflicts",
         conflicts,
-        ["measure", "period", "values", "kept", "resolution"],
+        ["measure", "period", "values", "kept", "tier", "resolution"],
     )
 
 
@@ -553,6 +580,8 @@ def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
 @step("CPS transcribed West Midlands figures", order=100, write_only=True)
 def west_midlands_step(b: Build) -> None:
     """``cps_rape_west_midlands`` (the transcribed table with its geography made explicit)."""
-    wm = read_cps_wm_transcribed(b.raw / FILES["cps_wm"]).drop(columns=["file"])
+    wm = read_cps_wm_transcribed(b.raw / FILES["cps_wm"])
+    provenance.log_tiers(b.log, wm, FILES["cps_wm"])
+    wm = wm.drop(columns=["file"])
     wm["is_cps"] = wm["is_cps"].astype(bool)
     b.add_table("cps_rape_west_midlands", wm)
