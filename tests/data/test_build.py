@@ -130,6 +130,7 @@ def test_source_labels_are_the_panel_strings():
         "cps_m": "CPS case outcomes by principal offence category (sum of monthly)",
         "pop": "ONS mid-year population (see population.csv)",
         "oocd_fy": "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), annual",
+        "ho_official": "HO outcomes open data, July 2026 release (official workbooks)",
     }
     assert catalog.label("charged_nat") == catalog.sources()["charged_nat"].label
     assert catalog.label("a label already") == "a label already"
