@@ -132,6 +132,7 @@ def test_source_labels_are_the_panel_strings():
         "oocd_fy": "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), annual",
         "oocd_q": "OOCD dashboard aggregate of HO outcomes open data (July 2026 release), all "
         "offences, quarterly",
+        "ho_official": "HO outcomes open data, July 2026 release (official workbooks)",
     }
     assert catalog.label("charged_nat") == catalog.sources()["charged_nat"].label
     assert catalog.label("a label already") == "a label already"

@@ -415,14 +415,18 @@ def test_moj_sentenced_reader(tmp_path):
         read_moj.read_sentenced(p)
 
 
-def test_optional_official_outcomes_workbook_joins_panel(tmp_path):
-    """An official outcomes workbook fetched into homeoffice/official/ becomes its own edition."""
-    off = tmp_path / "homeoffice" / "official"
-    off.mkdir(parents=True)
-    _write_workbook(off / "prc-outcomes-open-data-mar2019-tables-240724.xlsx", _outcomes_sheets())
-    eds = ho_out.outcome_editions(tmp_path)
-    assert eds[-1][0].name.startswith("prc-outcomes-open-data-mar2019") and "official" in eds[-1][1]
-    _check_outcomes(ho_out.read_outcomes(eds[-1][0]))
+def test_outcome_editions_are_the_mirrored_ones(tmp_path):
+    """Only the two mirrored editions are read as editions: an official workbook is read by its
+    registry name, in the documented layout (tests/data/test_official.py), never by a glob."""
+    (tmp_path / "homeoffice" / "official").mkdir(parents=True)
+    _write_workbook(
+        tmp_path / "homeoffice" / "official" / "prc-outcomes-open-data-mar2019-tables-240724.xlsx",
+        _outcomes_sheets(),
+    )
+    assert [src for _, src in ho_out.outcome_editions(tmp_path)] == [
+        ho_out.OUT_2018.label,
+        ho_out.OUT_2019.label,
+    ]
 
 
 def test_periods_roundtrip_all_quarters():
@@ -506,77 +510,3 @@ def test_cps_poc_losses_noted(tmp_path):
     both.to_csv(p, index=False)
     with pytest.raises(InputFormatError, match="areas listed twice"):
         rc.read_cps_poc(p)
-
-
-def test_official_outcomes_release_gives_force_quarterly_rape_charges(fetched_raw, tmp_path):
-    """An official outcomes workbook placed in homeoffice/official/ (as `RASSO_FETCH_OPTIONAL=1
-    make fetch` does) adds force-level quarterly rape charges on both measures for its year,
-    with no code change. The fixture has the official column names (those of the mirror's
-    `prc-outcomes-open-data-mar2019-tables.csv.gz`, a copy of the official table), a cover and
-    a notes sheet before the data sheet, and a `[note 1]` marker in one header; the sheet
-    names of the July 2026 workbooks themselves could not be checked offline."""
-    import shutil
-
-    from rasso_research.data.quality import QualityLog
-
-    raw = tmp_path / "raw"
-    shutil.copytree(fetched_raw, raw)
-    header = list(OUT_OFFICIAL)
-    header[header.index("Force outcomes recorded in quarter")] += " [note 1]"
-    rows = [
-        (
-            "2020/21",
-            q,
-            f,
-            "Rape of a female aged 16 and over",
-            "Sexual offences",
-            "Rape",
-            "19C",
-            "",
-            "Charged/Summonsed",
-            "Charged",
-            t,
-            str(a),
-            str(b),
-        )
-        for q in (1, 2, 3, 4)
-        for f, (a, b) in (("West Midlands", (30, 25)), ("Kent", (20, 18)))
-        for t in (1,)
-    ] + [
-        (
-            "2020/21",
-            q,
-            "West Midlands",
-            "Rape",
-            "Sexual offences",
-            "Rape",
-            "19C",
-            "",
-            "Evidential difficulties",
-            "Other",
-            15,
-            "200",
-            "210",
-        )
-        for q in (1, 2, 3, 4)
-    ]
-    off = raw / "homeoffice" / "official"
-    off.mkdir(parents=True)
-    _write_workbook(
-        off / "prc-outcomes-open-data-mar2021-tables-240425.xlsx",
-        {
-            "Cover_sheet": [["Police recorded crime outcomes open data"]],
-            "Notes": [["Note number", "Note text"], ["1", "Outcomes recorded in the quarter"]],
-            "Data": [header] + [list(r) for r in rows],
-        },
-    )
-    out, _rev = ho_out.build_outcomes(raw, QualityLog(False))
-    wm = out[(out["force"] == "West Midlands") & out["fiscal_quarter"].str.startswith("2020/21")]
-    got = wm.pivot_table(index="fiscal_quarter", columns="measure", values="value")
-    assert got["rape_charged_cohort"].tolist() == [30.0] * 4
-    assert got["rape_charged_in_quarter"].tolist() == [25.0] * 4
-    assert got["rape_outcomes_cohort"].tolist() == [230.0] * 4
-    assert got["rape_charge_rate_cohort"].tolist() == pytest.approx([100 * 30 / 230] * 4)
-    assert set(wm["source"]) == {
-        "HO outcomes open data, official workbook prc-outcomes-open-data-mar2021-tables-240425"
-    }

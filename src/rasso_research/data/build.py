@@ -132,11 +132,15 @@ class Table:
 @dataclass
 class Build:
     """A panel build in progress: the raw folder, the quality log, the registry's files
-    (``names``; ``None``: every file found is read) and what the steps have made so far."""
+    (``names``; ``None``: every file found is read) with their sha256 (``checksums``, of the
+    files present and verified), the folder a step may cache parsed inputs in (``cache``;
+    ``None``: no cache) and what the steps have made so far."""
 
     raw: Path
     log: QualityLog
     names: list[str] | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+    cache: Path | None = None
     parts: list[pd.DataFrame] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)

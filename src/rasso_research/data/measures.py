@@ -79,6 +79,32 @@ MEASURES: dict[str, Measure] = {
             "charges per quarter",
             noun="Rape charges (cohort)",
         ),
+        # adult (19C, 19F: aged 16 and over) and child (19D, 19E, 19G, 19H) rape codes apart;
+        # 19J/19K (multiple undefined offenders, no age) count only in all rape
+        _count(
+            "rape_charged_in_quarter_adult",
+            "Adult rape charges per quarter",
+            "charges per quarter",
+            noun="Adult rape charges",
+        ),
+        _count(
+            "rape_charged_in_quarter_child",
+            "Child rape charges per quarter",
+            "charges per quarter",
+            noun="Child rape charges",
+        ),
+        _count(
+            "rape_charged_cohort_adult",
+            "Adult rape charges (cohort) per quarter",
+            "charges per quarter",
+            noun="Adult rape charges (cohort)",
+        ),
+        _count(
+            "rape_charged_cohort_child",
+            "Child rape charges (cohort) per quarter",
+            "charges per quarter",
+            noun="Child rape charges (cohort)",
+        ),
         _count(
             "rape_outcomes_cohort",
             "Rape outcomes assigned (cohort) per quarter",

@@ -161,13 +161,15 @@ def build_panel(
     tables are skipped when not ``write``); the rows are finalised and checked against every
     source's coverage. The outputs are written to a temporary folder and moved into
     ``out_dir`` only when all are written, ``panel.parquet`` last, so a failed build never
-    leaves a partial set that looks complete."""
+    leaves a partial set that looks complete. A step may cache parsed inputs in
+    ``out_dir/cache`` (the official outcomes workbooks, keyed by their sha256)."""
     raw = Path(raw_dir) if raw_dir else paths.DATA_RAW
     out = Path(out_dir) if out_dir else paths.DATA_PROCESSED
     if registry is None:
         registry = raw / "registry.csv" if (raw / "registry.csv").exists() else None
-    names = fetch.verify(raw, registry or paths.DATA_RAW / "registry.csv")["name"].tolist()
-    b = Build(raw, QualityLog(progress), names)
+    present = fetch.verify(raw, registry or paths.DATA_RAW / "registry.csv")
+    checksums = dict(zip(present["name"], present["sha256"], strict=True))
+    b = Build(raw, QualityLog(progress), list(checksums), checksums, out / "cache")
     for s in steps():
         if write or not s.write_only:
             b.run(s)

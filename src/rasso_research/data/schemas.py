@@ -15,6 +15,12 @@ from rasso_research.constants import GEOGRAPHIES
 
 FY_REGEX = r"^\d{4}/\d{2}$"
 RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
+#: rape of a female / male aged 16 and over (the Home Office code list's descriptions)
+RAPE_ADULT_CODES = ("19C", "19F")
+#: rape of a female / male child under 16 and under 13
+RAPE_CHILD_CODES = ("19D", "19E", "19G", "19H")
+# 19J/19K ("Rape of a Female/Male - Multiple Undefined Offenders", from 2019/20) name no age in
+# the code list, so they count in all rape but in neither the adult nor the child codes.
 
 
 class InputFormatError(ValueError):

@@ -1,13 +1,14 @@
 """Home Office crime outcomes open data: readers of the outcomes editions (by force, offence
 code, outcome type and quarter) and of the national charged series (closure measure), and the
-panel's outcome rows built from them.
+panel's outcome rows built from them, with those of the official workbooks
+(:mod:`.homeoffice_official`) when they are fetched.
 
 The readers share the file handling of :mod:`.homeoffice` (column names, row accounting).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,11 @@ from rasso_research.data.sources.homeoffice import (
     open_file,
     read_csv_columns,
     read_workbook_sheets,
+)
+from rasso_research.data.sources.homeoffice_official import (
+    HO_OFFICIAL,
+    build_release,
+    official_files,
 )
 
 #: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
@@ -126,22 +132,31 @@ SOURCES = (OUT_2018, OUT_2019, CHARGED_NAT)
 
 
 def outcome_editions(raw: Path) -> list[tuple[Path, str]]:
-    """Outcomes editions to use: the two mirrored ones, plus any optional official workbooks
-    fetched into ``homeoffice/official/`` (each labelled by its own file name)."""
-    eds = [(raw / s.files[0], s.label) for s in (OUT_2018, OUT_2019)]
-    for f in sorted((raw / "homeoffice" / "official").glob("prc-outcomes-open-data-mar*.*")):
-        eds.append((f, f"HO outcomes open data, official workbook {f.stem}"))
-    return eds
+    """The two mirrored outcomes editions, each with its source label (the official workbooks
+    are read by :func:`.homeoffice_official.build_release`, by their registry names)."""
+    return [(raw / s.files[0], s.label) for s in (OUT_2018, OUT_2019)]
 
 
-def build_outcomes(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Outcome rows of every edition (cohort and in-quarter measures, by outcome type), the
-    cohort charge rate, the national charged series (closure measure), and the revision table
-    of the in-quarter charged measure between the editions and that series."""
+def build_outcomes(
+    raw: Path,
+    log: QualityLog,
+    checksums: Mapping[str, str] | None = None,
+    cache: Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outcome rows of every edition (cohort and in-quarter measures, by outcome type) and of
+    the official release's registered workbooks present (``checksums``: name -> sha256 of the
+    registry files present and verified; ``cache``: the folder of the parsed-workbook cache),
+    the cohort charge rate, the national charged series (closure measure), and the revision
+    table of the in-quarter charged measure between the editions and that series."""
+    official = official_files(raw, checksums or {})  # an unregistered file stops the build here
     parts, inq_nat = [], {}
     for path, src in outcome_editions(raw):
         rows, inq_nat[src] = _edition_rows(path, src, log)
         parts += rows
+    rows, closure = build_release(official, log, cache)
+    if rows:
+        parts += rows
+        inq_nat[HO_OFFICIAL.label] = closure
     panel = pd.concat(parts, ignore_index=True)
     rate = _cohort_charge_rate(panel)
     closure, nat = _closure_series(raw, log)
@@ -285,6 +300,6 @@ def _charged_revision(
 @step("police outcomes (cohort and in-quarter) and national charged series", order=20)
 def outcomes_step(b: Build) -> None:
     """Outcome rows and ``outcomes_revision``."""
-    rows, rev = build_outcomes(b.raw, b.log)
+    rows, rev = build_outcomes(b.raw, b.log, b.checksums, b.cache)
     b.add_rows(rows)
     b.add_table("outcomes_revision", rev)
