@@ -430,17 +430,21 @@ def test_the_panel_gains_the_release_with_no_code_change(fetched_raw, tmp_path):
     new = p[p["source"] == label]
     quarters = [f"{fy} Q{q}" for fy in ("2014/15", "2025/26") for q in (1, 2, 3, 4)]
     for m in NEW_MEASURES:
-        rows = new[new["measure"] == m]
+        rows = new[(new["measure"] == m) & (new["geography"] != "cps_area")]
         assert (
             rows["force"].nunique() == 44 and sorted(rows["fiscal_quarter"].unique()) == quarters
         ), m
+        areas = new[(new["measure"] == m) & (new["geography"] == "cps_area")]
+        assert areas["force"].nunique() == 13, m  # every count summed to the CPS Areas too
         assert set(rows.loc[rows["force"] == NAT, "geography"]) == {"national"}
     # the existing national series (same measure names) now run to 2025/26
     closure = S.series(p, "rape_charged_in_quarter", source="ho_official")
     assert closure["value"].tolist() == [43 * 11.0] * 8
     assert closure["quarter"].iloc[-1] == periods.quarter("2026Q1")  # 2025/26 Q4
     cohort = S.series(p, "rape_charged_cohort", source="ho_official")
-    assert len(cohort) == 7  # 2014/15 Q1 missing: Cumbria's cohort counts not supplied
+    # 2014/15 missing: Cumbria and Leicestershire did not supply the cohort measure in any of
+    # its quarters (the all-offence rule, applied to every series), so neither is the total
+    assert len(cohort) == 4 and str(cohort["quarter"].iloc[0]) == "2025Q2"
     adult = S.series(p, "rape_charged_cohort_adult", force="City of London", source="ho_official")
     assert adult["value"].tolist() == [4.0] * 8  # published as "London, City of"
     assert measures.ylabel_for("rape_charged_in_quarter_child") == "Child rape charges per quarter"
@@ -454,3 +458,21 @@ def test_the_panel_gains_the_release_with_no_code_change(fetched_raw, tmp_path):
     assert f"| prc-outcomes-open-data-mar2026-tables-230726.xlsx | {line}" in md
     rev = pd.read_csv(out / "outcomes_revision.csv")
     assert set(rev.loc[rev["edition"] == label, "fiscal_quarter"]) == set(quarters[:4])
+
+
+def test_a_quarter_the_force_did_not_supply_is_missing_in_the_release(tmp_path):
+    """The all-offence rule's force-quarters (homeoffice_quarterly.not_supplied) are missing,
+    and flagged, in the release's rows of that measure, whatever the workbook holds there."""
+    raw = tmp_path / "raw"
+    p = write_official(raw / file_name(2026), 2026, full_rows(2026, None))
+    ns = pd.DataFrame(
+        {"force": ["Kent"], "fiscal_quarter": ["2025/26 Q2"], "basis": ["in_quarter"]}
+    )
+    rows, _ = ho.build_release([(p, sha256sum(p))], QualityLog(False), None, ns)
+    rows = pd.concat(rows, ignore_index=True)
+    kent = rows[(rows["force"] == "Kent") & (rows["fiscal_quarter"] == "2025/26 Q2")]
+    closed = kent["measure"].str.startswith(("rape_charged_in_quarter", "rape_outcomes_in_quarter"))
+    assert kent.loc[closed, "value"].isna().all() and (kent.loc[closed, "flag"] != "").all()
+    assert kent.loc[~closed, "value"].notna().all()
+    nat = rows[(rows["force"] == NAT) & (rows["fiscal_quarter"] == "2025/26 Q2")]
+    assert nat.loc[nat["measure"] == "rape_charged_in_quarter", "value"].isna().all()

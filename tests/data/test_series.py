@@ -211,3 +211,28 @@ def test_edition_against_the_sum_of_the_forces():
     assert e["quarter"].tolist() == ["2018Q1"]  # 2018Q2 lacks a force: not compared
     assert e.loc[0, "forces_43"] == 430.0 and e.loc[0, "ratio"] == pytest.approx(500 / 430)
     assert e.loc[0, "forces_source"] == "ed"
+
+
+def test_a_later_release_replaces_the_editions_it_supersedes_where_both_cover_a_quarter():
+    from rasso_research.data import catalog
+
+    old, new = catalog.label("out_2019"), catalog.label("ho_official")
+    rows = pd.DataFrame(
+        {
+            "quarter": ["2018Q2", "2018Q3", "2018Q3", "2018Q4"],
+            "geography": "national",
+            "force": NATIONAL,
+            "measure": "m",
+            "value": [1.0, 2.0, 20.0, 30.0],
+            "source": [old, old, new, new],
+        }
+    )
+    s = S.select(rows, "m")
+    assert s.set_index("quarter")["value"].to_dict() == {
+        pd.Period("2018Q2", "Q"): 1.0,  # only the old edition has it: kept
+        pd.Period("2018Q3", "Q"): 20.0,  # both: the later release
+        pd.Period("2018Q4", "Q"): 30.0,
+    }
+    other = rows.assign(source=rows["source"].replace(new, catalog.label("charged_nat")))
+    with pytest.raises(S.AmbiguousSourceError, match="pass source="):
+        S.select(other, "m")  # no supersession declared between these two: the caller chooses

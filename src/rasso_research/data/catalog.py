@@ -50,6 +50,9 @@ class Source:
     label: str
     files: tuple[str, ...]
     coverage: Coverage | None = None
+    #: keys of older sources of the same measures that this one replaces where both cover a
+    #: quarter (a later release of the same data): the series accessor then reads this one
+    supersedes: tuple[str, ...] = ()
 
     @property
     def where(self) -> str:
@@ -79,6 +82,18 @@ def sources() -> dict[str, Source]:
                     )
                 where[name] = module.__name__
             out[s.key] = s
+    return out
+
+
+def superseded(labels) -> set[str]:
+    """The labels among ``labels`` that another source among them supersedes."""
+    by_label = {s.label: s for s in sources().values()}
+    present = set(labels)
+    out: set[str] = set()
+    for lab in present:
+        s = by_label.get(lab)
+        if s is not None:
+            out |= {label(k) for k in s.supersedes} & present
     return out
 
 

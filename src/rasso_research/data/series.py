@@ -5,10 +5,13 @@ what a series is when several sources hold a measure:
 
 * sources that cover *different* quarters of a measure for an area (successive editions of
   one publication) are combined;
-* sources that cover the *same* quarter are never summed, averaged or silently ranked: the
-  caller names one with ``source=`` (a source label, or its key in the table of sources
-  :mod:`rasso_research.data.catalog`, such as ``"charged_nat"``), else
-  :class:`AmbiguousSourceError` names the sources and the quarters they share.
+* a later release of the same data replaces, in the quarters it covers, the older editions
+  it declares it supersedes (``Source.supersedes`` in :mod:`rasso_research.data.catalog`: the
+  official July 2026 release supersedes the mirrored 2018 and 2019 editions);
+* other sources that cover the *same* quarter are never summed, averaged or silently ranked:
+  the caller names one with ``source=`` (a source label, or its key in the table of sources,
+  such as ``"charged_nat"``), else :class:`AmbiguousSourceError` names the sources and the
+  quarters they share.
 
 An unknown measure or area is an error that lists the close matches.
 
@@ -111,6 +114,10 @@ def select(
             )
         df = out
     elif df["source"].nunique() > 1:
+        # a later release replaces, in the quarters it covers, the older editions it
+        # supersedes (data/catalog.py)
+        old = df["source"].isin(catalog.superseded(df["source"].unique()))
+        df = df[~(old & df["quarter"].isin(df.loc[~old, "quarter"]))]
         shared = df.loc[df.duplicated("quarter", keep=False), "quarter"]
         if len(shared):
             cover = df.groupby("source")["quarter"].agg(["min", "max", "nunique"])

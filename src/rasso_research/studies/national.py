@@ -26,6 +26,7 @@ import pandera.pandas as pa
 
 from rasso_research import timeline
 from rasso_research.constants import MIN_POST, MIN_PRE
+from rasso_research.data import catalog
 from rasso_research.data import series as S
 from rasso_research.designs import joint_its, national_its, spec_curve
 from rasso_research.designs.base import QUARTERLY, at, covid_disrupted
@@ -119,6 +120,23 @@ def base_spec(family: str = "quasipoisson", season="quarter", covid: str = "excl
     return QUARTERLY.replace(family=family, season=season, disrupted=dis)
 
 
+#: sources of the national rape charges on the closure measure, the first present used: the
+#: official July 2026 release (to 2025/26, when fetched), else the 2024 edition by offence code
+CHARGES_SOURCES = ("ho_official", "charged_nat")
+
+
+def charges_source(panel: pd.DataFrame) -> str:
+    """The source key of the national rape charges (closure measure) the study reads."""
+    rows = panel[
+        (panel["measure"] == "rape_charged_in_quarter") & (panel["geography"] == "national")
+    ]
+    have = set(rows["source"])
+    for key in CHARGES_SOURCES:
+        if catalog.label(key) in have:
+            return key
+    raise ValueError(f"no national rape charges from any of {CHARGES_SOURCES} in the panel")
+
+
 def label_of(key: str, series: Sequence[NationalSeries] = SERIES) -> str:
     """The table label of series ``key``; an unknown key is an error listing the keys."""
     for s in series:
@@ -162,6 +180,7 @@ class NationalStudy:
         self.breaks = (self.allan_break,) if allan == "segment" and before else ()
         self.base = base_spec(family, season, covid)
         self.definitions = national_series(charge_rate_lag)
+        self.charges_source = charges_source(panel)
         self.series = self._read_series(start_recorded)
         self.specs = self._specs()
 
@@ -171,7 +190,7 @@ class NationalStudy:
 
     def _read_series(self, start_recorded: str) -> dict[str, pd.DataFrame]:
         panel, lab = self.panel, self.label
-        charges = dict(source="charged_nat", start=self.charges_start)
+        charges = dict(source=self.charges_source, start=self.charges_start)
         recorded = dict(offset="population", offset_fill="interpolate", start=start_recorded)
         return {
             lab("recorded_count"): S.series(panel, "recorded_rape", **recorded),
@@ -291,7 +310,7 @@ class NationalStudy:
             s = S.series(
                 self.panel,
                 "rape_charged_in_quarter",
-                source="charged_nat",
+                source=self.charges_source,
                 offset="recorded_rape",
                 offset_lag=self.charge_rate_lag,
                 start=st,
@@ -375,7 +394,7 @@ def cps_feasibility(
 def fit_sensitivity(
     panel: pd.DataFrame,
     measure: str = "rape_charged_in_quarter",
-    source: str = "charged_nat",
+    source: str | None = None,
     offset: str = "recorded_rape",
     rate_per: float = 100,
     offset_lags: Mapping[str, int] | None = None,
@@ -387,12 +406,14 @@ def fit_sensitivity(
     n_jobs: int | None = None,
 ) -> spec_curve.SpecCurve:
     """Notebook 04's specification curve: the rate of ``measure`` per ``rate_per`` ``offset``
-    on each denominator of ``offset_lags`` (label -> quarters averaged; default the previous
+    (``source``: default :func:`charges_source`) on each denominator of ``offset_lags``
+    (label -> quarters averaged; default the previous
     four and the same quarter), at ``intervention``, over every modelling choice from
     notebook 02's default spec (:func:`base_spec`) and each start quarter of ``starts``
     (none given: the series' first), with the documented ``breaks`` as segments and the date
     curve ``shifts``."""
     lags = offset_lags or {"previous 4 quarters (mean)": 4, "same quarter": 0}
+    source = source or charges_source(panel)
     series = {
         name: S.series(panel, measure, source=source, offset=offset, offset_lag=lag)
         for name, lag in lags.items()

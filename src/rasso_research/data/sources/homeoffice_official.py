@@ -58,6 +58,7 @@ from rasso_research.data.sources.homeoffice import (
     drop_rows,
     finish_common,
 )
+from rasso_research.data.sources.homeoffice_quarterly import NOT_SUPPLIED
 
 #: the official files' folder under ``data/raw``, and how its outcomes workbooks are named
 OFFICIAL_DIR = "homeoffice/official"
@@ -70,6 +71,8 @@ HO_OFFICIAL = Source(
     "ho_official",
     "HO outcomes open data, July 2026 release (official workbooks)",
     (f"{OFFICIAL_DIR}/",),
+    # the July 2026 release is a later edition of the mirrored editions' data
+    supersedes=("out_2018", "out_2019"),
 )
 SOURCES = (HO_OFFICIAL,)
 
@@ -435,11 +438,16 @@ MEASURE_BASES = {
 
 
 def build_release(
-    files: list[tuple[Path, str]], log: QualityLog, cache: Path | None
+    files: list[tuple[Path, str]],
+    log: QualityLog,
+    cache: Path | None,
+    not_supplied: pd.DataFrame | None = None,
 ) -> tuple[list[pd.DataFrame], pd.Series | None]:
     """Panel rows of the official workbooks ``files`` (path, registry sha256; see
     :func:`official_files`; none: ``[]``), and the release's national charged series on the
-    closure measure (for the revision table). ``cache``: the build's cache folder."""
+    closure measure (for the revision table). ``cache``: the build's cache folder;
+    ``not_supplied``: the force-quarters a force did not supply (missing on that measure,
+    :func:`.homeoffice_quarterly.not_supplied`)."""
     frames = []
     cache_dir = None if cache is None else Path(cache) / "homeoffice_official"
     for path, sha in files:
@@ -452,11 +460,13 @@ def build_release(
         frames.append((path, df))
     if not frames:
         return [], None
-    return release_rows(frames, log)
+    return release_rows(frames, log, not_supplied)
 
 
 def release_rows(
-    frames: list[tuple[Path, pd.DataFrame]], log: QualityLog
+    frames: list[tuple[Path, pd.DataFrame]],
+    log: QualityLog,
+    not_supplied: pd.DataFrame | None = None,
 ) -> tuple[list[pd.DataFrame], pd.Series]:
     """Panel rows of the release (source :data:`HO_OFFICIAL`) from its workbooks' frames:
     charges (type 1) on both measures for all rape, adult and child codes; assigned outcomes
@@ -470,10 +480,13 @@ def release_rows(
 
     def add(rows: pd.DataFrame, measure: str, col: str, what: str) -> pd.Series:
         frame = rows.groupby(keys, as_index=False)[col].sum(min_count=1)
+        frame = _mask(frame, col, not_supplied, log, measure)
         nat = national_sum(frame, ["fiscal_quarter"], col, log, f"{measure} (official release)")
         for f in (frame, nat):
             r = panel_rows(f, measure, col, src)
             r["note"] = f"{MEASURE_BASES[col]}; {what}; " + r["fiscal_quarter"].str[:7].map(book)
+            if "flag" in f:
+                r["flag"] = f["flag"].fillna("").to_numpy()
             parts.append(r)
         return nat.set_index("fiscal_quarter")[col]
 
@@ -507,3 +520,22 @@ def release_rows(
             left_out = f" ({k} missing values left out)" if k else ""
             log.add("published totals", item, f"E&W, sum of the 43 forces{left_out}", g[col].sum())
     return parts, closure
+
+
+def _mask(frame: pd.DataFrame, col: str, ns: pd.DataFrame | None, log: QualityLog, measure: str):
+    """``frame`` (force-quarters of one measure on basis ``col``) with the force-quarters the
+    force did not supply on that basis missing and flagged (the all-offence rule)."""
+    if ns is None or ns.empty:
+        return frame
+    basis = "cohort" if col == "outcomes_cohort" else "in_quarter"
+    key = ns.loc[ns["basis"] == basis, ["force", "fiscal_quarter"]].assign(hit=True)
+    out = frame.merge(key, on=["force", "fiscal_quarter"], how="left")
+    hit = out["hit"].fillna(False).astype(bool).to_numpy()
+    out = out.drop(columns="hit")
+    out.loc[hit, col] = float("nan")
+    out["flag"] = [NOT_SUPPLIED if h else "" for h in hit]
+    if hit.any():
+        log.add(
+            "values set to missing", f"{measure} (official release)", NOT_SUPPLIED, int(hit.sum())
+        )
+    return out

@@ -142,6 +142,7 @@ def build_outcomes(
     log: QualityLog,
     checksums: Mapping[str, str] | None = None,
     cache: Path | None = None,
+    not_supplied: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcome rows of every edition (cohort and in-quarter measures, by outcome type) and of
     the official release's registered workbooks present (``checksums``: name -> sha256 of the
@@ -153,7 +154,7 @@ def build_outcomes(
     for path, src in outcome_editions(raw):
         rows, inq_nat[src] = _edition_rows(path, src, log)
         parts += rows
-    rows, closure = build_release(official, log, cache)
+    rows, closure = build_release(official, log, cache, not_supplied)
     if rows:
         parts += rows
         inq_nat[HO_OFFICIAL.label] = closure
@@ -297,9 +298,14 @@ def _charged_revision(
     return rev
 
 
-@step("police outcomes (cohort and in-quarter) and national charged series", order=20)
+@step(
+    "police outcomes (cohort and in-quarter) and national charged series",
+    order=20,
+    needs=("not_supplied",),
+)
 def outcomes_step(b: Build) -> None:
-    """Outcome rows and ``outcomes_revision``."""
-    rows, rev = build_outcomes(b.raw, b.log, b.checksums, b.cache)
+    """Outcome rows (the force-quarters not supplied missing in the official release's) and
+    ``outcomes_revision``."""
+    rows, rev = build_outcomes(b.raw, b.log, b.checksums, b.cache, b.need("not_supplied"))
     b.add_rows(rows)
     b.add_table("outcomes_revision", rev)
