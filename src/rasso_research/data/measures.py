@@ -62,6 +62,20 @@ MEASURES: dict[str, Measure] = {
             noun="Recorded rapes",
             denominator="recorded rapes",
         ),
+        _count(
+            "recorded_rape_adult",
+            "Recorded adult rapes (aged 16 and over) per quarter",
+            "offences per quarter",
+            noun="Recorded adult rapes",
+            denominator="recorded adult rapes",
+        ),
+        _count(
+            "recorded_rape_child",
+            "Recorded child rapes (under 16) per quarter",
+            "offences per quarter",
+            noun="Recorded child rapes",
+            denominator="recorded child rapes",
+        ),
         Measure(
             "recorded_rape_per_100k",
             "Recorded rapes per 100,000 population per quarter",

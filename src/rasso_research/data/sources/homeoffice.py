@@ -24,6 +24,8 @@ from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
 from rasso_research.data.schemas import (
+    RAPE_ADULT_CODES,
+    RAPE_CHILD_CODES,
     RAPE_CODES,
     InputFormatError,
     names_file,
@@ -306,13 +308,19 @@ def recorded_rows(rec: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
                 PFA_2026.label,
             )
         )
-    tot = by_code.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum(min_count=1)
-    nat = national_sum(tot, ["fiscal_quarter"], "offences", log, "recorded_rape")
     total_note = "sum of rape codes " + ",".join(RAPE_CODES) + " (19J/19K from 2019/20)"
-    parts += [
-        panel_rows(tot, "recorded_rape", "offences", PFA_2026.label, total_note),
-        panel_rows(nat, "recorded_rape", "offences", PFA_2026.label, total_note),
-    ]
+    for measure, codes, what in (
+        ("recorded_rape", RAPE_CODES, total_note),
+        ("recorded_rape_adult", RAPE_ADULT_CODES, "codes 19C, 19F (aged 16 and over)"),
+        ("recorded_rape_child", RAPE_CHILD_CODES, "codes 19D, 19E, 19G, 19H (under 16)"),
+    ):
+        g = by_code[by_code["offence_code"].isin(codes)]
+        tot = g.groupby(["fiscal_quarter", "force"], as_index=False)["offences"].sum(min_count=1)
+        nat = national_sum(tot, ["fiscal_quarter"], "offences", log, measure)
+        parts += [
+            panel_rows(tot, measure, "offences", PFA_2026.label, what),
+            panel_rows(nat, measure, "offences", PFA_2026.label, what),
+        ]
     return pd.concat(parts, ignore_index=True)
 
 

@@ -18,7 +18,15 @@ from rasso_research.data import schemas
 from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
-from rasso_research.data.schemas import RAPE_CODES, InputFormatError, names_file, note, parse_counts
+from rasso_research.data.schemas import (
+    RAPE_ADULT_CODES,
+    RAPE_CHILD_CODES,
+    RAPE_CODES,
+    InputFormatError,
+    names_file,
+    note,
+    parse_counts,
+)
 from rasso_research.data.sources.homeoffice import (
     CHARGED_ALIASES,
     CHARGED_REQUIRED,
@@ -246,13 +254,22 @@ def _closure_series(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFr
     log.dropped(ch)
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum(min_count=1)
     nat["force"] = NAT
-    closure = panel_rows(
-        nat,
-        "rape_charged_in_quarter",
-        "charged",
-        CHARGED_NAT.label,
-        "outcomes for investigations closed in the quarter; appears to include BTP",
-    )
+    note = "outcomes for investigations closed in the quarter; appears to include BTP"
+    parts = [panel_rows(nat, "rape_charged_in_quarter", "charged", CHARGED_NAT.label, note)]
+    for suffix, codes in (("_adult", RAPE_ADULT_CODES), ("_child", RAPE_CHILD_CODES)):
+        g = ch[ch["offence_code"].isin(codes)]
+        g = g.groupby("fiscal_quarter", as_index=False)["charged"].sum(min_count=1)
+        what = f"{note}; codes {', '.join(codes)}"
+        parts.append(
+            panel_rows(
+                g.assign(force=NAT),
+                f"rape_charged_in_quarter{suffix}",
+                "charged",
+                CHARGED_NAT.label,
+                what,
+            )
+        )
+    closure = pd.concat(parts, ignore_index=True)
     for fy in ("2019/20", "2023/24"):
         log.add(
             "published totals",
