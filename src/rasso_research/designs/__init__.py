@@ -27,6 +27,7 @@ from .base import (
     check_feasible,
     covid_disrupted,
     covid_table,
+    with_covid,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "check_feasible",
     "covid_disrupted",
     "covid_table",
+    "with_covid",
 ]
