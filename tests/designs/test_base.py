@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rasso_research import designs as D
+from rasso_research import timeline
+from rasso_research.designs import national_its as N
 from rasso_research.designs.base import DesignResult
 
 
@@ -45,8 +48,6 @@ def lockdown_counts(per_day: float, n: int = 48, seed: int = 7):
     """Poisson counts around 400 a quarter from 2012Q1 with a 1% a quarter trend, AR(1) noise
     on the log scale (phi 0.4, sd 0.03), a log-level step of 0.2 at 2020Q3 and ``per_day`` on
     the log scale per day of national lockdown in the quarter (config/interventions.csv)."""
-    from rasso_research import timeline
-
     days = timeline.lockdown_days()
     rng = np.random.default_rng(seed)
     q = pd.period_range("2012Q1", periods=n, freq="Q")
@@ -62,9 +63,6 @@ def lockdown_counts(per_day: float, n: int = 48, seed: int = 7):
 
 
 def test_lockdown_days_covariate_recovers_a_known_lockdown_effect():
-    from rasso_research import designs as D
-    from rasso_research.designs import national_its as N
-
     s, days, d = lockdown_counts(-0.004)  # -30% in a quarter of 91 lockdown days
     spec = D.at(D.QUARTERLY.replace(family="quasipoisson", disrupted=["2020Q2"]), "2020Q3")
     s2, sp = D.with_covid(s, spec, "days", days)
@@ -89,8 +87,6 @@ def test_lockdown_days_covariate_recovers_a_known_lockdown_effect():
 
 
 def test_covid_days_is_refused_as_indicators_and_documented_per_quarter():
-    from rasso_research import designs as D
-
     with pytest.raises(ValueError, match="with_covid"):
         D.covid_disrupted("days", ["2020Q2"])
     with pytest.raises(ValueError, match="covid must be one of"):

@@ -16,6 +16,7 @@ from rasso_research.designs.joint_its import (
     fit_joint,
     joint_spec,
 )
+from rasso_research.its import Interruption
 from rasso_research.views import joint_its as V
 from rasso_research.views.joint_its import (
     describe_joint,
@@ -99,8 +100,6 @@ def test_close_dates_are_flagged_and_rank_deficiency_is_not_fitted():
 
 
 def test_joint_spec_keeps_breaks_and_checks_choices():
-    from rasso_research.its import Interruption
-
     spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
     sp = joint_spec(spec, {"B": "2021Q1", "A": "2020Q3"}, slopes="first")
     assert [(i.name, i.slope) for i in sp.interruptions] == [
@@ -170,8 +169,6 @@ def test_compare_joint_reports_a_choice_that_is_not_identified():
 
 
 def test_dates_that_cannot_be_told_apart_are_refused_with_a_reason():
-    from rasso_research.its import Interruption
-
     with pytest.raises(ValueError, match="'A' and 'B' are both at 2020Q3"):
         joint_spec(BASE, {"A": "2020Q3", "B": "2020Q3"})
     spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
@@ -206,8 +203,6 @@ def test_a_level_term_on_one_quarter_between_indicators_is_not_separable():
     quarter-of-year terms, dates at 2020Q3, 2021Q1 and 2021Q3 and each Covid-19 quarter its
     own indicator. A's level term rests on 2020Q3 alone (2020Q4 has its own indicator, 2021Q1
     is B's date); its variance inflation is below the limit, but the count decides."""
-    from rasso_research.its import Interruption
-
     s = counts({"2020Q3": 0.2}, n=41, start="2014Q2")
     base = BASE.replace(
         disrupted=COVID, season="quarter", interruptions=(Interruption("allan", "2018Q1"),)
