@@ -9,11 +9,14 @@ import pytest
 
 from rasso_research import designs as D
 from rasso_research.designs.joint_its import (
+    INFLATION_MAX,
+    MIN_INFORMATIVE,
     compare_joint,
     design_identifiability,
     fit_joint,
     joint_spec,
 )
+from rasso_research.its import Interruption
 from rasso_research.views import joint_its as V
 from rasso_research.views.joint_its import (
     describe_joint,
@@ -97,8 +100,6 @@ def test_close_dates_are_flagged_and_rank_deficiency_is_not_fitted():
 
 
 def test_joint_spec_keeps_breaks_and_checks_choices():
-    from rasso_research.its import Interruption
-
     spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
     sp = joint_spec(spec, {"B": "2021Q1", "A": "2020Q3"}, slopes="first")
     assert [(i.name, i.slope) for i in sp.interruptions] == [
@@ -130,15 +131,27 @@ def test_describe_joint_names_terms_that_cannot_be_separated():
     ident = pd.DataFrame(
         {
             "series": ["s", "s"],
+            "kind": ["level", "level"],
             "term": ["level_A", "level_B"],
+            "quarter": ["2018Q1", "2020Q1"],
             "inflation": [1.2, 3.4],
             "max_abs_corr": [0.3, 0.3],
+            "corr_with": ["level_B", "level_A"],
+            "n_informative": [8, 2],
+            "informative_quarters": ["2018Q1-2019Q4", "2020Q1-2020Q2"],
             "verdict": ["separable", "not separable"],
         }
     )
     text = describe_joint(terms, ident, pd.DataFrame(columns=["series"]))
-    assert "cannot be separated" in text and "level_B" in text and "3.4" in text
-    assert "A +10.5% (-18.1% to +49.2%)" in text
+    assert "cannot be separated" in text and "A +10.5% (-18.1% to +49.2%)" in text
+    assert (
+        "level_B rests on 2 informative quarters (2020Q1-2020Q2), fewer than 3, and the other "
+        "dates multiply its variance by 3.4: read their sum" in text
+    )
+    ok = ident.assign(verdict="separable", inflation=1.2, n_informative=8)
+    assert "separable (each rests on at least 3 informative quarters" in describe_joint(
+        terms, ok, pd.DataFrame(columns=["series"])
+    )
 
 
 def test_compare_joint_reports_a_choice_that_is_not_identified():
@@ -156,8 +169,6 @@ def test_compare_joint_reports_a_choice_that_is_not_identified():
 
 
 def test_dates_that_cannot_be_told_apart_are_refused_with_a_reason():
-    from rasso_research.its import Interruption
-
     with pytest.raises(ValueError, match="'A' and 'B' are both at 2020Q3"):
         joint_spec(BASE, {"A": "2020Q3", "B": "2020Q3"})
     spec = BASE.replace(interruptions=(Interruption("allan", "2018Q1"),))
@@ -180,3 +191,117 @@ def test_describe_leave_one_out_names_large_shifts():
         "1 of 2 refitted terms move by more than 1 standard error when a reform is left out: "
         "s, A level without B (1.5 SE)."
     )
+
+
+# ---- informative quarters --------------------------------------------------------------
+COVID = ["2020Q2", "2020Q4", "2021Q1"]
+REFORMS = {"A": "2020Q3", "B": "2021Q1", "C": "2021Q3"}
+
+
+def test_a_level_term_on_one_quarter_between_indicators_is_not_separable():
+    """The national charge series' shape: 2014Q2-2024Q2 with a documented break at 2018Q1,
+    quarter-of-year terms, dates at 2020Q3, 2021Q1 and 2021Q3 and each Covid-19 quarter its
+    own indicator. A's level term rests on 2020Q3 alone (2020Q4 has its own indicator, 2021Q1
+    is B's date); its variance inflation is below the limit, but the count decides."""
+    s = counts({"2020Q3": 0.2}, n=41, start="2014Q2")
+    base = BASE.replace(
+        disrupted=COVID, season="quarter", interruptions=(Interruption("allan", "2018Q1"),)
+    )
+    spec = joint_spec(base, REFORMS, slopes="first")
+    ident = design_identifiability(s, spec, list(REFORMS)).set_index("term")
+    a = ident.loc["level_A"]
+    assert a["n_informative"] == 1 and a["informative_quarters"] == "2020Q3"
+    assert a["inflation"] < INFLATION_MAX  # the variance rule alone would call it separable
+    b = ident.loc["level_B"]
+    assert b["n_informative"] == 1 and b["informative_quarters"] == "2021Q2"
+    c = ident.loc["level_C"]  # 2021Q3 to the end of the series
+    assert c["n_informative"] == 12 and c["informative_quarters"] == "2021Q3-2024Q2"
+    # the one slope, from A to the end, is informed by the steps within each stretch between
+    # dates: none in the one-quarter stretches, 11 in 2021Q3-2024Q2
+    sl = ident.loc["slope_A"]
+    assert sl["n_informative"] == 11 and sl["informative_quarters"] == "2021Q4-2024Q2"
+    res = fit_joint({"s": s}, base, REFORMS, leave_one_out=False)
+    v = res.identifiability().set_index("term")
+    assert v.loc["level_A", "verdict"] == "not separable"
+    assert v.loc["level_B", "verdict"] == "not separable"
+    assert v.loc[["slope_A", "level_C"], "verdict"].eq("separable").all()
+    text = V.describe(res)
+    assert "level_A rests on 1 informative quarter (2020Q3), fewer than 3" in text
+    assert "level_C" not in text.split("read their sum")[0]
+    assert MIN_INFORMATIVE == 3
+
+
+def test_informative_quarters_with_one_shared_indicator_and_slopes_at_each_date():
+    """A shared indicator removes no quarter of its own; with a slope at each date, a slope
+    counts the steps up to the next date with a slope."""
+    s = counts({"2018Q1": 0.2})
+    ints = {"A": "2018Q1", "B": "2019Q1"}
+    spec = joint_spec(BASE.replace(disrupted={"covid": ["2018Q2", "2018Q3"]}), ints, "each")
+    ident = design_identifiability(s, spec, list(ints)).set_index("term")
+    assert ident.loc["level_A", "n_informative"] == 4  # 2018Q1-2018Q4
+    assert ident.loc["slope_A", "n_informative"] == 3  # the steps within 2018Q1-2018Q4
+    assert ident.loc["level_B", "n_informative"] == 28  # 2019Q1-2025Q4
+    assert ident.loc["slope_B", "n_informative"] == 27
+
+
+# ---- anticipation leads ------------------------------------------------------------------
+def test_leads_estimate_a_move_before_the_date():
+    """A series that moved a quarter before A's date: the lead finds the move and A's level
+    the rest; B's lead finds nothing. The leads are their own kind in the table."""
+    s = counts({"2017Q4": 0.25, "2018Q1": 0.1, "2020Q1": -0.2})
+    ints = {"A": "2018Q1", "B": "2020Q1"}
+    sp = joint_spec(BASE, ints, slopes="none", leads=True)
+    assert [(i.name, str(i.at), i.slope) for i in sp.interruptions] == [
+        ("A", "2018Q1", False),
+        ("B", "2020Q1", False),
+        ("lead_A", "2017Q4", False),
+        ("lead_B", "2019Q4", False),
+    ]
+    res = fit_joint({"s": s}, BASE, ints, slopes="none", leads=True)
+    t = res.table().set_index(["intervention", "kind"])
+    assert list(t.index) == [("A", "lead"), ("A", "level"), ("B", "lead"), ("B", "level")]
+    assert t.loc[("A", "lead"), "term"] == "level_lead_A"
+    assert t.loc[("A", "lead"), "estimate"] == pytest.approx(0.25, abs=0.1)
+    assert t.loc[("A", "lead"), "ci_low"] > 0
+    assert t.loc[("A", "level"), "estimate"] == pytest.approx(0.1, abs=0.1)
+    lo, hi = t.loc[("B", "lead"), ["ci_low", "ci_high"]]
+    assert lo < 0 < hi
+    ident = res.identifiability().set_index("term")
+    assert ident.loc["level_lead_A", "quarter"] == "2017Q4"
+    assert ident.loc["level_lead_A", "n_informative"] == 1  # a lead's one quarter suffices
+    assert ident.loc["level_lead_A", "verdict"] != "not identified"
+    # A's level now rests on its date's quarters against the lead's: B's lead cuts them
+    assert ident.loc["level_A", "n_informative"] == 7  # 2018Q1-2019Q3
+    # leaving B out drops its lead too
+    loo = res.leave_one_out()
+    assert set(loo.loc[loo["left_out"] == "B", "kind"]) == {"lead", "level"}
+    assert set(loo.loc[loo["left_out"] == "B", "intervention"]) == {"A"}
+    text = V.describe(res)
+    assert "Leads (a level change one quarter before each date" in text
+    assert "A at 2017Q4 +" in text
+    assert "reform terms" in text and "of 2 reform terms" in text  # leads are not counted
+    # without leads nothing changes
+    plain = fit_joint({"s": s}, BASE, ints, slopes="none", leave_one_out=False)
+    assert "lead" not in set(plain.table()["kind"])
+
+
+def test_a_lead_on_an_indicator_quarter_or_another_date_is_not_identified():
+    s = counts({"2020Q1": 0.2})
+    # on a quarter with its own indicator: the lead, the indicator and the level are dependent
+    res = fit_joint(
+        {"s": s}, BASE.replace(disrupted=["2020Q2"]), {"A": "2020Q3"}, slopes="none", leads=True
+    )
+    assert res.fits == {}
+    ident = res.identifiability().set_index("term")
+    assert ident.loc["level_lead_A", "verdict"] == "not identified"
+    assert ident.loc["level_lead_A", "n_informative"] == 0
+    assert "rank-deficient (level_lead_A, level_A)" in V.describe(res)
+    # on another intervention's date: reported, not an error from the ITS library
+    res = fit_joint({"s": s}, BASE, {"A": "2020Q1", "B": "2020Q2"}, slopes="none", leads=True)
+    assert res.fits == {}
+    ident = res.identifiability().set_index("term")
+    assert ident.loc["level_lead_B", "quarter"] == "2020Q1"
+    assert ident.loc["level_lead_B", "kind"] == "lead"
+    assert ident.loc["level_lead_B", "n_informative"] == 0
+    assert ident.loc[["level_lead_B", "level_A"], "verdict"].eq("not identified").all()
+    assert ident.loc["level_lead_A", "verdict"] != "not identified"

@@ -13,6 +13,7 @@ from rasso_research.designs import national_its as N
 from rasso_research.designs.base import check_feasible, coverage_around, last_break_before
 from rasso_research.its import Interruption
 from rasso_research.views.national_its import (
+    describe_at_bound,
     describe_diagnostics,
     describe_effects,
     describe_persistence,
@@ -191,6 +192,42 @@ def test_describe_diagnostics():
     assert "of 1 of 2 models are percentile-t from a parametric bootstrap" in (
         describe_diagnostics(diag)
     )
+
+
+def test_a_fit_at_the_ar_root_bound_is_marked():
+    """An integrated random walk drives the REML AR errors to the bound; white noise does
+    not; without AR errors the mark is False."""
+    q = pd.period_range("2012Q1", periods=48, freq="Q")
+    rng = np.random.default_rng(0)
+    smooth = pd.DataFrame({"quarter": q, "value": 500 + np.cumsum(np.cumsum(rng.normal(0, 1, 48)))})
+    noise = pd.DataFrame({"quarter": q, "value": 50 + rng.normal(0, 1, 48)})
+    spec = D.at(D.QUARTERLY.replace(family="ols"), "2020Q3")
+    at = N.fit_series(smooth, spec).diagnostics().iloc[0]
+    assert at["ar_at_bound"] and at["ar_max_root"] >= N.AR_ROOT_BOUND - 1e-3
+    ok = N.fit_series(noise, spec).diagnostics().iloc[0]
+    assert not ok["ar_at_bound"] and ok["ar_max_root"] < 0.9
+    hac = N.fit_series(noise, spec.replace(cov_type="HAC")).diagnostics().iloc[0]
+    assert not hac["ar_at_bound"]
+    assert np.isnan(hac["ar_max_root"])
+
+
+def test_describe_diagnostics_names_fits_at_the_bound():
+    diag = pd.DataFrame(
+        {
+            "series": ["charges", "rate", "count"],
+            "intervention": ["RASSO", "RASSO", "JNAP"],
+            "interruption": ["2020Q3", "2020Q3", "2021Q1"],
+            "ar_order": [2, 2, np.nan],
+            "ar_at_bound": [True, False, False],
+        }
+    )
+    text = describe_at_bound(diag)
+    assert text.startswith("In 1 of 2 AR-errors fits the errors' largest root stopped at the REML")
+    assert "bound (0.95): charges, RASSO (2020Q3)." in text
+    assert text in describe_diagnostics(diag)
+    diag["ar_at_bound"] = False
+    assert "None of the 2 AR-errors fits" in describe_diagnostics(diag)
+    assert describe_at_bound(diag.assign(ar_order=np.nan)) == ""
 
 
 def test_describe_pretrend():

@@ -13,7 +13,9 @@
 * ``synthetic``: one treated unit against a donor pool by synthetic DiD, synthetic control and
   DiD, with placebo inference (``fit_synthetic``);
 * ``event_study``: leads and lags of one treated unit with unit and period fixed effects,
-  placebo-in-space inference (``fit_event_study``).
+  placebo-in-space inference (``fit_event_study``);
+* ``structural``: persistence sensitivities, one series in first differences or as a local
+  linear trend (``fit_structural``).
 
 Import a design's module (``from rasso_research.designs import synthetic``); this package
 exports only the shared base.
@@ -27,6 +29,7 @@ from .base import (
     check_feasible,
     covid_disrupted,
     covid_table,
+    with_covid,
 )
 
 __all__ = [
@@ -37,4 +40,5 @@ __all__ = [
     "check_feasible",
     "covid_disrupted",
     "covid_table",
+    "with_covid",
 ]

@@ -137,15 +137,25 @@ def disrupted_periods(spec: ITSSpec) -> list[str]:
     return [str(x) for x in d]
 
 
-COVID_CHOICES = ("indicator", "exclude", "none")
+COVID_CHOICES = ("indicator", "exclude", "none", "days")
+#: The column of lockdown days in the quarter that ``covid="days"`` joins onto a series and
+#: names in ``ITSSpec.covariates`` (:func:`with_covid`).
+COVID_DAYS = "covid_days"
 
 
 def covid_disrupted(how: str, quarters):
     """``ITSSpec.disrupted`` for a Covid-19 choice: ``"indicator"`` -> ``{"covid": quarters}``
     (one shared indicator), ``"exclude"`` -> the list (each quarter its own indicator, so it is
-    left out of the fit), ``"none"`` -> ``None``."""
+    left out of the fit), ``"none"`` -> ``None``. ``"days"`` is a covariate, not indicators:
+    it is refused here, since a spec without its column would model no Covid-19 term at all
+    (:func:`with_covid` joins it)."""
     if how not in COVID_CHOICES:
         raise ValueError(f"covid must be one of {COVID_CHOICES}, got {how!r}")
+    if how == "days":
+        raise ValueError(
+            "covid='days' is a covariate joined onto the series, not disruption indicators: "
+            "use designs.base.with_covid(series, spec, 'days', days)"
+        )
     q = [str(x) for x in quarters]
     return {"indicator": {"covid": q}, "exclude": q, "none": None}[how] if q else None
 
@@ -160,16 +170,53 @@ COVID_HANDLING = {
 def covid_table(days: pd.DataFrame, how: str, min_days: int = 21) -> pd.DataFrame:
     """Per quarter with lockdown days (:func:`rasso_research.timeline.lockdown_days`): whether
     it counts as disrupted (at least ``min_days`` days) and how a model with Covid choice
-    ``how`` treats it, so each quarter's handling is on record."""
+    ``how`` treats it, so each quarter's handling is on record. Under ``"days"`` every quarter
+    with lockdown days is fitted with the lockdown-days covariate at its days (a quarter not in
+    the table has 0), whether or not it counts as disrupted."""
     if how not in COVID_CHOICES:
         raise ValueError(f"covid must be one of {COVID_CHOICES}, got {how!r}")
     out = days.copy()
     out["disrupted"] = out["days"] >= min_days
+    if how == "days":
+        out["handling"] = [
+            f"fitted, with the lockdown-days covariate at {d} days" for d in out["days"]
+        ]
+        return out
     out["handling"] = [
         COVID_HANDLING[how] if d else f"fewer than {min_days} lockdown days: an ordinary quarter"
         for d in out["disrupted"]
     ]
     return out
+
+
+def with_covid(
+    s: pd.DataFrame, spec: ITSSpec, how: str, days: pd.DataFrame, min_days: int = 21
+) -> tuple[pd.DataFrame, ITSSpec]:
+    """The (series, spec) pair to fit under Covid-19 choice ``how``, from the lockdown days
+    per quarter ``days`` (:func:`rasso_research.timeline.lockdown_days`; the caller reads it,
+    a design reads no file):
+
+    * ``"days"``: the series with column :data:`COVID_DAYS`, the days of national lockdown in
+      its quarter (0 in a quarter the table does not list), and the spec with that column in
+      ``covariates`` and no disruption indicators: one coefficient, the change per lockdown
+      day (on the log scale of a log-link model: ``exp(91 b) - 1`` is a full quarter's);
+    * ``"exclude"``, ``"indicator"``, ``"none"``: the series as it is and the spec's
+      ``disrupted`` from :func:`covid_disrupted` for the quarters with at least ``min_days``
+      days (the rule of :func:`rasso_research.timeline.covid_disrupted_quarters`).
+
+    The spec's ``disrupted`` is replaced either way (it is where the Covid-19 choice lives) and
+    a :data:`COVID_DAYS` covariate already there is dropped, so the choice is applied once."""
+    if how not in COVID_CHOICES:
+        raise ValueError(f"covid must be one of {COVID_CHOICES}, got {how!r}")
+    covs = tuple(c for c in spec.covariates if c != COVID_DAYS)
+    out = s.drop(columns=[COVID_DAYS], errors="ignore")
+    if how != "days":
+        quarters = days.loc[days["days"] >= min_days, "quarter"]
+        return out, spec.replace(disrupted=covid_disrupted(how, quarters), covariates=covs)
+    per = {quarter(q): int(d) for q, d in zip(days["quarter"], days["days"], strict=True)}
+    out = out.copy()
+    out[COVID_DAYS] = [float(per.get(quarter(q), 0)) for q in out["quarter"]]
+    return out, spec.replace(disrupted=None, covariates=(*covs, COVID_DAYS))
 
 
 def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from rasso_research.constants import FOCUS, HORIZONS, MIN_POST, MIN_PRE
 from rasso_research.data.measures import ylabel_for
+from rasso_research.estimators.arerrors import MAX_ROOT
 from rasso_research.estimators.power import mde_pct
 from rasso_research.its import (
     ITSResult,
@@ -58,6 +59,8 @@ EFFECT_COLUMNS = {
     "abs_ci_high": "abs_ci_high",
 }
 PCT = ("effect_pct", "ci_low_pct", "ci_high_pct")
+#: the REML bound on the AR errors' largest root (``ar_at_bound`` in the diagnostics)
+AR_ROOT_BOUND = MAX_ROOT
 #: the tables a single-series fit writes: file name -> method
 TABLES = {
     "params": "table",
@@ -215,17 +218,22 @@ class SeriesITS(DesignResult):
         }
 
     def diagnostics(self) -> pd.DataFrame:
-        """One row: n, k, error model (cov_type, AR order or HAC lag), interval method,
-        quarters before/after, residual tests (of the innovations under AR errors)."""
+        """One row: n, k, error model (cov_type, AR order or HAC lag; ``ar_at_bound``: the
+        REML AR errors' largest root stopped at the bound ``MAX_ROOT`` of
+        :mod:`rasso_research.estimators.arerrors`, i.e. the errors are at least that persistent
+        and the fit is near a unit root; False without AR errors), interval method, quarters
+        before/after, residual tests (of the innovations under AR errors)."""
         res = self.result
         hac = res.cov_type in ("HAC", "itsa", "driscoll-kraay")
         n = self.counts()
+        ar = res.results.ar_fit if res.ar_order else None
         d = {
             "n": n["n"],
             "k": len(res.names),
             "cov_type": res.cov_type,
             "ar_order": res.ar_order if res.ar_order is not None else np.nan,
-            "ar_max_root": res.results.ar_fit.max_root() if res.ar_order else np.nan,
+            "ar_max_root": ar.max_root() if ar is not None else np.nan,
+            "ar_at_bound": bool(ar.at_bound) if ar is not None else False,
             "hac_lags": int(res.hac_lags) if hac else np.nan,
             "ci_method": res.ci_method,
             "n_pre": n["n_pre"],

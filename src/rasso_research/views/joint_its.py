@@ -1,7 +1,8 @@
 """The view of the joint model of several interventions
-(:mod:`rasso_research.designs.joint_its`): whether the terms are separable, each reform's own
-change, the reforms together, leave-one-out shifts, the quarters between dates, a choice's
-effect, and the joint fit's ITS panel."""
+(:mod:`rasso_research.designs.joint_its`): whether the terms are separable (with the
+informative quarters each rests on), each reform's own change and its lead, the reforms
+together, leave-one-out shifts, the quarters between dates, a choice's effect, and the joint
+fit's ITS panel."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from rasso_research.designs.joint_its import CORR_MAX, INFLATION_MAX
+from rasso_research.designs.joint_its import (
+    CORR_MAX,
+    INFLATION_MAX,
+    MIN_INFORMATIVE,
+    min_informative,
+)
 from rasso_research.periods import quarter
 from rasso_research.report.format import fmt_num, fmt_pct
 
@@ -18,39 +24,77 @@ from . import national_its
 from .text import ci_verdict
 
 
+def _change(r) -> str:
+    """A term's estimate and CI, as % where the model is on a log scale, with a mark when the
+    CI excludes zero."""
+    pct = np.isfinite(r.estimate_pct)
+    est = fmt_pct(r.estimate_pct) if pct else fmt_num(r.estimate)
+    lo = fmt_pct(r.ci_low_pct) if pct else fmt_num(r.ci_low)
+    hi = fmt_pct(r.ci_high_pct) if pct else fmt_num(r.ci_high)
+    mark = ", CI excludes zero" if r.ci_low > 0 or r.ci_high < 0 else ""
+    return f"{est} ({lo} to {hi}{mark})"
+
+
+def _why(r) -> str:
+    """Why a term is not separable: the informative quarters it rests on, its variance
+    inflation and its estimate correlation, whichever reach their limits."""
+    n = int(r.n_informative)
+    need = min_informative(r.kind)
+    quarters = f"{n} informative quarter{'s' if n != 1 else ''}" + (
+        f" ({r.informative_quarters})" if n else ""
+    )
+    parts = [f"rests on {quarters}" + (f", fewer than {need}" if n < need else "")]
+    if r.inflation >= INFLATION_MAX:
+        parts.append(f"the other dates multiply its variance by {fmt_num(r.inflation, 2)}")
+    if np.isfinite(r.max_abs_corr) and r.max_abs_corr >= CORR_MAX:
+        parts.append(f"|correlation| {fmt_num(r.max_abs_corr, 2)} with {r.corr_with}")
+    return f"{r.term} {', and '.join(parts)}"
+
+
+def _head(idt: pd.DataFrame) -> str:
+    """Whether one series' intervention terms are separable, with the reasons of those that
+    are not."""
+    bad = idt[idt["verdict"] != "separable"]
+    if bad.empty:
+        return (
+            "the intervention terms are separable (each rests on at least "
+            f"{MIN_INFORMATIVE} informative quarters, a lead on its quarter; the other dates "
+            f"inflate no term's variance by {fmt_num(INFLATION_MAX)} or more, no |correlation| "
+            f"reaches {fmt_num(CORR_MAX)})"
+        )
+    return (
+        "**the interventions cannot be separated**: "
+        + "; ".join(_why(r) for r in bad.itertuples())
+        + ": read their sum, not each term"
+    )
+
+
 def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFrame) -> str:
-    """Markdown: per series, whether the interventions can be told apart, each one's own level
-    change, and the reforms together at the last horizon reported."""
+    """Markdown: per series, whether the interventions can be told apart (with the informative
+    quarters each term rests on), each one's own level change, its lead where the model has
+    leads, and the reforms together at the last horizon reported."""
     lines = []
     for label, idt in ident.groupby("series", sort=False):
-        bad = idt[idt["verdict"] != "separable"]
-        if (idt["verdict"] == "not identified").any():
+        dep = idt[idt["verdict"] == "not identified"]
+        if len(dep):
             lines.append(
                 f"- **{label}**: the joint design is rank-deficient "
-                f"({', '.join(bad['term'])}): these terms cannot be estimated together."
+                f"({', '.join(dep['term'])}): these terms cannot be estimated together."
             )
             continue
         t = terms[terms["series"] == label]
-        parts = []
-        for r in t[t["kind"] == "level"].itertuples():
-            pct = np.isfinite(r.estimate_pct)
-            est = fmt_pct(r.estimate_pct) if pct else fmt_num(r.estimate)
-            lo = fmt_pct(r.ci_low_pct) if pct else fmt_num(r.ci_low)
-            hi = fmt_pct(r.ci_high_pct) if pct else fmt_num(r.ci_high)
-            mark = ", CI excludes zero" if r.ci_low > 0 or r.ci_high < 0 else ""
-            parts.append(f"{r.intervention} {est} ({lo} to {hi}{mark})")
-        if bad.empty:
-            head = (
-                "the intervention terms are separable (the other dates inflate no term's "
-                f"variance by {fmt_num(INFLATION_MAX)} or more, no |correlation| reaches "
-                f"{fmt_num(CORR_MAX)})"
-            )
-        else:
-            head = (
-                f"**the interventions cannot be separated**: {', '.join(bad['term'])} "
-                f"(the other dates multiply their variance by up to "
-                f"{fmt_num(bad['inflation'].max(), 2)}; |correlation| up to "
-                f"{fmt_num(bad['max_abs_corr'].max(), 2)}): read their sum, not each term"
+        levels = "; ".join(
+            f"{r.intervention} {_change(r)}" for r in t[t["kind"] == "level"].itertuples()
+        )
+        when = dict(zip(idt["term"], idt["quarter"], strict=True))
+        leads = "; ".join(
+            f"{r.intervention} at {when.get(r.term, '')} {_change(r)}"
+            for r in t[t["kind"] == "lead"].itertuples()
+        )
+        if leads:
+            levels += (
+                f". Leads (a level change one quarter before each date: did the series move "
+                f"before it?): {leads}"
             )
         e = effects[effects["series"] == label]
         tail = ""
@@ -62,15 +106,16 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
                 f"{fmt_pct(last['ci_low_pct'])} to {fmt_pct(last['ci_high_pct'])}), "
                 f"{ci_verdict(last['ci_low_pct'], last['ci_high_pct'])}."
             )
-        lines.append(f"- **{label}**: {head}. Level changes: {'; '.join(parts)}.{tail}")
+        lines.append(f"- **{label}**: {_head(idt)}. Level changes: {levels}.{tail}")
     if not lines:
         return "No joint model was fitted."
-    if len(terms):
-        sig = terms[(terms["ci_low"] > 0) | (terms["ci_high"] < 0)]
+    reform = terms[terms["kind"] != "lead"] if len(terms) else terms
+    if len(reform):
+        sig = reform[(reform["ci_low"] > 0) | (reform["ci_high"] < 0)]
         which = "; ".join(f"{r.series}: {r.intervention} {r.kind}" for r in sig.itertuples())
         lines.insert(
             0,
-            f"**{len(sig)} of {len(terms)} reform terms (level and slope changes) have a 95% CI "
+            f"**{len(sig)} of {len(reform)} reform terms (level and slope changes) have a 95% CI "
             f"excluding zero**" + (f" ({which})" if which else "") + ", with no correction for "
             "testing this many.",
         )

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from rasso_research.designs.national_its import AR_ROOT_BOUND
 from rasso_research.report.format import fmt_num, fmt_pct
 
 from .its import plot_its_table
@@ -184,6 +185,8 @@ def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
                 "a parametric bootstrap of the AR(2)-errors fit (docs/METHODS.md: Newey-West "
                 "intervals under-cover in series this short); the others are Wald intervals."
             )
+    if "ar_at_bound" in diag.columns and describe_at_bound(diag):
+        out.append(describe_at_bound(diag))
     if "dispersion" in diag.columns and diag["dispersion"].notna().any():
         d = diag["dispersion"].dropna()
         out.append(
@@ -192,6 +195,34 @@ def describe_diagnostics(diag: pd.DataFrame, alpha: float = 0.05) -> str:
             "are inflated by its square root."
         )
     return " ".join(out) or "No diagnostics available."
+
+
+def describe_at_bound(diag: pd.DataFrame) -> str:
+    """A sentence: the fits whose AR errors' largest root stopped at the REML bound (column
+    ``ar_at_bound`` of the diagnostics), named by series, intervention and date; empty
+    when no model has AR errors."""
+    ar = diag[diag["ar_order"].notna()] if "ar_order" in diag.columns else diag
+    hit = ar[ar["ar_at_bound"].astype(bool)]
+    bound = fmt_num(AR_ROOT_BOUND, 2)
+    if ar.empty:
+        return ""
+    if hit.empty:
+        return (
+            f"None of the {len(ar)} AR-errors fits has its errors' largest root at the REML "
+            f"bound ({bound})."
+        )
+    labels = [c for c in ("series", "intervention") if c in hit.columns]
+    names = "; ".join(
+        ", ".join(str(r[c]) for c in labels)
+        + (f" ({r['interruption']})" if "interruption" in hit.columns else "")
+        for _, r in hit.iterrows()
+    )
+    return (
+        f"In {len(hit)} of {len(ar)} AR-errors fits the errors' largest root stopped at the REML "
+        f"bound ({bound}): {names}. There the errors are at least that persistent, near a unit "
+        "root, and a model in first differences or with a stochastic trend is the check "
+        "(docs/METHODS.md, persistence sensitivities)."
+    )
 
 
 def describe_pretrend(cf: pd.DataFrame, label: str) -> str:
