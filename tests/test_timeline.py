@@ -162,3 +162,12 @@ def test_scope_forces():
     pathfinders = timeline.scope_forces("soteria_pathfinders")
     assert "West Midlands" in pathfinders and "Durham" in pathfinders and len(pathfinders) == 5
     assert timeline.scope_forces("rasso2025") == []
+
+
+def test_events_sharing_a_reforms_quarter_are_listed(table):
+    near = tl.coinciding(["rasso2025", "jnap", "e2e_review"], table=table)
+    jnap = near[(near["reform"] == "JNAP") & (near["offset"] == 0)]
+    assert set(jnap["id"]) == {"dg6", "ag_disclosure_2020"}
+    assert not near["id"].str.startswith("covid_lockdown").any()
+    assert (near["offset"].abs() <= 1).all()
+    assert tl.coinciding(["jnap"], window=0, table=table)["offset"].eq(0).all()

@@ -214,3 +214,31 @@ def scope_forces(event_id: str, table: pd.DataFrame | None = None) -> list[str]:
         raise KeyError(f"unknown intervention id {event_id!r}; known: {sorted(df['id'])}")
     scope = [x.strip() for x in str(row.iloc[0]["scope"]).split(";") if x.strip()]
     return [] if scope == ["national"] else scope
+
+
+def coinciding(ids, window: int = 1, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The other national events modelled within ``window`` quarters of each event in ``ids``
+    (the reforms of a model): ``reform``, ``reform_quarter``, ``id``, ``event``, ``quarter``
+    and ``offset`` (quarters after the reform's, negative before), so a text can say which
+    event shares which reform's quarter. Lockdowns are left out (Covid-19 is modelled)."""
+    df = table if table is not None else load_interventions()
+    nat = df[(df["scope"].str.strip() == "national") & ~df["id"].isin([*ids, *LOCKDOWN_IDS])]
+    nat = nat[~nat["precision"].isin(COARSE)]
+    rows = []
+    for rid in ids:
+        rq = quarter(interruption_quarter(rid, table=df))
+        for _, e in nat.iterrows():
+            off = (quarter(interruption_quarter(e["id"], table=df)) - rq).n
+            if abs(off) <= window:
+                rows.append(
+                    {
+                        "reform": label(rid, df),
+                        "reform_quarter": str(rq),
+                        "id": e["id"],
+                        "event": e["event"],
+                        "quarter": str(rq + off),
+                        "offset": off,
+                    }
+                )
+    cols = ["reform", "reform_quarter", "id", "event", "quarter", "offset"]
+    return pd.DataFrame(rows, columns=cols)

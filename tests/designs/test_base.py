@@ -98,3 +98,13 @@ def test_covid_days_is_refused_as_indicators_and_documented_per_quarter():
         "fitted, with the lockdown-days covariate at 9 days",
         "fitted, with the lockdown-days covariate at 91 days",
     ]
+
+
+def test_quarters_that_lack_a_force_share_one_covariate():
+    from rasso_research.designs.base import INCOMPLETE, QUARTERLY, with_incomplete
+
+    s = pd.DataFrame({"quarter": pd.period_range("2019Q1", periods=6, freq="Q"), "value": 1.0})
+    out, spec = with_incomplete(s, QUARTERLY, ["2019Q3", "2019Q4", "2025Q1"])
+    assert out[INCOMPLETE].tolist() == [0, 0, 1, 1, 0, 0] and spec.covariates == (INCOMPLETE,)
+    again, spec2 = with_incomplete(out, spec, [])
+    assert INCOMPLETE not in again.columns and spec2.covariates == ()

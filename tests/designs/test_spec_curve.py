@@ -47,7 +47,7 @@ def test_spec_grid_order_and_size():
         g.iloc[0]["model"] == "quasi-Poisson, AR errors" and g.iloc[-1]["seasonality"] == "quarter"
     )
     # modelling choices only: the date is not one of them
-    assert len(S.spec_grid()) == 4 * 3 * 2 * 2 * 2 and set(S.spec_grid()["shift"]) == {0}
+    assert len(S.spec_grid()) == 4 * 3 * 2 * 3 * 2 and set(S.spec_grid()["shift"]) == {0}
 
 
 def test_curve_deterministic_and_recovers_effect():
@@ -196,3 +196,16 @@ def test_workers_come_from_the_argument_or_the_environment(monkeypatch):
     monkeypatch.setenv("RASSO_N_JOBS", "two")
     with pytest.raises(ValueError, match="RASSO_N_JOBS must be a whole number"):
         S.jobs()
+
+
+def test_lockdown_days_are_a_covid_choice_that_needs_its_column():
+    grid = {**SMALL, "model": ["OLS, Newey-West"], "seasonality": ["none"], "covid": ["days"]}
+    with pytest.raises(ValueError, match="covid='days' needs the 'covid_days' column"):
+        S.fit_spec_curve(_series(), BASE, grid=grid, shifts=None, progress=False)
+    days = pd.DataFrame({"quarter": ["2020Q2", "2020Q4"], "days": [91, 27]})
+    s, _ = D.base.with_covid(_series(), D.QUARTERLY, "days", days)
+    row = S.spec_grid(grid).iloc[0]
+    spec = S.spec_for(row, BASE)
+    assert spec.disrupted is None and spec.covariates == (D.base.COVID_DAYS,)
+    curve = S.fit_spec_curve(s, BASE, grid=grid, shifts=None, progress=False).curve
+    assert curve["ok"].all()

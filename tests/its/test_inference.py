@@ -133,3 +133,17 @@ def test_itsa_errors_are_newey_west_within_units():
     V = bread @ S @ bread * n / (n - k)
     np.testing.assert_allclose(res.params_table()["std_error"], np.sqrt(np.diag(V)), rtol=1e-10)
     assert res.results.df_resid_inference == n - k
+
+
+@pytest.mark.parametrize("cov_type", ["AR", "HAC"])
+def test_effect_p_values_and_mde_are_those_of_the_contrast(cov_type):
+    """At the date the effect is the level change alone (slope term 0): its p-value and MDE
+    are the level term's; later horizons are the level-plus-slope contrast (lincom)."""
+    res = fit_its(series(), SPEC.replace(family="ols_log", cov_type=cov_type))
+    eff = res.effects(horizons=(0, 4)).set_index("horizon")
+    level = res.params_table().set_index("term").loc["level_p"]
+    assert eff.loc[0, "p_value"] == pytest.approx(level["p_value"])
+    assert res.effect_mde("p", 0) == pytest.approx(res.mde("level_p"))
+    at4 = res.lincom("level_p + 4 * slope_p").iloc[0]
+    assert eff.loc[4, "p_value"] == pytest.approx(at4["p_value"])
+    assert np.isnan(res.effect_mde("p", 400))

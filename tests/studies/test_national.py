@@ -9,6 +9,7 @@ import pytest
 from rasso_research import paths, timeline
 from rasso_research.data import series as S
 from rasso_research.studies import national as N
+from rasso_research.studies import national_results as NR
 from rasso_research.studies.national import cps_feasibility
 
 
@@ -126,7 +127,7 @@ def _write_results(folder):
 
 def test_load_results_checks_each_table(tmp_path):
     _write_results(tmp_path)
-    res = N.load_results(tmp_path)
+    res = NR.load_results(tmp_path)
     assert [label for label, _, _ in res.figure1()] == [N.label_of(k) for k in N.FIGURE1]
     assert res.effects_with_method()["ci_method"].tolist() == ["bootstrap"]
     slopes = pd.read_csv(tmp_path / "its_national_slopes.csv")
@@ -134,11 +135,41 @@ def test_load_results_checks_each_table(tmp_path):
     with pytest.raises(
         ValueError, match=r"its_national_slopes.csv lacks the column\(s\) \['basis'\]"
     ):
-        N.load_results(tmp_path)
+        NR.load_results(tmp_path)
     slopes.assign(effect_pct="big").to_csv(tmp_path / "its_national_slopes.csv", index=False)
     with pytest.raises(ValueError, match="wrong type"):
-        N.load_results(tmp_path)
+        NR.load_results(tmp_path)
     slopes.to_csv(tmp_path / "its_national_slopes.csv", index=False)
     (tmp_path / "spec_curve.csv").unlink()
     with pytest.raises(FileNotFoundError, match="run notebook 04_sensitivity first"):
-        N.load_results(tmp_path)
+        NR.load_results(tmp_path)
+
+
+@pytest.mark.mirror
+@needs_panel
+def test_the_study_models_covid_and_the_quarters_that_lack_a_force(panel):
+    """Default: lockdown days as a covariate (no Covid-19 indicators) and one covariate shared
+    by the quarters whose national charge total lacks Greater Manchester; the recorded-rape
+    series have neither mark; the adult rate is a series of its own."""
+    from rasso_research.designs.base import COVID_DAYS, INCOMPLETE
+
+    study = N.NationalStudy(panel, start_recorded="2017Q2", start_charges="2014Q2")
+    charges = study.label("charges")
+    s, spec = study.series[charges], study.specs[charges]
+    assert spec.disrupted is None and COVID_DAYS in spec.covariates
+    assert INCOMPLETE in spec.covariates
+    bad = S.incomplete_quarters(panel, "rape_charged_in_quarter", source=study.charges_source)
+    assert bad == ["2019Q3", "2019Q4", "2020Q1"]
+    marked = s.loc[s[INCOMPLETE] == 1, "quarter"].astype(str).tolist()
+    assert marked == bad
+    days = timeline.lockdown_days().set_index("quarter")["days"]
+    got = s.set_index(s["quarter"].astype(str))[COVID_DAYS]
+    assert got["2020Q2"] == days["2020Q2"] and got["2019Q4"] == 0
+    rec = study.specs[study.label("recorded_count")]
+    assert INCOMPLETE not in rec.covariates
+    adult = study.series[study.label("charge_rate_adult")]
+    assert adult.attrs["offset_measure"] == "recorded_rape_adult"
+    excl = N.NationalStudy(
+        panel, start_recorded="2017Q2", start_charges="2014Q2", covid="exclude"
+    ).specs[charges]
+    assert excl.disrupted == study.covid_quarters and COVID_DAYS not in excl.covariates

@@ -21,6 +21,11 @@ from types import ModuleType
 SOURCES_PACKAGE = "rasso_research.data.sources"
 
 
+#: the flag's opening words on a national total that lacks a force's figures (the force did not
+#: supply them); :func:`rasso_research.data.series.incomplete_quarters` finds such quarters
+INCOMPLETE = "England and Wales total lacks"
+
+
 @dataclass(frozen=True)
 class Coverage:
     """What a source must cover: its main ``measure`` from fiscal quarter ``first`` to

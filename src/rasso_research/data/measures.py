@@ -43,6 +43,7 @@ _ALL_OFFENCES = tuple(
         f"{noun} (all offences, {words}) per quarter",
         f"{unit} per quarter",
         f"{noun} (all offences, {words})",
+        denominator=f"{unit} (all offences, {words})",
     )
     for what, noun, unit in (
         ("charged", "Charges", "charges"),

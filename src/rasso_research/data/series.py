@@ -59,6 +59,7 @@ __all__ = [
     "fiscal_series",
     "force_year_series",
     "funnel",
+    "incomplete_quarters",
     "load_force_year",
     "load_panel",
     "load_processed",
@@ -132,6 +133,21 @@ def select(
     df = df.assign(quarter=df["quarter"].map(periods.quarter))
     df.attrs["source"] = "; ".join(sorted(df["source"].unique()))
     return df
+
+
+def incomplete_quarters(
+    panel: pd.DataFrame,
+    measure: str,
+    force: str = NATIONAL,
+    source: str | None = None,
+    geography: str | None = None,
+) -> list[str]:
+    """The quarters of a series whose total lacks a force's figures (flagged
+    :data:`rasso_research.data.catalog.INCOMPLETE` where the data are built): a model gives
+    each its own indicator rather than read a missing force as a fall."""
+    df = select(panel, measure, force, source, geography)
+    hit = df["flag"].fillna("").str.startswith(catalog.INCOMPLETE)
+    return sorted({str(q) for q in df.loc[hit, "quarter"]})
 
 
 def _quarterly(df: pd.DataFrame) -> pd.DataFrame:

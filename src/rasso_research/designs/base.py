@@ -141,6 +141,8 @@ COVID_CHOICES = ("indicator", "exclude", "none", "days")
 #: The column of lockdown days in the quarter that ``covid="days"`` joins onto a series and
 #: names in ``ITSSpec.covariates`` (:func:`with_covid`).
 COVID_DAYS = "covid_days"
+#: the covariate marking the quarters whose total lacks a force (:func:`with_incomplete`)
+INCOMPLETE = "lacks_force"
 
 
 def covid_disrupted(how: str, quarters):
@@ -217,6 +219,24 @@ def with_covid(
     out = out.copy()
     out[COVID_DAYS] = [float(per.get(quarter(q), 0)) for q in out["quarter"]]
     return out, spec.replace(disrupted=None, covariates=(*covs, COVID_DAYS))
+
+
+def with_incomplete(
+    s: pd.DataFrame, spec: ITSSpec, quarters: Iterable[str]
+) -> tuple[pd.DataFrame, ITSSpec]:
+    """The (series, spec) with column :data:`INCOMPLETE` (1 in ``quarters``, whose total lacks
+    a force's figures, else 0) as a covariate: one shift shared by those quarters, the missing
+    force's share of the total, instead of reading its absence as a fall. Left out when no
+    such quarter is in the series."""
+    qs = {str(quarter(q)) for q in quarters}
+    covs = tuple(c for c in spec.covariates if c != INCOMPLETE)
+    out = s.drop(columns=[INCOMPLETE], errors="ignore")
+    hit = [str(q) in qs for q in out["quarter"]]
+    if not any(hit):
+        return out, spec.replace(covariates=covs)
+    out = out.copy()
+    out[INCOMPLETE] = [float(h) for h in hit]
+    return out, spec.replace(covariates=(*covs, INCOMPLETE))
 
 
 def for_series(spec: ITSSpec, s: pd.DataFrame) -> ITSSpec:

@@ -57,6 +57,7 @@ EFFECT_COLUMNS = {
     "abs_diff": "abs_diff",
     "abs_ci_low": "abs_ci_low",
     "abs_ci_high": "abs_ci_high",
+    "p_value": "p_value",
 }
 PCT = ("effect_pct", "ci_low_pct", "ci_high_pct")
 #: the REML bound on the AR errors' largest root (``ar_at_bound`` in the diagnostics)
@@ -123,7 +124,7 @@ class SeriesITS(DesignResult):
 
     def effects(self) -> pd.DataFrame:
         """Relative (%) and absolute change at each horizon (and, with ``end``, at the last
-        quarter: column ``end``), with 95% CIs."""
+        quarter: column ``end``), with 95% CIs and the p-value of no change."""
         hs = sorted({*self.horizons, self.end_horizon}) if self.end else list(self.horizons)
         e = self.result.effects(horizons=hs)
         e = e[e["interruption"] == self.focus]

@@ -33,6 +33,8 @@ from rasso_research.its import Interruption, ITSSpec
 from rasso_research.periods import quarter
 
 from .base import (
+    COVID_DAYS,
+    INCOMPLETE,
     DesignResult,
     at,
     covid_disrupted,
@@ -58,7 +60,8 @@ CHOICES = {
     "seasonality": "seasonal terms",
     "start": "first quarter of the series",
     "allan": "R v Allan: its own segment, or ignored (series starting before it)",
-    "covid": "Covid-19 quarters: one shared indicator, or each excluded",
+    "covid": "Covid-19: lockdown days as a covariate, the quarters as one shared indicator, "
+    "or each quarter excluded",
     "phase_in": "quarters after the interruption left out as a transition",
     "shift": "interruption moved by this many quarters (the date curve only)",
 }
@@ -71,7 +74,7 @@ DEFAULT_GRID = {
     "seasonality": list(SEASONS),
     "start": [None],  # None: the first quarter of the series
     "allan": ["segment", "none"],
-    "covid": ["indicator", "exclude"],
+    "covid": ["days", "indicator", "exclude"],
     "phase_in": [0, 1],
     "shift": [0],
 }
@@ -81,13 +84,15 @@ SHIFTS = (-2, -1, 0, 1, 2)
 AFTER_BREAK = "after the break"
 
 
-def default_row(grid: pd.DataFrame, base: ITSSpec) -> pd.DataFrame:
-    """The grid row of the analysis default, for the date curve: seasonality and Covid-19
-    handling as in ``base`` where the grid has them, the R v Allan segment, no phase-in, and
-    the first grid value of every other choice (the first series, model and start)."""
+def default_row(grid: pd.DataFrame, base: ITSSpec, covid: str | None = None) -> pd.DataFrame:
+    """The grid row of the analysis default, for the date curve: seasonality as in ``base``
+    and Covid-19 handling ``covid`` (default: as in ``base``'s indicators) where the grid has
+    them, the R v Allan segment, no phase-in, and the first grid value of every other choice
+    (the first series, model and start)."""
     season = next((k for k, v in SEASONS.items() if v == base.season), None)
     d = base.disrupted
-    covid = "indicator" if isinstance(d, Mapping) else "exclude" if d else None
+    if covid is None:
+        covid = "indicator" if isinstance(d, Mapping) else "exclude" if d else None
     want = {"seasonality": season, "covid": covid, "allan": "segment", "phase_in": 0}
     g = grid
     for col, v in want.items():
@@ -107,12 +112,17 @@ def spec_grid(grid: dict | None = None) -> pd.DataFrame:
 
 
 def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec:
-    """The ITSSpec of one grid row: ``base`` (dated at the unshifted interruption) with the
-    row's family, seasonality, Covid handling, phase-in and shifted date; each documented break
-    in ``breaks`` is added when the row's start is before it (and so its segment is in the data)
-    unless the row's ``allan`` is ``"none"``."""
+    """The ITSSpec of one grid row: ``base`` (dated at the unshifted interruption, its
+    ``disrupted`` the Covid-19 quarters) with the row's family, seasonality, Covid handling
+    (``"days"``: the series' :data:`COVID_DAYS` column as a covariate), phase-in and shifted
+    date; each documented break in ``breaks`` is added when the row's start is before it (and
+    so its segment is in the data) unless the row's ``allan`` is ``"none"``."""
     q0 = quarter(focus_quarter(base)) + int(row.get("shift", 0))
-    dis = covid_disrupted(row["covid"], disrupted_periods(base))
+    covs = tuple(c for c in base.covariates if c != COVID_DAYS)
+    if row["covid"] == "days":
+        dis, covs = None, (*covs, COVID_DAYS)
+    else:
+        dis = covid_disrupted(row["covid"], disrupted_periods(base))
     keep = [b for b in breaks if quarter(row["start"]) < quarter(b.at)]
     if row.get("allan", "segment") == "none":
         keep = []
@@ -121,6 +131,7 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
         **MODELS[row["model"]],
         season=SEASONS[row["seasonality"]],
         disrupted=dis,
+        covariates=covs,
         interruptions=tuple(others + keep + [base.interruptions[focus_index(base)]]),
     )
     return at(sp, str(q0), phase_in=int(row["phase_in"]))
@@ -130,6 +141,9 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
     spec = spec_for(row, base, breaks)
     s = s[row["series"]] if isinstance(s, Mapping) else s
     d = s[s["quarter"] >= quarter(row["start"])].reset_index(drop=True)
+    if INCOMPLETE in spec.covariates and not d[INCOMPLETE].any():
+        # a later start leaves out every quarter the covariate marks
+        spec = spec.replace(covariates=tuple(c for c in spec.covariates if c != INCOMPLETE))
     segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != FOCUS]
     out = {
         "spec_id": int(row["spec_id"]),
@@ -258,6 +272,7 @@ def fit_spec_curve(
     n_jobs: int | None = None,
     shifts: Sequence[int] | None = SHIFTS,
     progress: bool = True,
+    default_covid: str | None = None,
 ) -> SpecCurve:
     """Fit every spec of ``grid`` to series ``s`` (or, given ``label -> series``, to each
     series as the ``series`` choice); one row per spec with estimate and CI.
@@ -268,10 +283,20 @@ def fit_spec_curve(
     choice makes no difference: those rows say ``"after the break"``. ``shifts``: the date
     curve, every modelling choice at the base spec's (:func:`default_row`; ``None``: none). ``n_jobs`` workers
     (default :func:`jobs`: 1, in this process, as ``make -j2`` already uses both cores, or
-    ``RASSO_N_JOBS``); ``progress``: a progress bar when run from a terminal."""
+    ``RASSO_N_JOBS``); ``progress``: a progress bar when run from a terminal;
+    ``default_covid``: the Covid-19 choice of the date curve (default: ``base``'s).
+    A grid with ``covid="days"`` needs the :data:`COVID_DAYS` column in every series
+    (:func:`rasso_research.designs.base.with_covid`)."""
     many = isinstance(s, Mapping)
-    first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
     grid = {**(grid or {})}
+    if "days" in grid.get("covid", DEFAULT_GRID["covid"]):
+        for k, v in s.items() if many else [("the series", s)]:
+            if COVID_DAYS not in v.columns:
+                raise ValueError(
+                    f"{k}: covid='days' needs the {COVID_DAYS!r} column; join it with "
+                    "designs.base.with_covid(series, spec, 'days', timeline.lockdown_days())"
+                )
+    first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
     if many:
         grid.setdefault("series", list(s))
     g = spec_grid(grid)
@@ -287,13 +312,14 @@ def fit_spec_curve(
     g = g[~moot].reset_index(drop=True)
     g.loc[after[~moot] & (g["allan"] == "segment").to_numpy() & bool(breaks), "allan"] = AFTER_BREAK
     g["spec_id"] = range(1, len(g) + 1)
-    out = _finish(g, _run(s, g.to_dict("records"), base, horizon, breaks, n_jobs, progress))
+    run = dict(base=base, horizon=horizon, breaks=breaks, n_jobs=n_jobs)
+    out = _finish(g, _run(s, g.to_dict("records"), progress=progress, **run))
     dates = pd.DataFrame()
     if shifts is not None:
-        d0 = default_row(g, base).drop(columns="shift")
+        d0 = default_row(g, base, default_covid).drop(columns="shift")
         dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
         dg.insert(0, "spec_id", range(1, len(dg) + 1))
-        dates = _finish(dg, _run(s, dg.to_dict("records"), base, horizon, breaks, n_jobs, False))
+        dates = _finish(dg, _run(s, dg.to_dict("records"), progress=False, **run))
     return SpecCurve(out, dates)
 
 

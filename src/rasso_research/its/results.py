@@ -283,10 +283,6 @@ class ITSResult:
         Wald-based."""
         if method not in ("delta", "simulation"):
             raise ValueError("method must be 'delta' or 'simulation'")
-        fr = self.design.frame
-        if self.design.controlled:
-            fr = fr[fr["treated"] == 1.0]
-        tmax = int(fr["t"].max())
         z = self._crit()
         b, V = self.beta, self.cov
         rows = []
@@ -296,11 +292,21 @@ class ITSResult:
             if method == "simulation"
             else None
         )
-        # the design rows of the horizons, disruption indicators at 0 (fitted), and with the
-        # effect columns of each interruption and later ones at 0 as well (counterfactual)
-        names = self.names
+        for info, h, t, xf, xc in self._contrast_rows(horizons):
+            rows.append(self._effect_row(info, h, t, xf, xc, b, V, z, draws))
+        return pd.DataFrame(rows)
+
+    def _contrast_rows(self, horizons, fr: pd.DataFrame | None = None):
+        """(interruption, horizon, t, fitted row, counterfactual row) of every horizon that
+        the data reach: the design rows with the disruption indicators at 0 and, for the
+        counterfactual, the effect columns of the interruption and of later ones at 0."""
+        if fr is None:
+            fr = self.design.frame
+            if self.design.controlled:
+                fr = fr[fr["treated"] == 1.0]
+        tmax = int(fr["t"].max())
         X = self._X(fr)
-        col = {nm: j for j, nm in enumerate(names)}
+        col = {nm: j for j, nm in enumerate(self.names)}
         X[:, [col[c] for c in self.design.disrupted_terms if c in col]] = 0.0
         row_of = {int(t): i for i, t in enumerate(fr["t"].to_numpy())}
         infos = self.design.interruptions
@@ -314,8 +320,42 @@ class ITSResult:
                 xf = X[row_of[t]]
                 xc = xf.copy()
                 xc[drop] = 0.0
-                rows.append(self._effect_row(info, h, t, xf, xc, b, V, z, draws))
-        return pd.DataFrame(rows)
+                yield info, int(h), t, xf, xc
+
+    def _p_value(self, g: np.ndarray) -> float:
+        """The two-sided p-value of the link-scale contrast ``g @ beta`` = 0, by the fit's
+        interval method (bootstrap percentile-t, else t or normal)."""
+        est = float(g @ self.beta)
+        se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
+        if not se > 1e-8 * max(abs(est), 1.0):
+            return np.nan
+        tstat = est / se
+        if self.bootstrap is not None:
+            return float(self.bootstrap.contrast_p_values(g[None], [tstat])[0])
+        if getattr(self.results, "use_t", False):
+            df = getattr(self.results, "df_resid_inference", self.results.df_resid)
+            return float(2 * stats.t.sf(abs(tstat), df))
+        return float(2 * stats.norm.sf(abs(tstat)))
+
+    def _g_mde(self, g: np.ndarray, power: float = 0.8) -> float:
+        """The minimum detectable value (link scale) of the contrast ``g @ beta`` (as
+        :meth:`mde`)."""
+        crit = float(self._crits(g)[0])
+        if self.bootstrap is not None:
+            full = np.zeros(len(self.all_names))
+            full[self._pos] = g
+            return self.bootstrap.power_mde(full, crit, power)
+        se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
+        return (crit + float(stats.norm.ppf(power))) * se
+
+    def effect_mde(self, interruption: str, horizon: int, power: float = 0.8) -> float:
+        """The minimum detectable value (link scale: the log of fitted over counterfactual
+        on a log-link model, else their difference) of the effect at ``horizon`` after
+        ``interruption`` (as :meth:`effects` defines it); NaN where the data end before it."""
+        for info, h, _, xf, xc in self._contrast_rows((horizon,)):
+            if info.name == interruption and h == int(horizon):
+                return self._g_mde(xf - xc, power)
+        return np.nan
 
     def _effect_row(self, info, h, t, xf, xc, b, V, z, draws) -> dict:
         to = self._to_scale
@@ -358,6 +398,7 @@ class ITSResult:
             "rel_diff": rel,
             "rel_ci_low": float(r_lo),
             "rel_ci_high": float(r_hi),
+            "p_value": self._p_value(xf - xc),
         }
 
     def lincom(self, expr: str) -> pd.DataFrame:
@@ -372,14 +413,7 @@ class ITSResult:
         est = float(g @ self.beta)
         se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
         crit = float(self._crits(g)[0])
-        tstat = est / se if se > 0 else np.nan
-        if self.bootstrap is not None:
-            p = float(self.bootstrap.contrast_p_values(g[None], [tstat])[0])
-        elif getattr(self.results, "use_t", False):
-            df = getattr(self.results, "df_resid_inference", self.results.df_resid)
-            p = float(2 * stats.t.sf(abs(tstat), df))
-        else:
-            p = float(2 * stats.norm.sf(abs(tstat)))
+        p = self._p_value(g) if se > 0 else np.nan
         cols = ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value")
         row = (expr, est, se, est - crit * se, est + crit * se, p)
         return pd.DataFrame([dict(zip(cols, row, strict=True))])
@@ -391,14 +425,7 @@ class ITSResult:
         simulation from the fitted residual process (:meth:`BootstrapDraws.power_mde`);
         with Wald intervals it is ``(c + z_power) x SE``."""
         g = DesignInfo(self.names).linear_constraint(expr).coefs[0]
-        crit = float(self._crits(g)[0])
-        if self.bootstrap is not None:
-            pos = self._pos
-            full = np.zeros(len(self.all_names))
-            full[pos] = g
-            return self.bootstrap.power_mde(full, crit, power)
-        se = float(np.sqrt(max(g @ self.cov @ g, 0.0)))
-        return (crit + float(stats.norm.ppf(power))) * se
+        return self._g_mde(g, power)
 
     def mde_post(self, expr: str, n_post: int, interruption: str | None = None, power=0.8):
         """The MDE of ``expr`` (as :meth:`mde`) had the series ended ``n_post`` periods after

@@ -10,26 +10,30 @@ their saved tables that notebook 05 draws the paper figures from.
   handling, the charge-rate denominator), with the fits the notebook reports (each date alone,
   the joint model, the Rape Review's quarter, the start and R v Allan sensitivities, the other
   prosecution series);
-* :func:`fit_sensitivity`: notebook 04's specification curve on notebook 02's default spec;
-* :func:`load_results`: the saved tables, checked against their schemas.
+* :func:`fit_sensitivity`: notebook 04's specification curve on notebook 02's default spec
+  (the saved tables, typed: :mod:`.national_results`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from rasso_research import timeline
 from rasso_research.constants import MIN_POST, MIN_PRE
 from rasso_research.data import catalog
 from rasso_research.data import series as S
 from rasso_research.designs import joint_its, national_its, spec_curve
-from rasso_research.designs.base import QUARTERLY, at, covid_disrupted
+from rasso_research.designs.base import (
+    QUARTERLY,
+    at,
+    covid_disrupted,
+    with_covid,
+    with_incomplete,
+)
 from rasso_research.its import Interruption, ITSSpec
 from rasso_research.periods import quarter
 
@@ -54,8 +58,15 @@ def charge_rate_label(lag: int) -> str:
     return f"{base} (mean of the previous {lag} quarters)" if lag else base
 
 
+def adult_rate_label(lag: int) -> str:
+    """The label of the adult charge rate (adult rape codes 19C and 19F in numerator and
+    denominator) on the mean of the previous ``lag`` quarters' adult recorded rapes."""
+    base = "Adult rape charges per 100 adult recorded rapes"
+    return f"{base} (mean of the previous {lag} quarters)" if lag else base
+
+
 def national_series(charge_rate_lag: int = 4) -> tuple[NationalSeries, ...]:
-    """The five national series, the primary charge rate on ``charge_rate_lag`` quarters."""
+    """The six national series, the charge rates on ``charge_rate_lag`` quarters."""
     primary = charge_rate_label(charge_rate_lag)
     return (
         NationalSeries(
@@ -87,6 +98,13 @@ def national_series(charge_rate_lag: int = 4) -> tuple[NationalSeries, ...]:
             "prosecution",
         ),
         NationalSeries(
+            "charge_rate_adult",
+            adult_rate_label(charge_rate_lag),
+            f"Adult charges per 100 adult recorded (previous {charge_rate_lag}-quarter mean)",
+            "",
+            "prosecution",
+        ),
+        NationalSeries(
             "charge_rate_same_quarter",
             charge_rate_label(0),
             "Charges per 100 recorded (same quarter)",
@@ -108,14 +126,19 @@ OTHER_SERIES = (
     "cps_sexual_offences_convictions",
     "cps_sexual_offences_conviction_rate",
 )
+#: the measures of the adult charge rate (numerator and denominator)
+ADULT_MEASURES = {"rape_charged_in_quarter_adult", "recorded_rape_adult"}
 ALLAN = "r_v_allan"
 ALLAN_CHOICES = ("segment", "start_after", "none")
 
 
 def base_spec(family: str = "quasipoisson", season="quarter", covid: str = "exclude") -> ITSSpec:
-    """The national models' spec before any date: notebook 02's defaults (quasi-Poisson,
-    quarter-of-year terms, each Covid-19 quarter its own indicator), which notebook 04's
-    curve varies and its date curve keeps."""
+    """The national models' spec before any date (quasi-Poisson, quarter-of-year terms), with
+    the Covid-19 quarters as indicators under ``covid`` (default: each its own, as notebook
+    04's curve starts from; ``"days"`` and ``"none"``: no indicators, the lockdown-days
+    covariate being joined to each series by :meth:`NationalStudy.prepare`)."""
+    if covid in ("days", "none"):
+        return QUARTERLY.replace(family=family, season=season)
     dis = covid_disrupted(covid, timeline.covid_disrupted_quarters())
     return QUARTERLY.replace(family=family, season=season, disrupted=dis)
 
@@ -125,16 +148,14 @@ def base_spec(family: str = "quasipoisson", season="quarter", covid: str = "excl
 CHARGES_SOURCES = ("ho_official", "charged_nat")
 
 
-def charges_source(panel: pd.DataFrame) -> str:
+def charges_source(panel: pd.DataFrame, measure: str = "rape_charged_in_quarter") -> str:
     """The source key of the national rape charges (closure measure) the study reads."""
-    rows = panel[
-        (panel["measure"] == "rape_charged_in_quarter") & (panel["geography"] == "national")
-    ]
+    rows = panel[(panel["measure"] == measure) & (panel["geography"] == "national")]
     have = set(rows["source"])
     for key in CHARGES_SOURCES:
         if catalog.label(key) in have:
             return key
-    raise ValueError(f"no national rape charges from any of {CHARGES_SOURCES} in the panel")
+    raise ValueError(f"no national {measure} from any of {CHARGES_SOURCES} in the panel")
 
 
 def label_of(key: str, series: Sequence[NationalSeries] = SERIES) -> str:
@@ -149,7 +170,14 @@ class NationalStudy:
     """The national series and their specs from notebook 02's parameters (see the module
     docstring; the first quarters of the recorded-rape and charge series are given, as every
     quarter is, where the study is run); the fits are methods, so a notebook, a test and a
-    student's script run the same study."""
+    student's script run the same study.
+
+    Covid-19 enters every model as :meth:`prepare` joins it (``covid``: ``"days"``, the
+    lockdown days of each quarter as a covariate, the default; the indicator choices of
+    :data:`rasso_research.designs.base.COVID_CHOICES` as sensitivities), and a quarter whose
+    national total lacks a force's figures (:func:`rasso_research.data.series.incomplete_quarters`:
+    Greater Manchester's outcomes of July 2019 to March 2020) is marked by a covariate shared
+    by those quarters (the missing force's share), not read as a fall."""
 
     def __init__(
         self,
@@ -161,66 +189,121 @@ class NationalStudy:
         allan: str = "segment",
         family: str = "quasipoisson",
         season="quarter",
-        covid: str = "exclude",
+        covid: str = "days",
         charge_rate_lag: int = 4,
     ):
         if allan not in ALLAN_CHOICES:
             raise ValueError(f"allan must be one of {ALLAN_CHOICES}, got {allan!r}")
         self.panel = panel
+        self.covid = covid
+        self.lockdown_days = timeline.lockdown_days()
         self.covid_quarters = timeline.covid_disrupted_quarters()
         self.intervention_ids = tuple(interventions)
         self.interruptions = timeline.interruptions(interventions)
         self.first, self.q_first = next(iter(self.interruptions.items()))
         self.allan_q = quarter(timeline.interruption_quarter(ALLAN))
         self.allan_break = Interruption(ALLAN, str(self.allan_q))
+        self.start_recorded = start_recorded
         self.start_charges = start_charges
         self.charge_rate_lag = charge_rate_lag
         self.charges_start = str(self.allan_q + 1) if allan == "start_after" else start_charges
         before = quarter(self.charges_start) < self.allan_q
         self.breaks = (self.allan_break,) if allan == "segment" and before else ()
-        self.base = base_spec(family, season, covid)
-        self.definitions = national_series(charge_rate_lag)
+        # the Covid-19 choice is joined to each series by prepare(), not held in the base spec
+        self.base = base_spec(family, season, "none")
+        have = set(panel["measure"])
+        self.definitions = tuple(
+            d
+            for d in national_series(charge_rate_lag)
+            if d.key != "charge_rate_adult" or ADULT_MEASURES <= have
+        )
         self.charges_source = charges_source(panel)
-        self.series = self._read_series(start_recorded)
-        self.specs = self._specs()
+        self.incomplete: dict[str, list[str]] = {}
+        self.series, self.specs = {}, {}
+        for label, (measure, kw) in self._reads().items():
+            spec = self._spec(label)
+            self.series[label], self.specs[label] = self.read(measure, spec, **kw)
 
     def label(self, key: str) -> str:
         """The table label of series ``key`` in this study."""
         return label_of(key, self.definitions)
 
-    def _read_series(self, start_recorded: str) -> dict[str, pd.DataFrame]:
-        panel, lab = self.panel, self.label
-        charges = dict(source=self.charges_source, start=self.charges_start)
-        recorded = dict(offset="population", offset_fill="interpolate", start=start_recorded)
-        return {
-            lab("recorded_count"): S.series(panel, "recorded_rape", **recorded),
-            lab("recorded_rate"): S.series(panel, "recorded_rape_per_100k", start=start_recorded),
-            lab("charges"): S.series(panel, "rape_charged_in_quarter", **charges),
-            lab("charge_rate"): S.series(
-                panel,
-                "rape_charged_in_quarter",
-                offset="recorded_rape",
-                offset_lag=self.charge_rate_lag,
-                **charges,
-            ),
-            lab("charge_rate_same_quarter"): S.series(
-                panel, "rape_charged_in_quarter", offset="recorded_rape", **charges
-            ),
-        }
+    def has(self, key: str) -> bool:
+        """Does this study hold series ``key`` (the adult rate needs the adult measures)?"""
+        return any(d.key == key for d in self.definitions)
 
-    def _specs(self) -> dict[str, ITSSpec]:
-        base, brk, lab = self.base, self.breaks, self.label
-        return {
-            lab("recorded_count"): base.replace(rate_per=1e5),
-            lab("recorded_rate"): base.replace(family="ols"),
-            lab("charges"): base.replace(interruptions=brk),
-            lab("charge_rate"): base.replace(interruptions=brk, rate_per=100),
-            lab("charge_rate_same_quarter"): base.replace(interruptions=brk, rate_per=100),
+    def prepare(
+        self,
+        s: pd.DataFrame,
+        spec: ITSSpec,
+        incomplete: Sequence[str] = (),
+        covid: str | None = None,
+    ) -> tuple[pd.DataFrame, ITSSpec]:
+        """The (series, spec) to fit: the Covid-19 choice (``covid``, default the study's)
+        joined (:func:`rasso_research.designs.base.with_covid`) and the ``incomplete``
+        quarters marked by one shared covariate (:func:`rasso_research.designs.base.with_incomplete`)."""
+        s, spec = with_covid(s, spec, covid or self.covid, self.lockdown_days)
+        return with_incomplete(s, spec, incomplete)
+
+    def read(
+        self, measure: str, spec: ITSSpec, covid: str | None = None, **kw
+    ) -> tuple[pd.DataFrame, ITSSpec]:
+        """Series ``measure`` of the panel (``kw``: :func:`rasso_research.data.series.series`'
+        arguments) with ``spec``, prepared (:meth:`prepare`) with its incomplete quarters."""
+        s = S.series(self.panel, measure, **kw)
+        bad = S.incomplete_quarters(self.panel, measure, source=kw.get("source"))
+        return self.prepare(s, spec, bad, covid)
+
+    def _reads(self) -> dict[str, tuple[str, dict]]:
+        """label -> (measure, arguments of :func:`rasso_research.data.series.series`)."""
+        lag = self.charge_rate_lag
+        ch = dict(source=self.charges_source, start=self.charges_start)
+        rec = dict(offset="population", offset_fill="interpolate", start=self.start_recorded)
+        rate = dict(offset="recorded_rape", offset_lag=lag)
+        reads = {
+            "recorded_count": ("recorded_rape", rec),
+            "recorded_rate": ("recorded_rape_per_100k", dict(start=self.start_recorded)),
+            "charges": ("rape_charged_in_quarter", ch),
+            "charge_rate": ("rape_charged_in_quarter", {**ch, **rate}),
+            "charge_rate_adult": (
+                "rape_charged_in_quarter_adult",
+                dict(
+                    source=charges_source(self.panel, "rape_charged_in_quarter_adult")
+                    if self.has("charge_rate_adult")
+                    else None,
+                    start=self.charges_start,
+                    offset="recorded_rape_adult",
+                    offset_lag=lag,
+                ),
+            ),
+            "charge_rate_same_quarter": (
+                "rape_charged_in_quarter",
+                {**ch, "offset": "recorded_rape"},
+            ),
         }
+        return {self.label(d.key): reads[d.key] for d in self.definitions}
+
+    def _spec(self, label: str) -> ITSSpec:
+        base, brk = self.base, self.breaks
+        key = next(d.key for d in self.definitions if d.label == label)
+        if key == "recorded_count":
+            return base.replace(rate_per=1e5)
+        if key == "recorded_rate":
+            return base.replace(family="ols")
+        if key == "charges":
+            return base.replace(interruptions=brk)
+        return base.replace(interruptions=brk, rate_per=100)
 
     def marks(self) -> dict[str, str]:
-        """The dates a national figure marks: R v Allan and every intervention."""
-        return timeline.interruptions([ALLAN, *self.intervention_ids])
+        """The dates a national figure marks: R v Allan, every intervention and the national
+        events modelled in a reform's quarter (:func:`rasso_research.timeline.coinciding`),
+        events sharing a quarter named together (``JNAP / DG6 / AG disclosure``)."""
+        near = timeline.coinciding(self.intervention_ids, window=0)
+        ids = [ALLAN, *self.intervention_ids, *near["id"].unique()]
+        by_q: dict[str, list[str]] = {}
+        for name, q in timeline.interruptions(ids).items():
+            by_q.setdefault(q, []).append(name)
+        return {" / ".join(names): q for q, names in by_q.items()}
 
     # ---- the fits ---------------------------------------------------------------------------
     def fit_each_date(
@@ -237,8 +320,10 @@ class NationalStudy:
         horizons=(0, 4, 8),
         leave_one_out: bool = True,
         interruptions: Mapping[str, str] | None = None,
+        leads: bool = False,
     ) -> joint_its.JointITS:
-        """Every series with a term for each reform (``interruptions``: other dates)."""
+        """Every series with a term for each reform (``interruptions``: other dates; ``leads``:
+        and a level change one quarter before each)."""
         dates = self.interruptions if interruptions is None else interruptions
         return joint_its.fit_joint(
             self.series,
@@ -247,6 +332,7 @@ class NationalStudy:
             slopes=slopes,
             horizons=horizons,
             leave_one_out=leave_one_out,
+            leads=leads,
         )
 
     def rape_review_quarter(
@@ -279,21 +365,13 @@ class NationalStudy:
 
     def start_sensitivity(self, starts: Sequence[str]) -> pd.DataFrame:
         """The recorded-rape count model at the first date, from each start quarter."""
-        spec = at(self.specs[self.label("recorded_count")], self.q_first)
-        fits = {
-            st: national_its.fit_series(
-                S.series(
-                    self.panel,
-                    "recorded_rape",
-                    offset="population",
-                    offset_fill="interpolate",
-                    start=st,
-                ),
-                spec,
-                horizons=(0, 4),
+        spec = at(self._spec(self.label("recorded_count")), self.q_first)
+        fits = {}
+        for st in starts:
+            s, sp = self.read(
+                "recorded_rape", spec, offset="population", offset_fill="interpolate", start=st
             )
-            for st in starts
-        }
+            fits[st] = national_its.fit_series(s, sp, horizons=(0, 4))
         return national_its.compare(fits, "start")
 
     def allan_sensitivity(self) -> pd.DataFrame:
@@ -307,15 +385,14 @@ class NationalStudy:
         }
         fits = {}
         for how, (st, brk) in choices.items():
-            s = S.series(
-                self.panel,
+            s, spec = self.read(
                 "rape_charged_in_quarter",
+                at(self.base.replace(interruptions=brk, rate_per=100), self.q_first),
                 source=self.charges_source,
                 offset="recorded_rape",
                 offset_lag=self.charge_rate_lag,
                 start=st,
             )
-            spec = at(self.base.replace(interruptions=brk, rate_per=100), self.q_first)
             fits[how] = national_its.fit_series(s, spec, horizons=(0,))
         return national_its.compare(fits, "allan")
 
@@ -325,12 +402,13 @@ class NationalStudy:
         """Every other prosecution series the panel holds (:data:`OTHER_SERIES`), each at each
         date where it has enough quarters: OLS on rates, quasi-Poisson on counts."""
         present = [m for m in OTHER_SERIES if m in set(self.panel["measure"])]
+        series, specs = {}, {}
+        for m in present:
+            fam = "ols" if "rate" in m else "quasipoisson"
+            series[m], specs[m] = self.read(m, self.base.replace(family=fam))
         return national_its.fit_national(
-            {m: S.series(self.panel, m) for m in present},
-            {
-                m: self.base.replace(family="ols" if "rate" in m else "quasipoisson")
-                for m in present
-            },
+            series,
+            specs,
             self.interruptions,
             min_pre,
             min_post,
@@ -404,6 +482,7 @@ def fit_sensitivity(
     shifts: Sequence[int] | None = spec_curve.SHIFTS,
     horizon: int = 0,
     n_jobs: int | None = None,
+    default_covid: str = "days",
 ) -> spec_curve.SpecCurve:
     """Notebook 04's specification curve: the rate of ``measure`` per ``rate_per`` ``offset``
     (``source``: default :func:`charges_source`) on each denominator of ``offset_lags``
@@ -411,15 +490,21 @@ def fit_sensitivity(
     four and the same quarter), at ``intervention``, over every modelling choice from
     notebook 02's default spec (:func:`base_spec`) and each start quarter of ``starts``
     (none given: the series' first), with the documented ``breaks`` as segments and the date
-    curve ``shifts``."""
+    curve ``shifts`` (its Covid-19 choice ``default_covid``, notebook 02's); the quarters whose
+    national total lacks a force are marked by their covariate in every specification."""
     lags = offset_lags or {"previous 4 quarters (mean)": 4, "same quarter": 0}
-    source = source or charges_source(panel)
-    series = {
-        name: S.series(panel, measure, source=source, offset=offset, offset_lag=lag)
-        for name, lag in lags.items()
-    }
+    source = source or charges_source(panel, measure)
+    days = timeline.lockdown_days()
+    bad = S.incomplete_quarters(panel, measure, source=source)
+    series = {}
+    for name, lag in lags.items():
+        s = S.series(panel, measure, source=source, offset=offset, offset_lag=lag)
+        s, _ = with_covid(s, QUARTERLY, "days", days)
+        series[name], with_bad = with_incomplete(s, QUARTERLY, bad)
     q0 = timeline.interruption_quarter(intervention)
-    base = at(base_spec().replace(family="ols", rate_per=rate_per), q0)
+    base = at(
+        base_spec().replace(family="ols", rate_per=rate_per, covariates=with_bad.covariates), q0
+    )
     return spec_curve.fit_spec_curve(
         series,
         base,
@@ -428,94 +513,5 @@ def fit_sensitivity(
         breaks=[Interruption(b, timeline.interruption_quarter(b)) for b in breaks],
         n_jobs=n_jobs,
         shifts=shifts,
+        default_covid=default_covid,
     )
-
-
-# ---- the saved results, typed -------------------------------------------------------------
-def _schema(**columns: type) -> pa.DataFrameSchema:
-    """A schema requiring ``columns`` with their types (missing values allowed in the numbers
-    a model may not define, such as a counterfactual before the date)."""
-    return pa.DataFrameSchema(
-        {c: pa.Column(t, nullable=t is float, coerce=True) for c, t in columns.items()},
-        strict=False,
-    )
-
-
-_PCT = {"effect_pct": float, "ci_low_pct": float, "ci_high_pct": float}
-_KEYS = {"series": str, "intervention": str}
-#: The tables notebook 05 draws from, each with the columns it reads.
-RESULT_SCHEMAS = {
-    "its_joint_counterfactual": _schema(
-        **_KEYS,
-        period=str,
-        in_fit=bool,
-        segment=str,
-        covid=bool,
-        ylabel=str,
-        **dict.fromkeys(["observed", "fitted", "counterfactual"], float),
-        **{
-            f"{line}_ci_{end}": float
-            for line in ("fitted", "counterfactual")
-            for end in ("low", "high")
-        },
-    ),
-    "its_national_effects": _schema(**_KEYS, horizon=int, quarter=str, end=bool, **_PCT),
-    "its_national_diagnostics": _schema(**_KEYS, ci_method=str),
-    "its_national_slopes": _schema(**_KEYS, basis=str, **_PCT),
-    "spec_curve": _schema(
-        spec_id=int, ok=bool, estimate=float, ci_low=float, ci_high=float, significant=bool
-    ),
-    "spec_curve_dates": _schema(
-        shift=int, ok=bool, estimate=float, ci_low=float, ci_high=float, significant=bool
-    ),
-}
-
-
-@dataclass
-class NationalResults:
-    """The saved tables of notebooks 02 and 04, each checked against its schema."""
-
-    counterfactual: pd.DataFrame
-    effects: pd.DataFrame
-    diagnostics: pd.DataFrame
-    slopes: pd.DataFrame
-    curve: pd.DataFrame
-    dates: pd.DataFrame
-
-    def figure1(self, series: Sequence[NationalSeries] = SERIES) -> list[tuple[str, str, str]]:
-        """Figure 1's panels: (label, y label with units, title) of each :data:`FIGURE1` series."""
-        defs = {s.key: s for s in series}
-        cf = self.counterfactual
-        out = []
-        for key in FIGURE1:
-            d = defs[key]
-            rows = cf[cf["series"] == d.label]
-            if rows.empty:
-                raise ValueError(f"the joint counterfactual table has no series {d.label!r}")
-            out.append((d.label, rows["ylabel"].iloc[0], d.title))
-        return out
-
-    def effects_with_method(self) -> pd.DataFrame:
-        """The single-date effects with each fit's interval method (figure 2)."""
-        keys = ["series", "intervention"]
-        return self.effects.merge(self.diagnostics[[*keys, "ci_method"]], on=keys)
-
-
-def load_results(tables_dir: Path | str) -> NationalResults:
-    """Read the national study's saved tables from ``tables_dir``; a table missing or lacking
-    a column its figure needs is an error naming the file and the notebook that writes it."""
-    frames = {}
-    for name, schema in RESULT_SCHEMAS.items():
-        path = Path(tables_dir) / f"{name}.csv"
-        writer = "04_sensitivity" if name.startswith("spec_curve") else "02_national_its"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: run notebook {writer} first")
-        df = pd.read_csv(path)
-        missing = [c for c in schema.columns if c not in df.columns]
-        if missing:
-            raise ValueError(f"{path} lacks the column(s) {missing} (rerun notebook {writer})")
-        try:
-            frames[name] = schema.validate(df, lazy=True)
-        except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
-            raise ValueError(f"{path}: a column has values of the wrong type: {exc}") from None
-    return NationalResults(*frames.values())

@@ -69,10 +69,17 @@ def _head(idt: pd.DataFrame) -> str:
     )
 
 
-def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFrame) -> str:
+def describe_joint(
+    terms: pd.DataFrame,
+    ident: pd.DataFrame,
+    effects: pd.DataFrame,
+    last_declared: int | None = None,
+) -> str:
     """Markdown: per series, whether the interventions can be told apart (with the informative
     quarters each term rests on), each one's own level change, its lead where the model has
-    leads, and the reforms together at the last horizon reported."""
+    leads, and the reforms together at the last declared horizon (``last_declared``; default
+    the last reported): an effect further on extrapolates the pre-reform trend further and is
+    left to the table."""
     lines = []
     for label, idt in ident.groupby("series", sort=False):
         dep = idt[idt["verdict"] == "not identified"]
@@ -98,6 +105,8 @@ def describe_joint(terms: pd.DataFrame, ident: pd.DataFrame, effects: pd.DataFra
             )
         e = effects[effects["series"] == label]
         tail = ""
+        if last_declared is not None:
+            e = e[e["horizon"] <= last_declared]
         if not e.empty:
             last = e.loc[e["horizon"].idxmax()]
             tail = (
@@ -179,9 +188,9 @@ def describe_joint_choice(cmp: pd.DataFrame, by: str) -> str:
     return "\n".join(lines) if lines else "Nothing to compare."
 
 
-def describe(joint) -> str:
+def describe(joint, last_declared: int | None = None) -> str:
     """Markdown of a :class:`~rasso_research.designs.joint_its.JointITS` (:func:`describe_joint`)."""
-    return describe_joint(joint.table(), joint.identifiability(), joint.effects())
+    return describe_joint(joint.table(), joint.identifiability(), joint.effects(), last_declared)
 
 
 def plot(joint, series: str, **kw):

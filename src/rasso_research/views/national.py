@@ -10,11 +10,16 @@ from rasso_research.report.format import fmt_num, fmt_pct
 
 
 def describe_answer(
-    terms: pd.DataFrame, ident: pd.DataFrame, package: pd.DataFrame, alone: pd.DataFrame
+    terms: pd.DataFrame,
+    ident: pd.DataFrame,
+    package: pd.DataFrame,
+    alone: pd.DataFrame,
+    horizon: int | None = None,
 ) -> str:
     """Markdown: the national answer in four sentences, from the joint model's terms (with
-    their MDEs), its identifiability verdicts, the package effects and the one-date-alone
-    effects (horizon 0)."""
+    their MDEs), its identifiability verdicts, the package effects (at ``horizon``, the last
+    declared one; default the last quarter of each series) and the one-date-alone effects
+    (horizon 0)."""
     sig = terms[(terms["ci_low"] > 0) | (terms["ci_high"] < 0)]
     named = "; ".join(
         f"{r.series}, {r.intervention} {r.kind} {fmt_pct(r.estimate_pct)} "
@@ -44,10 +49,13 @@ def describe_answer(
             "upwards, depending on the series and date."
         )
     if len(package):
-        last = package[package["end"]] if "end" in package else package
+        if horizon is None:
+            last, when = package[package["end"]], "at the last quarter of each series"
+        else:
+            last, when = package[package["horizon"] == horizon], f"{horizon} quarters on"
         k = int(((last["ci_low_pct"] > 0) | (last["ci_high_pct"] < 0)).sum())
         out.append(
-            f"The reforms together, at the last quarter of each series: {k} of {len(last)} "
+            f"The reforms together, {when}: {k} of {len(last)} "
             "series differ from the no-reform counterfactual with a 95% CI excluding zero."
         )
     a0 = alone[alone["horizon"] == 0]

@@ -45,6 +45,7 @@ from rasso_research.data.sources.homeoffice_official import (
     build_release,
     official_files,
 )
+from rasso_research.data.sources.homeoffice_quarterly import excludes
 
 #: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
 FILES = {
@@ -151,6 +152,7 @@ def build_outcomes(
     checksums: Mapping[str, str] | None = None,
     cache: Path | None = None,
     not_supplied: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcome rows of every edition (cohort and in-quarter measures, by outcome type) and of
     the official release's registered workbooks present (``checksums``: name -> sha256 of the
@@ -168,7 +170,7 @@ def build_outcomes(
         inq_nat[HO_OFFICIAL.label] = closure
     panel = pd.concat(parts, ignore_index=True)
     rate = _cohort_charge_rate(panel)
-    closure, nat = _closure_series(raw, log)
+    closure, nat = _closure_series(raw, log, not_supplied, published)
     rev = _charged_revision(nat, inq_nat, log)
     return pd.concat([panel, rate, closure], ignore_index=True), rev
 
@@ -247,11 +249,21 @@ def _cohort_charge_rate(panel: pd.DataFrame) -> pd.DataFrame:
     return rate
 
 
-def _closure_series(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _closure_series(
+    raw: Path,
+    log: QualityLog,
+    not_supplied: pd.DataFrame | None = None,
+    published: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """National charged on the closure measure (2024 edition): panel rows and the national
-    frame (fiscal_quarter, charged)."""
+    frame (fiscal_quarter, charged). A quarter in which a force did not supply its outcomes
+    (``not_supplied``, closure basis) is flagged: the edition's total lacks that force, which
+    :func:`lacks_check` tests against the ``published`` all-offence totals of the release."""
     ch = read_charged_national(raw / FILES["charged_nat"])
     log.dropped(ch)
+    flags = {} if not_supplied is None else excludes(not_supplied, "in_quarter")
+    if flags and published is not None:
+        lacks_check(all_codes_total(raw / FILES["charged_nat"]), published, not_supplied, log)
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum(min_count=1)
     nat["force"] = NAT
     note = "outcomes for investigations closed in the quarter; appears to include BTP"
@@ -270,6 +282,7 @@ def _closure_series(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFr
             )
         )
     closure = pd.concat(parts, ignore_index=True)
+    closure["flag"] = closure["fiscal_quarter"].map(flags).fillna("")
     for fy in ("2019/20", "2023/24"):
         log.add(
             "published totals",
@@ -278,6 +291,41 @@ def _closure_series(raw: Path, log: QualityLog) -> tuple[pd.DataFrame, pd.DataFr
             nat.loc[nat["fiscal_quarter"].str.startswith(fy), "charged"].sum(),
         )
     return closure, nat
+
+
+def all_codes_total(path: Path) -> pd.Series:
+    """The closure-measure file's charges summed over every offence code, by fiscal quarter
+    (published negative corrections of some non-rape codes included, as published)."""
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df = schemas.standardise_columns(df, CHARGED_ALIASES, CHARGED_REQUIRED, path)
+    dates = pd.to_datetime(df["date"], format="%d/%m/%Y")
+    fq = [periods.quarter_end_to_fiscal(d) for d in dates]
+    return pd.to_numeric(df["charged"]).groupby(fq).sum()
+
+
+def lacks_check(
+    total: pd.Series, published: pd.DataFrame, not_supplied: pd.DataFrame, log: QualityLog
+) -> None:
+    """Does the edition's national total lack the forces not supplied? In each such quarter
+    the edition's charges over every offence code (``total``) minus the release's published
+    all-offence total, which lacks them, are logged beside the forces' median quarter of
+    outcomes assigned: a gap far below the forces' own charges says the edition lacks them
+    too."""
+    pub = published.set_index("fiscal_quarter")["value"]
+    ns = not_supplied[not_supplied["basis"] == "in_quarter"]
+    for fq, g in ns.groupby("fiscal_quarter"):
+        if fq not in total.index or fq not in pub.index:
+            continue
+        gap = total[fq] - pub[fq]
+        log.add(
+            "consistency",
+            f"rape charged, closure measure {fq}: does the edition lack "
+            + ", ".join(sorted(g["force"])),
+            "edition's all-offence charges minus the release's total without the force "
+            f"(the force's median quarter of outcomes assigned, all types: "
+            f"{g['median'].sum():,.0f})",
+            gap,
+        )
 
 
 def _charged_revision(
@@ -318,11 +366,18 @@ def _charged_revision(
 @step(
     "police outcomes (cohort and in-quarter) and national charged series",
     order=20,
-    needs=("not_supplied",),
+    needs=("not_supplied", "national_all_charged"),
 )
 def outcomes_step(b: Build) -> None:
-    """Outcome rows (the force-quarters not supplied missing in the official release's) and
-    ``outcomes_revision``."""
-    rows, rev = build_outcomes(b.raw, b.log, b.checksums, b.cache, b.need("not_supplied"))
+    """Outcome rows (the force-quarters not supplied missing in the official release's; the
+    national closure series flagged where it lacks them) and ``outcomes_revision``."""
+    rows, rev = build_outcomes(
+        b.raw,
+        b.log,
+        b.checksums,
+        b.cache,
+        b.need("not_supplied"),
+        b.need("national_all_charged"),
+    )
     b.add_rows(rows)
     b.add_table("outcomes_revision", rev)

@@ -23,8 +23,8 @@ import pandas as pd
 
 from rasso_research import periods
 from rasso_research.data import forces, schemas
-from rasso_research.data.build import Build, national_sum, panel_rows, step
-from rasso_research.data.catalog import Coverage, Source
+from rasso_research.data.build import NAT, Build, panel_rows, step
+from rasso_research.data.catalog import INCOMPLETE, Coverage, Source
 from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 from rasso_research.data.sources.homeoffice import drop_rows, is_fiscal_year
 
@@ -47,6 +47,8 @@ NOT_SUPPLIED_SHARE = 0.1
 NOT_SUPPLIED = "not supplied by the force (outcomes under 10% of its median quarter)"
 #: the non-territorial force the file holds beside the 43 (left out of the force rows)
 BTP = "British Transport Police"
+#: the note of the published totals
+NATIONAL_NOTE = "England and Wales as published: 44 forces, British Transport Police included"
 
 OOCD_Q = Source(
     "oocd_q",
@@ -149,9 +151,9 @@ def basis_of(measure: str) -> str | None:
     return None
 
 
-def _check_national(force_long: pd.DataFrame, path: Path, log) -> None:
-    """The national file equals the sum of the 44 forces (BTP included) in every cell; a
-    difference is counted in the quality log."""
+def read_national(path: Path) -> pd.DataFrame:
+    """The national file long: ``fiscal_quarter``, ``measure``, ``value`` (England and Wales as
+    published: the 44 forces, British Transport Police included)."""
     nat = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     nat["fiscal_quarter"] = [
         periods.fiscal_quarter_label(y.strip(), q.strip())
@@ -160,6 +162,12 @@ def _check_national(force_long: pd.DataFrame, path: Path, log) -> None:
     nat = nat.melt(["fiscal_quarter"], list(COLUMNS), "column", "value")
     nat["measure"] = nat.pop("column").map(COLUMNS)
     nat["value"] = pd.to_numeric(nat["value"])
+    return nat
+
+
+def _check_national(force_long: pd.DataFrame, nat: pd.DataFrame, log) -> None:
+    """The national file equals the sum of the 44 forces (BTP included) in every cell; a
+    difference is counted in the quality log."""
     s = force_long.groupby(["fiscal_quarter", "measure"])["value"].sum()
     d = nat.set_index(["fiscal_quarter", "measure"])["value"] - s
     log.add(
@@ -170,6 +178,29 @@ def _check_national(force_long: pd.DataFrame, path: Path, log) -> None:
     )
 
 
+def excludes(ns: pd.DataFrame, basis: str) -> dict[str, str]:
+    """Fiscal quarter -> the flag of a national total that lacks the forces not supplied on
+    ``basis`` in that quarter (:data:`INCOMPLETE` and their names)."""
+    d = ns[ns["basis"] == basis]
+    return {
+        fq: f"{INCOMPLETE}: {', '.join(sorted(g['force']))} (not supplied)"
+        for fq, g in d.groupby("fiscal_quarter")
+    }
+
+
+def national_rows(nat: pd.DataFrame, ns: pd.DataFrame) -> pd.DataFrame:
+    """Panel rows of the published England and Wales totals, each quarter that lacks a force
+    not supplied on its basis flagged (the total is kept: it is what was published, and a
+    comparison with another national total of the same release lacks the same force)."""
+    parts = []
+    for m, g in nat.groupby("measure", sort=True):
+        rows = panel_rows(g.assign(force=NAT), m, "value", OOCD_Q.label, note=NATIONAL_NOTE)
+        flags = excludes(ns, basis_of(m))
+        rows["flag"] = g["fiscal_quarter"].map(flags).fillna("").to_numpy()
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
+
+
 @step("all-offence outcomes by force and quarter (OOCD dashboard aggregate)", order=15)
 def quarterly_step(b: Build) -> None:
     """Force and national rows of every all-offence measure, the not-supplied force-quarters
@@ -177,7 +208,8 @@ def quarterly_step(b: Build) -> None:
     path = b.raw / FILES["force"]
     long = read_quarterly(path)
     b.log.dropped(long)
-    _check_national(long, b.raw / FILES["national"], b.log)
+    nat = read_national(b.raw / FILES["national"])
+    _check_national(long, nat, b.log)
     btp = long["force"] == BTP
     note_btp = f"{int(btp.sum() / len(COLUMNS))} {BTP} force-quarters left out of the force rows"
     b.log.add("dropped or excluded rows", FILES["force"], note_btp, int(btp.sum()))
@@ -194,8 +226,13 @@ def quarterly_step(b: Build) -> None:
     for m, g in long.groupby("measure", sort=True):
         rows = panel_rows(g, m, "value", OOCD_Q.label)
         rows["flag"] = g["flag"].to_numpy()
-        nat = national_sum(g, ["fiscal_quarter"], "value", b.log, m)
-        nat_rows = panel_rows(nat, m, "value", OOCD_Q.label)
-        nat_rows.loc[nat_rows["value"].isna(), "flag"] = "a force's value is missing"
         b.add_rows(rows)
-        b.add_rows(nat_rows)
+    national = national_rows(nat, ns)
+    b.log.add(
+        "flagged rows",
+        FILES["national"],
+        "England and Wales totals lacking a force not supplied (kept, flagged)",
+        int((national["flag"] != "").sum()),
+    )
+    b.add_rows(national)
+    b.offer("national_all_charged", nat[nat["measure"] == "all_charged_in_quarter"])
