@@ -120,3 +120,50 @@ def test_max_root_of_higher_orders_is_the_companion_eigenvalue():
     phi = np.random.default_rng(1).normal(scale=0.4, size=(2, 5, 3))
     ref = [np.abs(np.roots(np.r_[1.0, -f])).max() for f in phi.reshape(-1, 3)]
     np.testing.assert_allclose(max_root(phi).ravel(), ref, rtol=1e-10)
+
+
+def test_bootstrap_world_has_the_fits_innovation_variance_and_the_same_t():
+    """The bootstrap resamples the whitened residuals centred and rescaled to the fit's
+    innovation variance (n - k - p df). Against the draws of the residuals as they are (the
+    old bootstrap world: the same fit with its variance set to their centred mean square,
+    a scale of exactly 1), the same seed gives the same critical values and p-values (t* is
+    scale-free), while the deviations b* - b and the minimum detectable effects grow by the
+    scale, about sqrt(n / (n - k - p))."""
+    from dataclasses import replace
+
+    from rasso_research.estimators.arerrors import (
+        bootstrap_innovations,
+        design_draws,
+        fit_ar_errors,
+    )
+
+    rng = np.random.default_rng(4)
+    n, t0 = 30, 18
+    t = np.arange(n)
+    season = (t[:, None] % 4 == np.arange(1, 4)).astype(float)
+    X = np.column_stack([np.ones(n), t, season, t >= t0, np.where(t >= t0, t - t0, 0)])
+    y = X @ [10, 0.1, 1, -0.5, 0.8, -2, 0.2] + lfilter([1.0], [1.0, -0.5], rng.normal(size=n))
+    fit = fit_ar_errors(X, y)
+    k, p = X.shape[1], fit.p
+    e = whiten((y - X @ fit.beta)[:, None], fit.phi)[:, 0]
+    u = bootstrap_innovations(e, fit.sigma2)
+    assert u.mean() == pytest.approx(0.0, abs=1e-12)
+    assert np.mean(u**2) == pytest.approx(fit.sigma2, rel=1e-12)
+    ms = np.mean((e - e.mean()) ** 2)
+    scale = np.sqrt(fit.sigma2 / ms)
+    # the count: n residuals (the first p rows included), n - k - p df; centring costs little
+    assert scale == pytest.approx(np.sqrt(n / (n - k - p)), rel=2e-3)
+    new = design_draws(X, fit, e, reps=199, seed=7)
+    old = design_draws(X, replace(fit, sigma2=ms), e, reps=199, seed=7)
+    G = np.vstack([np.eye(k), [0, 0, 0, 0, 0, 1, 4]])  # the coefficients, an effect at h = 4
+    np.testing.assert_allclose(new.critical_values(G, 0.05), old.critical_values(G, 0.05), 1e-9)
+    t_obs = fit.beta / np.sqrt(np.diag(fit.cov))
+    np.testing.assert_array_equal(new.p_values(t_obs), old.p_values(t_obs))
+    np.testing.assert_allclose(new.delta, scale * old.delta, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(new.roots, old.roots, rtol=1e-9)
+    g = G[-1]
+    crit = float(new.critical_values(g[None], 0.05)[0])
+    assert new.power_mde(g, crit) == pytest.approx(scale * old.power_mde(g, crit), rel=1e-6)
+    # the refits' variance estimates now centre on the data's, not (n - k - p) / n of it
+    ratio = np.mean(new.covs[5, 5]) / fit.cov[5, 5]
+    assert 0.85 < ratio < 1.2 and ratio > 1.15 * np.mean(old.covs[5, 5]) / fit.cov[5, 5]

@@ -16,9 +16,12 @@ the errors makes the studentized statistic close to pivotal:
    1..``ar_max``. Standard errors are the GLS ones with the innovation variance on n - k - p
    df.
 2. **Bootstrap.** ``reps`` series y* = X b + u*, u* the fitted AR driven by resampled
-   centred innovations, each refitted as in step 1 (the order chosen again); for a contrast
-   g'b the critical value is the 1 - alpha quantile of |g'(b* - b)| / se*(g'b*) (symmetric
-   percentile-t).
+   innovations, each refitted as in step 1 (the order chosen again); for a contrast g'b the
+   critical value is the 1 - alpha quantile of |g'(b* - b)| / se*(g'b*) (symmetric
+   percentile-t). The innovations are the whitened residuals, centred and rescaled so that
+   their variance is the fit's innovation variance (n - k - p df; :func:`bootstrap_innovations`):
+   t* is scale-free, so critical values and p-values do not depend on the scale, but the
+   minimum detectable effects (:meth:`BootstrapDraws.power_mde`) do.
 
 The REML criterion is maximised over the partial autocorrelations (so every fit is
 stationary; they lie in [``R_MIN``, ``R_MAX``]), with the roots of the AR polynomial kept
@@ -557,17 +560,34 @@ def ar_bootstrap(
     return design_draws(X, fit, e, reps, seed)
 
 
+def bootstrap_innovations(innovations: np.ndarray, sigma2: float) -> np.ndarray:
+    """The innovations the bootstrap resamples: ``innovations`` (the whitened residuals)
+    centred and rescaled to mean square ``sigma2``, the fit's innovation variance.
+
+    The exact transform keeps every period (its first p rows are in innovation units too): n
+    residuals with sum of squares ssr, and the fit's variance is ssr / (n - k - p). Resampled
+    as they are, they give the bootstrap world their centred mean square, (ssr - n ebar^2) / n,
+    about (n - k - p) / n of it: the refits' standard errors and every minimum detectable
+    effect shrank by about sqrt((n - k - p) / n), while t* (scale-free), the critical values
+    and the p-values are the same at any scale."""
+    e = np.asarray(innovations, dtype=float)
+    e = e - e.mean()
+    ms = float(np.mean(e * e))
+    return e * np.sqrt(sigma2 / ms) if ms > 0 else e
+
+
 def design_draws(
     X: np.ndarray, fit: ARFit, innovations: np.ndarray, reps: int = 499, seed: int = 20240101
 ) -> BootstrapDraws:
     """Bootstrap draws for design ``X`` with errors from the AR of ``fit`` driven by resampled
-    ``innovations``: the data's own design (:func:`ar_bootstrap`), or another one, such as the
-    same series cut short after an interruption, under the same error model (a power
-    calculation for a shorter post-period)."""
+    ``innovations`` (centred and rescaled to the innovation variance of ``fit``:
+    :func:`bootstrap_innovations`): the data's own design (:func:`ar_bootstrap`), or another
+    one, such as the same series cut short after an interruption, under the same error model
+    (a power calculation for a shorter post-period)."""
     X = np.asarray(X, dtype=float)
     rng = np.random.default_rng(seed)
-    e = np.asarray(innovations, dtype=float)
-    U = _simulate(fit.phi, e - e.mean(), len(X), reps, rng)
+    e = bootstrap_innovations(innovations, fit.sigma2)
+    U = _simulate(fit.phi, e, len(X), reps, rng)
     # y* = X b + U, so b* - b is the fit of U on X (the REML AR does not depend on X b)
     draws, _ = _choose(X, U, fit.orders, start=ar_to_pacf(fit.phi))
     return BootstrapDraws(
