@@ -438,7 +438,7 @@ CHOICE_LABELS = {
     "seasonality": "seasonality",
     "start": "series starts",
     "allan": "R v Allan",
-    "covid": "Covid-19 quarters",
+    "covid": "Covid-19",
     "shift": "date moved (quarters)",
     "phase_in": "phase-in (quarters)",
 }
