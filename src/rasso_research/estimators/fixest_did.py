@@ -1,0 +1,137 @@
+"""Regression estimators of staggered adoption, fitted with pyfixest (``feols`` with unit and
+period fixed effects absorbed, cluster-robust CRV1 by unit):
+
+* :func:`sun_abraham`: the interaction-weighted event study of Sun & Abraham (2021): one
+  coefficient per cohort and relative period (the period before adoption the reference),
+  the control cohort the never treated or, without them, the last-treated cohort (its
+  periods from its adoption dropped); each relative period's effect is the average of the
+  cohorts' coefficients weighted by their shares of the observations at that relative period;
+* :func:`twfe`: the static two-way fixed-effects coefficient of a treated-from-adoption
+  indicator, beside them for comparison (it uses already-treated units as controls).
+
+The same matrix convention as :mod:`rasso_research.estimators.staggered`: ``Y`` units x
+periods (NaN a gap), ``G`` each unit's first treated period position (``inf`` never).
+Intervals use t(clusters - 1), pyfixest's reference for CRV1; with few treated clusters
+they are too narrow, which is why the designs add randomization inference.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def _long(Y: np.ndarray, G: np.ndarray) -> pd.DataFrame:
+    N, T = Y.shape
+    unit, t = np.meshgrid(np.arange(N), np.arange(T), indexing="ij")
+    df = pd.DataFrame({"unit": unit.ravel(), "t": t.ravel(), "y": Y.ravel(), "G": np.repeat(G, T)})
+    return df[np.isfinite(df["y"])].reset_index(drop=True)
+
+
+def _feols(fml: str, df: pd.DataFrame, vcov):
+    import pyfixest as pf  # imported on first use: pyfixest's import takes seconds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pf.feols(fml, data=df, vcov=vcov)
+
+
+def _vcov(cluster: bool):
+    return {"CRV1": "unit"} if cluster else "iid"
+
+
+def sa_sample(Y: np.ndarray, G: np.ndarray) -> tuple[pd.DataFrame, float]:
+    """The long frame Sun & Abraham's regression uses, and the control cohort (``inf`` for
+    the never treated, else the last cohort, whose periods from its adoption are dropped)."""
+    G = np.asarray(G, float)
+    df = _long(np.asarray(Y, float), G)
+    if np.isfinite(G).all():
+        last = float(G.max())
+        df = df[df["t"] < last].copy()
+        df.loc[df["G"] == last, "G"] = np.inf
+        return df.reset_index(drop=True), last
+    return df, np.inf
+
+
+def sun_abraham(Y: np.ndarray, G: np.ndarray, cluster: bool = True) -> dict:
+    """Cohort x relative-period coefficients (``cells``: g, e, estimate, se, n_obs), the
+    interaction-weighted effect of each relative period (``event``), of each cohort over its
+    periods from adoption (``cohort``) and overall (``overall``: the mean of the relative
+    periods from 0), with CRV1 standard errors by the delta method (shares held fixed)."""
+    df, control = sa_sample(Y, G)
+    df["e"] = df["t"] - df["G"]
+    treated = np.isfinite(df["G"])
+    keys = sorted(
+        {
+            (int(g), int(e))
+            for g, e in zip(df.loc[treated, "G"], df.loc[treated, "e"], strict=True)
+            if e != -1
+        }
+    )
+    if not keys:
+        raise ValueError("no treated cohort observed beside the control cohort")
+    names = []
+    for i, (g, e) in enumerate(keys):
+        df[f"sa{i}"] = ((df["G"] == g) & (df["e"] == e)).astype(float)
+        names.append(f"sa{i}")
+    fit = _feols(f"y ~ {' + '.join(names)} | unit + t", df, _vcov(cluster))
+    coef = fit.coef().reindex(names)
+    V = fit.vcov.loc[names, names].to_numpy() if hasattr(fit.vcov, "loc") else np.asarray(fit._vcov)
+    n_obs = [int(df[n].sum()) for n in names]
+    cells = pd.DataFrame(keys, columns=["g", "e"]).assign(
+        estimate=coef.to_numpy(), se=np.sqrt(np.diag(V)), n_obs=n_obs
+    )
+    ok = cells["estimate"].notna().to_numpy()
+    dfree = max(int(df["unit"].nunique()) - 1, 1) if cluster else int(fit._N - fit._k)
+    out = {"cells": cells, "V": V, "control": control, "df": dfree}
+    out["n_clusters"] = int(df["unit"].nunique())
+
+    def combo(mask: np.ndarray, w: np.ndarray | None = None):
+        w = np.where(mask & ok, cells["n_obs"].to_numpy(float) if w is None else w, 0.0)
+        if w.sum() == 0:
+            return np.nan, np.nan
+        w = w / w.sum()
+        b = np.nan_to_num(cells["estimate"].to_numpy())
+        return float(w @ b), float(np.sqrt(w @ np.nan_to_num(V) @ w))
+
+    ev = [(e, *combo(cells["e"].to_numpy() == e)) for e in sorted(cells["e"].unique())]
+    out["event"] = pd.DataFrame(ev, columns=["e", "estimate", "se"])
+    post = sorted(e for e in cells["e"].unique() if e >= 0 and ((cells["e"] == e) & ok).any())
+    W = np.zeros(len(cells))
+    for e in post:
+        m = (cells["e"].to_numpy() == e) & ok
+        W += np.where(m, cells["n_obs"], 0) / cells.loc[m, "n_obs"].sum() / len(post)
+    out["overall"] = combo(np.ones(len(cells), bool), W) if post else (np.nan, np.nan)
+    coh = [
+        (g, *combo((cells["g"].to_numpy() == g) & (cells["e"].to_numpy() >= 0)))
+        for g in sorted(cells["g"].unique())
+    ]
+    out["cohort"] = pd.DataFrame(coh, columns=["g", "estimate", "se"])
+    return out
+
+
+def twfe(Y: np.ndarray, G: np.ndarray, cluster: bool = True) -> dict:
+    """The static two-way fixed-effects coefficient of ``1{t >= G}``: estimate, se, df and
+    the number of clusters (units)."""
+    df = _long(np.asarray(Y, float), np.asarray(G, float))
+    df["D"] = (df["t"] >= df["G"]).astype(float)
+    if df["D"].nunique() < 2:
+        raise ValueError("the treatment indicator does not vary: nothing to estimate")
+    fit = _feols("y ~ D | unit + t", df, _vcov(cluster))
+    n = int(df["unit"].nunique())
+    return {
+        "estimate": float(fit.coef()["D"]),
+        "se": float(fit.se()["D"]),
+        "df": max(n - 1, 1) if cluster else int(fit._N - fit._k),
+        "n_clusters": n,
+    }
+
+
+def t_interval(est: float, se: float, df: int, level: float = 0.95) -> tuple[float, float, float]:
+    """(low, high, two-sided p) of ``est`` with standard error ``se`` on t(``df``)."""
+    q = stats.t.ppf(0.5 + level / 2, df)
+    p = float(2 * stats.t.sf(abs(est / se), df)) if se > 0 else np.nan
+    return est - q * se, est + q * se, p
