@@ -460,12 +460,12 @@ def _regressions(m: StaggeredMatrix, estimators, perms: np.ndarray) -> tuple:
     for Gp in perms:
         if sa is not None:
             try:
-                reg_perm["sa_dynamic"].append(FX.sun_abraham(m.Y, Gp, cluster=False)["overall"][0])
+                reg_perm["sa_dynamic"].append(FX.sa_overall_ols(m.Y, Gp))
             except ValueError:
                 reg_perm["sa_dynamic"].append(np.nan)
         if tw is not None:
             try:
-                reg_perm["twfe_static"].append(FX.twfe(m.Y, Gp, cluster=False)["estimate"])
+                reg_perm["twfe_static"].append(FX.twfe_ols(m.Y, Gp))
             except ValueError:
                 reg_perm["twfe_static"].append(np.nan)
     return sa, tw, reg_perm
@@ -514,9 +514,11 @@ def fit_staggered(
     }
     perms = E.permuted_cohorts(m.G, reps, seed) if reps else np.zeros((0, len(m.G)))
     perm: dict = {}
+    keys = _aggregates(cells).keys()
     for Gp in perms:
-        for k, v in _aggregates(E.att_gt(m.Y, Gp, control, anticipation, base_period)).items():
-            perm.setdefault(k, []).append(v)
+        fast = E.fast_aggregates(m.Y, Gp, control, anticipation, base_period)
+        for k in keys:
+            perm.setdefault(k, []).append(fast.get(k.removeprefix("cs_"), np.nan))
     sa, tw, reg_perm = _regressions(m, estimators, perms[:regression_reps])
     perm.update(reg_perm)
     boot = _bootstrap(cells, boot_reps, seed)

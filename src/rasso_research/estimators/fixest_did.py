@@ -56,27 +56,40 @@ def sa_sample(Y: np.ndarray, G: np.ndarray) -> tuple[pd.DataFrame, float]:
     return df, np.inf
 
 
+def _sa_frame(Y: np.ndarray, G: np.ndarray) -> tuple[pd.DataFrame, list, list, float]:
+    """Sun & Abraham's sample with one indicator column per treated cohort and relative
+    period (-1 the reference): ``(frame, column names, (g, e) keys, control cohort)``."""
+    df, control = sa_sample(Y, G)
+    df["e"] = df["t"] - df["G"]
+    treated = np.isfinite(df["G"])
+    pairs = zip(df.loc[treated, "G"], df.loc[treated, "e"], strict=True)
+    keys = sorted({(int(g), int(e)) for g, e in pairs if e != -1})
+    if not keys:
+        raise ValueError("no treated cohort observed beside the control cohort")
+    names = [f"sa{i}" for i in range(len(keys))]
+    for n, (g, e) in zip(names, keys, strict=True):
+        df[n] = ((df["G"] == g) & (df["e"] == e)).astype(float)
+    return df, names, keys, control
+
+
+def _post_weights(keys: list, n_obs: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Weights of the overall effect: each relative period from 0 equally, within it the
+    cohorts by their observations."""
+    e = np.array([k[1] for k in keys])
+    post = sorted({x for x, o in zip(e, ok, strict=True) if x >= 0 and o})
+    W = np.zeros(len(keys))
+    for x in post:
+        m = (e == x) & ok
+        W[m] = n_obs[m] / n_obs[m].sum() / len(post)
+    return W
+
+
 def sun_abraham(Y: np.ndarray, G: np.ndarray, cluster: bool = True) -> dict:
     """Cohort x relative-period coefficients (``cells``: g, e, estimate, se, n_obs), the
     interaction-weighted effect of each relative period (``event``), of each cohort over its
     periods from adoption (``cohort``) and overall (``overall``: the mean of the relative
     periods from 0), with CRV1 standard errors by the delta method (shares held fixed)."""
-    df, control = sa_sample(Y, G)
-    df["e"] = df["t"] - df["G"]
-    treated = np.isfinite(df["G"])
-    keys = sorted(
-        {
-            (int(g), int(e))
-            for g, e in zip(df.loc[treated, "G"], df.loc[treated, "e"], strict=True)
-            if e != -1
-        }
-    )
-    if not keys:
-        raise ValueError("no treated cohort observed beside the control cohort")
-    names = []
-    for i, (g, e) in enumerate(keys):
-        df[f"sa{i}"] = ((df["G"] == g) & (df["e"] == e)).astype(float)
-        names.append(f"sa{i}")
+    df, names, keys, control = _sa_frame(Y, G)
     fit = _feols(f"y ~ {' + '.join(names)} | unit + t", df, _vcov(cluster))
     coef = fit.coef().reindex(names)
     V = fit.vcov.loc[names, names].to_numpy() if hasattr(fit.vcov, "loc") else np.asarray(fit._vcov)
@@ -99,12 +112,8 @@ def sun_abraham(Y: np.ndarray, G: np.ndarray, cluster: bool = True) -> dict:
 
     ev = [(e, *combo(cells["e"].to_numpy() == e)) for e in sorted(cells["e"].unique())]
     out["event"] = pd.DataFrame(ev, columns=["e", "estimate", "se"])
-    post = sorted(e for e in cells["e"].unique() if e >= 0 and ((cells["e"] == e) & ok).any())
-    W = np.zeros(len(cells))
-    for e in post:
-        m = (cells["e"].to_numpy() == e) & ok
-        W += np.where(m, cells["n_obs"], 0) / cells.loc[m, "n_obs"].sum() / len(post)
-    out["overall"] = combo(np.ones(len(cells), bool), W) if post else (np.nan, np.nan)
+    W = _post_weights(keys, cells["n_obs"].to_numpy(float), ok)
+    out["overall"] = combo(np.ones(len(cells), bool), W) if W.sum() > 0 else (np.nan, np.nan)
     coh = [
         (g, *combo((cells["g"].to_numpy() == g) & (cells["e"].to_numpy() >= 0)))
         for g in sorted(cells["g"].unique())
@@ -128,6 +137,34 @@ def twfe(Y: np.ndarray, G: np.ndarray, cluster: bool = True) -> dict:
         "df": max(n - 1, 1) if cluster else int(fit._N - fit._k),
         "n_clusters": n,
     }
+
+
+def _fe_ols(df: pd.DataFrame, cols: list) -> np.ndarray:
+    """OLS coefficients of ``cols`` with unit and period dummies (numpy least squares): the
+    permutation loop's twin of the pyfixest fit (``tests/estimators`` compares them)."""
+    U = pd.get_dummies(df["unit"]).to_numpy(float)
+    P = pd.get_dummies(df["t"]).to_numpy(float)[:, 1:]
+    X = np.column_stack([df[cols].to_numpy(float), U, P])
+    beta = np.linalg.lstsq(X, df["y"].to_numpy(float), rcond=None)[0]
+    return beta[: len(cols)]
+
+
+def sa_overall_ols(Y: np.ndarray, G: np.ndarray) -> float:
+    """Sun-Abraham's overall effect (as :func:`sun_abraham`) by numpy least squares."""
+    df, names, keys, _ = _sa_frame(Y, G)
+    b = _fe_ols(df, names)
+    n_obs = df[names].sum().to_numpy(float)
+    W = _post_weights(keys, n_obs, np.ones(len(keys), bool))
+    return float(W @ b) if W.sum() > 0 else np.nan
+
+
+def twfe_ols(Y: np.ndarray, G: np.ndarray) -> float:
+    """The static TWFE coefficient (as :func:`twfe`) by numpy least squares."""
+    df = _long(np.asarray(Y, float), np.asarray(G, float))
+    df["D"] = (df["t"] >= df["G"]).astype(float)
+    if df["D"].nunique() < 2:
+        raise ValueError("the treatment indicator does not vary: nothing to estimate")
+    return float(_fe_ols(df, ["D"])[0])
 
 
 def t_interval(est: float, se: float, df: int, level: float = 0.95) -> tuple[float, float, float]:

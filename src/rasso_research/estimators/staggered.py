@@ -49,6 +49,28 @@ def _controls(G: np.ndarray, g: float, t: int, base: int, control: str, delta: i
     return (G > max(t, base) + delta) & (G != g)
 
 
+def _cells(Y: np.ndarray, G: np.ndarray, control: str, anticipation: int, base_period: str):
+    """Yield ``(g, t, base, pre, treated, comparison, seen)`` for every cell."""
+    T = Y.shape[1]
+    for g in sorted(float(x) for x in np.unique(G[np.isfinite(G)])):
+        gi = int(g)
+        treated = G == g
+        for t in range(T):
+            pre = t < gi - anticipation
+            base = t - 1 if (pre and base_period == "varying") else gi - 1 - anticipation
+            if base < 0 or base == t:
+                continue
+            seen = np.isfinite(Y[:, t]) & np.isfinite(Y[:, base])
+            yield gi, t, base, pre, treated, _controls(G, g, t, base, control, anticipation), seen
+
+
+def _check(control: str, base_period: str) -> None:
+    if control not in CONTROLS:
+        raise StaggeredInputError(f"control must be one of {CONTROLS}, got {control!r}")
+    if base_period not in BASE_PERIODS:
+        raise StaggeredInputError(f"base_period must be one of {BASE_PERIODS}")
+
+
 def att_gt(
     Y: np.ndarray,
     G: np.ndarray,
@@ -60,53 +82,79 @@ def att_gt(
     (period positions, ``inf`` never treated). Cells whose base period falls before the first
     period are not formed; a cell with no treated or no comparison unit observed in both
     periods has ``att`` NaN and its reason."""
-    if control not in CONTROLS:
-        raise StaggeredInputError(f"control must be one of {CONTROLS}, got {control!r}")
-    if base_period not in BASE_PERIODS:
-        raise StaggeredInputError(f"base_period must be one of {BASE_PERIODS}")
+    _check(control, base_period)
     Y = np.asarray(Y, float)
     G = np.asarray(G, float)
-    N, T = Y.shape
-    groups = sorted(float(g) for g in np.unique(G[np.isfinite(G)]))
+    N = Y.shape[0]
     rows, infs = [], []
-    for g in groups:
-        gi = int(g)
-        treated = G == g
-        for t in range(T):
-            pre = t < gi - anticipation
-            base = t - 1 if (pre and base_period == "varying") else gi - 1 - anticipation
-            if base < 0 or base == t:
-                continue
-            seen = np.isfinite(Y[:, t]) & np.isfinite(Y[:, base])
-            ctrl = _controls(G, g, t, base, control, anticipation)
-            tr, co = treated & seen, ctrl & seen
-            row = {
-                "g": gi,
-                "t": t,
-                "e": t - gi,
-                "base": base,
-                "post": not pre,
-                "n_treated": int(tr.sum()),
-                "n_control": int(co.sum()),
-                "n_dropped": int(((treated | ctrl) & ~seen).sum()),
-                "att": np.nan,
-                "reason": "",
-            }
-            inf = np.zeros(N)
-            if not tr.any() or not co.any():
-                row["reason"] = "no treated unit" if not tr.any() else "no comparison unit"
-            else:
-                d = Y[:, t] - Y[:, base]
-                mt, mc = d[tr].mean(), d[co].mean()
-                row["att"] = mt - mc
-                inf[tr] = N / tr.sum() * (d[tr] - mt)
-                inf[co] = -N / co.sum() * (d[co] - mc)
-            rows.append(row)
-            infs.append(inf)
+    for g, t, base, pre, treated, ctrl, seen in _cells(Y, G, control, anticipation, base_period):
+        tr, co = treated & seen, ctrl & seen
+        row = {
+            "g": g,
+            "t": t,
+            "e": t - g,
+            "base": base,
+            "post": not pre,
+            "n_treated": int(tr.sum()),
+            "n_control": int(co.sum()),
+            "n_dropped": int(((treated | ctrl) & ~seen).sum()),
+            "att": np.nan,
+            "reason": "",
+        }
+        inf = np.zeros(N)
+        if not tr.any() or not co.any():
+            row["reason"] = "no treated unit" if not tr.any() else "no comparison unit"
+        else:
+            d = Y[:, t] - Y[:, base]
+            mt, mc = d[tr].mean(), d[co].mean()
+            row["att"] = mt - mc
+            inf[tr] = N / tr.sum() * (d[tr] - mt)
+            inf[co] = -N / co.sum() * (d[co] - mc)
+        rows.append(row)
+        infs.append(inf)
     table = pd.DataFrame(rows)
     inf = np.column_stack(infs) if infs else np.zeros((N, 0))
-    sizes = {int(g): int((G == g).sum()) for g in groups}
+    sizes = {int(g): int((G == g).sum()) for g in np.unique(G[np.isfinite(G)])}
     return Cells(table, inf, sizes)
+
+
+def fast_aggregates(
+    Y: np.ndarray,
+    G: np.ndarray,
+    control: str = "notyet",
+    anticipation: int = 0,
+    base_period: str = "varying",
+) -> dict:
+    """The aggregated parameters of :func:`aggregate` (``group``, ``g<g>``, ``dynamic``,
+    ``e<e>``, ``simple``) and the pre-trend statistic (``pretrend``: the sum of squared
+    pre-period event-time effects), in numpy alone: the permutation loop's refit."""
+    G = np.asarray(G, float)
+    recs = []
+    for g, t, _base, pre, treated, ctrl, seen in _cells(Y, G, control, anticipation, base_period):
+        tr, co = treated & seen, ctrl & seen
+        if tr.any() and co.any():
+            d = Y[:, t] - Y[:, _base]
+            recs.append((g, t - g, not pre, d[tr].mean() - d[co].mean(), treated.sum()))
+    out: dict = {}
+    if not recs:
+        return out
+    g, e, post, att, size = (np.array(x) for x in zip(*recs, strict=True))
+    post = post.astype(bool)
+    if post.any():
+        out["simple"] = float(np.average(att[post], weights=size[post]))
+        gs = sorted(set(g[post]))
+        ge = np.array([att[post & (g == k)].mean() for k in gs])
+        out.update({f"g{k}": v for k, v in zip(gs, ge, strict=True)})
+        out["group"] = float(np.average(ge, weights=[size[g == k][0] for k in gs]))
+    es = sorted(set(e))
+    ee = {k: float(np.average(att[e == k], weights=size[e == k])) for k in es}
+    out.update({f"e{k}": v for k, v in ee.items()})
+    post_e = [v for k, v in ee.items() if k >= 0]
+    if post_e:
+        out["dynamic"] = float(np.mean(post_e))
+    pre_e = [v for k, v in ee.items() if k < 0]
+    out["pretrend"] = float(np.sum(np.square(pre_e))) if pre_e else np.nan
+    return out
 
 
 def cell_se(cells: Cells) -> np.ndarray:

@@ -20,7 +20,6 @@ incomplete are dropped (never filled) and listed.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,171 +27,41 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rasso_research import paths, timeline
 from rasso_research.data import catalog
 from rasso_research.data import series as S
 from rasso_research.data.forces import FORCES
 from rasso_research.designs.staggered import StaggeredAdoption, StaggeredInputError, fit_staggered
 from rasso_research.its import ITSSpec
-from rasso_research.periods import fiscal_quarter_of, fiscal_year_of
+from rasso_research.studies.soteria_cohorts import (
+    UNKNOWN,
+    UNKNOWN_EXCLUDE,
+    CohortError,
+    SoteriaParameterError,
+    check_dates,
+    close,
+    cohort_dates,
+    cohort_table,
+    first_period,
+    load_cohorts,
+)
 
-COHORT_COLUMNS = [
-    "force",
-    "cohort",
-    "date",
-    "precision",
-    "source_url",
-    "verified",
-    "notes",
-    "possible_cohorts",
+__all__ = [
+    "UNKNOWN",
+    "UNKNOWN_EXCLUDE",
+    "CohortError",
+    "SoteriaParameterError",
+    "check_dates",
+    "cohort_dates",
+    "cohort_table",
+    "first_period",
+    "load_cohorts",
+    "SERIES",
+    "fit_soteria",
 ]
-UNKNOWN = "unknown"
-#: the choices for the forces of unknown cohort besides a cohort id
-UNKNOWN_EXCLUDE = "exclude"
+
 OFFICIAL = "ho_official"
 SEXUAL = "Sexual offences"
 OTHER = "All other offence groups"
-
-
-class CohortError(ValueError):
-    """A problem in the cohorts table; the message names the row, column and fix."""
-
-
-class SoteriaParameterError(ValueError):
-    """A notebook 07 parameter is invalid; the message names it and the fix."""
-
-
-def _close(value, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(value), sorted(set(map(str, known))), n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-
-
-# ---- the cohorts --------------------------------------------------------------------------
-def load_cohorts(
-    path: str | Path | None = None, interventions: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """Read and check ``config/soteria_cohorts.csv``: every one of the 43 forces once, by its
-    canonical name; a cohort that is an intervention id or ``unknown``; a parseable date (day
-    1 for month precision) for every known cohort and none for an unknown one; a source for
-    every verified row. Raises :class:`CohortError` naming the row and the fix."""
-    path = Path(path) if path is not None else paths.CONFIG / "soteria_cohorts.csv"
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    where = path.name
-    miss = [c for c in COHORT_COLUMNS if c not in df.columns]
-    if miss:
-        raise CohortError(f"{where}: missing column(s) {miss}")
-    ids = set((interventions if interventions is not None else timeline.load_interventions())["id"])
-    for i, r in df.iterrows():
-        at = f"{where} row {i + 2} (force {r['force']!r})"
-        if r["force"] not in FORCES:
-            raise CohortError(
-                f"{at}: unknown force{_close(r['force'], FORCES)} (write the canonical name of data/forces.py)"
-            )
-        if r["cohort"] != UNKNOWN and r["cohort"] not in ids:
-            raise CohortError(
-                f"{at}: cohort {r['cohort']!r} is not an id of config/interventions.csv{_close(r['cohort'], ids)}"
-            )
-        for c in filter(None, (x.strip() for x in r["possible_cohorts"].split(";"))):
-            if c not in ids:
-                raise CohortError(
-                    f"{at}: possible cohort {c!r} is not an intervention id{_close(c, ids)}"
-                )
-        _check_date(at, r)
-        if r["verified"] not in ("yes", "partial", "no"):
-            raise CohortError(f"{at}: verified={r['verified']!r}; write yes, partial or no")
-        if r["verified"] != "no" and not r["source_url"].startswith("http"):
-            raise CohortError(
-                f"{at}: verified={r['verified']} without a source URL (add it, or write no)"
-            )
-    dup = sorted(df.loc[df["force"].duplicated(), "force"])
-    absent = sorted(set(FORCES) - set(df["force"]))
-    if dup or absent:
-        raise CohortError(f"{where}: each force once: duplicated {dup}, missing {absent}")
-    out = df.copy()
-    out["date"] = pd.to_datetime(out["date"].replace("", None))
-    return out
-
-
-def _check_date(at: str, r) -> None:
-    if r["cohort"] == UNKNOWN:
-        if r["date"]:
-            raise CohortError(
-                f"{at}: an unknown cohort has no date (give the cohort, or clear the date)"
-            )
-        return
-    try:
-        ts = pd.Timestamp(r["date"])
-    except (ValueError, TypeError) as exc:
-        raise CohortError(f"{at}: date {r['date']!r} is not a date such as 2021-09-01") from exc
-    if pd.isna(ts):
-        raise CohortError(f"{at}: cohort {r['cohort']} needs a date")
-    if r["precision"] == "month" and ts.day != 1:
-        raise CohortError(f"{at}: month precision needs day 1, got {r['date']}")
-
-
-def check_dates(
-    cohorts: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, what: str = "the data"
-) -> None:
-    """A cohort date outside ``first``..``last`` (the periods of the data) is an error naming
-    the force and the nearest period end."""
-    for r in cohorts.itertuples():
-        if pd.notna(r.date) and not first <= r.date <= last:
-            side = "before the first" if r.date < first else "after the last"
-            raise CohortError(
-                f"soteria_cohorts.csv, force {r.force!r}: date {r.date.date()} is {side} day of "
-                f"{what} ({first.date()} to {last.date()}): fix the date or widen the data"
-            )
-
-
-def cohort_dates(
-    cohorts: pd.DataFrame, unknown: str = UNKNOWN_EXCLUDE, interventions: pd.DataFrame | None = None
-) -> tuple[dict, list]:
-    """``({force: adoption date}, excluded forces)``: the unknown cohort's forces are excluded
-    (``unknown="exclude"``) or placed in cohort ``unknown`` at its date in the interventions
-    table (one of their ``possible_cohorts``)."""
-    unk = cohorts[cohorts["cohort"] == UNKNOWN]
-    possible = sorted(
-        {c.strip() for s in unk["possible_cohorts"] for c in s.split(";") if c.strip()}
-    )
-    if unknown != UNKNOWN_EXCLUDE and unknown not in possible:
-        raise SoteriaParameterError(
-            f"unknown={unknown!r}: the forces of unknown cohort can be placed in "
-            f"{[UNKNOWN_EXCLUDE, *possible]}{_close(unknown, possible)}"
-        )
-    dates = {r.force: r.date for r in cohorts.itertuples() if r.cohort != UNKNOWN}
-    if unknown == UNKNOWN_EXCLUDE:
-        return dates, sorted(unk["force"])
-    tab = interventions if interventions is not None else timeline.load_interventions()
-    at = pd.Timestamp(tab.set_index("id").loc[unknown, "date"])
-    return dates | {f: at for f in unk["force"]}, []
-
-
-def first_period(date: pd.Timestamp, frequency: str):
-    """The period containing ``date``: its financial year label (annual) or quarter."""
-    if frequency == "annual":
-        return fiscal_year_of(fiscal_quarter_of(date))
-    return pd.Timestamp(date).to_period("Q")
-
-
-def cohort_table(cohorts: pd.DataFrame, frequency: str = "annual") -> pd.DataFrame:
-    """The cohorts as the notebook shows them: per cohort its forces, first treated period(s),
-    and how many rows are verified, partial or unverified."""
-    rows = []
-    for c, d in cohorts.groupby("cohort", sort=False):
-        first = sorted({str(first_period(x, frequency)) for x in d["date"].dropna()})
-        rows.append(
-            {
-                "cohort": c,
-                "n_forces": len(d),
-                "first_period": ", ".join(first) or "unknown",
-                "dates": ", ".join(sorted({x.strftime("%Y-%m") for x in d["date"].dropna()})) or "",
-                "verified": int((d["verified"] == "yes").sum()),
-                "partial": int((d["verified"] == "partial").sum()),
-                "unverified": int((d["verified"] == "no").sum()),
-                "forces": "; ".join(d["force"]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ---- the series ---------------------------------------------------------------------------
@@ -358,7 +227,7 @@ def series_frame(
     in the series' terms: '2014/15' or a quarter)."""
     if key not in SERIES:
         raise SoteriaParameterError(
-            f"series {key!r} is not a series of the study{_close(key, SERIES)} ({sorted(SERIES)})"
+            f"series {key!r} is not a series of the study{close(key, SERIES)} ({sorted(SERIES)})"
         )
     s = SERIES[key]
     if s.frequency == "annual":
@@ -382,7 +251,7 @@ def _check_window(window, frame_periods: list, key: str) -> None:
     for name, w in (("first", lo), ("last", hi)):
         if w not in have:
             raise SoteriaParameterError(
-                f"window {name} period {w!r} is not a period of {key}{_close(w, have)} ({have[0]} to {have[-1]})"
+                f"window {name} period {w!r} is not a period of {key}{close(w, have)} ({have[0]} to {have[-1]})"
             )
     if lo >= hi:
         raise SoteriaParameterError(
@@ -409,7 +278,7 @@ def check_params(
     for k in series:
         if k not in SERIES:
             raise SoteriaParameterError(
-                f"series {k!r} is not a series of the study{_close(k, SERIES)} ({sorted(SERIES)})"
+                f"series {k!r} is not a series of the study{close(k, SERIES)} ({sorted(SERIES)})"
             )
         freqs.add(SERIES[k].frequency)
     if len(freqs) > 1:
@@ -418,7 +287,7 @@ def check_params(
         )
     for f in exclude:
         if f not in FORCES:
-            raise SoteriaParameterError(f"exclude_forces: {f!r} is not a force{_close(f, FORCES)}")
+            raise SoteriaParameterError(f"exclude_forces: {f!r} is not a force{close(f, FORCES)}")
     cohort_dates(cohorts, unknown)
     if "annual" in freqs:
         years = sorted(fy.loc[fy["per_100k"].notna(), "fiscal_year"].unique())
