@@ -17,6 +17,7 @@ they are too narrow, which is why the designs add randomization inference.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -32,11 +33,19 @@ def _long(Y: np.ndarray, G: np.ndarray) -> pd.DataFrame:
 
 
 def _feols(fml: str, df: pd.DataFrame, vcov):
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     import pyfixest as pf  # imported on first use: pyfixest's import takes seconds
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pf.feols(fml, data=df, vcov=vcov)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pf.feols(fml, data=df, vcov=vcov)
+    finally:
+        # a module pyfixest imports lazily on its first fit configures the root logger
+        # (font subsetting then logs every glyph when a figure is saved): put it back
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def _vcov(cluster: bool):
