@@ -178,13 +178,60 @@ def reproduced() -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
+#: Published keys whose data are an optional registry row: key prefix -> registry name.
+OPTIONAL_DATA = {"cs2021_mpdta_": "validation/mpdta.csv"}
+
+
+def absent_optional() -> dict[str, str]:
+    """The key prefixes of :data:`OPTIONAL_DATA` whose file is not in ``data/raw`` (so their
+    numbers cannot be reproduced here), with the registry name of the file."""
+    return {k: f for k, f in OPTIONAL_DATA.items() if not (paths.DATA_RAW / f).exists()}
+
+
 def validation_table() -> pd.DataFrame:
     """One row per published number: reference, key, published, reproduced, tolerance,
-    within (|reproduced - published| <= tolerance). A key with no reproduction is missing
-    (``within`` False), never dropped."""
+    within (|reproduced - published| <= tolerance) and status (``reproduced``, ``outside
+    tolerance``, ``not run: <file> absent ...`` or ``missing``). A key with no reproduction
+    stays in the table (``within`` False), never dropped."""
     pub = published()
     rep = reproduced()
     out = pub[["reference", "key", "published", "tolerance"]].copy()
     out.insert(3, "reproduced", out["key"].map(rep))
     out["within"] = (out["reproduced"] - out["published"]).abs() <= out["tolerance"] + 1e-12
+    absent = absent_optional()
+
+    def status(row) -> str:
+        if pd.notna(row["reproduced"]):
+            return "reproduced" if row["within"] else "outside tolerance"
+        for prefix, name in absent.items():
+            if row["key"].startswith(prefix):
+                return f"not run: {name} absent (optional registry row)"
+        return "missing"
+
+    out["status"] = out.apply(status, axis=1)
     return out
+
+
+def summary(tab: pd.DataFrame) -> str:
+    """One paragraph on :func:`validation_table`: k of n reproduced among the numbers whose
+    data are present, the keys outside tolerance or missing, and the ones not run because an
+    optional file is absent (with the fix)."""
+    run = tab[~tab["status"].str.startswith("not run")]
+    n_ok = int((run["status"] == "reproduced").sum())
+    text = f"**{n_ok} of {len(run)} published numbers whose data are present are reproduced"
+    text += " within their tolerance.**"
+    bad = run[run["status"] != "reproduced"]
+    if len(bad):
+        text += " Not reproduced: " + ", ".join(
+            f"{k} ({s})" for k, s in bad[["key", "status"]].values
+        )
+        text += "."
+    skipped = tab[tab["status"].str.startswith("not run")]
+    for status, g in skipped.groupby("status", sort=False):
+        name = status.split(" ")[2]
+        text += (
+            f" {len(g)} published numbers were not run: their data file {name} is an optional"
+            " registry row that is not in the data mirror; place a copy with the registered"
+            " checksum in the mirror (or download it with `RASSO_FETCH_OPTIONAL=1 make fetch`) and rerun."
+        )
+    return text

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rasso_research import paths
 from rasso_research.designs.staggered import StaggeredInputError, fit_staggered
 from rasso_research.estimators import fixest_did as FX
 from rasso_research.estimators import staggered as E
@@ -116,13 +115,12 @@ def test_view_text_and_figure():
 
 
 @pytest.mark.mirror
-def test_minimum_wage_example_matches_the_did_vignette():
+def test_minimum_wage_example_matches_the_did_vignette(skip_unless_optional):
     """The published numbers of config/validation.csv (did vignette, never-treated
     controls), through the design's own code path."""
     from rasso_research.validation import fit_mpdta, mpdta_reproduced, reference
 
-    if not (paths.DATA_RAW / "validation" / "mpdta.csv").exists():
-        pytest.skip("validation/mpdta.csv not fetched (optional registry row)")
+    skip_unless_optional("validation/mpdta.csv")
     fit = fit_mpdta(estimators=("cs", "sa"))
     got = mpdta_reproduced(fit)
     assert len(got) == 21
@@ -135,13 +133,12 @@ def test_minimum_wage_example_matches_the_did_vignette():
 
 
 @pytest.mark.mirror
-def test_minimum_wage_example_not_yet_treated_cross_check():
+def test_minimum_wage_example_not_yet_treated_cross_check(skip_unless_optional):
     """Not-yet-treated controls: the values the differences 0.3 and csdid 0.4.3 ports give
     on the same file (not published; a cross-check of the comparison group)."""
     from rasso_research.validation import fit_mpdta
 
-    if not (paths.DATA_RAW / "validation" / "mpdta.csv").exists():
-        pytest.skip("validation/mpdta.csv not fetched (optional registry row)")
+    skip_unless_optional("validation/mpdta.csv")
     r = fit_mpdta(control="notyet")
     att = r.table().set_index(["cohort", "period"])["att"]
     assert att[("2004", "2004")] == pytest.approx(-0.0194, abs=5e-5)
