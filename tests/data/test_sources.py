@@ -10,8 +10,7 @@ import pytest
 from rasso_research import periods
 from rasso_research.data import forces
 from rasso_research.data.rawfiles import RawFiles
-from rasso_research.data.schemas import DuplicateKeyError
-from rasso_research.data.schemas import InputFormatError
+from rasso_research.data.schemas import DuplicateKeyError, InputFormatError
 from rasso_research.data.sources import cps as rc
 from rasso_research.data.sources import homeoffice as rh
 from rasso_research.data.sources import homeoffice_outcomes as ho_out
