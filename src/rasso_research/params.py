@@ -479,7 +479,7 @@ def slug(path: Path, params: Mapping) -> str:
     :data:`MAX_SLUG` characters with a hash of the parameters when longer. Only ``[a-z0-9-]``."""
     diff = changed(path, params)
     parts = [path.name[:2]] + [
-        f"{k}-{slugify(json.dumps(v) if not isinstance(v, str) else v)}"
+        f"{slugify(k)}-{slugify(json.dumps(v) if not isinstance(v, str) else v)}"
         for k, v in sorted(diff.items())
     ]
     text = "-".join(p for p in parts if p) if diff else f"{path.name[:2]}-defaults"

@@ -1,14 +1,9 @@
-"""Notebook runs: every parameter checked before a kernel starts, the run's own folder, its
-manifest, and papermill.
+"""Notebook runs: the run's own folder, papermill, and manifests.
 
-A notebook's parameters are the names its ``parameters`` cell assigns (:func:`defaults`).
-:func:`check` validates a run's values against :data:`RULES` (types, ranges, choices with "did
-you mean", ids, forces, quarters and the data's coverage through
-:func:`rasso_research.params.check_params`) and returns them canonical (a force's own name, a
-calendar quarter), so a slug computed from them (:func:`slug`) names one run whatever the
-spelling. A run with parameters other than the defaults writes into ``results/runs/<slug>/``
-(its tables, figures, executed notebook and ``manifest.json``); only the paper run (``make
-all``, :data:`PAPER_ENV`) writes ``tables/`` and ``figures/``, whose ``manifest.json`` is
+The parameters come checked and canonical from :func:`rasso_research.params.check`. A run
+writes into ``results/runs/<slug>/`` (:func:`rasso_research.params.slug`: its tables, figures,
+executed notebook and ``manifest.json``); only the paper run (``make all``, :data:`PAPER_ENV`,
+the notebooks' defaults) writes ``tables/`` and ``figures/``, whose ``manifest.json`` is
 :func:`write_paper_manifest`'s. No value reaches a shell: papermill runs in this process.
 """
 

@@ -252,3 +252,12 @@ def test_a_mirror_that_does_not_exist_says_so(setup, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no-such-mirror: no such folder" in err[0]
     assert "unset it" in err[0]
+
+
+def test_a_killed_fetch_leaves_nothing_behind(setup):
+    raw, mirror, _ = setup
+    (raw / "sub").mkdir(parents=True, exist_ok=True)
+    (raw / "sub/.a.csv.x1y2.part").write_bytes(b"half")
+    (raw / "sub/.dl-abc").mkdir()
+    fetch.fetch_all(mirror=mirror, raw_dir=raw, progress=False, download=False)
+    assert not list(raw.rglob("*.part")) and not list(raw.rglob(".dl-*"))

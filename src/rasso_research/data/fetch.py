@@ -216,6 +216,7 @@ def fetch_all(
     if optional is None:
         optional = os.environ.get("RASSO_FETCH_OPTIONAL", "") not in ("", "0")
     reg = read_registry(Path(registry) if registry else raw_dir / "registry.csv")
+    sweep_partial(raw_dir)
     rows = []
     for _, row in reg.iterrows():
         if required_only and not row["required"]:
@@ -235,6 +236,20 @@ def fetch_all(
     report = pd.DataFrame(rows, columns=["name", "required", "action", "path"])
     _write_stamp(raw_dir, reg, report)
     return report
+
+
+def sweep_partial(raw_dir: Path) -> list[Path]:
+    """Remove what a killed fetch left: ``.<name>.*.part`` files and ``.dl-*`` folders."""
+    gone = []
+    if Path(raw_dir).is_dir():
+        for p in sorted(Path(raw_dir).rglob(".*")):
+            if p.is_file() and p.name.endswith(".part"):
+                p.unlink(missing_ok=True)
+                gone.append(p)
+            elif p.is_dir() and p.name.startswith(".dl-"):
+                shutil.rmtree(p, ignore_errors=True)
+                gone.append(p)
+    return gone
 
 
 def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None:
