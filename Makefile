@@ -51,7 +51,8 @@ DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py
               src/rasso_research/constants.py src/rasso_research/data/panel.py \
               src/rasso_research/data/build.py src/rasso_research/data/catalog.py \
               src/rasso_research/data/quality.py src/rasso_research/data/schemas.py \
-              src/rasso_research/data/forces.py src/rasso_research/data/sources/*.py)
+              src/rasso_research/data/forces.py src/rasso_research/data/rawfiles.py \
+              src/rasso_research/errors.py src/rasso_research/data/sources/*.py)
 
 .venv/.stamp: pyproject.toml constraints.txt
 	@echo "[env] building .venv from pyproject.toml (pinned by constraints.txt)"

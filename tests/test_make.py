@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rasso_research import paths, runs
+from rasso_research.errors import ProjectError
 
 ROOT = paths.ROOT
 PANEL = ROOT / "data" / "processed" / "panel.parquet"
@@ -191,3 +192,53 @@ def test_a_failed_validation_is_one_error_line(tmp_path):
         f"error: {t}: 1 of 2 published numbers not reproduced within their tolerance: b "
         "(see notebook 00 and config/validation.csv; the build stops until they are)"
     ]
+
+
+@pytest.mark.slow
+@needs_env
+def test_a_run_in_which_nothing_can_be_modelled_fails_with_the_table():
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasso_research",
+            "run",
+            "03",
+            "--force",
+            "Greater Manchester",
+            "--interruption",
+            "2020Q3",
+            "--check",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 3
+    assert r.stderr.startswith("error: notebooks/03_force_comparison.ipynb: no series can be")
+    assert "n_pre" in r.stderr and "too short for ITS" in r.stderr
+
+
+@pytest.mark.slow
+def test_a_failed_run_leaves_one_failed_notebook(tmp_path):
+    """A failing notebook: one error line naming <name>.failed.ipynb, replaced by the next
+    failure (no pile of logs), no .part left."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell("raise ValueError(f'bad x={x}')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    nb.metadata["language_info"] = {"name": "python"}
+    path = tmp_path / "09_fails.ipynb"
+    nbformat.write(nb, path)
+    run = runs.Run(
+        tmp_path / "run", tmp_path / "run" / path.name, tmp_path / "t", tmp_path / "f", False
+    )
+    for x in (2, 3):
+        with pytest.raises(ProjectError) as e:
+            runs.execute(path, {"x": x}, run)
+        assert f"09_fails.failed.ipynb: ValueError: bad x={x}" in str(e.value)
+    assert sorted(p.name for p in run.folder.iterdir()) == ["09_fails.failed.ipynb"]

@@ -280,7 +280,8 @@ def _lookup(kind: str, attr: str) -> Callable:
         by_lower = {k.lower(): k for k in known}
         if isinstance(v, str) and v.strip().lower() in by_lower:
             return by_lower[v.strip().lower()], None
-        return v, f"{name}={v!r} is not {kind}{close(v, known)}"
+        hint = close(v, known) or f" (one of: {', '.join(known)})"
+        return v, f"{name}={v!r} is not {kind}{hint}"
 
     return rule
 

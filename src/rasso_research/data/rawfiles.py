@@ -121,13 +121,6 @@ def as_files(raw: RawFiles | Path | str | None) -> RawFiles:
     return raw if isinstance(raw, RawFiles) else RawFiles.open(raw)
 
 
-def _records(data: bytes) -> tuple[bytes, list[bytes]]:
-    lines = data.split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return (lines[0] if lines else b""), lines
-
-
 def check_rows(path: Path) -> None:
     """A CSV (``.csv`` or ``.csv.gz``) whose every non-blank row has as many fields as its
     header; else :class:`TruncatedInputError` naming the file and the line. Other formats
@@ -143,16 +136,31 @@ def check_rows(path: Path) -> None:
             raise TruncatedInputError(
                 path, f"not a whole gzip file ({exc})", "`make fetch` restores the registered copy"
             ) from exc
-    header, lines = _records(data.removeprefix(b"\xef\xbb\xbf"))
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    header = data.split(b"\n", 1)[0]
     sep = ";" if header.count(b";") > header.count(b",") else ","
-    if b'"' not in data:  # no quoting: a row's fields are its separators + 1
-        k, bsep = header.count(sep.encode()), sep.encode()
-        rows = [ln for ln in lines if ln.strip()]
-        if sum(ln.count(bsep) for ln in rows) == k * len(rows):
-            return
-        for i, ln in enumerate(lines, start=1):
-            if ln.strip() and ln.count(bsep) != k:
-                _short(path, i, ln.count(bsep) + 1, k + 1)
+    k = _fields(header, sep)
+    if k is None:  # a quoted newline in the header: parse the whole file
+        return _check_parsed(path, data, sep)
+    bsep = sep.encode()
+    for i, ln in enumerate(data.split(b"\n"), start=1):
+        if not ln.strip():
+            continue
+        n = ln.count(bsep) + 1 if b'"' not in ln else _fields(ln, sep)
+        if n is None:  # a quoted field spans lines: parse the whole file
+            return _check_parsed(path, data, sep)
+        if n != k:
+            _short(path, i, n, k)
+
+
+def _fields(line: bytes, sep: str) -> int | None:
+    """The number of fields of one CSV line (``None`` when a quote is left open)."""
+    if line.count(b'"') % 2:
+        return None
+    return len(next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=sep)))
+
+
+def _check_parsed(path: Path, data: bytes, sep: str) -> None:
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")), delimiter=sep)
     k = None
     for row in reader:
