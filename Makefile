@@ -19,10 +19,22 @@ export MALLOC_MMAP_THRESHOLD_ ?= 268435456
 export MALLOC_TRIM_THRESHOLD_ ?= 536870912
 export MALLOC_TOP_PAD_ ?= 67108864
 
+# ---- the run's parameters ------------------------------------------------------------------
+# FORCE, INTERRUPTION and INTERVENTION (make its) reach the command line's Python as
+# environment variables only, taken literally ($(value ...): never expanded by make) and
+# never written into a recipe, so no value reaches a shell; make's own export of
+# command-line variables is turned off for them (it would expand them).
+RASSO_FORCE        := $(value FORCE)
+RASSO_INTERRUPTION := $(value INTERRUPTION)
+RASSO_INTERVENTION := $(value INTERVENTION)
+export RASSO_FORCE RASSO_INTERRUPTION RASSO_INTERVENTION
+unexport FORCE INTERRUPTION INTERVENTION
+
 # ---- environment ---------------------------------------------------------------------------
-# With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;
-# otherwise build a local virtualenv from pyproject.toml, pinned by constraints.txt.
-ifdef CONDA_PREFIX
+# A local virtualenv built from pyproject.toml, pinned by constraints.txt; with
+# RASSO_USE_CONDA=1 the active conda env's python instead (only when asked: an active conda
+# env is not enough, and the package is then installed into it).
+ifeq ($(RASSO_USE_CONDA),1)
 PY        := python
 ENV_STAMP := .make/conda.stamp
 else
@@ -39,7 +51,8 @@ DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py
               src/rasso_research/constants.py src/rasso_research/data/panel.py \
               src/rasso_research/data/build.py src/rasso_research/data/catalog.py \
               src/rasso_research/data/quality.py src/rasso_research/data/schemas.py \
-              src/rasso_research/data/forces.py src/rasso_research/data/sources/*.py)
+              src/rasso_research/data/forces.py src/rasso_research/data/rawfiles.py \
+              src/rasso_research/errors.py src/rasso_research/data/sources/*.py)
 
 .venv/.stamp: pyproject.toml constraints.txt
 	@echo "[env] building .venv from pyproject.toml (pinned by constraints.txt)"
@@ -50,7 +63,7 @@ DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py
 
 .make/conda.stamp: pyproject.toml
 	@mkdir -p .make
-	@echo "[env] installing rasso_research into the active conda env ($(CONDA_PREFIX))"
+	@echo "[env] installing rasso_research into the active conda env ($${CONDA_PREFIX:-none active})"
 	@python -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -83,15 +96,20 @@ fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a
 	@$(PY) -m rasso_research.data.fetch
 
 # ---- notebooks (papermill) -----------------------------------------------------------------
-NB_OUT := results/notebooks
+# every notebook run goes through the command line (python -m rasso_research run): parameters
+# checked before a kernel starts, papermill in that process (SIGTERM shuts its kernel down)
+override NB_OUT := results/notebooks
+RUN := $(PY) -m rasso_research
 include notebooks.mk
 
 # ---- quality -------------------------------------------------------------------------------
 .PHONY: all test lint format bench clean distclean help
 
-all: data notebooks ## Run the whole pipeline: data, models, notebooks, figures and tables
+all: data notebooks $(MANIFEST) ## Run the whole pipeline: data, models, notebooks, figures and tables
 
-test: $(ENV_STAMP) $(PANEL) ## Run the test suite (unit, validation, integration, nbval)
+# nbval reruns every notebook into results/runs/nbval/ (never tables/ or figures/); notebook 05
+# reads the paper's tables, so the paper run comes first
+test: $(ENV_STAMP) $(PANEL) $(EXECUTED) ## Run the test suite (unit, validation, integration, nbval)
 	@echo "[test] pytest"
 	@$(PY) -m pytest
 

@@ -30,6 +30,17 @@ def _skip_unless_optional(name: str) -> None:
     pytest.skip(f"{name}: {OPTIONAL_ABSENT} (add it to the data mirror, then make fetch)")
 
 
+def pytest_configure(config):
+    """Every notebook that nbval runs in this session writes into one run folder,
+    ``results/runs/nbval/`` (never the paper's ``tables/`` and ``figures/``); the kernels
+    inherit the variable. Notebook 05 reads the paper's tables (``make test`` runs the paper
+    first)."""
+    from rasso_research import runs
+
+    os.environ.pop(runs.PAPER_ENV, None)
+    os.environ.setdefault(runs.RUN_ENV, str(runs.RUNS / "nbval"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research import paths
+from rasso_research.data.rawfiles import verified_path
 from rasso_research.designs.staggered import StaggeredAdoption, fit_staggered
 from rasso_research.designs.synthetic import panel_matrix
 from rasso_research.estimators.staggered import aggregate
@@ -31,14 +32,13 @@ from rasso_research.its import Interruption, ITSSpec, fit_its
 
 
 def _validation_file(name: str) -> Path:
-    local = paths.DATA_RAW / "validation" / name
-    if local.exists():
-        return local
-    raise FileNotFoundError(f"{local} not found: run `make data` (it fetches and verifies it)")
+    """``data/raw/validation/<name>``, hashed against the registry as it is opened (a changed
+    or unregistered file stops the reader, naming it)."""
+    return verified_path(f"validation/{name}")
 
 
 def sicily_path() -> Path:
-    """``data/raw/validation/sicily.csv``, placed and checksum-verified by ``make data``."""
+    """``data/raw/validation/sicily.csv``, placed by ``make data``, verified when opened."""
     return _validation_file("sicily.csv")
 
 

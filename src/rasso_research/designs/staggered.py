@@ -46,6 +46,8 @@ __all__ = ["StaggeredAdoption", "StaggeredInputError", "fit_staggered", "stagger
 
 #: the estimators a fit reports (``estimators=``)
 ESTIMATORS = ("cs", "sa", "twfe")
+#: comparison groups: the not yet treated, the never treated
+CONTROLS = ("notyet", "never")
 ESTIMATOR_NAMES = {
     "cs": "Callaway-Sant'Anna",
     "sa": "Sun-Abraham",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -61,7 +63,9 @@ def write_table(
     caption: str | None = None,
     label: str | None = None,
 ) -> list[Path]:
-    """Write ``outdir/stem.csv`` (numbers to ``digits`` decimals) and ``outdir/stem.tex``."""
+    """Write ``outdir/stem.csv`` (numbers to ``digits`` decimals) and ``outdir/stem.tex``, each
+    atomically: written to a hidden temporary file beside it and renamed into place, so an
+    interrupted run never leaves a half-written table."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     csv, tex = outdir / f"{stem}.csv", outdir / f"{stem}.tex"
@@ -69,9 +73,21 @@ def write_table(
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = [format_number(v, digits) for v in out[c]]
-    out.to_csv(csv, index=False, lineterminator="\n")
-    tex.write_text(to_latex(df, digits, caption, label), encoding="utf-8")
+    _atomic(csv, out.to_csv(index=False, lineterminator="\n"))
+    _atomic(tex, to_latex(df, digits, caption, label))
     return [csv, tex]
+
+
+def _atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_tables(tables: dict[str, pd.DataFrame], prefix: str, outdir) -> list[Path]:
