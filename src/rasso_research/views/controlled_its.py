@@ -108,7 +108,7 @@ def plot_area_comparison(
             fontsize=7,
         )
         axp.set_xlabel(textwrap.fill(f"Level change ({ylabel.split(' per quarter')[0]})", 36))
-        axp.set_ylabel("Forces")
+        axp.set_ylabel(units[:1].upper() + units[1:])
         axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))

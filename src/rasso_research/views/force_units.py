@@ -232,7 +232,7 @@ def describe_power(tab: pd.DataFrame, primary: str, reading: str, method: str = 
     name = SYNTHETIC_METHODS.get(method, method)
     lines = [
         f"**The claim against the MDE.** The claimed change (reading {reading} of "
-        f"config/claims.csv: {fmt_num(r0['claim_pct'])}% in charges), put in per-100,000 units "
+        f"config/claims.csv: +{fmt_num(r0['claim_pct'])}% in charges), put in per-100,000 units "
         f"from each unit's own level, beside the primary {name} MDE:"
     ]
     t = t.assign(ratio=t["mde"] / t["claim_per_100k"])
@@ -254,6 +254,11 @@ def describe_power(tab: pd.DataFrame, primary: str, reading: str, method: str = 
         )
     else:
         lines.append(f"All {len(t)} MDEs are smaller than the claimed change.")
+    pre = t[t["mde"] > t["claim_per_100k_pre_mean"]]
+    lines.append(
+        f"Measured from the pre-period mean instead, {len(pre)} of {len(t)} MDEs are larger "
+        "than the claimed change."
+    )
     below = t[t["ci_high"] < t["claim_per_100k"]]
     lines.append(
         f"The 95% CI lies wholly below the claimed change in {len(below)} of {len(t)}"
