@@ -286,7 +286,7 @@ def _prosecution_panel(rape: bool, n: int = 22):
             "rape_outcomes_cohort",
         ]
     rows = []
-    for area, forces in areas.items():
+    for forces in areas.values():
         for f in forces:
             for qq in q:
                 for m in measures:
