@@ -127,6 +127,9 @@ def test_the_primary_window_stops_before_the_next_event():
         "",
     )
     assert U.months_before("wm_joint_working") == ("2018/19", 8)
+    assert U.part_exposure("wm_joint_working", "2018Q4") == ("2018/19", 8)
+    assert U.part_exposure("wm_joint_working", "2019Q3") == ("2019/20", 3)  # by the quarter
+    assert U.part_exposure("wm_joint_working", "2019Q2") == ("", 0)  # opens a year
 
 
 def test_donor_hygiene_lists_jumps_and_gaps_and_marks_the_treated():
@@ -242,6 +245,9 @@ def test_a_changed_row_changes_the_generated_sentences(units_result):
     big.loc[j, "mde"] = big.loc[j, "claim_per_100k"] * 3
     assert V.describe_power(big, "pre", "6d") != power
     assert "times it): a rise of the claimed size" in V.describe_power(big, "pre", "6d")
+    one = V.describe_timing(tab.assign(part_year=""), "pre")
+    assert one.startswith("**No financial year is part-exposed, so one design")
+    assert "left out" not in one
 
 
 def _ticks(fig) -> set:

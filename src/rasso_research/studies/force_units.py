@@ -88,6 +88,19 @@ def months_before(intervention: str, table=None) -> tuple[str, int]:
     return year, (date.year - start.year) * 12 + date.month - start.month
 
 
+def part_exposure(intervention: str, interruption, table=None) -> tuple[str, int]:
+    """The part-exposed year of ``interruption`` (:func:`annual_timing`; ``""`` if none) and
+    how many of its months precede the reform: from the intervention's date when the date
+    lies in that year (:func:`months_before`), else from the interruption quarter's start."""
+    year = annual_timing(interruption, "pre")[2]
+    if not year:
+        return "", 0
+    y, m = months_before(intervention, table)
+    if y == year:
+        return year, m
+    return year, 3 * (int(periods.calendar_to_fiscal(str(periods.quarter(interruption)))[-1]) - 1)
+
+
 def primary_end(force: str, interruption, last_year: str, table=None) -> tuple[str, str]:
     """The last financial year of the primary post-period and the event it stops before (its
     short name and fiscal quarter): the year before the force's next dated event after
@@ -347,6 +360,7 @@ class UnitsComparison(DesignResult):
                         "unit": unit,
                         "geography": r.get("geography", ""),
                         "timing": timing,
+                        "part_year": self.part_year,
                         "timing_label": timing_label(timing, self.part_year)
                         if self.part_year
                         else "no part-exposed year",

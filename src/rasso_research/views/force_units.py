@@ -172,18 +172,21 @@ def describe_timing(tab: pd.DataFrame, primary: str, method: str = "sdid") -> st
     t = tab[tab["window"] == "primary"]
     if t.empty:
         return "No primary-window estimate."
-    year = t["timing_label"].iloc[0].split(" ")[0]
+    year = t["part_year"].iloc[0]
     name = SYNTHETIC_METHODS.get(method, method)
     order = [primary, *[x for x in TIMING_WORDS if x != primary]]
+    head = f"{year} under each treatment"
+    if not year:  # no part-exposed year: the three timings are one design
+        order, head = [primary], "No financial year is part-exposed, so one design"
     lines = [
-        f"**{year} under each treatment ({name}, primary window: from the first treated year "
-        f"to {t['last_year'].iloc[0]}; effects per 100,000 a year):**"
+        f"**{head} ({name}, primary window: from the first treated year to "
+        f"{t['last_year'].iloc[0]}; effects per 100,000 a year):**"
     ]
     for (unit, series), g in t[t["method"] == method].groupby(["unit", "series"], sort=False):
         g = g.set_index("timing")
         parts = [
-            f"{year} {TIMING_WORDS[k]}{' (primary)' if k == primary else ''}: "
-            f"{fmt_num(g.loc[k, 'estimate'])} ({_ci(g.loc[k])}; placebo p = "
+            (f"{year} {TIMING_WORDS[k]}{' (primary)' if k == primary else ''}: " if year else "")
+            + f"{fmt_num(g.loc[k, 'estimate'])} ({_ci(g.loc[k])}; placebo p = "
             f"{fmt_num(g.loc[k, 'placebo_p'], 2)}; MDE {fmt_num(g.loc[k, 'mde'])})"
             for k in order
             if k in g.index
@@ -340,7 +343,9 @@ def plot_timing(tab: pd.DataFrame, series: str, primary: str, width: str = "two"
     rows = [(w, k) for w in ("primary", "long") for k in order]
     methods = list(dict.fromkeys(t["method"]))
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green")]
-    year = t["timing_label"].iloc[0].split(" ")[0]
+    year = t["part_year"].iloc[0]
+    if not year:  # no part-exposed year: the three timings are one design
+        t, rows = t[t["timing"] == primary], [(w, primary) for w in ("primary", "long")]
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, axes = plt.subplots(1, len(units), figsize=(w, w * 0.5), sharey=True, squeeze=False)
@@ -351,7 +356,8 @@ def plot_timing(tab: pd.DataFrame, series: str, primary: str, width: str = "two"
         axes[0][0].set_yticks(range(len(rows)))
         axes[0][0].set_yticklabels(
             [
-                f"{'primary' if win == 'primary' else 'longer'} window, {year} {TIMING_WORDS[k]}"
+                f"{'primary' if win == 'primary' else 'longer'} window"
+                + (f", {year} {TIMING_WORDS[k]}" if year else "")
                 for win, k in rows
             ],
             fontsize=TEXT_PT,
