@@ -18,6 +18,9 @@ $(NB_OUT)/%.ipynb: notebooks/%.ipynb $(NB_DEPS)
 $(NB_OUT)/05_figures.ipynb: $(NB_OUT)/02_national_its.ipynb $(NB_OUT)/03_force_comparison.ipynb \
                             $(NB_OUT)/04_sensitivity.ipynb
 
+# 07 reads the Operation Soteria cohorts (force, date, source) besides the shared inputs.
+$(NB_OUT)/07_soteria.ipynb: config/soteria_cohorts.csv
+
 .PHONY: notebooks
 notebooks: $(EXECUTED) ## Execute every notebook with papermill into results/notebooks/
 

@@ -6,6 +6,10 @@ at the top of the layers (it runs the ITS library and the designs on the publish
   Newey-West errors, and the multiple-group comparison against the 38 other states.
 * Proposition 99 by synthetic DiD, synthetic control and DiD (Arkhangelsky et al. 2021,
   Table 1).
+* The minimum-wage example of Callaway & Sant'Anna (2021) (``mpdta``, county teen
+  employment 2003-2007) by the staggered-adoption design: its group-time and event-time
+  effects as the R package ``did`` prints them. The data are an optional registry row until
+  the mirror holds them: without the file those keys are not reproduced (never dropped).
 
 The published values, their sources and tolerances are in ``config/validation.csv`` only
 (:func:`published`, :func:`reference`); notebook 00 and the tests read them from there, and
@@ -19,7 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research import paths
+from rasso_research.designs.staggered import StaggeredAdoption, fit_staggered
 from rasso_research.designs.synthetic import panel_matrix
+from rasso_research.estimators.staggered import aggregate
 from rasso_research.estimators.synthdid import estimate
 from rasso_research.its import Interruption, ITSSpec, fit_its
 
@@ -86,6 +92,47 @@ def synthdid_spec():
     )
 
 
+def mpdta_path() -> Path:
+    """``data/raw/validation/mpdta.csv``, placed and checksum-verified by ``make data``."""
+    return _validation_file("mpdta.csv")
+
+
+def load_mpdta(path=None) -> pd.DataFrame:
+    """County teen employment 2003-2007 (``did``'s ``mpdta``): ``year``, ``countyreal`` (as
+    text), ``lpop``, ``lemp`` (log teen employment), ``first.treat`` (0: never treated)."""
+    df = pd.read_csv(path if path is not None else mpdta_path())
+    return df.assign(countyreal=df["countyreal"].astype(str))
+
+
+def mpdta_spec() -> ITSSpec:
+    """The published model's variables: ``lemp`` by ``countyreal`` and ``year``."""
+    return ITSSpec(outcome="lemp", time="year", group="countyreal")
+
+
+def fit_mpdta(df: pd.DataFrame | None = None, **options) -> StaggeredAdoption:
+    """The published ``att_gt(yname = "lemp", ..., xformla = ~1, data = mpdta)``: never-treated
+    controls, varying base period, no covariates, through :func:`fit_staggered` (no
+    permutations unless ``options`` ask for them)."""
+    df = load_mpdta() if df is None else df
+    first = df.groupby("countyreal")["first.treat"].first()
+    cohorts = {c: (None if g == 0 else int(g)) for c, g in first.items()}
+    kw = {"control": "never", "estimators": ("cs",), "reps": 0, "regression_reps": 0} | options
+    return fit_staggered(df, mpdta_spec(), cohorts, **kw)
+
+
+def mpdta_reproduced(result: StaggeredAdoption) -> dict[str, float]:
+    """The ``cs2021_mpdta_*`` keys of ``config/validation.csv`` from a fit of the example."""
+    out = {}
+    for r in result.table().itertuples():
+        out[f"cs2021_mpdta_att_{r.cohort}_{r.period}"] = r.att
+    dyn = aggregate(result.cells, "dynamic")
+    out["cs2021_mpdta_dynamic_overall"] = dyn["overall"]
+    for e, v in dyn.drop("overall").items():
+        out[f"cs2021_mpdta_dynamic_e{e}".replace("-", "m")] = v
+    out["cs2021_mpdta_dynamic_balanced1_overall"] = aggregate(result.cells, "dynamic", 1)["overall"]
+    return {k: float(v) for k, v in out.items()}
+
+
 def published() -> pd.DataFrame:
     """``config/validation.csv``: reference, key, published, tolerance, source, note."""
     return pd.read_csv(paths.CONFIG / "validation.csv")
@@ -126,6 +173,8 @@ def reproduced() -> dict[str, float]:
     pm = panel_matrix(prop, synthdid_spec())
     for method in ("sdid", "sc", "did"):
         out[f"synthdid2021_{method}"] = estimate(pm.Y, pm.N0, pm.T0, method)[0]
+    if (paths.DATA_RAW / "validation" / "mpdta.csv").exists():
+        out.update(mpdta_reproduced(fit_mpdta()))
     return {k: float(v) for k, v in out.items()}
 
 

@@ -435,6 +435,9 @@ def test_ledger_on_processed_data():
             assert "CPS" in cfg.loc[rid, "measure"], rid  # the claim quotes CPS figures
     # published sanity: national rape charges 2014/15 = 4,414 and 2018/19 = 2,596 (closure)
     assert by.loc["5c", "computed_value"] == pytest.approx(100 * (2596 - 4414) / 4414, abs=0.5)
+    # 6h rests on West Midlands' cohort low of 2020/21 (183 charges), and the note says so
+    assert by.loc["6h", "note"].startswith("the end year, 2020/21, is the lowest of West Midlands'")
+    assert "(183)" in by.loc["6h", "note"] and by.loc["6g", "note"] == ""
 
 
 def test_claim6_uses_area_rows_only_and_names_other_geographies():
@@ -633,3 +636,85 @@ def test_claims_import_data_but_not_designs_plots_or_report_text():
         for mod in sorted(used):
             assert not mod.startswith(("rasso_research.designs", "rasso_research.plots")), path
             assert not mod.startswith("rasso_research.report.text"), path
+
+
+def test_claim6_charges_note_is_computed_from_the_published_figures(tmp_path, monkeypatch):
+    """6a, 6b, 6d and 6i carry one note: referrals x1.796 with a charge share 38.4% -> 71.4%
+    imply charges x3.34 if the share were per referral, not 6d's +33%; the numbers come from
+    config/claims.csv, so changing a published value changes the note."""
+    out = run(6)
+    by = out.set_index(out["reading"].str[:2])
+    assert list(by.index) == ["6a", "6b", "6c", "6d", "6e", "6f", "6g", "6h", "6i"]
+    note = by.loc["6a", "note"]
+    assert note == by.loc["6b", "note"] == by.loc["6d", "note"] == by.loc["6i", "note"]
+    assert by.loc["6c", "note"] == "" and by.loc["6e", "note"] == ""
+    assert "referrals x1.796 (+79.6%)" in note
+    assert "charge share rising from 38.4% to 71.4%" in note
+    assert "imply charges x3.34 (1.796 x 71.4/38.4, +234%)" in note
+    assert "against 6d's +33% (x1.33)" in note
+    assert by.loc["6i", "verdict"] == NT and by.loc["6i", "published_value"] == 38.4
+    text = c.interpret(out)
+    assert text.count("cannot share one basis") == 1
+    assert "Note (6a, 6b, 6d, 6i): 6a, 6b (from 6i) and 6d cannot share one basis" in text
+    cfg = pd.read_csv(paths.CONFIG / "claims.csv", dtype=str, keep_default_na=False)
+    cfg.loc[cfg["id"] == "6i", "published_value"] = "71.4"  # no rise in the charge share
+    cfg.to_csv(tmp_path / "claims.csv", index=False)
+    monkeypatch.setattr(c.ledger, "_readings", lambda: c.load_readings(tmp_path / "claims.csv"))
+    assert "imply charges x1.8 (1.796 x 71.4/71.4, +79.6%)" in run(6).loc[0, "note"]
+
+
+def test_claim6i_reads_the_start_of_the_charge_share():
+    wm = _cps(
+        [
+            ("rolling_year", "year ending 2018-19 Q3", "charge_rate_pct", 38.4),
+            ("rolling_year", "year ending 2020-21 Q3", "charge_rate_pct", 70.0),
+        ]
+    )
+    out = run(6, wm=wm)
+    b, i = out.iloc[1], out.iloc[8]
+    assert b["computed_value"] == 70.0 and b["verdict"] == c.INCONSISTENT  # 71.4 published
+    assert i["reading"].startswith("6i") and i["computed_value"] == 38.4
+    assert i["verdict"] == c.CONSISTENT
+    assert i["computation"] == "charge_rate_pct: 38.4 -> 70"
+
+
+def _fy_sexual(values, measure="charged_cohort", others=None):
+    """Sexual-offence rows of ``measure``: West Midlands' ``values`` by year, and each other
+    force's (``others``: force -> values)."""
+    years = [f"{y}/{(y + 1) % 100:02d}" for y in range(2016, 2016 + len(values))]
+    rows = [
+        ("West Midlands", "Sexual offences", measure, y, v, "")
+        for y, v in zip(years, values, strict=True)
+    ]
+    for f, vals in (others or {}).items():
+        rows += [
+            (f, "Sexual offences", measure, y, v, "") for y, v in zip(years, vals, strict=True)
+        ]
+    return pd.DataFrame(
+        rows, columns=["force", "offence_group", "measure", "fiscal_year", "value", "flag"]
+    )
+
+
+def test_claim6h_flags_the_outlying_end_year():
+    # 2016/17 .. 2022/23: 2020/21 (100) is West Midlands' lowest, the others dip less
+    fy = _fy_sexual(
+        [500, 480, 460, 400, 100, 500, 520],
+        others={"A": [100, 100, 100, 100, 90, 100, 100], "B": [50, 50, 50, 50, 20, 50, 50]},
+    )
+    h = run(6, force_year=fy).iloc[7]
+    assert h["reading"].startswith("6h") and h["computed_value"] == pytest.approx(100 * -360 / 460)
+    assert h["note"] == (
+        "the end year, 2020/21, is the lowest of West Midlands' 7 complete years (100): -77.8% "
+        "from the mean of the years either side (400 in 2019/20, 500 in 2021/22); the other 2 "
+        "forces' median that year was -35% and 0 of them were further below theirs: the "
+        "reading rests on an outlying year"
+    )
+    assert "Note (6h): the end year, 2020/21" in c.interpret(run(6, force_year=fy))
+    # not an extreme: no note
+    calm = _fy_sexual([500, 480, 460, 400, 300, 200, 520])
+    assert run(6, force_year=calm).iloc[7]["note"] == ""
+    # the start year as the force's highest, on the closure measure (6g)
+    g = _fy_sexual([300, 320, 900, 400, 380, 350, 330], measure="charged_closed")
+    note = run(6, force_year=g).iloc[6]["note"]
+    assert note.startswith("the start year, 2018/19, is the highest of West Midlands' 7")
+    assert "0 of them were further above theirs" in note

@@ -81,7 +81,7 @@ def test_a_quarter_the_force_did_not_supply_is_missing_not_a_fall(tmp_path):
     nat = long.groupby(["fiscal_quarter", "measure"], as_index=False)["value"].sum()
     rows = Q.national_rows(nat, ns)
     flagged = rows[rows["flag"] != ""]
-    assert set(zip(flagged["fiscal_quarter"], flagged["measure"].map(Q.basis_of))) == {
+    assert set(zip(flagged["fiscal_quarter"], flagged["measure"].map(Q.basis_of), strict=True)) == {
         ("2015/16 Q2", "in_quarter"),
         ("2014/15 Q1", "cohort"),
     }

@@ -151,9 +151,10 @@ def test_plot_curve_runs():
     s = _series()
     c = S.fit_spec_curve(s, D.at(D.QUARTERLY, "2020Q3"), grid=SMALL, n_jobs=1, shifts=(0, 1))
     fig = V.plot(c, title="t")
-    assert len(fig.axes) == 3 and fig.get_size_inches()[0] == TWO_COLUMN  # curve, choices, dates
+    # a curve and choices per inference method (AR errors bootstrap, Newey-West), and dates
+    assert len(fig.axes) == 5 and fig.get_size_inches()[0] == TWO_COLUMN
     assert plot_spec_curve(c.curve, width="one").get_size_inches()[0] == ONE_COLUMN
-    assert len(plot_spec_curve(c.curve).axes) == 2
+    assert len(plot_spec_curve(c.curve).axes) == 4
     assert "specifications fitted" in V.describe(c) and c.table().loc[0, "specs"] == 4
 
 
@@ -184,8 +185,15 @@ def test_a_counterfactual_at_or_below_zero_has_no_relative_change():
     bad = c.curve[~c.curve["ok"]]
     assert len(bad) and (bad["counterfactual"] <= 0).all() | (~np.isfinite(bad["ci_high"])).all()
     assert bad["error"].str.startswith("relative change undefined").all()
+    assert not bad["significant"].any()  # only a fitted specification can be significant
     assert c.table().loc[0, "undefined"] == len(bad)
-    assert "no relative change" in V.describe(c)
+    assert (
+        f"**{len(bad)} of {len(c.curve)} specifications are not estimable**, all of them OLS"
+        in V.describe(c)
+    )
+    listed = c.not_estimable()
+    assert listed["spec_id"].tolist() == bad["spec_id"].tolist()
+    assert listed["reason"].str.startswith("relative change undefined: counterfactual").all()
 
 
 def test_workers_come_from_the_argument_or_the_environment(monkeypatch):
@@ -209,3 +217,127 @@ def test_lockdown_days_are_a_covid_choice_that_needs_its_column():
     assert spec.disrupted is None and spec.covariates == (D.base.COVID_DAYS,)
     curve = S.fit_spec_curve(s, BASE, grid=grid, shifts=None, progress=False).curve
     assert curve["ok"].all()
+
+
+def _hand_made_curve() -> pd.DataFrame:
+    """Ten specifications over the four models: the quasi-Poisson ones all fitted, two OLS
+    ones not estimable (one counterfactual below 0, one above 0 with an unbounded interval;
+    the first flagged significant, as a saved table from before the fix could say)."""
+    rows = [
+        # model, ok, estimate, ci_low, ci_high, counterfactual
+        ("quasi-Poisson, AR errors", True, -20.0, -30.0, -10.0, 5.0),  # significant
+        ("quasi-Poisson, AR errors", True, 5.0, -10.0, 20.0, 5.0),
+        ("quasi-Poisson, AR errors", True, 1.0, -9.0, 12.0, 5.0),
+        ("quasi-Poisson, Newey-West", True, -18.0, -25.0, -11.0, 5.0),  # significant
+        ("quasi-Poisson, Newey-West", True, 6.0, 1.0, 11.0, 5.0),  # significant
+        ("OLS, AR errors", True, -2.0, -20.0, 15.0, 3.0),
+        ("OLS, AR errors", False, 40.0, -100.0, -150.0, -0.5),  # not estimable: below 0
+        ("OLS, Newey-West", True, -30.0, -40.0, -20.0, 3.0),  # significant
+        ("OLS, Newey-West", True, 4.0, -5.0, 12.0, 3.0),
+        ("OLS, Newey-West", False, 9.0, -100.0, np.inf, 0.8),  # not estimable: CI reaches 0
+    ]
+    c = pd.DataFrame(
+        rows, columns=["model", "ok", "estimate", "ci_low", "ci_high", "counterfactual"]
+    )
+    c.insert(0, "spec_id", range(1, len(c) + 1))
+    c["seasonality"] = ["none", "quarter"] * 5
+    c["significant"] = (c["ci_low"] > 0) | (c["ci_high"] < 0)
+    assert c.loc[6, "significant"]  # the not-estimable row flagged, to be ignored
+    c["ci_method"] = np.where(c["model"].str.contains("AR errors"), "bootstrap", "wald")
+    c["error"] = ""
+    c.loc[6, "error"] = f"{S.UNDEFINED}: counterfactual -0.5 not bounded away from 0"
+    c.loc[9, "error"] = f"{S.UNDEFINED}: counterfactual 0.8 not bounded away from 0"
+    return c
+
+
+def test_by_method_counts_each_inference_method_and_family():
+    m = S.by_method(_hand_made_curve()).set_index(["errors", "family"])
+    ar, nw = "AR errors (bootstrap)", "Newey-West"
+    assert m.index.tolist() == [
+        (ar, "all"),
+        (ar, "quasi-Poisson"),
+        (ar, "OLS"),
+        (nw, "all"),
+        (nw, "quasi-Poisson"),
+        (nw, "OLS"),
+    ]
+    assert m.loc[(ar, "all"), ["specs", "fitted", "not_estimable", "significant"]].tolist() == [
+        5,
+        4,
+        1,
+        1,  # the not-estimable OLS row flagged significant is not counted
+    ]
+    assert m.loc[(nw, "all"), ["specs", "fitted", "not_estimable", "significant"]].tolist() == [
+        5,
+        4,
+        1,
+        3,
+    ]
+    assert m.loc[(ar, "all"), "share_significant"] == pytest.approx(1 / 4)
+    assert m.loc[(nw, "all"), "share_significant"] == pytest.approx(3 / 4)
+    assert m.loc[(ar, "all"), "median_pct"] == pytest.approx(-0.5)  # of -20, 5, 1, -2
+    assert m.loc[(nw, "OLS"), "median_pct"] == pytest.approx(-13.0)  # of -30, 4
+    assert m.loc[(ar, "OLS"), ["fitted", "not_estimable"]].tolist() == [1, 1]
+    assert (
+        m.loc[(ar, "all"), "ci_method"] == "bootstrap" and m.loc[(nw, "all"), "ci_method"] == "wald"
+    )
+    assert (m.xs("quasi-Poisson", level="family")["not_estimable"] == 0).all()
+
+
+def test_not_estimable_lists_each_with_its_reason():
+    c = _hand_made_curve()
+    bad = S.not_estimable(c)
+    assert bad["spec_id"].tolist() == [7, 10]
+    assert bad["family"].tolist() == ["OLS", "OLS"]
+    assert bad["errors"].tolist() == ["AR errors (bootstrap)", "Newey-West"]
+    assert bad["seasonality"].tolist() == ["none", "quarter"]  # the choices are listed
+    assert bad["reason"].tolist() == [
+        f"{S.UNDEFINED}: {S.REASONS['at_or_below_0']}",
+        f"{S.UNDEFINED}: {S.REASONS['interval_reaches_0']}",
+    ]
+    r = S.not_estimable_reasons(c)
+    assert r["specs"].sum() == 2 and set(r["model"]) == {"OLS, AR errors", "OLS, Newey-West"}
+    assert r["share_of_model"].tolist() == pytest.approx([1 / 2, 1 / 3])  # of 2 OLS-AR, 3 OLS-NW
+    # an error that is not an undefined relative change is its own reason
+    c.loc[1, ["ok", "error"]] = [False, "singular matrix"]
+    r = S.not_estimable_reasons(c).set_index("reason")
+    assert r.loc["singular matrix", "family"] == "quasi-Poisson"
+    with pytest.raises(ValueError, match="models not in spec_curve.MODELS"):
+        S.inference(c.assign(model="probit"))
+
+
+def test_the_method_tables_are_written(tmp_path):
+    c = S.SpecCurve(_hand_made_curve())
+    written = {p.name for p in c.write("spec_curve", tmp_path)}
+    assert {"spec_curve_methods.csv", "spec_curve_not_estimable.csv"} <= written
+    assert "spec_curve_not_estimable_reasons.csv" in written
+    back = pd.read_csv(tmp_path / "spec_curve_methods.csv")
+    assert back["significant"].tolist() == [1, 1, 0, 3, 2, 1]
+
+
+def test_the_sentences_count_from_the_tables():
+    c = _hand_made_curve()
+    m = S.by_method(c)
+    text = V.describe_methods(m)
+    assert "1 of 4 fitted specifications with AR-errors bootstrap intervals exclude zero" in text
+    assert "3 of 4 fitted specifications with Newey-West intervals exclude zero" in text
+    assert "quasi-Poisson 1 of 3, OLS 0 of 1" in text
+    assert "Under the default method" in text and "does not survive" in text
+    assert f"covered the true change {V.NEWEY_WEST_COVERAGE}" in text
+    why = V.describe_not_estimable(S.not_estimable_reasons(c), m)
+    assert "**2 of 10 specifications are not estimable**, all of them OLS" in why
+    assert "1 with AR errors and 1 with Newey-West" in why
+    assert "0 of the 5 quasi-Poisson specifications and 2 of the 5 OLS" in why
+    assert "1: counterfactual at or below 0" in why and "1: counterfactual's CI reaches 0" in why
+    # a not-estimable quasi-Poisson specification: no longer "all of them OLS"
+    c.loc[1, ["ok", "error"]] = [False, "singular matrix"]
+    why = V.describe_not_estimable(S.not_estimable_reasons(c), S.by_method(c))
+    assert "**3 of 10 specifications are not estimable**, 2 of them OLS" in why
+    assert "not a random subset" not in why
+    # the default's share decides the verdict: all significant under AR errors
+    m.loc[m["errors"] == "AR errors (bootstrap)", "share_significant"] = 1.0
+    assert "significance survives the analyst's choices" in V.describe_methods(m)
+    summary = S.summarise_curve(_hand_made_curve())
+    whole = V.describe_curve(summary, methods=m, reasons=S.not_estimable_reasons(c))
+    assert "pooled" not in whole and "By inference method" in whole
+    assert "pooled over the inference methods" in V.describe_curve(summary)

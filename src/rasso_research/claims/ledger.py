@@ -48,6 +48,7 @@ LEDGER_COLUMNS = [
     "basis_note",
     "sources",
     "tier",
+    "note",
 ]
 CONFIG_COLUMNS = ["id", "claim", "reading", "published_value", "unit", "kind", "tolerance"]
 
@@ -132,6 +133,16 @@ def _readings() -> pd.DataFrame:
     return load_readings()
 
 
+def published_value(rid: str) -> float | None:
+    """The published value of reading ``rid`` in ``config/claims.csv`` (``None`` when the
+    data define it), for notes computed from the claims' own figures."""
+    cfg = _readings()
+    if rid not in cfg.index:
+        raise KeyError(f"reading {rid!r} is not defined in config/claims.csv")
+    v = cfg.loc[rid, "published_value"]
+    return None if v == "" else float(v)
+
+
 def row(
     label: str,
     computed,
@@ -142,6 +153,7 @@ def row(
     published=None,
     tier: str | None = None,
     other_data: bool = False,
+    note: str | None = None,
 ) -> dict:
     """One ledger row for the reading whose id starts ``label`` (``'1a: ...'``): published
     value, unit and tolerance from ``config/claims.csv``; ``computed is None`` means not
@@ -154,7 +166,11 @@ def row(
     not testable);
     ``other_data``: another input of the computed value is not a transcription. A consistent
     check on transcriptions only, below the primary tier, of a figure the claim quotes is
-    ``circular`` (:func:`is_circular`), its reason first in ``basis_note``."""
+    ``circular`` (:func:`is_circular`), its reason first in ``basis_note``.
+
+    ``note``: a caution computed from the data or the claims' own figures (an outlying year
+    the reading rests on, figures that cannot share one basis), whatever the verdict; blank
+    when none. :func:`interpret` adds it to the claim's sentence."""
     rid = label.split(":")[0].strip()
     cfg = _readings()
     if rid not in cfg.index:
@@ -184,6 +200,7 @@ def row(
         "basis_note": basis,
         "sources": sources,
         "tier": "" if v == NOT_TESTABLE else (tier or ""),
+        "note": note or "",
     }
 
 
@@ -246,7 +263,8 @@ def interpret(ledger: pd.DataFrame) -> str:
     readings list their computed values against the published ones (circular ones with the
     tier of their transcriptions and why agreement proves little, :data:`CIRCULAR_WHY`),
     not-comparable readings add why the bases differ (from ``basis_note``), not-testable
-    readings give their reason (from ``computation``). Nothing in the text is typed in except
+    readings give their reason (from ``computation``); each note (column ``note``) follows
+    once, with the readings that carry it. Nothing in the text is typed in except
     the claim labels (:data:`CLAIM_LABELS`, the published statements) and the words of the
     verdicts.
     """
@@ -269,5 +287,17 @@ def interpret(ledger: pd.DataFrame) -> str:
             )
         label = CLAIM_LABELS.get(cid)
         head = f"**Claim {cid}**" + (f" ({label})" if label else "")
-        lines.append(f"- {head}: " + "; ".join(parts) + ".")
+        lines.append(f"- {head}: " + "; ".join(parts) + "." + _notes(d))
     return "\n".join(lines)
+
+
+def _notes(d: pd.DataFrame) -> str:
+    """The claim's notes (column ``note``), each once with the readings that carry it."""
+    if "note" not in d.columns:
+        return ""
+    notes = d["note"].where(d["note"].notna(), "").astype(str)
+    out = []
+    for text in dict.fromkeys(n for n in notes if n):
+        ids = d.loc[notes == text, "reading"].astype(str).str.split(":").str[0]
+        out.append(f" Note ({', '.join(ids)}): {text}.")
+    return "".join(out)

@@ -11,11 +11,11 @@ import pandas as pd
 
 from rasso_research.data.series import fiscal_series, rolling_year
 from rasso_research.periods import fiscal_label, norm_period
-from rasso_research.report.format import fmt_num
+from rasso_research.report.format import fmt_num, fmt_pct
 
 from .common import claim, cps_figure, pct_change, weakest
 from .inputs import ClaimInputs
-from .ledger import row
+from .ledger import published_value, row
 
 WM_SPECS = [
     (
@@ -38,6 +38,15 @@ WM_SPECS = [
         "change",
     ),
 ]
+#: 6i: the start of 6b's charge share (the year to December 2018), read as 6b is
+START_SPEC = (
+    "6i",
+    "share of referred cases charged, Dec 2018 (the start of 6b)",
+    ("charge_rate_pct",),
+    "start",
+)
+#: the readings whose published figures the charges arithmetic uses (:func:`charges_note`)
+ARITHMETIC = ("6a", "6b", "6d", "6i")
 WM_FORCE = "West Midlands"
 SRC_WM = "CPS West Midlands news page (undated, >= 2021); cps/transcribed/west-midlands-rape.csv"
 SRC_POC = "CPS case outcomes by principal offence category (quarterly), via the panel"
@@ -130,45 +139,53 @@ def claim6(i: ClaimInputs) -> Iterator[dict]:
     and are not used). 6e/6f are the closest defensible reading of the conviction-rate part on
     the panel: CPS sexual-offence conviction rate (all sexual offences by principal offence,
     not rape-flagged) for the West Midlands area, calendar 2018 and calendar 2020. 6g/6h read
-    the 33% rise in charges (6d) on police sexual-offence charges, financial years.
+    the 33% rise in charges (6d) on police sexual-offence charges, financial years, each
+    noting an end year that is the force's extreme (:func:`outlier_note`). 6i reads the start
+    of 6b's charge share. 6a, 6b, 6d and 6i carry the note of :func:`charges_note`.
     """
-    yield from _area_readings(i.wm)
+    yield from _area_readings(i.wm, WM_SPECS)
     yield from _poc_readings(i.panel)
     yield from _force_year_readings(i.force_year)
+    yield from _area_readings(i.wm, [START_SPEC])
 
 
-def _area_readings(wm: pd.DataFrame | None) -> Iterator[dict]:
-    """6a-6d on the CPS West Midlands Area rows of the transcribed table."""
-    area, start, end = _wm_area(wm), WM_START, WM_END
-    for rid, text, measures, how in WM_SPECS:
+def _area_readings(wm: pd.DataFrame | None, specs) -> Iterator[dict]:
+    """6a-6d and 6i on the CPS West Midlands Area rows of the transcribed table: the change
+    from the year to December 2018 to the year to December 2020 (``"change"``), or the
+    level at the end (``"level"``) or at the start (``"start"``)."""
+    area, note = _wm_area(wm), charges_note()
+    for rid, text, measures, how in specs:
         vals = {}
         for m in measures:
-            a, _, ta = cps_figure(area, m, start)
-            b, _, tb = cps_figure(area, m, end)
-            if b is not None and (how == "level" or a is not None):
-                vals = {"a": a, "b": b, "m": m, "tier": tb if how == "level" else weakest(ta, tb)}
+            a, _, ta = cps_figure(area, m, WM_START)
+            b, _, tb = cps_figure(area, m, WM_END)
+            if how == "change" and a is not None and b is not None:
+                vals = {"a": a, "b": b, "m": m, "v": pct_change(a, b), "tier": weakest(ta, tb)}
+            elif how != "change" and (a if how == "start" else b) is not None:
+                v, t = (a, ta) if how == "start" else (b, tb)
+                vals = {"a": a, "b": b, "m": m, "v": v, "tier": t}
+            if vals:
                 break
-        if not vals:
-            comp, reason = (
-                None,
-                (
-                    f"no CPS West Midlands Area {'/'.join(measures)} rows for "
-                    f"{norm_period(end) if how == 'level' else norm_period(start) + ' and ' + norm_period(end)}"
-                    f"; {_wm_have(wm, measures)}"
-                ),
-            )
-        elif how == "change":
-            comp, reason = pct_change(vals["a"], vals["b"]), None
-        else:
-            comp, reason = vals["b"], None
+        when = {
+            "change": f"{norm_period(WM_START)} and {norm_period(WM_END)}",
+            "start": norm_period(WM_START),
+            "level": norm_period(WM_END),
+        }[how]
+        reason = (
+            None
+            if vals
+            else f"no CPS West Midlands Area {'/'.join(measures)} rows for {when}; "
+            f"{_wm_have(wm, measures)}"
+        )
         yield row(
             f"{rid}: CPS West Midlands Area {text}",
-            comp,
+            vals.get("v"),
             f"{vals.get('m')}: {fmt_num(vals.get('a'))} -> {fmt_num(vals.get('b'))}",
             AREA_BASIS,
             SRC_WM,
             reason,
             tier=vals.get("tier"),
+            note=note if rid in ARITHMETIC else None,
         )
 
 
@@ -191,7 +208,8 @@ def _poc_readings(panel: pd.DataFrame | None) -> Iterator[dict]:
 
 
 def _force_year_readings(fy: pd.DataFrame | None) -> Iterator[dict]:
-    """6g/6h: West Midlands Police sexual-offence charges, FY 2018/19 to 2020/21."""
+    """6g/6h: West Midlands Police sexual-offence charges, FY 2018/19 to 2020/21, each with
+    the note of :func:`outlier_note` when an end year is the force's extreme."""
     missing = "the annual force x offence-group table (force_year) is absent or lacks the years"
     for rid, measure, what in FY_MEASURES:
         a = _force_year_value(fy, measure, "2018/19")
@@ -201,9 +219,88 @@ def _force_year_readings(fy: pd.DataFrame | None) -> Iterator[dict]:
             f"{rid}: closest reading of 6d: West Midlands Police sexual-offence charges ({what}), "
             "FY 2018/19 to 2020/21"
         )
+        note = outlier_note(fy, measure, {"start": "2018/19", "end": "2020/21"})
         yield row(
-            reading, comp, f"{measure}: {fmt_num(a)} -> {fmt_num(b)}", FY_BASIS, SRC_FY, missing
+            reading,
+            comp,
+            f"{measure}: {fmt_num(a)} -> {fmt_num(b)}",
+            FY_BASIS,
+            SRC_FY,
+            missing,
+            note=note or None,
         )
+
+
+def charges_note() -> str:
+    """What 6a's referrals and 6b's charge share (from 6i's start) imply for charges if the
+    share were charges per referral, beside 6d's rise: every figure is the published one of
+    ``config/claims.csv``, so the note follows the config."""
+    ref, start, end, charges = (published_value(r) for r in ("6a", "6i", "6b", "6d"))
+    if None in (ref, start, end, charges) or not start:
+        return ""
+    k = 1 + ref / 100
+    implied = k * end / start
+    return (
+        f"6a, 6b (from 6i) and 6d cannot share one basis: referrals x{fmt_num(k, 4)} "
+        f"({fmt_pct(ref)}) with a charge share rising from {fmt_num(start)}% to {fmt_num(end)}% "
+        f"imply charges x{fmt_num(implied)} ({fmt_num(k, 4)} x {fmt_num(end)}/{fmt_num(start)}, "
+        f"{fmt_pct(100 * (implied - 1))}) if the share were charges per referral, against 6d's "
+        f"{fmt_pct(charges)} (x{fmt_num(1 + charges / 100)}); so the share is on another basis "
+        "(such as charges per pre-charge decision, on suspects) or the figures count different "
+        "cases or periods"
+    )
+
+
+def outlier_note(
+    fy: pd.DataFrame | None,
+    measure: str,
+    years: dict[str, str],
+    force: str = WM_FORCE,
+    group: str = "Sexual offences",
+) -> str:
+    """For each end of a reading (``years``: role -> financial year) that is ``force``'s
+    highest or lowest ``measure`` of its complete years (present, not flagged): its value
+    against the mean of the years either side, and the other forces' same comparison that
+    year (their median, and how many were further out); "" when no end is an extreme."""
+    if fy is None:
+        return ""
+    force_rows = fy["geography"] == "force" if "geography" in fy.columns else True
+    d = fy[
+        force_rows
+        & (fy["offence_group"] == group)
+        & (fy["measure"] == measure)
+        & (fy["flag"].fillna("") == "")
+    ].dropna(subset=["value"])
+    wide = d.pivot(index="force", columns="fiscal_year", values="value").sort_index(axis=1)
+    if force not in wide.index:
+        return ""
+    own = wide.loc[force].dropna()
+    notes = []
+    for role, y in years.items():
+        if y not in own.index or own[y] not in (own.min(), own.max()):
+            continue
+        kind = "lowest" if own[y] == own.min() else "highest"
+        notes.append(_extreme_year(wide, force, y, f"the {role} year, {y}", kind, len(own)))
+    return "; ".join(notes)
+
+
+def _extreme_year(wide: pd.DataFrame, force: str, y: str, what: str, kind: str, n: int) -> str:
+    """One extreme year in words: against its neighbours, and beside the other forces."""
+    cols = list(wide.columns)
+    i = cols.index(y)
+    near = [c for c in cols[max(i - 1, 0) : i + 2] if c != y]
+    dev = 100 * (wide[y] / wide[near].mean(axis=1) - 1)
+    others = dev.drop(force).dropna()
+    further = int((others < dev[force]).sum() if kind == "lowest" else (others > dev[force]).sum())
+    around = ", ".join(f"{fmt_num(wide.loc[force, c])} in {c}" for c in near)
+    own = f"{force}'" if force.endswith("s") else f"{force}'s"
+    return (
+        f"{what}, is the {kind} of {own} {n} complete years ({fmt_num(wide.loc[force, y])}): "
+        f"{fmt_pct(dev[force])} from the mean of the years either side ({around}); the other "
+        f"{len(others)} forces' median that year was {fmt_pct(others.median())} and {further} "
+        f"of them were further {'below' if kind == 'lowest' else 'above'} theirs: the reading "
+        "rests on an outlying year"
+    )
 
 
 def _force_year_value(fy: pd.DataFrame | None, measure: str, year: str) -> float | None:

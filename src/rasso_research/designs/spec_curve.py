@@ -13,6 +13,13 @@ choice at its default. Each row of the grid is turned into an
 away from zero (a linear trend extrapolated to or below zero) has no relative change and is
 reported as not fitted, with the reason. :func:`variance_decomposition` says which choice
 moves the estimate most. Fits run in parallel with joblib; rows come back in the grid's order.
+
+The ``model`` choice mixes two things: the family and the errors, i.e. the inference method
+(AR errors with the percentile-t bootstrap, the package's default, or Newey-West, which
+under-covers in series this short: docs/METHODS.md). :func:`by_method` counts the fitted,
+not-estimable and significant specifications per method and family; :func:`not_estimable`
+lists the specifications without a relative change, each with its reason
+(:func:`not_estimable_reasons` counts them by reason and model).
 """
 
 from __future__ import annotations
@@ -50,6 +57,18 @@ MODELS = {
     "quasi-Poisson, Newey-West": {"family": "quasipoisson", "cov_type": "HAC"},
     "OLS, AR errors": {"family": "ols", "cov_type": "AR"},
     "OLS, Newey-West": {"family": "ols", "cov_type": "HAC"},
+}
+#: The errors (inference method) of each model's ``cov_type``, in the order they are reported.
+ERRORS = {"AR": "AR errors (bootstrap)", "HAC": "Newey-West"}
+#: The family of each model's ``family``, in the order they are reported.
+FAMILIES = {"quasipoisson": "quasi-Poisson", "ols": "OLS"}
+#: Why a specification has no relative change (the ``reason`` of :func:`not_estimable`):
+#: the counterfactual at or below zero, or above zero but not significantly (its CI at the
+#: fit's critical value reaches zero, so the relative change's Fieller interval is unbounded).
+UNDEFINED = "relative change undefined"
+REASONS = {
+    "at_or_below_0": "counterfactual at or below 0",
+    "interval_reaches_0": "counterfactual's CI reaches 0",
 }
 #: Seasonality choices: label -> ``ITSSpec.season``.
 SEASONS = {"none": None, "quarter": "quarter", "fourier": ("fourier", 1, 4)}
@@ -159,14 +178,14 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
         return {**out, "ok": False, "error": str(exc)}
     cf = float(e["counterfactual"])
     bounded = cf > 0 and np.isfinite(e["rel_ci_low"]) and np.isfinite(e["rel_ci_high"])
+    why = REASONS["at_or_below_0" if cf <= 0 else "interval_reaches_0"]
     return {
         **out,
-        # a relative change is undefined where the counterfactual is not bounded away from 0
-        # (a linear trend extrapolated to or below zero: its Fieller interval is unbounded)
+        # a relative change is undefined where the counterfactual is not bounded away from 0:
+        # a linear trend extrapolated to or below zero, or above zero with a CI reaching it
+        # (the Fieller interval is then unbounded); the reason says which (REASONS)
         "ok": bool(bounded),
-        "error": ""
-        if bounded
-        else f"relative change undefined: counterfactual {cf:.3g} not bounded away from 0",
+        "error": "" if bounded else f"{UNDEFINED}: {why} ({cf:.3g})",
         "counterfactual": cf,
         "n": int(dg["n"]),
         "n_pre": int(dg["n_pre"]),
@@ -190,6 +209,9 @@ class SpecCurve(DesignResult):
         "summary": "table",
         "variance": "variance",
         "dates": "date_curve",
+        "methods": "methods",
+        "not_estimable": "not_estimable",
+        "not_estimable_reasons": "not_estimable_reasons",
     }
 
     curve: pd.DataFrame
@@ -207,6 +229,19 @@ class SpecCurve(DesignResult):
     def date_curve(self) -> pd.DataFrame:
         """The date curve: the estimate with the interruption moved (``dates``)."""
         return self.dates
+
+    def methods(self) -> pd.DataFrame:
+        """The curve per inference method and family (:func:`by_method`)."""
+        return by_method(self.curve)
+
+    def not_estimable(self) -> pd.DataFrame:
+        """The specifications without a relative change, with the reason (:func:`not_estimable`)."""
+        return not_estimable(self.curve)
+
+    def not_estimable_reasons(self) -> pd.DataFrame:
+        """How many specifications are not estimable, by reason and model
+        (:func:`not_estimable_reasons`)."""
+        return not_estimable_reasons(self.curve)
 
 
 def jobs(n_jobs: int | None = None) -> int:
@@ -258,7 +293,9 @@ def _run(s, rows, base, horizon, breaks, n_jobs, progress=None) -> pd.DataFrame:
 
 def _finish(g: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
     out = g.merge(res, on="spec_id", how="left")
-    out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    # only a fitted specification can be significant (a counterfactual significantly below 0
+    # gives a bounded Fieller interval of the ratio, below -100%, that means nothing)
+    out["significant"] = out["ok"] & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
     out["rank"] = out["estimate"].rank(method="first").astype("Int64")
     return out
 
@@ -403,9 +440,7 @@ def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
             {
                 "specs": len(curve),
                 "fitted": len(ok),
-                "undefined": int(
-                    curve["error"].astype(str).str.startswith("relative change undefined").sum()
-                ),
+                "undefined": int(curve["error"].astype(str).str.startswith(UNDEFINED).sum()),
                 "median_pct": float(ok["estimate"].median()),
                 "min_pct": float(ok["estimate"].min()),
                 "max_pct": float(ok["estimate"].max()),
@@ -414,3 +449,94 @@ def summarise_curve(curve: pd.DataFrame) -> pd.DataFrame:
             }
         ]
     )
+
+
+def inference(curve: pd.DataFrame) -> pd.DataFrame:
+    """``curve`` with the two parts of its ``model`` choice as columns: ``errors`` (the
+    inference method, :data:`ERRORS`) and ``family`` (:data:`FAMILIES`)."""
+    spec = curve["model"].map(MODELS)
+    if spec.isna().any():
+        unknown = sorted(set(curve.loc[spec.isna(), "model"].astype(str)))
+        raise ValueError(f"models not in spec_curve.MODELS: {unknown}")
+    return curve.assign(
+        errors=[ERRORS[m["cov_type"]] for m in spec],
+        family=[FAMILIES[m["family"]] for m in spec],
+    )
+
+
+def by_method(curve: pd.DataFrame) -> pd.DataFrame:
+    """The curve per inference method: for each ``errors`` (:func:`inference`), all families
+    together (``family`` "all") and each family, the specifications (``specs``), how many
+    were fitted (``fitted``: ``ok``), ``not_estimable``, how many fitted ones have a CI
+    excluding 0 (``significant``), their share among the fitted (``share_significant``), the
+    median estimate of the fitted (``median_pct``) and the interval method(s) of the fitted
+    (``ci_method``)."""
+    c = inference(curve)
+    rows = []
+    for errors in ERRORS.values():
+        e = c[c["errors"] == errors]
+        if e.empty:
+            continue
+        fams = [f for f in FAMILIES.values() if (e["family"] == f).any()]
+        for family, d in [("all", e)] + [(f, e[e["family"] == f]) for f in fams]:
+            ok = d[d["ok"].astype(bool)]
+            sig = int(ok["significant"].astype(bool).sum())
+            rows.append(
+                {
+                    "errors": errors,
+                    "family": family,
+                    "ci_method": ";".join(
+                        sorted(ok.get("ci_method", pd.Series()).dropna().unique())
+                    ),
+                    "specs": len(d),
+                    "fitted": len(ok),
+                    "not_estimable": len(d) - len(ok),
+                    "significant": sig,
+                    "share_significant": sig / len(ok) if len(ok) else np.nan,
+                    "median_pct": float(ok["estimate"].median()) if len(ok) else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def reason(error: str, counterfactual: float) -> str:
+    """Why a specification is not estimable: for an undefined relative change, which of
+    :data:`REASONS` (from the counterfactual's sign); else the error message itself."""
+    error = "" if pd.isna(error) else str(error)
+    if error.startswith(UNDEFINED):
+        key = "at_or_below_0" if counterfactual <= 0 else "interval_reaches_0"
+        return f"{UNDEFINED}: {REASONS[key]}"
+    return error or "not fitted"
+
+
+def not_estimable(curve: pd.DataFrame) -> pd.DataFrame:
+    """The specifications that were not fitted (``ok`` false), in the curve's order: their
+    choices, ``errors`` and ``family`` (:func:`inference`), the counterfactual where there is
+    one, the ``reason`` (:func:`reason`) and the full ``error``."""
+    c = inference(curve)
+    bad = c[~c["ok"].astype(bool)]
+    choices = [k for k in MODEL_CHOICES if k in bad.columns and k != "model"]
+    cf = bad["counterfactual"] if "counterfactual" in bad else pd.Series(np.nan, bad.index)
+    out = bad[["spec_id", "model", "errors", "family", *choices]].assign(
+        counterfactual=cf,
+        reason=[reason(e, x) for e, x in zip(bad["error"], cf, strict=True)],
+        error=bad["error"],
+    )
+    return out.reset_index(drop=True)
+
+
+def not_estimable_reasons(curve: pd.DataFrame) -> pd.DataFrame:
+    """How many specifications are not estimable, by ``reason`` and ``model`` (with its
+    ``errors`` and ``family``), with the share of that model's specifications
+    (``share_of_model``), most frequent reason first."""
+    bad = not_estimable(curve)
+    cols = ["reason", "model", "errors", "family", "specs", "share_of_model"]
+    if bad.empty:
+        return pd.DataFrame(columns=cols)
+    n = curve["model"].value_counts()
+    out = bad.groupby(["reason", "model", "errors", "family"], sort=False).size()
+    out = out.rename("specs").reset_index()
+    out["share_of_model"] = out["specs"] / out["model"].map(n)
+    total = out.groupby("reason")["specs"].transform("sum")
+    order = out.assign(total=total).sort_values(["total", "specs"], ascending=False, kind="stable")
+    return order[cols].reset_index(drop=True)

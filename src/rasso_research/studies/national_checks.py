@@ -196,7 +196,7 @@ def fit_persistence(
     return pd.concat(out, ignore_index=True)
 
 
-def recorded_surge(panel: pd.DataFrame, at: str = "2021Q2", measure: str = "recorded_rape"):
+def recorded_surge(panel: pd.DataFrame, at: str, measure: str = "recorded_rape"):
     """The quarter-on-quarter change in national ``measure`` at ``at``: a dict with the two
     values, the % change and how many earlier quarters had a larger rise."""
     s = S.series(panel, measure).set_index("quarter")["value"]
