@@ -162,3 +162,15 @@ def test_notebook_07_parameters():
     assert "unknown='soteria_expanson'" in msg and "(or 'exclude')" in msg
     assert "estimator='did': use one of cs, sa, twfe" in msg
     assert "did you mean 'never'" in msg and "reps=0" in msg
+
+
+def test_notebook_03_west_midlands_parameters():
+    """Notebook 03's two-unit parameters: the part-exposed year's treatment, the primary
+    window's last year, the hygiene threshold and switches."""
+    msg = _problems(
+        NB03, annual_timing="dropd", primary_end="2020", hygiene_threshold=-1, drop_flagged_donors=1
+    )
+    assert "did you mean 'dropped'" in msg
+    assert "primary_end='2020': write a financial year" in msg
+    assert "hygiene_threshold=-1: use a number above 0" in msg
+    assert "drop_flagged_donors=1: use True or False" in msg

@@ -347,6 +347,10 @@ def _window(name, v, ctx):
     return out, problem
 
 
+def _fiscal_year_or_none(name, v, ctx):
+    return (None, None) if v is None else _fiscal_year(name, v, ctx)
+
+
 def _unknown(name, v, ctx):
     from rasso_research.studies.soteria_cohorts import UNKNOWN_EXCLUDE
 
@@ -368,6 +372,7 @@ def _rules() -> dict[str, Callable]:
     from rasso_research.designs.joint_its import SLOPE_CHOICES
     from rasso_research.designs.staggered import CONTROLS, ESTIMATORS
     from rasso_research.its import FAMILIES
+    from rasso_research.studies.force_units import TIMINGS
     from rasso_research.studies.national import ALLAN_CHOICES
 
     quarters = _each(_q, empty=False)
@@ -395,6 +400,13 @@ def _rules() -> dict[str, Callable]:
         "start_sensitivity": quarters,
         "starts": quarters,
         "annual_end": _fiscal_year,
+        "primary_end": _fiscal_year_or_none,
+        "annual_timing": _choice(TIMINGS),
+        "annual_group": _string,
+        "claim_reading": _string,
+        "hygiene_threshold": _number(0),
+        "exclude_area_mates": _bool,
+        "drop_flagged_donors": _bool,
         "min_pre": _int(1, 200),
         "min_post": _int(1, 200),
         "horizon": _int(0, 40),

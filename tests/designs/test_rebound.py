@@ -72,6 +72,14 @@ def test_donors_that_always_or_never_rebound(n_rebound, n_flat, rate):
     assert ("rare among the donors" in text) == (rate == 0.0)
 
 
+def test_a_trough_followed_by_a_fall_has_no_rebound_to_explain():
+    e = R.fit_rebound(_panel(10, 5, treated=(60.0, 50.0)), SPEC).effects().iloc[0]
+    assert e["below_trend"] and e["rebound"] < 0
+    text = V.describe_rebound(pd.DataFrame([e]))
+    assert "followed by a fall, not a rebound" in text
+    assert "common among the donors" not in text and "rare among the donors" not in text
+
+
 def test_a_trough_shallower_than_the_donors_excludes_them_and_too_few_is_said():
     # the treated trough 40 is deeper than the donors' 50: no donor year is as far below
     res = R.fit_rebound(_panel(10, 5, treated=(40.0, 90.0)), SPEC)

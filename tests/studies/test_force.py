@@ -41,6 +41,7 @@ def test_compare_area_runs_every_step_and_reports_short_series(make_panel):
         "placebo_time",
         "counterfactual",
         "controls",
+        "control_pools",
     }
     assert set(t["controls"]["force"]) == {"A", "B", "C", "D", "E"}
     assert t["single"].columns[:4].tolist() == ["interruption", "family", "series", "force"]

@@ -53,6 +53,26 @@ _ALL_OFFENCES = tuple(
     for basis, words in (("cohort", "cohort"), ("in_quarter", "closed in the quarter"))
 )
 
+#: The annual force x financial-year x offence-group outcomes (``force_year``): counts of one
+#: offence group in a financial year, on the two outcome measures (a CPS Area's value is the sum
+#: of its forces', :func:`rasso_research.data.sources.cps_areas.area_year_rows`).
+_ANNUAL = tuple(
+    _count(
+        f"{what}_{basis}",
+        f"{noun} ({words}) per financial year",
+        f"{unit} per financial year",
+        f"{noun} ({words})",
+    )
+    for what, noun, unit in (
+        ("charged", "Charges", "charges"),
+        ("oocd", "Out-of-court outcomes", "outcomes"),
+    )
+    for basis, words in (
+        ("closed", "closed in the year"),
+        ("cohort", "offences recorded in the year"),
+    )
+)
+
 MEASURES: dict[str, Measure] = {
     m.name: m
     for m in (
@@ -124,6 +144,8 @@ MEASURES: dict[str, Measure] = {
             "rape_outcomes_cohort",
             "Rape outcomes assigned (cohort) per quarter",
             "outcomes per quarter",
+            noun="Rape outcomes assigned (cohort)",
+            denominator="rape outcomes assigned (cohort)",
         ),
         _count(
             "rape_outcomes_in_quarter",
@@ -158,6 +180,7 @@ MEASURES: dict[str, Measure] = {
             denominator="population per quarter",
         ),
         *_ALL_OFFENCES,
+        *_ANNUAL,
     )
 }
 
@@ -181,11 +204,35 @@ FAMILIES: tuple[tuple[str, object], ...] = (
 )
 
 
+#: A rate derived from two counts of an area (:func:`rate_name`): numerator, then ``__per_``,
+#: the multiplier, the denominator and, for a lagged denominator, ``_lag`` and the quarters.
+RATE = re.compile(r"(?P<num>\w+?)__per_(?P<per>\d+)_(?P<den>[a-z_]+?)(?:_lag(?P<lag>\d+))?")
+
+
+def rate_name(numerator: str, denominator: str, per: int, lag: int = 0) -> str:
+    """The measure name of ``per`` x ``numerator`` / ``denominator`` (``lag``: the mean of the
+    denominator's previous quarters), e.g. ``all_charged_in_quarter__per_100000_population``;
+    both counts must have rows here, so the rate has a label."""
+    for m in (numerator, denominator):
+        if not measure(m).additive:
+            raise ValueError(f"a rate is of two counts: {m!r} is not additive (measures.py)")
+    return f"{numerator}__per_{int(per)}_{denominator}" + (f"_lag{int(lag)}" if lag else "")
+
+
+def _rate_row(name: str, m: re.Match) -> Measure:
+    per, lag = int(m["per"]), int(m["lag"] or 0)
+    label = ylabel_for(m["num"], m["den"], per, lag)
+    return Measure(name, label, label.removeprefix(measure(m["num"]).noun or "").strip())
+
+
 def measure(name: str) -> Measure:
-    """The row of ``name`` (or of its family); an unknown measure is an error naming the table
-    to add it to."""
+    """The row of ``name`` (or of its family, or of a rate of two rows, :func:`rate_name`); an
+    unknown measure is an error naming the table to add it to."""
     if name in MEASURES:
         return MEASURES[name]
+    rate = RATE.fullmatch(name)
+    if rate:
+        return _rate_row(name, rate)
     for pattern, make in FAMILIES:
         m = re.fullmatch(pattern, name)
         if m:

@@ -40,6 +40,7 @@ from rasso_research.data.side_tables import (
     load_force_year,
     moj_sentenced_by_year,
     timeliness_wide,
+    with_cps_areas,
 )
 
 #: the public names; those defined in :mod:`.processed` and :mod:`.side_tables` are re-exported
@@ -69,6 +70,7 @@ __all__ = [
     "series",
     "timeliness_wide",
     "unknown",
+    "with_cps_areas",
     "with_offset",
 ]
 
@@ -315,16 +317,19 @@ def control_panel(
     end=None,
     source: str | None = None,
     balanced: bool = True,
+    geography: str = "force",
+    exclude: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Long frame for a controlled design: ``quarter`` (Period), ``force``, ``value``, ``treated``.
 
-    ``controls=None`` means every other force (never the national total) with data for the
-    measure. With ``balanced`` only quarters where the treated force has data are kept and
-    forces missing any of those quarters are dropped (the ITS library needs regular series);
-    ``attrs["dropped_controls"]`` lists them.
+    ``controls=None`` means every other area of ``geography`` (the forces, or ``"cps_area"``
+    the CPS Areas; never the national total) with data for the measure, less ``exclude``.
+    With ``balanced`` only quarters where the treated area has data are kept and areas missing
+    any of those quarters are dropped (the ITS library needs regular series);
+    ``attrs["dropped_controls"]`` lists them, ``attrs["excluded_controls"]`` the excluded.
     """
     rows = (panel["measure"] == measure) & panel["value"].notna()
-    have = set(panel.loc[rows & (geography_of(panel) == "force"), "force"])
+    have = set(panel.loc[rows & (geography_of(panel) == geography), "force"])
     if treated not in have:
         raise ValueError(
             f"force {treated!r} has no data for {measure!r}"
@@ -332,6 +337,8 @@ def control_panel(
         )
     if controls is None:
         controls = sorted(have - {treated})
+    excluded = sorted(set(controls) & set(exclude))
+    controls = [c for c in controls if c not in set(exclude)]
     missing = sorted(set(controls) - have)
     if missing:
         raise ValueError(f"control force(s) without data for {measure!r}: {missing}")
@@ -350,6 +357,7 @@ def control_panel(
         measure=measure,
         force=treated,
         dropped_controls=dropped,
+        excluded_controls=excluded,
         controls=sorted(set(df["force"]) - {treated}),
     )
     return df

@@ -14,6 +14,7 @@ import pandas as pd
 
 from rasso_research import periods
 from rasso_research.data.processed import load_processed, unknown
+from rasso_research.data.sources import cps_areas
 
 
 # ---- CPS transcribed rape-flagged table ----------------------------------------------------
@@ -104,6 +105,15 @@ def load_force_year(path: str | Path | None = None) -> pd.DataFrame:
     return load_processed("force_year.parquet", Path(path).parent if path else None)
 
 
+def with_cps_areas(fy: pd.DataFrame, areas: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``fy`` with the rows of each CPS Area (``geography`` ``cps_area``, ``CPS <Area>``): the
+    sums of its forces (:func:`rasso_research.data.sources.cps_areas.area_year_rows`; ``areas``
+    default ``config/cps_areas.csv``). Rows already of an Area are replaced, not doubled."""
+    areas = cps_areas.load_cps_areas() if areas is None else areas
+    rows = cps_areas.area_year_rows(fy, areas)
+    return pd.concat([fy[fy["geography"] != "cps_area"], rows], ignore_index=True)
+
+
 def force_year_series(
     fy: pd.DataFrame,
     measure: str,
@@ -112,17 +122,23 @@ def force_year_series(
     start: str | None = None,
     end: str | None = None,
     drop_flagged: bool = True,
+    geography: str = "force",
 ) -> pd.DataFrame:
     """Long annual frame ``force, fiscal_year, year, value`` of one measure and offence group
-    for every force (never the national total); ``rate`` gives the value per 100,000. With
-    ``drop_flagged`` the values the source calls incomplete are dropped and counted in
+    for every area of ``geography`` (the forces, or ``"cps_area"`` the CPS Areas of
+    :func:`with_cps_areas`; never the national total); ``rate`` gives the value per 100,000.
+    With ``drop_flagged`` the values the source calls incomplete are dropped and counted in
     ``attrs["dropped"]`` (force, fiscal year, reason). ``attrs["frequency"]`` is "annual"."""
     if measure not in set(fy["measure"].unique()):
         raise unknown("measure", measure, fy["measure"])
     if offence_group not in set(fy["offence_group"].unique()):
         raise unknown("offence group", offence_group, fy["offence_group"])
     d = fy[(fy["measure"] == measure) & (fy["offence_group"] == offence_group)]
-    d = d[d["geography"] == "force"]
+    if not (d["geography"] == geography).any():
+        have = sorted(d["geography"].unique())
+        hint = " (add the Areas with with_cps_areas)" if geography == "cps_area" else ""
+        raise ValueError(f"force_year has no {geography!r} rows{hint}; it has {have}")
+    d = d[d["geography"] == geography]
     if start is not None:
         d = d[d["fiscal_year"] >= start]
     if end is not None:
@@ -139,6 +155,7 @@ def force_year_series(
     out = out.sort_values(["force", "year"]).reset_index(drop=True)
     out.attrs.update(
         measure=measure,
+        geography=geography,
         offence_group=offence_group,
         rate=rate,
         frequency="annual",

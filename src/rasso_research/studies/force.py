@@ -55,6 +55,7 @@ class ForceYearComparison(DesignResult):
     info: pd.DataFrame  # label -> offence_group, measure, rate, role, dropped donors
     events: dict = field(default_factory=dict)  # label -> EventStudy
     transition: tuple = ()  # part-exposed years left out
+    geography: str = "force"  # of the treated unit and its donors
 
     def _cat(self, results: dict, method: str, role: bool = True) -> pd.DataFrame:
         """One table of ``method`` over every series' result, with its role columns."""
@@ -114,6 +115,8 @@ def compare_force_year(
     methods: Sequence[str] = METHODS,
     negative_rates: Sequence[bool] | None = None,
     max_pre_rmspe_ratio: float | None = None,
+    geography: str = "force",
+    events: bool = True,
 ) -> ForceYearComparison:
     """SDID, SC and DID of ``force`` against every other force (less ``exclude``) on the
     annual table :func:`rasso_research.data.series.load_force_year`, ``first_year`` the first
@@ -121,8 +124,15 @@ def compare_force_year(
     missing or flagged value in any year are dropped and listed (``info.dropped_donors``).
     ``rates``: per 100,000 (True) and/or counts (False) for the target groups;
     ``negative_rates`` the same for the negative controls (default: as ``rates``);
-    ``max_pre_rmspe_ratio``: ADH's exclusion of poorly fitted placebos."""
-    forces_known = sorted(fy.loc[fy["geography"] == "force", "force"].unique())
+    ``max_pre_rmspe_ratio``: ADH's exclusion of poorly fitted placebos; ``geography``
+    ``"cps_area"``: a CPS Area against the other Areas (the table of
+    :func:`rasso_research.data.series.with_cps_areas`); ``events=False``: no event studies."""
+    forces_known = sorted(fy.loc[fy["geography"] == geography, "force"].unique())
+    if not forces_known:
+        raise SyntheticInputError(
+            f"the annual table has no {geography!r} rows"
+            + (" (add them with data.series.with_cps_areas)" if geography == "cps_area" else "")
+        )
     for f in [force, *exclude]:
         if f not in forces_known:
             raise unknown("force", f, forces_known)
@@ -134,14 +144,14 @@ def compare_force_year(
     spec = ITSSpec(
         "value", "fiscal_year", [Interruption(FOCUS, first_year)], group="force", treated=force
     )
-    fits, events, info = {}, {}, []
+    fits, evs, info = {}, {}, []
     neg_rates = rates if negative_rates is None else negative_rates
     for role, gs, rs in (
         ("target", groups, rates),
         ("negative control", negative_controls, neg_rates),
     ):
         for g, m, rate in itertools.product(gs, measures, rs):
-            s = force_year_series(fy, m, g, rate=rate, end=end)
+            s = force_year_series(fy, m, g, rate=rate, end=end, geography=geography)
             s = s[~s["fiscal_year"].isin(list(transition))]
             label = f"{g}: {ANNUAL_MEASURES.get(m, m)}{' per 100,000' if rate else ''}"
             drop = _donors_to_drop(s, force, label, forces_known, exclude)
@@ -154,7 +164,8 @@ def compare_force_year(
                 methods=methods,
                 max_pre_rmspe_ratio=max_pre_rmspe_ratio,
             )
-            events[label] = fit_event_study(data, spec, label=label, exclude=drop)
+            if events:
+                evs[label] = fit_event_study(data, spec, label=label, exclude=drop)
             info.append(
                 {
                     "series": label,
@@ -166,7 +177,7 @@ def compare_force_year(
                 }
             )
     return ForceYearComparison(
-        force, first_year, fits, pd.DataFrame(info), events, tuple(transition)
+        force, first_year, fits, pd.DataFrame(info), evs, tuple(transition), geography
     )
 
 
@@ -213,6 +224,8 @@ class AreaComparison(DesignResult):
     placebos: dict[str, tuple[PlaceboResult, PlaceboResult]]
     min_pre: int = MIN_PRE
     min_post: int = MIN_POST
+    pools: pd.DataFrame = field(default_factory=pd.DataFrame)  # controls per series
+    geography: str = "force"  # of the area and its controls
 
     def effects(self) -> pd.DataFrame:
         """Single-area effects (% versus the area's own projected trend)."""
@@ -261,6 +274,7 @@ class AreaComparison(DesignResult):
             "placebo_time": self._placebo_table(1),
             "counterfactual": pd.concat(cf, ignore_index=True) if cf else pd.DataFrame(),
             "controls": pd.concat(ctrl, ignore_index=True) if ctrl else pd.DataFrame(),
+            "control_pools": self.pools,
         }
 
 
@@ -278,16 +292,19 @@ def compare_area(
     min_post: int = MIN_POST,
     horizons: Sequence[int] = (0, 4),
     name: str = "intervention",
+    exclude: Sequence[str] = (),
+    geography: str = "force",
 ) -> AreaComparison:
     """For each measure: feasibility around ``interruption`` in ``[start, end]``; where
     feasible, the single-area ITS (``single_spec``), the controlled ITS against ``controls``
-    (default: every other force with data; ``controlled_spec``), placebo in space and in time."""
+    (default: every other area of ``geography`` with data, less ``exclude``, e.g. the City of
+    London; ``controlled_spec``), placebo in space and in time."""
     if area not in set(panel["force"].unique()):
         raise ValueError(str(unknown("area", area, panel["force"])))
-    rows, single, ctrl, plac = [], {}, {}, {}
+    rows, single, ctrl, plac, pools = [], {}, {}, {}, {}
     for m in measures:
         try:
-            s = series(panel, m, force=area, start=start, end=end)
+            s = series(panel, m, force=area, start=start, end=end, geography=geography)
         except ValueError as exc:
             rows.append(
                 {
@@ -317,10 +334,37 @@ def compare_area(
             continue
         fit = fit_series(s, at(single_spec, interruption), horizons, series=m, force=area)
         single[m] = fit
-        cp = control_panel(panel, m, area, controls, start=start, end=end)
+        cp = control_panel(
+            panel, m, area, controls, start=start, end=end, geography=geography, exclude=exclude
+        )
+        pools[m] = cp.attrs
         c = fit_controlled(cp, at(controlled_spec, interruption), label=m)
         ctrl[m] = c
         plac[m] = (c.placebo_space(), placebo_time(fit))
     return AreaComparison(
-        area, str(interruption), name, pd.DataFrame(rows), single, ctrl, plac, min_pre, min_post
+        area,
+        str(interruption),
+        name,
+        pd.DataFrame(rows),
+        single,
+        ctrl,
+        plac,
+        min_pre,
+        min_post,
+        _pool_table(pools),
+        geography,
     )
+
+
+def _pool_table(pools: dict) -> pd.DataFrame:
+    """Per series: the controls used, those excluded by rule and those dropped for gaps."""
+    rows = [
+        {
+            "series": m,
+            "n_controls": len(a.get("controls", [])),
+            "excluded": "; ".join(a.get("excluded_controls", [])),
+            "dropped_for_gaps": "; ".join(a.get("dropped_controls", [])),
+        }
+        for m, a in pools.items()
+    ]
+    return pd.DataFrame(rows, columns=["series", "n_controls", "excluded", "dropped_for_gaps"])

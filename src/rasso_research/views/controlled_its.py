@@ -17,11 +17,14 @@ from .its import plot_its, plot_its_table
 from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below
 
 
-def describe_controlled(ctrl: pd.DataFrame, placebo: pd.DataFrame | None = None) -> str:
+def describe_controlled(
+    ctrl: pd.DataFrame, placebo: pd.DataFrame | None = None, units: str = "forces"
+) -> str:
     """Markdown: controlled-ITS terms (estimate, 95% CI, p) and placebo permutation p-values.
 
     ``ctrl``: ``series``, ``term``, ``estimate``, ``ci_low``, ``ci_high``, ``p_value``;
-    ``placebo``: ``series``, ``p_space``, ``n_space``, ``p_time``, ``n_time``.
+    ``placebo``: ``series``, ``p_space``, ``n_space``, ``p_time``, ``n_time``; ``units``: what
+    the controls are ("forces", "CPS Areas").
     """
     if ctrl is None or ctrl.empty:
         return "No controlled model was fitted (no series had enough quarters on both sides)."
@@ -38,7 +41,7 @@ def describe_controlled(ctrl: pd.DataFrame, placebo: pd.DataFrame | None = None)
         for _, r in placebo.iterrows():
             lines.append(
                 f"- `{r['series']}`, permutation p-values for the level change: placebo in space "
-                f"{fmt_num(r['p_space'])} ({int(r['n_space'])} control forces), placebo in time "
+                f"{fmt_num(r['p_space'])} ({int(r['n_space'])} control {units}), placebo in time "
                 f"{fmt_num(r['p_time'])} ({int(r['n_time'])} fake dates)"
                 + (
                     "; fewer than 20 placebos: the smallest attainable p is above 0.05"
@@ -58,12 +61,13 @@ def plot_area_comparison(
     interruptions: Mapping[str, str],
     width: str = "two",
     source: str | None = SOURCE_HO,
+    units: str = "forces",
 ):
     """One area against the others: (a) its ITS panel (counterfactual table) over the control
     areas' series (``controls``: force, quarter, value) as faint lines; (b) the placebo-in-space
     distribution (``placebo``: one ``estimate`` per control area treated as if it had the
     intervention, ``observed`` the area's own estimate, ``p_perm``) with the area's value
-    marked."""
+    marked; ``units``: what the areas are ("forces", "CPS Areas")."""
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         two = width == "two"
@@ -78,7 +82,7 @@ def plot_area_comparison(
         plot_its_table(
             cf,
             ylabel,
-            title=f"(a) {area} against {ctrl['unit'].nunique()} other forces",
+            title=f"(a) {area} against {ctrl['unit'].nunique()} other {units}",
             interruptions=interruptions,
             ax=ax,
             controls=ctrl,
@@ -96,7 +100,7 @@ def plot_area_comparison(
         axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
         axp.set_title(
             textwrap.fill(
-                f"(b) Level change vs controls, {len(est)} placebo forces "
+                f"(b) Level change vs controls, {len(est)} placebo {units} "
                 f"(p = {float(placebo['p_perm'].iloc[0]):.2f})",
                 40,
             ),
@@ -104,7 +108,7 @@ def plot_area_comparison(
             fontsize=7,
         )
         axp.set_xlabel(textwrap.fill(f"Level change ({ylabel.split(' per quarter')[0]})", 36))
-        axp.set_ylabel("Forces")
+        axp.set_ylabel(units[:1].upper() + units[1:])
         axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))

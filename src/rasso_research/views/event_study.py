@@ -13,7 +13,20 @@ import pandas as pd
 
 from rasso_research.report.format import fmt_num
 
-from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below
+from .style import OKABE_ITO, RC, SHADES, SOURCE_HO, figsize, legend_below
+
+
+def _positions(e: pd.DataFrame, marks: pd.DataFrame | None) -> tuple[pd.DataFrame, list]:
+    """Every period of the study and of ``marks`` (period, note) in period order, with its x
+    position; the marked periods' spans, one list per note (periods not fitted included)."""
+    periods = set(e["period"]) | (set(marks["period"].astype(str)) if marks is not None else set())
+    order = sorted(periods)
+    pos = {p: i for i, p in enumerate(order)}
+    spans = []
+    if marks is not None and len(marks):
+        for note, g in marks.groupby("note", sort=False):
+            spans.append((note, [pos[str(p)] for p in g["period"]]))
+    return pd.DataFrame({"period": order, "x": range(len(order))}), spans
 
 
 def plot_event_study(
@@ -23,14 +36,25 @@ def plot_event_study(
     source: str | None = SOURCE_HO,
     title: str | None = None,
     xlabel: str = "Period",
+    marks: pd.DataFrame | None = None,
+    text_size: float = 6,
 ):
     """Event-study coefficients by period with the 95% placebo band (each donor as if
-    treated); the reference period is 0 by construction and drawn hollow."""
+    treated); the reference period is 0 by construction and drawn hollow. ``marks`` (period,
+    note): periods shaded and named, among them periods not in the study (a year left out),
+    which keep their place on the axis; ``text_size``: the smallest text."""
     e = eff.sort_values("k").reset_index(drop=True)
+    axis, spans = _positions(e, marks)
+    e = e.merge(axis, on="period")
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, ax = plt.subplots(figsize=(w, w * (0.5 if width == "two" else 0.75)))
-        x = e["k"].to_numpy()
+        x = e["x"].to_numpy()
+        shades = SHADES
+        for k, (note, xs) in enumerate(spans):
+            for i in xs:
+                ax.axvspan(i - 0.5, i + 0.5, color=shades[k % 3], lw=0, zorder=0)
+            ax.add_patch(mpl.patches.Rectangle((0, 0), 0, 0, color=shades[k % 3], label=note))
         ax.fill_between(
             x,
             e["placebo_low"],
@@ -40,7 +64,8 @@ def plot_event_study(
             label="95% placebo band (donors as if treated)",
         )
         ax.axhline(0, color="black", lw=0.7)
-        ax.axvline(-0.5, color="black", lw=0.8, ls=":")
+        first = e.loc[e["k"] >= 0, "x"].min()
+        ax.axvline(first - 0.5, color="black", lw=0.8, ls=":")
         ref = e["reference"].to_numpy()
         ax.plot(x, e["estimate"], color=OKABE_ITO["blue"], lw=0.9)
         ax.plot(
@@ -60,19 +85,36 @@ def plot_event_study(
             ms=3.5,
             label="reference period (0)",
         )
-        ax.set_xticks(x)
-        step = max(1, int(np.ceil(len(x) / (10 if width == "two" else 6))))
-        ax.set_xticklabels(
-            [p if i % step == 0 else "" for i, p in enumerate(e["period"])], fontsize=6
-        )
+        _period_ticks(ax, axis, width, text_size)
         ax.set_xlabel(f"{xlabel}; treated from the dotted line")
         ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
         ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
         fig.tight_layout()
         legend_below(
-            fig, *ax.get_legend_handles_labels(), ncol=3 if width == "two" else 2, source=source
+            fig,
+            *ax.get_legend_handles_labels(),
+            ncol=3 if width == "two" else 2,
+            source=source,
+            fontsize=text_size,
         )
     return fig
+
+
+def _period_ticks(ax, axis: pd.DataFrame, width: str, size: float) -> None:
+    """A tick at every period (every one labelled when they fit, else every n-th)."""
+    x = axis["x"].to_numpy()
+    ax.set_xticks(x)
+    ax.set_xlim(-0.6, len(x) - 0.4)
+    many = 20 if width == "two" else 12
+    step = 1 if len(x) <= many else int(np.ceil(len(x) / (10 if width == "two" else 6)))
+    rotate = width != "two" and len(x) > 6 or len(x) > 12
+    turn = 45 if width == "two" else 90
+    ax.set_xticklabels(
+        [p if i % step == 0 else "" for i, p in enumerate(axis["period"])],
+        fontsize=size,
+        rotation=turn if rotate else 0,
+        ha="right" if rotate and turn < 90 else "center",
+    )
 
 
 def describe_event_study(eff: pd.DataFrame, pre: pd.DataFrame, summary=None) -> str:

@@ -12,13 +12,16 @@ from . import controlled_its, event_study, national_its, synthetic
 from .text import describe_feasibility as _feasibility
 
 
-def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
+def describe_force_year(
+    eff: pd.DataFrame, force: str, first_year: str, others: str = "the other forces"
+) -> str:
     """Markdown: the target offence group's estimates (synthetic DiD first) beside the
-    negative controls', with the minimum detectable effects, and what the data cannot show."""
+    negative controls', with the minimum detectable effects (of the rates, where the table
+    has both scales), and what the data cannot show."""
     if eff.empty:
         return f"No annual series could be modelled for {force}."
     sd = eff[eff["method"] == "sdid"] if (eff["method"] == "sdid").any() else eff
-    lines = [f"**{force} from {first_year}, against the other forces (synthetic DiD):**"]
+    lines = [f"**{force} from {first_year}, against {others} (synthetic DiD):**"]
     for r in sd.itertuples():
         ci = "excludes" if (r.ci_low > 0 or r.ci_high < 0) else "includes"
         tag = " (negative control)" if r.role == "negative control" else ""
@@ -33,11 +36,14 @@ def describe_force_year(eff: pd.DataFrame, force: str, first_year: str) -> str:
     neg = sd[sd["role"] == "negative control"]
     neg_found = neg[(neg["ci_low"] > 0) | (neg["ci_high"] < 0)]
     if found.empty:
+        both = "per_100k" in tgt and tgt["per_100k"].astype(bool).any()
+        rates = tgt[tgt["per_100k"].astype(bool)] if both else tgt
         lines.append(
             f"None of the {len(tgt)} target series moved by more than the placebo spread: with "
             f"{int(tgt['n_pre'].min())} pre-years the smallest detectable change is "
-            f"{fmt_num(tgt['mde'].min())} to {fmt_num(tgt['mde'].max())} a year, so a smaller "
-            "effect cannot be told from none."
+            f"{fmt_num(rates['mde'].min())} to {fmt_num(rates['mde'].max())}"
+            f"{' per 100,000' if both else ''} a year, so a smaller effect cannot be told from "
+            "none."
         )
     else:
         moved = "; ".join(
@@ -82,8 +88,13 @@ def describe_area(cmp) -> str:
     return (
         national_its.describe_effects(cmp.effects())
         + "\n\nControlled design and placebos:\n\n"
-        + controlled_its.describe_controlled(cmp.table(), cmp.placebo_summary())
+        + controlled_its.describe_controlled(cmp.table(), cmp.placebo_summary(), _units(cmp))
     )
+
+
+def _units(cmp) -> str:
+    """What the area's controls are, in words."""
+    return "CPS Areas" if getattr(cmp, "geography", "force") == "cps_area" else "forces"
 
 
 def describe_area_feasibility(cmp) -> str:
@@ -103,6 +114,7 @@ def plot_area(cmp, measure: str, comparison: bool = True, **kw):
     t = cmp.tables()
     ctrl = t["controls"][t["controls"]["series"] == measure]
     pl = t["placebo_space"][t["placebo_space"]["series"] == measure]
+    kw.setdefault("units", _units(cmp))
     return controlled_its.plot_area_comparison(
         fit.counterfactual(), ctrl, pl, ylabel, cmp.area, marks, **kw
     )
@@ -111,7 +123,8 @@ def plot_area(cmp, measure: str, comparison: bool = True, **kw):
 def describe_annual(fy) -> str:
     """Markdown of a :class:`~rasso_research.studies.force.ForceYearComparison`: the
     estimates of every series and method, then the event study of each target series."""
-    text = describe_force_year(fy.effects(), fy.force, fy.first_year)
+    others = "the other CPS Areas" if fy.geography == "cps_area" else "the other forces"
+    text = describe_force_year(fy.effects(), fy.force, fy.first_year, others)
     targets = fy.info.loc[fy.info["role"] == "target", "series"]
     return "\n\n".join([text, *(event_study.describe(fy.events[t]) for t in targets)])
 

@@ -27,7 +27,8 @@ def _amount(x: float, pct: float, scale: str) -> str:
 def describe_rebound(eff: pd.DataFrame, alpha: float = ALPHA) -> str:
     """Markdown from the effects row: the trough against its trend, the rebound, and "k of n
     donor years at least as far below trend rebounded at least as much" with the verdict; too
-    few such donor years are said to be too few, with no rate."""
+    few such donor years are said to be too few, with no rate; a trough followed by a fall is
+    said to leave nothing to explain."""
     if eff.empty:
         return "No rebound placebo."
     r = eff.iloc[0]
@@ -47,6 +48,13 @@ def describe_rebound(eff: pd.DataFrame, alpha: float = ALPHA) -> str:
             "the donor years compared are those at least as low relative to their trend."
         )
     n, k = int(r["n_qualifying"]), int(r["n_at_least"])
+    if r["below_trend"] and not r["rebound"] > 0:
+        lines.append(
+            f"{r['trough']} was followed by a fall, not a rebound: there is no rise for "
+            f"regression to the mean to explain ({k} of {n} donor years at least as far below "
+            "trend changed at least as much)."
+        )
+        return " ".join(lines)
     if not r["enough"]:
         lines.append(
             f"Only {n} of {int(r['n_donor_years'])} donor years are at least as far below their "

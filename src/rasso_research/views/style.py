@@ -26,6 +26,9 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 PALETTE = list(OKABE_ITO.values())
+#: pale fills for periods a figure draws but a fit does not use (one per note), light enough
+#: that a grey placebo band or bar stays visible on them
+SHADES = ["#DCEAF5", "#F3E0C8", "#E8E8E8"]
 
 RC = {
     "font.size": 8,
@@ -186,10 +189,12 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
     return out
 
 
-def legend_below(fig, handles, labels=None, ncol: int = 2, source: str | None = None):
+def legend_below(
+    fig, handles, labels=None, ncol: int = 2, source: str | None = None, fontsize: float = 6
+):
     """The figure's one legend, centred below every axes (never over the data), then the
-    source line under it (:func:`source_note`). Call after ``tight_layout``; ``labels``
-    default to the handles' own."""
+    source line under it (:func:`source_note`), both at ``fontsize``. Call after
+    ``tight_layout``; ``labels`` default to the handles' own."""
     labels = [h.get_label() for h in handles] if labels is None else labels
     fig.legend(
         handles,
@@ -198,10 +203,10 @@ def legend_below(fig, handles, labels=None, ncol: int = 2, source: str | None = 
         bbox_to_anchor=(0.5, 0.0),
         ncol=ncol,
         frameon=False,
-        fontsize=6,
+        fontsize=fontsize,
     )
     if source:
-        source_note(fig, source)
+        source_note(fig, source, fontsize)
 
 
 SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."

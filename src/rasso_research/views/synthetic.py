@@ -14,38 +14,75 @@ import pandas as pd
 from rasso_research.constants import SYNTHETIC_METHODS
 from rasso_research.report.format import fmt_num
 
-from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below
+from .style import OKABE_ITO, RC, SHADES, SOURCE_HO, figsize, legend_below
 
 
-def _paths_panels(ax, axg, p: pd.DataFrame, treated_unit, name, n_ticks, xlabel) -> None:
+def _all_periods(p: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
+    """The fitted periods and the ``extra`` ones (drawn, not fitted) in period order, one row
+    each: period, treated, synthetic, gap, post, note (empty for a fitted period)."""
+    fitted = p.assign(note="")
+    if extra is None or extra.empty:
+        return fitted
+    e = extra[~extra["period"].astype(str).isin(fitted["period"])]
+    e = e.assign(period=e["period"].astype(str), synthetic=np.nan, gap=np.nan, post=False)
+    cols = ["period", "treated", "synthetic", "gap", "post", "note"]
+    out = pd.concat([fitted[cols], e[cols]], ignore_index=True)
+    return out.sort_values("period").reset_index(drop=True)
+
+
+def _mark_left_out(axes, x, a: pd.DataFrame) -> list:
+    """Shade every period drawn but not fitted, one shade per note; returns legend handles."""
+    handles = []
+    shades = SHADES
+    for k, (note, g) in enumerate(a[a["note"] != ""].groupby("note", sort=False)):
+        colour = shades[k % len(shades)]
+        for i in g.index:
+            for ax in axes:
+                ax.axvspan(x[i] - 0.5, x[i] + 0.5, color=colour, lw=0, zorder=0)
+        handles.append((mpl.patches.Patch(color=colour), note))
+    return handles
+
+
+def _paths_panels(
+    ax, axg, p: pd.DataFrame, treated_unit, name, xlabel, extra=None, tick_size=6, turn=45
+) -> list:
     """Panel (a): the treated unit and its counterpart by period, with the gap beneath; the
-    first treated period marked by a dotted line."""
-    x = np.arange(len(p))
+    first treated period marked by a dotted line. Periods in ``extra`` (not fitted: a year left
+    out, years after the window) are drawn too, hollow and shaded, so no year is skipped on the
+    axis (labels turned by ``turn`` degrees when more than 8); returns the shades' legend
+    handles."""
+    a = _all_periods(p, extra)
+    x = np.arange(len(a))
+    fit = (a["note"] == "").to_numpy()
+    ax.plot(x, a["treated"], color=OKABE_ITO["vermillion"], lw=1.3, label=treated_unit)
+    ax.plot(x[fit], a["treated"][fit], "o", color=OKABE_ITO["vermillion"], ms=2.5)
+    ax.plot(x[~fit], a["treated"][~fit], "o", mfc="white", color=OKABE_ITO["vermillion"], ms=3.5)
     ax.plot(
-        x,
-        p["treated"],
-        color=OKABE_ITO["vermillion"],
-        lw=1.3,
-        marker="o",
-        ms=2.5,
-        label=treated_unit,
+        x, a["synthetic"], color=OKABE_ITO["blue"], lw=1.1, ls="--", label=f"{name} counterpart"
     )
-    ax.plot(
-        x, p["synthetic"], color=OKABE_ITO["blue"], lw=1.1, ls="--", label=f"{name} counterpart"
-    )
-    first_post = int(np.flatnonzero(p["post"].to_numpy())[0])
+    first_post = int(np.flatnonzero(a["post"].to_numpy())[0])
     ax.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
-    step = max(1, int(np.ceil(len(p) / n_ticks)))
-    ax.set_xticks(x[::step])
+    shades = _mark_left_out((ax, axg), x, a)
+    ax.set_xticks(x)
     ax.set_xticklabels([])
-    axg.bar(x, p["gap"], color=np.where(p["post"], OKABE_ITO["vermillion"], "#BBBBBB"), width=0.7)
+    gap = a["gap"].to_numpy(float)
+    axg.bar(x, gap, color=np.where(a["post"], OKABE_ITO["vermillion"], "#BBBBBB"), width=0.7)
     axg.axhline(0, color="black", lw=0.7)
     axg.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
     axg.set_ylabel("Gap")
+    step = 1 if len(a) <= 16 else int(np.ceil(len(a) / 12))  # every period when few
     axg.set_xticks(x[::step])
-    axg.set_xticklabels(p["period"].iloc[::step], fontsize=6)
-    axg.set_xlim(ax.get_xlim())
+    rotate = len(x[::step]) > 8
+    axg.set_xticklabels(
+        a["period"].iloc[::step],
+        fontsize=tick_size,
+        rotation=turn if rotate else 0,
+        ha="right" if rotate and turn < 90 else "center",
+    )
+    axg.set_xlim(-0.6, len(a) - 0.4)
+    ax.set_xlim(axg.get_xlim())
     axg.set_xlabel(f"{xlabel}; treated from the dotted line")
+    return shades
 
 
 def _placebo_panel(axp, pl: pd.DataFrame) -> None:
@@ -73,11 +110,15 @@ def plot_synthetic(
     source: str | None = SOURCE_HO,
     title: str | None = None,
     xlabel: str = "Period",
+    extra: pd.DataFrame | None = None,
+    text_size: float = 6,
 ):
     """A synthetic comparison (:class:`rasso_research.designs.synthetic.SyntheticComparison`):
     (a) the treated unit and its synthetic counterpart by period, the first treated period
     marked, with the gap (treated minus synthetic) beneath; (b) the placebo-in-space effects of
-    the donors with the treated unit's marked."""
+    the donors with the treated unit's marked. ``extra`` (period, treated, note): periods
+    drawn but not fitted (hollow, shaded, named by their note); ``text_size``: the smallest
+    text (tick labels, legend, source line)."""
     p = paths[paths["method"] == method].reset_index(drop=True)
     pl = placebo[placebo["method"] == method]
     if p.empty:
@@ -96,7 +137,9 @@ def plot_synthetic(
             outer = fig.add_gridspec(2, 1, height_ratios=[2.0, 1])
         left = outer[0].subgridspec(2, 1, height_ratios=[1.7, 1], hspace=0.08)
         ax, axg, axp = fig.add_subplot(left[0]), fig.add_subplot(left[1]), fig.add_subplot(outer[1])
-        _paths_panels(ax, axg, p, treated_unit, name, 8 if two else 6, xlabel)
+        shades = _paths_panels(
+            ax, axg, p, treated_unit, name, xlabel, extra, text_size, 45 if two else 90
+        )
         ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
         ax.set_title(
             textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
@@ -111,8 +154,26 @@ def plot_synthetic(
         labels.append("placebo donors (b); pre-period gap")
         handles.append(mpl.patches.Patch(color=OKABE_ITO["vermillion"]))
         labels.append("post-period gap")
+        for h, note in shades:
+            handles.append(h)
+            labels.append(note)
+        if shades:
+            handles.insert(
+                1,
+                mpl.lines.Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    mfc="white",
+                    ls="none",
+                    color=OKABE_ITO["vermillion"],
+                    ms=3.5,
+                ),
+            )
+            labels.insert(1, f"{treated_unit}, year not fitted")
         fig.tight_layout()
-        legend_below(fig, handles, labels, ncol=4 if two else 2, source=source)
+        ncol = (3 if shades else 4) if two else 2
+        legend_below(fig, handles, labels, ncol=ncol, source=source, fontsize=text_size)
     return fig
 
 

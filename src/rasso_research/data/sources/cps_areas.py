@@ -3,9 +3,9 @@
 two forces), read from ``config/cps_areas.csv`` (each row with its public source), and the
 panel rows of each Area: every count measure of the forces (:attr:`Measure.additive`) summed,
 missing where any member force's value is missing (an Area total without a force is not the
-Area total). The rows have ``geography`` ``cps_area`` and the Area's name ``CPS <Area>`` in the
-``force`` column; read them with ``series(panel, measure, force="CPS West Midlands",
-geography="cps_area")``.
+Area total); the same sums of the annual force-year table (:func:`area_year_rows`). The rows
+have ``geography`` ``cps_area`` and the Area's name ``CPS <Area>`` in the ``force`` column;
+read them with ``series(panel, measure, force="CPS West Midlands", geography="cps_area")``.
 """
 
 from __future__ import annotations
@@ -78,6 +78,43 @@ def area_rows(rows: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
             "note": "sum of the Area's forces (config/cps_areas.csv)",
         }
     )
+
+
+def area_year_rows(fy: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each CPS Area for the annual force x financial-year x offence-group table
+    (``force_year``): every count measure (:attr:`Measure.additive`; another measure is an
+    error) and the population summed over the Area's forces, the rate per 100,000 recomputed
+    from the two sums. A force-year that is missing (the not-supplied rule) makes the
+    Area-year missing, never a smaller sum; a member's flag is carried, named, to the Area."""
+    f = fy[fy["geography"] == "force"]
+    bad = sorted(m for m in f["measure"].unique() if not measure(m).additive)
+    if bad:
+        raise ValueError(
+            f"force_year: measure(s) {bad} are not counts (additive in data/measures.py), so "
+            "an Area's value is not the sum of its forces'; give them a row or leave them out"
+        )
+    d = f.merge(areas[["force", "cps_area"]], on="force", validate="many_to_one")
+    d = d.assign(member_flag=d["force"] + ": " + d["flag"].fillna(""))
+    d["member_flag"] = d["member_flag"].where(d["flag"].fillna("") != "", "")
+    keys = ["fiscal_year", "offence_group", "measure", "cps_area"]
+    g = d.groupby(keys, sort=True).agg(
+        value=("value", "sum"),
+        n=("value", "count"),
+        population=("population", "sum"),
+        n_pop=("population", "count"),
+        flag=("member_flag", lambda s: "; ".join(x for x in s if x)),
+    )
+    size = g.index.get_level_values("cps_area").map(areas.groupby("cps_area")["force"].size())
+    g["value"] = g["value"].where(g["n"].to_numpy() == size.to_numpy())
+    g["population"] = g["population"].where(g["n_pop"].to_numpy() == size.to_numpy())
+    out = g.reset_index()
+    out["per_100k"] = 1e5 * out["value"] / out["population"]
+    out["force"] = PREFIX + out["cps_area"]
+    out["geography"], out["force_code"] = "cps_area", ""
+    for c in ("frequency", "source"):
+        if c in f.columns:
+            out[c] = f[c].iloc[0] if len(f) else ""
+    return out[[c for c in fy.columns if c in out.columns]].reset_index(drop=True)
 
 
 @step("CPS Area sums of the force counts", order=75)
