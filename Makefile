@@ -86,10 +86,24 @@ fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a
 NB_OUT := results/notebooks
 include notebooks.mk
 
+# ---- report (Sphinx + myst-nb over the executed notebooks) --------------------------------
+# One HTML document: the front page generated from tables/, the notebooks as chapters (code
+# folded), figures, tables, data and methods. Nothing is re-executed. About 40 s.
+REPORT     := results/report/html/index.html
+REPORT_SRC := $(wildcard src/rasso_research/report/*.py) docs/DATA.md docs/METHODS.md \
+              data/raw/registry.csv config/estimands.csv
+
+$(REPORT): $(EXECUTED) $(REPORT_SRC) $(ENV_STAMP)
+	@echo "[report] building results/report/html (Sphinx + myst-nb) ..."
+	@$(PY) -m rasso_research.report.site
+
+.PHONY: report
+report: $(REPORT) ## One HTML report of the study: results/report/html/index.html
+
 # ---- quality -------------------------------------------------------------------------------
 .PHONY: all test lint format bench clean distclean help
 
-all: data notebooks ## Run the whole pipeline: data, models, notebooks, figures and tables
+all: data notebooks report ## Run the whole pipeline: data, models, notebooks, figures, tables and the report
 
 test: $(ENV_STAMP) $(PANEL) ## Run the test suite (unit, validation, integration, nbval)
 	@echo "[test] pytest"
