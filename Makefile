@@ -19,10 +19,22 @@ export MALLOC_MMAP_THRESHOLD_ ?= 268435456
 export MALLOC_TRIM_THRESHOLD_ ?= 536870912
 export MALLOC_TOP_PAD_ ?= 67108864
 
+# ---- the run's parameters ------------------------------------------------------------------
+# FORCE, INTERRUPTION and INTERVENTION (make its) reach the command line's Python as
+# environment variables only, taken literally ($(value ...): never expanded by make) and
+# never written into a recipe, so no value reaches a shell; make's own export of
+# command-line variables is turned off for them (it would expand them).
+RASSO_FORCE        := $(value FORCE)
+RASSO_INTERRUPTION := $(value INTERRUPTION)
+RASSO_INTERVENTION := $(value INTERVENTION)
+export RASSO_FORCE RASSO_INTERRUPTION RASSO_INTERVENTION
+unexport FORCE INTERRUPTION INTERVENTION
+
 # ---- environment ---------------------------------------------------------------------------
-# With an active conda env (CONDA_PREFIX set, e.g. from environment.yml) use its python;
-# otherwise build a local virtualenv from pyproject.toml, pinned by constraints.txt.
-ifdef CONDA_PREFIX
+# A local virtualenv built from pyproject.toml, pinned by constraints.txt; with
+# RASSO_USE_CONDA=1 the active conda env's python instead (only when asked: an active conda
+# env is not enough, and the package is then installed into it).
+ifeq ($(RASSO_USE_CONDA),1)
 PY        := python
 ENV_STAMP := .make/conda.stamp
 else
@@ -39,7 +51,8 @@ DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py
               src/rasso_research/constants.py src/rasso_research/data/panel.py \
               src/rasso_research/data/build.py src/rasso_research/data/catalog.py \
               src/rasso_research/data/quality.py src/rasso_research/data/schemas.py \
-              src/rasso_research/data/forces.py src/rasso_research/data/sources/*.py)
+              src/rasso_research/data/forces.py src/rasso_research/data/rawfiles.py \
+              src/rasso_research/errors.py src/rasso_research/data/sources/*.py)
 
 .venv/.stamp: pyproject.toml constraints.txt
 	@echo "[env] building .venv from pyproject.toml (pinned by constraints.txt)"
@@ -50,7 +63,7 @@ DATA_SRC := $(wildcard src/rasso_research/paths.py src/rasso_research/periods.py
 
 .make/conda.stamp: pyproject.toml
 	@mkdir -p .make
-	@echo "[env] installing rasso_research into the active conda env ($(CONDA_PREFIX))"
+	@echo "[env] installing rasso_research into the active conda env ($${CONDA_PREFIX:-none active})"
 	@python -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -83,29 +96,59 @@ fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a
 	@$(PY) -m rasso_research.data.fetch
 
 # ---- notebooks (papermill) -----------------------------------------------------------------
-NB_OUT := results/notebooks
+# every notebook run goes through the command line (python -m rasso_research run): parameters
+# checked before a kernel starts, papermill in that process (SIGTERM shuts its kernel down)
+override NB_OUT := results/notebooks
+RUN := $(PY) -m rasso_research
+# the report's own modules: no notebook imports them, so editing them rebuilds only the report
+REPORT_SITE_SRC := $(addprefix src/rasso_research/report/,site.py frontpage.py catalogue.py \
+                     htmlcheck.py)
 include notebooks.mk
 
 # ---- report (Sphinx + myst-nb over the executed notebooks) --------------------------------
-# One HTML document: the front page generated from tables/, the notebooks as chapters (code
-# folded), figures, tables, data and methods. Nothing is re-executed. About 40 s.
+# One HTML document, results/report/html/index.html: the front page generated from tables/,
+# the executed notebooks as chapters (code folded, nothing re-executed), every figure and
+# table, data and provenance (docs/DATA.md, the registry, the paper's manifest), methods and
+# limitations (docs/METHODS.md). About a minute on two cores. The build fails when a link,
+# image or alt text of the built pages is broken (report/htmlcheck.py).
 REPORT     := results/report/html/index.html
 REPORT_SRC := $(wildcard src/rasso_research/report/*.py) docs/DATA.md docs/METHODS.md \
               data/raw/registry.csv config/estimands.csv
 
-$(REPORT): $(EXECUTED) $(REPORT_SRC) $(ENV_STAMP)
-	@echo "[report] building results/report/html (Sphinx + myst-nb) ..."
+$(REPORT): $(EXECUTED) $(MANIFEST) $(REPORT_SRC) $(ENV_STAMP)
+	@echo "[report] building results/report/html (Sphinx + myst-nb)"
 	@$(PY) -m rasso_research.report.site
 
 .PHONY: report
-report: $(REPORT) ## One HTML report of the study: results/report/html/index.html
+report: $(REPORT) ## One HTML document of the study: results/report/html/index.html
+
+# ---- reviewing -----------------------------------------------------------------------------
+# JupyterLab in the environment `make` uses, with its thread and malloc settings (exported
+# above); LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+NBDIME := $(if $(filter 1,$(RASSO_USE_CONDA)),,$(CURDIR)/.venv/bin/)
+.PHONY: lab nbdime-git
+lab: $(ENV_STAMP) $(PANEL) ## JupyterLab on notebooks/ with the same environment settings as make
+	@echo "[lab] OMP_NUM_THREADS=$$OMP_NUM_THREADS MALLOC_MMAP_THRESHOLD_=$$MALLOC_MMAP_THRESHOLD_"
+	@$(PY) -m jupyterlab --notebook-dir=. $(LAB_ARGS)
+
+# readable notebook diffs: .gitattributes names the drivers, this sets them in .git/config
+# (this clone only); `git diff` then shows cell sources and outputs, not JSON
+nbdime-git: $(ENV_STAMP) ## Let git diff and merge notebooks with nbdime (this clone's config)
+	@git config diff.jupyternotebook.command "$(NBDIME)git-nbdiffdriver diff --ignore-metadata --ignore-id"
+	@git config merge.jupyternotebook.driver "$(NBDIME)git-nbmergedriver merge %O %A %B %L %P"
+	@git config merge.jupyternotebook.name "jupyter notebook merge driver"
+	@echo "[nbdime] git diff and git merge of *.ipynb now go through nbdime (see docs/REVIEWING.md)"
+
 
 # ---- quality -------------------------------------------------------------------------------
 .PHONY: all test lint format bench clean distclean help
 
-all: data notebooks report ## Run the whole pipeline: data, models, notebooks, figures, tables and the report
+all: data notebooks $(MANIFEST) report ## Run the whole pipeline: data, models, notebooks, figures, tables and the report
 
-test: $(ENV_STAMP) $(PANEL) ## Run the test suite (unit, validation, integration, nbval)
+# nbval reruns every notebook into results/runs/nbval/ (never tables/ or figures/); notebook 05
+# reads the paper's tables, so the paper run comes first
+test: $(ENV_STAMP) $(PANEL) $(EXECUTED) ## Run the test suite (unit, validation, integration, nbval)
 	@echo "[test] pytest"
 	@$(PY) -m pytest
 

@@ -31,7 +31,10 @@ LAYER_OF = [
     ("validation", "studies"),
     ("params", "top"),
     ("notebook", "top"),
-    ("", "foundation"),  # constants, paths, periods, timeline, report (format and tables)
+    ("runs", "top"),
+    ("cli", "top"),
+    ("__main__", "top"),
+    ("", "foundation"),  # constants, paths, periods, timeline, report, errors, config
 ]
 #: What each layer may import (besides itself).
 ALLOWED = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import paths
+from rasso_research import config, paths
 from rasso_research.periods import calendar_to_fiscal, fiscal_quarter_of, quarter
 
 REQUIRED_COLUMNS = [
@@ -107,7 +107,7 @@ def load_interventions(path: str | Path | None = None) -> pd.DataFrame:
     """Read and validate ``config/interventions.csv`` (or ``path``)."""
     path = Path(path) if path is not None else paths.CONFIG / "interventions.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate_interventions(df)
+    return validate_interventions(config.check(df, config.INTERVENTIONS, path))
 
 
 def interruption_quarter(

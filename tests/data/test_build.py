@@ -16,6 +16,7 @@ import rasso_research
 from rasso_research.data import build, catalog, fetch, panel
 from rasso_research.data import sources as sources_pkg
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles
 from rasso_research.data.schemas import InputFormatError
 
 FAKE = "rasso_research.data.sources.fake_source"
@@ -109,7 +110,7 @@ def test_the_build_runs_a_new_source_and_checks_its_coverage(fake_module, tmp_pa
 
 
 def test_a_step_must_declare_what_it_needs(tmp_path):
-    b = build.Build(tmp_path, QualityLog(False))
+    b = build.Build(RawFiles(tmp_path, {}, {}), QualityLog(False))
     b.offer("population", pd.DataFrame())
     s = build.Step("reads undeclared", 1, lambda b: b.need("population"))
     with pytest.raises(KeyError, match="without declaring it in needs="):

@@ -224,7 +224,8 @@ def test_cli_errors_are_one_line(setup, monkeypatch, capsys):
     monkeypatch.delenv("RASSO_DEBUG", raising=False)
     assert fetch.main(["--mirror", str(raw / "nowhere"), "--no-download"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: required input sub/a.csv not found")
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert "sub/a.csv: required input not found" in err[0]
 
 
 def test_offline_download_names_the_file_and_the_mirror(setup, tmp_path, monkeypatch):
@@ -240,3 +241,23 @@ def test_offline_download_names_the_file_and_the_mirror(setup, tmp_path, monkeyp
         fetch.fetch_all(mirror=tmp_path / "none", raw_dir=raw, progress=False, required_only=True)
     msg = str(ei.value)
     assert "sub/a.csv" in msg and "network looks unreachable" in msg and "RASSO_DATA_MIRROR" in msg
+
+
+def test_a_mirror_that_does_not_exist_says_so(setup, monkeypatch, capsys):
+    """RASSO_DATA_MIRROR naming no folder is its own error, not advice to set it."""
+    raw, _, _ = setup
+    monkeypatch.setattr(paths, "DATA_RAW", raw)
+    monkeypatch.setenv("RASSO_DATA_MIRROR", str(raw / "no-such-mirror"))
+    assert fetch.main(["--no-download"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no-such-mirror: no such folder" in err[0]
+    assert "unset it" in err[0]
+
+
+def test_a_killed_fetch_leaves_nothing_behind(setup):
+    raw, mirror, _ = setup
+    (raw / "sub").mkdir(parents=True, exist_ok=True)
+    (raw / "sub/.a.csv.x1y2.part").write_bytes(b"half")
+    (raw / "sub/.dl-abc").mkdir()
+    fetch.fetch_all(mirror=mirror, raw_dir=raw, progress=False, download=False)
+    assert not list(raw.rglob("*.part")) and not list(raw.rglob(".dl-*"))

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from rasso_research import periods
-from rasso_research.data import forces, measures, panel
+from rasso_research.data import fetch, forces, measures, panel
 from rasso_research.data import series as S
 from rasso_research.data.fetch import sha256sum
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles
 from rasso_research.data.schemas import InputFormatError
 from rasso_research.data.sources import homeoffice_official as ho
 from rasso_research.data.sources import homeoffice_outcomes as ho_out
@@ -293,21 +294,39 @@ def test_a_damaged_workbook_names_the_file(tmp_path):
 # ---- registered files only, and the cache ------------------------------------------------------
 
 
+def _registry(raw, sums):
+    rows = [
+        {
+            "name": n,
+            "sha256": h,
+            "size": "",
+            "url": "",
+            "publisher": "",
+            "licence": "",
+            "description": "",
+            "required": "no",
+        }
+        for n, h in sums.items()
+    ]
+    pd.DataFrame(rows, columns=fetch.REGISTRY_COLUMNS).to_csv(raw / "registry.csv", index=False)
+
+
 def test_only_registered_files_are_read_and_an_unregistered_one_is_an_error(tmp_path):
     raw = tmp_path / "raw"
     a = write_official(raw / file_name(2026), 2026, quirk_rows())
     checksums = {file_name(2026): sha256sum(a), file_name(2015): "0" * 64}  # 2015: not present
-    assert ho.official_files(raw, checksums) == [(a, checksums[file_name(2026)])]
+    _registry(raw, checksums)
+    assert ho.official_files(RawFiles.open(raw)) == [(a, checksums[file_name(2026)])]
     (raw / "homeoffice/official/.prc-outcomes-open-data-mar2026.part").write_bytes(b"")  # a fetch
     stray = write_official(
         raw / "homeoffice/official/prc-outcomes-open-data-mar2027-x.xlsx", 2026, []
     )
     with pytest.raises(InputFormatError) as e:
-        ho.official_files(raw, checksums)
+        RawFiles.open(raw)
     assert str(e.value).startswith(f"{stray}: not a file of data/raw/registry.csv")
     assert "remove it, or register it" in str(e.value) and "tools/make_registry.py" in str(e.value)
     with pytest.raises(InputFormatError, match="mar2027-x.xlsx: not a file of"):
-        ho_out.build_outcomes(raw, QualityLog(False), checksums)
+        ho_out.build_outcomes(raw, QualityLog(False))
 
 
 def test_the_cache_is_keyed_by_the_registry_checksum(tmp_path, monkeypatch):
@@ -343,7 +362,8 @@ def _release(tmp_path, blank_cohort=None):
         p = write_official(raw / file_name(year_end), year_end, full_rows(year_end, blank))
         sums[file_name(year_end)] = sha256sum(p)
     log = QualityLog(False)
-    rows, closure = ho.build_release(ho.official_files(raw, sums), log, tmp_path / "cache")
+    _registry(raw, sums)
+    rows, closure = ho.build_release(ho.official_files(RawFiles.open(raw)), log, tmp_path / "cache")
     return pd.concat(rows, ignore_index=True), closure, log
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from rasso_research import periods
 from rasso_research.data import forces
-from rasso_research.data.schemas import InputFormatError
+from rasso_research.data.rawfiles import RawFiles
+from rasso_research.data.schemas import DuplicateKeyError, InputFormatError
 from rasso_research.data.sources import cps as rc
 from rasso_research.data.sources import homeoffice as rh
 from rasso_research.data.sources import homeoffice_outcomes as ho_out
@@ -423,7 +424,12 @@ def test_outcome_editions_are_the_mirrored_ones(tmp_path):
         tmp_path / "homeoffice" / "official" / "prc-outcomes-open-data-mar2019-tables-240724.xlsx",
         _outcomes_sheets(),
     )
-    assert [src for _, src in ho_out.outcome_editions(tmp_path)] == [
+    names = [s.files[0] for s in (ho_out.OUT_2018, ho_out.OUT_2019)]
+    for n in names:
+        (tmp_path / n).write_text("x\n")
+    sums = dict.fromkeys(names, "0" * 64)
+    files = RawFiles(tmp_path, sums, sums, _checked=set(names))
+    assert [src for _, src in ho_out.outcome_editions(files)] == [
         ho_out.OUT_2018.label,
         ho_out.OUT_2019.label,
     ]
@@ -441,9 +447,9 @@ def test_periods_roundtrip_all_quarters():
 
 
 def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
-    """Nothing is lost silently: blank rows, unrecognised periods, non-numeric and blank counts,
-    expired codes and repeated keys are noted, the row accounting balances, and every note
-    reaches data_quality.md."""
+    """Nothing is lost silently: blank rows, unrecognised periods, non-numeric and blank counts
+    and expired codes are noted, the row accounting balances, and every note reaches
+    data_quality.md. A repeated key is not a note but an error naming the file and lines."""
     from rasso_research.data import panel, quality
 
     df = _outcomes_official()
@@ -453,7 +459,12 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     extra.iloc[2, OUT_OFFICIAL.index("Financial Year")] = "2018/20"  # unrecognised period
     extra.iloc[3, OUT_OFFICIAL.index("Force outcomes recorded in quarter")] = ".."  # non-numeric
     extra.iloc[4, OUT_OFFICIAL.index("Force outcomes recorded in quarter")] = None  # blank
+    extra.iloc[3, OUT_OFFICIAL.index("Outcome Type")] = 28  # own keys: not repeats of row 0
+    extra.iloc[4, OUT_OFFICIAL.index("Outcome Type")] = 29
     p = tmp_path / "out.csv"
+    pd.concat([df, df.iloc[[0]]]).to_csv(p, index=False)
+    with pytest.raises(DuplicateKeyError, match=r"out\.csv: lines 2 and \d+ share the key"):
+        ho_out.read_outcomes(p)  # row 0 again (line 7): a repeated row is never summed
     pd.concat([df, extra]).to_csv(p, index=False)
     out = ho_out.read_outcomes(p)
     notes = {d["reason"].split(" (e.g.")[0]: (d["rows"], d["kind"]) for d in out.attrs["dropped"]}
@@ -463,8 +474,7 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
     assert notes["outcomes_cohort: non-numeric value set to missing"] == (1, "missing")
     assert notes["outcomes_in_quarter: non-numeric value set to missing"] == (1, "missing")
     assert notes["outcomes_in_quarter: blank in source, kept as missing"] == (1, "missing")
-    dup = [r for r in notes if r.startswith("rows sharing a key")]
-    assert len(dup) == 1 and notes[dup[0]] == (3, "caveat")  # rows 0, 3, 4 share row 0's key
+    assert not [r for r in notes if r.startswith("rows sharing a key")]
     rows = out.attrs["rows"]
     assert rows == {"file": "out.csv", "read": 10, "other_offences": 1, "dropped": 4, "kept": 5}
     assert rows["read"] == rows["other_offences"] + rows["dropped"] + rows["kept"]
@@ -478,7 +488,7 @@ def test_every_loss_in_cleaning_is_counted_and_reported(tmp_path):
         line = f"| out.csv | {d['reason']} | {d['rows']:,} |"
         assert line in md, line
     assert "read 10 = other offences 1 + dropped 4 + kept 5" in md
-    for section in ("dropped or excluded rows", "values set to missing", "kept with caveat"):
+    for section in ("dropped or excluded rows", "values set to missing"):
         assert f"## {section}" in md
 
 

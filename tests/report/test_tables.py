@@ -133,3 +133,20 @@ def test_to_latex_caption_label():
     assert r"\caption{ITS estimates}" in text and r"\label{tab:its}" in text
     assert text.startswith(r"\begin{table}[htbp]") and r"\centering" in text
     assert not to_latex(frame()).startswith(r"\begin{table}")
+
+
+def test_tables_are_written_atomically(tmp_path, monkeypatch):
+    """An interrupted write leaves the old table whole and no temporary file behind."""
+    from rasso_research.report import tables as T
+
+    T.write_table(pd.DataFrame({"a": [1.0]}), "t", tmp_path)
+    before = (tmp_path / "t.csv").read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(T.os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        T.write_table(pd.DataFrame({"a": [2.0]}), "t", tmp_path)
+    assert (tmp_path / "t.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.tex"]

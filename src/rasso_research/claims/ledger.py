@@ -15,13 +15,15 @@ agreement then shows only that the release was copied correctly, not that the cl
 
 from __future__ import annotations
 
+import difflib
 import math
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import paths
+from rasso_research import config, paths
+from rasso_research.errors import ProjectError
 from rasso_research.report.format import fmt_unit
 from rasso_research.report.tables import write_table
 
@@ -93,6 +95,12 @@ def is_circular(numbers_verdict: str, tier: str | None, quoted: bool, other_data
     )
 
 
+def close(value, known) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to ``value`` (else empty)."""
+    got = difflib.get_close_matches(str(value), sorted(map(str, known)), n=2, cutoff=0.5)
+    return f" (did you mean {' or '.join(map(repr, got))}?)" if got else ""
+
+
 def missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
 
@@ -102,6 +110,7 @@ def load_readings(path: Path | str | None = None) -> pd.DataFrame:
     from :data:`KINDS` and a non-negative tolerance; errors name the row and column."""
     path = Path(path) if path else paths.CONFIG / "claims.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = config.check(df, config.CLAIMS, path)
     if "not_comparable" not in df.columns:  # optional: why the data's basis differs
         df["not_comparable"] = ""
     miss = [c for c in CONFIG_COLUMNS if c not in df.columns]
@@ -174,7 +183,11 @@ def row(
     rid = label.split(":")[0].strip()
     cfg = _readings()
     if rid not in cfg.index:
-        raise KeyError(f"reading {rid!r} is not defined in config/claims.csv")
+        raise ProjectError(
+            paths.CONFIG / "claims.csv",
+            f"reading {rid!r} of a claim function is not defined{close(rid, cfg.index)}",
+            "add its row, or fix the id the claim function yields",
+        )
     r = cfg.loc[rid]
     if published is None and r["published_value"] != "":
         published = float(r["published_value"])

@@ -17,8 +17,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from rasso_research import paths
 from rasso_research.data.series import annual, rolling_year
 from rasso_research.data.side_tables import moj_sentenced_by_year, timeliness_wide
+from rasso_research.errors import ProjectError
 from rasso_research.periods import fiscal_index, fiscal_label, norm_period
 from rasso_research.report.format import fmt_num
 
@@ -45,7 +47,7 @@ from .common import (
     weakest,
 )
 from .inputs import ClaimInputs, load_claim_inputs
-from .ledger import LEDGER_COLUMNS, row
+from .ledger import LEDGER_COLUMNS, close, load_readings, row
 
 
 @claim("1", "1,439 convicted in 2019-20, lowest since records began, down from 1,925")
@@ -492,4 +494,23 @@ def build_ledger(inputs: ClaimInputs | None = None) -> pd.DataFrame:
     i = inputs if inputs is not None else load_claim_inputs()
     ids = sorted(CLAIMS, key=lambda cid: (len(cid), cid))
     ledger = pd.concat([CLAIMS[cid](i) for cid in ids], ignore_index=True)
+    check_readings(ledger)
     return ledger[LEDGER_COLUMNS]
+
+
+def check_readings(ledger: pd.DataFrame, config_ids=None) -> None:
+    """Every reading of ``config/claims.csv`` is computed by a claim function: a row whose
+    claim has no function (or whose function never yields it) is an error, not a claim left
+    out of the ledger."""
+    produced = set(ledger["reading"].str.split(":").str[0].str.strip())
+    config_ids = list(load_readings().index) if config_ids is None else list(config_ids)
+    unused = [r for r in config_ids if r not in produced]
+    if unused:
+        first = unused[0]
+        raise ProjectError(
+            paths.CONFIG / "claims.csv",
+            f"reading(s) {', '.join(map(repr, unused))} computed by no claim function "
+            f"(claims registered: {', '.join(sorted(CLAIMS, key=lambda c: (len(c), c)))})"
+            f"{close(first.rstrip('abcdefghijklmnopqrstuvwxyz'), CLAIMS)}",
+            "add a function with @claim(...) in claims/readings.py, or remove the row",
+        )

@@ -21,6 +21,7 @@ import pandas as pd
 from rasso_research.constants import GEOGRAPHIES
 from rasso_research.data import forces
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles
 
 NAT = forces.NATIONAL
 
@@ -131,20 +132,22 @@ class Table:
 
 @dataclass
 class Build:
-    """A panel build in progress: the raw folder, the quality log, the registry's files
-    (``names``; ``None``: every file found is read) with their sha256 (``checksums``, of the
-    files present and verified), the folder a step may cache parsed inputs in (``cache``;
-    ``None``: no cache) and what the steps have made so far."""
+    """A panel build in progress: the registry's files, verified in this build (``files``: a
+    step opens a raw file only through :meth:`path` or ``files``), the quality log, the folder
+    a step may cache parsed inputs in (``cache``; ``None``: no cache) and what the steps have
+    made so far."""
 
-    raw: Path
+    files: RawFiles
     log: QualityLog
-    names: list[str] | None = None
-    checksums: dict[str, str] = field(default_factory=dict)
     cache: Path | None = None
     parts: list[pd.DataFrame] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     current: Step | None = None
+
+    def path(self, name: str) -> Path:
+        """The verified path of registry file ``name`` (:meth:`RawFiles.path`)."""
+        return self.files.path(name)
 
     def add_rows(self, rows: pd.DataFrame) -> None:
         """Panel rows (columns of :func:`panel_rows`), kept in the order the steps add them."""

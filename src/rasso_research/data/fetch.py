@@ -14,12 +14,11 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import paths
+from rasso_research import errors, paths
 
 REGISTRY_COLUMNS = [
     "name",
@@ -174,8 +173,8 @@ def fetch_one(row, raw_dir: Path, mirror: Path | None, allow_download: bool, pro
         return "copied"
     if dest.exists():
         raise ChecksumError(
-            f"checksum mismatch for {dest}: expected sha256 {expected}, got {sha256sum(dest)}; "
-            "delete it and fetch again"
+            f"{dest}: sha256 {sha256sum(dest)} but the registry says {expected} (delete it and "
+            "fetch again, or point RASSO_DATA_MIRROR at a mirror holding the registered copy)"
         )
     if allow_download and row["url"]:
         _download(row["url"], dest, expected, progress)
@@ -183,9 +182,9 @@ def fetch_one(row, raw_dir: Path, mirror: Path | None, allow_download: bool, pro
     if row["required"]:
         hint = f"download it from {row['url']}" if row["url"] else "no public byte-identical URL"
         raise MissingInputError(
-            f"required input {row['name']} not found: {hint}; or point RASSO_DATA_MIRROR at a "
-            f"local mirror holding it (looked in {mirror or 'no mirror: ../shared/data absent'}); "
-            f"expected sha256 {expected}"
+            f"{dest}: required input not found (looked in "
+            f"{mirror or 'no mirror: ../shared/data absent'}; expected sha256 {expected}) "
+            f"({hint}, or point RASSO_DATA_MIRROR at a local mirror holding it)"
         )
     return "absent"
 
@@ -207,10 +206,17 @@ def fetch_all(
     Writes ``data/raw/.fetched`` (listing name and hash of every file in place) on success.
     """
     raw_dir = Path(raw_dir) if raw_dir else paths.DATA_RAW
+    env = os.environ.get("RASSO_DATA_MIRROR")
     mirror = Path(mirror) if mirror else paths.mirror_dir()
+    if env and mirror == Path(env).expanduser().resolve() and not mirror.is_dir():
+        raise MissingInputError(
+            f"RASSO_DATA_MIRROR={mirror}: no such folder (point it at a copy of the data "
+            "mirror, or unset it: then ../shared/data if present, else the registry's URLs)"
+        )
     if optional is None:
         optional = os.environ.get("RASSO_FETCH_OPTIONAL", "") not in ("", "0")
     reg = read_registry(Path(registry) if registry else raw_dir / "registry.csv")
+    sweep_partial(raw_dir)
     rows = []
     for _, row in reg.iterrows():
         if required_only and not row["required"]:
@@ -230,6 +236,20 @@ def fetch_all(
     report = pd.DataFrame(rows, columns=["name", "required", "action", "path"])
     _write_stamp(raw_dir, reg, report)
     return report
+
+
+def sweep_partial(raw_dir: Path) -> list[Path]:
+    """Remove what a killed fetch left: ``.<name>.*.part`` files and ``.dl-*`` folders."""
+    gone = []
+    if Path(raw_dir).is_dir():
+        for p in sorted(Path(raw_dir).rglob(".*")):
+            if p.is_file() and p.name.endswith(".part"):
+                p.unlink(missing_ok=True)
+                gone.append(p)
+            elif p.is_dir() and p.name.startswith(".dl-"):
+                shutil.rmtree(p, ignore_errors=True)
+                gone.append(p)
+    return gone
 
 
 def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None:
@@ -253,12 +273,8 @@ def _write_stamp(raw_dir: Path, reg: pd.DataFrame, report: pd.DataFrame) -> None
 
 def fail(exc: BaseException) -> int:
     """One line on stderr (``error: <file>: <what> (<fix>)``) and exit status 2; the traceback
-    too when ``RASSO_DEBUG=1``."""
-    if os.environ.get("RASSO_DEBUG") == "1":
-        traceback.print_exception(exc)
-    msg = " ".join(str(exc).split())
-    print(f"error: {msg or type(exc).__name__}", file=sys.stderr)
-    return 2
+    too when ``RASSO_DEBUG=1`` (:func:`rasso_research.errors.fail`)."""
+    return errors.fail(exc)
 
 
 def main(argv: list[str] | None = None) -> int:

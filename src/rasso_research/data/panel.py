@@ -43,6 +43,7 @@ from rasso_research.data import build, catalog, fetch, forces, schemas
 from rasso_research.data.build import NAT, Build, Step, Table
 from rasso_research.data.catalog import Source
 from rasso_research.data.quality import QualityLog, write_quality
+from rasso_research.data.rawfiles import RawFiles
 
 PANEL_COLUMNS = [
     "fiscal_quarter",
@@ -147,6 +148,32 @@ def coverage(panel: pd.DataFrame) -> pd.DataFrame:
     return cov.reset_index()
 
 
+#: the prefix of a build's temporary output folder (``.building-<pid>-<random>``)
+BUILDING = ".building-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_building(out: Path) -> list[Path]:
+    """Remove the temporary folders left in ``out`` by builds that were killed (their process
+    is gone, or the folder names none); return them."""
+    gone = []
+    for p in sorted(Path(out).glob(f"{BUILDING}*")) if Path(out).is_dir() else []:
+        pid = p.name[len(BUILDING) :].split("-")[0]
+        if not (pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid()):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    return gone
+
+
 def build_panel(
     raw_dir: Path | str | None = None,
     out_dir: Path | str | None = None,
@@ -163,13 +190,10 @@ def build_panel(
     ``out_dir`` only when all are written, ``panel.parquet`` last, so a failed build never
     leaves a partial set that looks complete. A step may cache parsed inputs in
     ``out_dir/cache`` (the official outcomes workbooks, keyed by their sha256)."""
-    raw = Path(raw_dir) if raw_dir else paths.DATA_RAW
     out = Path(out_dir) if out_dir else paths.DATA_PROCESSED
-    if registry is None:
-        registry = raw / "registry.csv" if (raw / "registry.csv").exists() else None
-    present = fetch.verify(raw, registry or paths.DATA_RAW / "registry.csv")
-    checksums = dict(zip(present["name"], present["sha256"], strict=True))
-    b = Build(raw, QualityLog(progress), list(checksums), checksums, out / "cache")
+    sweep_building(out)
+    files = RawFiles.open(raw_dir, registry)
+    b = Build(files, QualityLog(progress), out / "cache")
     for s in steps():
         if write or not s.write_only:
             b.run(s)
@@ -179,7 +203,7 @@ def build_panel(
     if write:
         out.mkdir(parents=True, exist_ok=True)
         b.log.say(f"writing {out}")
-        final, out = out, Path(tempfile.mkdtemp(prefix=".building-", dir=out))
+        final, out = out, Path(tempfile.mkdtemp(prefix=f"{BUILDING}{os.getpid()}-", dir=out))
         try:
             _write_outputs(out, b.log, panel, b.tables, cov)
         except BaseException:

@@ -12,6 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from rasso_research.constants import GEOGRAPHIES
+from rasso_research.errors import ProjectError
 
 FY_REGEX = r"^\d{4}/\d{2}$"
 RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
@@ -25,6 +26,31 @@ RAPE_CHILD_CODES = ("19D", "19E", "19G", "19H")
 
 class InputFormatError(ValueError):
     """A raw file does not have the expected layout (names the file and what is missing)."""
+
+
+class DuplicateKeyError(ProjectError, InputFormatError):
+    """Two rows of a source share the key that should identify one."""
+
+
+def refuse_duplicates(df: pd.DataFrame, keys: list[str], path: Path | str) -> None:
+    """Raise :class:`DuplicateKeyError` when rows of ``df`` share ``keys``: a repeated row is
+    never summed. The error names the file, the first two such rows by their CSV line (the
+    row index + 2, the reader's index being the file's row order) and the key."""
+    dup = df.duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    first = df[dup].iloc[0]
+    same = df[dup & (df[keys] == first[keys]).all(axis=1)]
+    csv = ".csv" in Path(path).name.lower()
+    where = [str(i + 2 if csv else i + 1) if isinstance(i, int) else str(i) for i in same.index[:2]]
+    key = ", ".join(f"{k}={first[k]}" for k in keys)
+    raise DuplicateKeyError(
+        Path(path),
+        f"{'lines' if csv else 'rows'} {' and '.join(where)} share the key {key} ({int(dup.sum())} rows share "
+        "a key in all; a repeated row would be summed)",
+        "a damaged file or an edition with repeated rows: `make fetch` restores the registered "
+        "copy; a new edition needs one row per key before it is registered",
+    )
 
 
 #: errors of a file that cannot be parsed at all (truncated gzip, bad encoding, broken CSV)

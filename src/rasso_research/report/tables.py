@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +86,7 @@ def csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 def write_csv(df: pd.DataFrame, path) -> Path:
     """Write ``df`` to ``path`` at full precision (see the module docstring)."""
     path = Path(path)
-    csv_frame(df).to_csv(path, index=False, lineterminator="\n")
+    _atomic(path, csv_frame(df).to_csv(index=False, lineterminator="\n"))
     return path
 
 
@@ -148,18 +150,31 @@ def write_table(
 ) -> list[Path]:
     """Write ``outdir/stem.csv`` (every digit) and, for a table a paper would print (``latex``
     and at most :data:`MAX_LATEX_ROWS` rows), ``outdir/stem.tex`` (rounded to ``digits``
-    decimals). Without a ``.tex`` a stale one of that name is removed. Returns the paths
-    written."""
+    decimals), each atomically: written to a hidden temporary file beside it and renamed into
+    place, so an interrupted run never leaves a half-written table. Without a ``.tex`` a stale
+    one of that name is removed. Returns the paths written."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = [write_csv(df, outdir / f"{stem}.csv")]
     tex = outdir / f"{stem}.tex"
     if latex and len(df) <= MAX_LATEX_ROWS:
-        tex.write_text(to_latex(df, digits, caption, label), encoding="utf-8")
+        _atomic(tex, to_latex(df, digits, caption, label))
         written.append(tex)
     else:
         tex.unlink(missing_ok=True)
     return written
+
+
+def _atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_tables(tables: dict[str, pd.DataFrame], prefix: str, outdir) -> list[Path]:

@@ -39,6 +39,7 @@ from rasso_research.data import forces, provenance, schemas
 from rasso_research.data.build import NAT, Build, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 
 #: raw files read by this module, relative to ``data/raw`` (names in ``data/raw/registry.csv``)
@@ -153,12 +154,11 @@ def read_cps_poc(
 
 
 def read_cps_poc_dir(folder: Path | str, files: list[Path] | None = None) -> pd.DataFrame:
-    """The CPS POC files ``files`` (the registry's list; default every CSV below ``folder``),
-    stacked. ``attrs["dropped"]`` sums the files' notes by reason (``file`` names the folder and
-    the number of files); ``attrs["unlisted"]`` names CSV files in the folder that are not in
-    ``files`` (not read)."""
+    """The CPS POC files ``files`` (the build passes the registry's verified files; default,
+    for a fixture folder, every CSV below ``folder``), stacked. ``attrs["dropped"]`` sums the
+    files' notes by reason (``file`` names the folder and the number of files)."""
     folder = Path(folder)
-    found = sorted(folder.rglob("*.csv"))
+    found = sorted(folder.rglob("*.csv")) if files is None else []
     files = found if files is None else sorted(Path(f) for f in files)
     if not files:
         raise FileNotFoundError(f"{folder}: no CPS CSV files (run `make data`)")
@@ -170,7 +170,6 @@ def read_cps_poc_dir(folder: Path | str, files: list[Path] | None = None) -> pd.
     parts = [read_cps_poc(f) for f in files]
     notes = [n for p in parts for n in p.attrs["dropped"]]
     out = pd.concat(parts, ignore_index=True)
-    out.attrs["unlisted"] = [str(f.relative_to(folder)) for f in found if f not in set(files)]
     out.attrs["dropped"] = [
         {
             "file": f"{folder.name} ({g['file'].nunique()} files)",
@@ -206,29 +205,21 @@ def monthly_to_quarterly(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- panel rows: CPS sexual offences by area --------------------------------------------
-def build_cps(raw: Path, log: QualityLog, names: list[str] | None = None) -> pd.DataFrame:
-    """CPS principal-offence rows; ``names``: the registry's files (only those are read)."""
-    both = _sexual_offences(raw, log, names)
+def build_cps(raw: RawFiles | Path, log: QualityLog) -> pd.DataFrame:
+    """CPS principal-offence rows from the registry's files (only those are read)."""
+    both = _sexual_offences(as_files(raw), log)
     _check_national(both, log)
     return _poc_rows(both)
 
 
-def _sexual_offences(raw: Path, log: QualityLog, names: list[str] | None) -> pd.DataFrame:
+def _sexual_offences(raw: RawFiles, log: QualityLog) -> pd.DataFrame:
     """Sexual-offence convictions, unsuccessful outcomes and conviction rate by CPS area and
     quarter: the quarterly files, and the monthly files summed to the quarters no quarterly
     file holds (``source`` names which)."""
-    folder = raw / FILES["cps_poc"]
-    files = None
-    if names is not None:
-        files = [raw / n for n in names if n.startswith(FILES["cps_poc"] + "/")]
+    folder = raw.root / FILES["cps_poc"]
+    files = [raw.path(n) for n in raw.names(FILES["cps_poc"] + "/")]
     poc = read_cps_poc_dir(folder, files)
     log.dropped(poc)
-    for f in poc.attrs.get("unlisted", []):
-        log.add(
-            "dropped or excluded rows",
-            f"{FILES['cps_poc']}/{f}",
-            "not in the registry: not read",
-        )
     sx = poc[poc["category"] == "Sexual Offences"]
     q = sx[sx["period_type"] == "quarter"].rename(columns={"period": "fiscal_quarter"})
     q = q.assign(source=CPS_Q.label)
@@ -319,7 +310,7 @@ def _poc_rows(both: pd.DataFrame) -> pd.DataFrame:
 @step("CPS case outcomes by principal offence", order=30)
 def poc_step(b: Build) -> None:
     """The ``cps_sexual_offences_*`` rows (only the registry's files are read)."""
-    b.add_rows(build_cps(b.raw, b.log, b.names))
+    b.add_rows(build_cps(b.files, b.log))
 
 
 # ---- transcribed national rape-flagged figures ------------------------------------------
@@ -516,7 +507,7 @@ def national_table(tr: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
 @step("CPS transcribed rape-flagged figures", order=80)
 def transcribed_step(b: Build) -> None:
     """``cps_rape_national``, and its conflicts in the quality report."""
-    tr = read_cps_transcribed(b.raw / FILES["cps_tr"])
+    tr = read_cps_transcribed(b.path(FILES["cps_tr"]))
     series, conflicts = build_cps_rape_series(tr)
     b.log.add(
         "dropped or excluded rows",
@@ -580,7 +571,7 @@ def read_cps_wm_transcribed(path: Path | str) -> pd.DataFrame:
 @step("CPS transcribed West Midlands figures", order=100, write_only=True)
 def west_midlands_step(b: Build) -> None:
     """``cps_rape_west_midlands`` (the transcribed table with its geography made explicit)."""
-    wm = read_cps_wm_transcribed(b.raw / FILES["cps_wm"])
+    wm = read_cps_wm_transcribed(b.path(FILES["cps_wm"]))
     provenance.log_tiers(b.log, wm, FILES["cps_wm"])
     wm = wm.drop(columns=["file"])
     wm["is_cps"] = wm["is_cps"].astype(bool)

@@ -23,6 +23,7 @@ from rasso_research.data import forces, schemas
 from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import (
     RAPE_ADULT_CODES,
     RAPE_CHILD_CODES,
@@ -179,10 +180,9 @@ def open_file(path: Path | str, codes: Iterable[str] | None, read, aliases: dict
 def checked_result(
     df: pd.DataFrame, schema, cols: list[str], keys: list[str], path, rows: dict, notes: list
 ) -> pd.DataFrame:
-    """Count rows sharing a key, validate, attach the notes and the (balanced) row accounting."""
-    dup = int(df.duplicated(keys, keep=False).sum())
-    reason = f"rows sharing a key ({', '.join(keys)}) with another row: kept, summed in the panel"
-    note(notes, path, reason, dup, "caveat")
+    """Refuse rows sharing a key (:func:`~rasso_research.data.schemas.refuse_duplicates`),
+    validate, attach the notes and the (balanced) row accounting."""
+    schemas.refuse_duplicates(df, keys, path)
     out = schemas.validate(schema, df[cols].reset_index(drop=True), path)
     dropped = sum(d["rows"] for d in notes if d["kind"] == "dropped")
     rows = {"file": Path(path).name, **rows, "dropped": dropped, "kept": len(out)}
@@ -324,10 +324,10 @@ def recorded_rows(rec: pd.DataFrame, log: QualityLog) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def recorded_revision(raw: Path, log: QualityLog, rec: pd.DataFrame) -> pd.DataFrame:
+def recorded_revision(raw: RawFiles, log: QualityLog, rec: pd.DataFrame) -> pd.DataFrame:
     """Recorded rape in 2017/18 by force: the 2017/18 sheet of the 2018 release against the
     2026 release (``rec``), with the national total (``recorded_rape_revision.csv``)."""
-    old = read_recorded_crime(raw / FILES["pfa_2018"])
+    old = read_recorded_crime(as_files(raw).path(FILES["pfa_2018"]))
     log.dropped(old)
     a = old.groupby("force")["offences"].sum(min_count=1).rename("release_2018")
     b = (
@@ -369,8 +369,8 @@ def recorded_revision(raw: Path, log: QualityLog, rec: pd.DataFrame) -> pd.DataF
 @step("recorded rape (PFA tables)", order=10)
 def recorded_step(b: Build) -> None:
     """Recorded-rape rows (offered as ``recorded``) and ``recorded_rape_revision``."""
-    rec = read_recorded_crime(b.raw / FILES["pfa_2026"])
+    rec = read_recorded_crime(b.path(FILES["pfa_2026"]))
     rows = recorded_rows(rec, b.log)
     b.add_rows(rows)
     b.offer("recorded", rows)
-    b.add_table("recorded_rape_revision", recorded_revision(b.raw, b.log, rec))
+    b.add_table("recorded_rape_revision", recorded_revision(b.files, b.log, rec))

@@ -30,7 +30,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,7 @@ from rasso_research.data import forces, schemas
 from rasso_research.data.build import national_sum, panel_rows
 from rasso_research.data.catalog import Source
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles
 from rasso_research.data.schemas import (
     RAPE_ADULT_CODES,
     RAPE_CHILD_CODES,
@@ -346,24 +347,11 @@ def check_complete(df: pd.DataFrame, path: Path | str) -> None:
 # ---- the registered files and the cache ---------------------------------------------------------
 
 
-def official_files(raw: Path, checksums: Mapping[str, str]) -> list[tuple[Path, str]]:
-    """The official outcomes workbooks to read: those of ``checksums`` (name -> sha256 of the
-    registry files present and verified) in ``raw``, by name, each with its sha256. A file in
-    ``homeoffice/official/`` that the registry does not list is an error naming it and the fix."""
-    folder = Path(raw) / OFFICIAL_DIR
-    if folder.is_dir():
-        for p in sorted(folder.iterdir()):
-            if p.name.startswith(".") or not p.is_file() or f"{OFFICIAL_DIR}/{p.name}" in checksums:
-                continue
-            raise InputFormatError(
-                f"{p}: not a file of data/raw/registry.csv, so it is not read; remove it, or "
-                "register it (name, sha256, URL) with tools/make_registry.py"
-            )
-    return [
-        (Path(raw) / name, sha)
-        for name, sha in sorted(checksums.items())
-        if name.startswith(OUTCOMES_PREFIX) and (Path(raw) / name).is_file()
-    ]
+def official_files(raw: RawFiles) -> list[tuple[Path, str]]:
+    """The official outcomes workbooks to read: the registry's files present and verified in
+    this build (``raw``), by name, each with its sha256. A file in ``homeoffice/official/``
+    that the registry does not list already stopped :meth:`RawFiles.open`."""
+    return [(raw.path(name), raw.sha256(name)) for name in raw.names(OUTCOMES_PREFIX)]
 
 
 #: bump when the reader's output changes: every cached frame is then read again

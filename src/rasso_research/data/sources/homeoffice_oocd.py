@@ -15,6 +15,7 @@ from rasso_research.data import forces, schemas
 from rasso_research.data.build import NAT, Build, step
 from rasso_research.data.catalog import Source
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import InputFormatError, names_file, note, parse_counts
 from rasso_research.data.sources.homeoffice import drop_rows, is_fiscal_year
 
@@ -185,14 +186,14 @@ def mask_not_supplied(fy: pd.DataFrame, ns: pd.DataFrame, log: QualityLog) -> pd
 
 
 def build_force_year(
-    raw: Path, log: QualityLog, pop: pd.DataFrame, ns: pd.DataFrame | None = None
+    raw: RawFiles, log: QualityLog, pop: pd.DataFrame, ns: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The annual force x financial-year x offence-group outcomes table (``force_year``):
     counts from the OOCD dashboard aggregate (the force-years with a quarter ``ns`` that the
     force did not supply missing), the national total as the sum of the 43 forces (missing if
     any force is), and rates per 100,000 on the mid-year population at the start of the
     financial year (mid-2018 for 2018/19; missing where no estimate exists)."""
-    path = raw / FILES["oocd_fy"]
+    path = as_files(raw).path(FILES["oocd_fy"])
     fy = read_oocd_force_year(path)
     log.dropped(fy)
     if ns is not None:
@@ -241,12 +242,12 @@ def build_force_year(
     )
 
 
-def build_btp_share(raw: Path, force_year: pd.DataFrame) -> pd.DataFrame:
+def build_btp_share(raw: RawFiles, force_year: pd.DataFrame) -> pd.DataFrame:
     """British Transport Police against the 43 forces, per financial year, offence group and
     measure: ``btp``, ``forces_43`` (the national row of ``force_year``) and ``btp_pct``, BTP's
     share of the 44-force total (``btp_share.csv``): the size of the difference between a
     national figure that includes BTP and one that does not."""
-    btp = read_oocd_btp(raw / FILES["oocd_fy"]).rename(columns={"value": "btp"})
+    btp = read_oocd_btp(as_files(raw).path(FILES["oocd_fy"])).rename(columns={"value": "btp"})
     nat = force_year[force_year["geography"] == "national"]
     nat = nat[["fiscal_year", "offence_group", "measure", "value"]].rename(
         columns={"value": "forces_43"}
@@ -264,6 +265,6 @@ def build_btp_share(raw: Path, force_year: pd.DataFrame) -> pd.DataFrame:
 def force_year_step(b: Build) -> None:
     """``force_year`` (rates on the population offered by the population step, the
     force-years with a quarter not supplied missing) and ``btp_share``."""
-    force_year = build_force_year(b.raw, b.log, b.need("population"), b.need("not_supplied"))
+    force_year = build_force_year(b.files, b.log, b.need("population"), b.need("not_supplied"))
     b.add_table("force_year", force_year, parquet=True)
-    b.add_table("btp_share", build_btp_share(b.raw, force_year))
+    b.add_table("btp_share", build_btp_share(b.files, force_year))

@@ -8,7 +8,7 @@ The readers share the file handling of :mod:`.homeoffice` (column names, row acc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +18,7 @@ from rasso_research.data import schemas
 from rasso_research.data.build import NAT, Build, national_sum, panel_rows, step
 from rasso_research.data.catalog import Coverage, Source
 from rasso_research.data.quality import QualityLog
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import (
     RAPE_ADULT_CODES,
     RAPE_CHILD_CODES,
@@ -140,26 +141,26 @@ CHARGED_NAT = Source(
 SOURCES = (OUT_2018, OUT_2019, CHARGED_NAT)
 
 
-def outcome_editions(raw: Path) -> list[tuple[Path, str]]:
+def outcome_editions(raw: RawFiles) -> list[tuple[Path, str]]:
     """The two mirrored outcomes editions, each with its source label (the official workbooks
     are read by :func:`.homeoffice_official.build_release`, by their registry names)."""
-    return [(raw / s.files[0], s.label) for s in (OUT_2018, OUT_2019)]
+    return [(raw.path(s.files[0]), s.label) for s in (OUT_2018, OUT_2019)]
 
 
 def build_outcomes(
-    raw: Path,
+    raw: RawFiles | Path,
     log: QualityLog,
-    checksums: Mapping[str, str] | None = None,
     cache: Path | None = None,
     not_supplied: pd.DataFrame | None = None,
     published: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outcome rows of every edition (cohort and in-quarter measures, by outcome type) and of
-    the official release's registered workbooks present (``checksums``: name -> sha256 of the
-    registry files present and verified; ``cache``: the folder of the parsed-workbook cache),
+    the official release's registered workbooks present (``raw``: the registry files verified
+    in this build; ``cache``: the folder of the parsed-workbook cache),
     the cohort charge rate, the national charged series (closure measure), and the revision
     table of the in-quarter charged measure between the editions and that series."""
-    official = official_files(raw, checksums or {})  # an unregistered file stops the build here
+    raw = as_files(raw)
+    official = official_files(raw)
     parts, inq_nat = [], {}
     for path, src in outcome_editions(raw):
         rows, inq_nat[src] = _edition_rows(path, src, log)
@@ -250,7 +251,7 @@ def _cohort_charge_rate(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def _closure_series(
-    raw: Path,
+    raw: RawFiles,
     log: QualityLog,
     not_supplied: pd.DataFrame | None = None,
     published: pd.DataFrame | None = None,
@@ -259,11 +260,11 @@ def _closure_series(
     frame (fiscal_quarter, charged). A quarter in which a force did not supply its outcomes
     (``not_supplied``, closure basis) is flagged: the edition's total lacks that force, which
     :func:`lacks_check` tests against the ``published`` all-offence totals of the release."""
-    ch = read_charged_national(raw / FILES["charged_nat"])
+    ch = read_charged_national(raw.path(FILES["charged_nat"]))
     log.dropped(ch)
     flags = {} if not_supplied is None else excludes(not_supplied, "in_quarter")
     if flags and published is not None:
-        lacks_check(all_codes_total(raw / FILES["charged_nat"]), published, not_supplied, log)
+        lacks_check(all_codes_total(raw.path(FILES["charged_nat"])), published, not_supplied, log)
     nat = ch.groupby("fiscal_quarter", as_index=False)["charged"].sum(min_count=1)
     nat["force"] = NAT
     note = "outcomes for investigations closed in the quarter; appears to include BTP"
@@ -372,9 +373,8 @@ def outcomes_step(b: Build) -> None:
     """Outcome rows (the force-quarters not supplied missing in the official release's; the
     national closure series flagged where it lacks them) and ``outcomes_revision``."""
     rows, rev = build_outcomes(
-        b.raw,
+        b.files,
         b.log,
-        b.checksums,
         b.cache,
         b.need("not_supplied"),
         b.need("national_all_charged"),

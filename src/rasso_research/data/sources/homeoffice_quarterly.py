@@ -205,10 +205,10 @@ def national_rows(nat: pd.DataFrame, ns: pd.DataFrame) -> pd.DataFrame:
 def quarterly_step(b: Build) -> None:
     """Force and national rows of every all-offence measure, the not-supplied force-quarters
     missing; ``not_supplied`` offered to later steps and written as a side table."""
-    path = b.raw / FILES["force"]
+    path = b.path(FILES["force"])
     long = read_quarterly(path)
     b.log.dropped(long)
-    nat = read_national(b.raw / FILES["national"])
+    nat = read_national(b.path(FILES["national"]))
     _check_national(long, nat, b.log)
     btp = long["force"] == BTP
     note_btp = f"{int(btp.sum() / len(COLUMNS))} {BTP} force-quarters left out of the force rows"

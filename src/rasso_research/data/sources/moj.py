@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from rasso_research.data.build import Build, step
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import InputFormatError, names_file, to_number
 
 SENTENCED = "moj/rape-sentenced-2009-2019.csv"
@@ -58,16 +59,16 @@ def _snake(s: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
 
 
-def read_timeliness(raw_dir: Path | str) -> pd.DataFrame:
+def read_timeliness(raw: RawFiles | Path | str) -> pd.DataFrame:
     """Rape prosecution times (days, mean/median by stage), long: year, measure, value, source."""
-    raw = Path(raw_dir)
-    p = raw / TIMES
+    raw = as_files(raw)
+    p = raw.path(TIMES)
     a = pd.read_csv(p)
     _need(a, ["year", "defendants"], p)
     la = a.melt(id_vars="year", var_name="measure", value_name="value").assign(
         offence="All rape", source=p.name
     )
-    p2 = raw / TIMES_2018
+    p2 = raw.path(TIMES_2018)
     b = pd.read_csv(p2, dtype=str)
     _need(b, ["Row Labels", "Defendants"], p2)
     b = b[b["Row Labels"].str.contains("rape", case=False)]
@@ -98,10 +99,10 @@ def read_times_by_offence(path: Path | str) -> pd.DataFrame:
 def tables_step(b: Build) -> None:
     """``moj_prosecution_times_2018_by_offence``, ``moj_rape_sentenced`` and
     ``moj_rape_timeliness``; the published sentencing totals go to the quality log."""
-    b.add_table("moj_prosecution_times_2018_by_offence", read_times_by_offence(b.raw / TIMES_2018))
-    s = read_sentenced(b.raw / SENTENCED)
+    b.add_table("moj_prosecution_times_2018_by_offence", read_times_by_offence(b.path(TIMES_2018)))
+    s = read_sentenced(b.path(SENTENCED))
     b.add_table("moj_rape_sentenced", s)
-    b.add_table("moj_rape_timeliness", read_timeliness(b.raw))
+    b.add_table("moj_rape_timeliness", read_timeliness(b.files))
     for y in (2016, 2019):
         b.log.add(
             "published totals",

@@ -23,6 +23,7 @@ import pandas as pd
 from rasso_research.data import forces, schemas
 from rasso_research.data.build import NAT, Build, panel_rows, step, strict_sum
 from rasso_research.data.catalog import Source
+from rasso_research.data.rawfiles import RawFiles, as_files
 from rasso_research.data.schemas import InputFormatError, names_file
 from rasso_research.data.sources.homeoffice import PFA_2026
 
@@ -232,21 +233,27 @@ def read_pop_mye_lad(mye_path: Path, lookup_path: Path, sheet: str = "MYE4") -> 
     )
 
 
-def build_population(raw_dir: Path | str, return_pieces: bool = False):
-    """One row per force (43) and mid-year 2001..2024: population, source, interpolated flag.
+def build_population(raw: RawFiles | Path | str, return_pieces: bool = False):
+    """One row per force (43) and mid-year 2001..2024: population, source, interpolated flag
+    (``raw``: the verified registry files, or a folder holding them).
 
     With ``return_pieces`` also return every piece (for :func:`population_checks`)."""
-    d = Path(raw_dir) / "population"
+    files = as_files(raw)
+    d = files.root / "population"
+
+    def f(name: str) -> Path:
+        return files.path(f"population/{name}")
+
     mye = read_pop_mye_lad(
-        d / "ons-mye-ew-mid2011-to-mid2023-lad2023.xlsx", d / "lad23-csp23-pfa23-lookup-dec2023.csv"
+        f("ons-mye-ew-mid2011-to-mid2023-lad2023.xlsx"), f("lad23-csp23-pfa23-lookup-dec2023.csv")
     )
     pieces = [  # priority order
-        read_pop_mid2024(d / "pfa-population-mid2024.csv"),
+        read_pop_mid2024(f("pfa-population-mid2024.csv")),
         mye[mye["year"] >= REBASED_FROM],
-        read_pop_mid2018(d / "pfa-population-mid2018.csv"),
-        read_pop_ons_tables(d / "ons-pfa-tables-year-ending-march-2018.xlsx"),
-        read_pop_thousands(d / "pfa-population-mid2001-2010-thousands.csv"),
-        read_pop_lad(d / "lad-population-2001-2020.csv.gz", d / "csp-to-pfa-lookup.csv"),
+        read_pop_mid2018(f("pfa-population-mid2018.csv")),
+        read_pop_ons_tables(f("ons-pfa-tables-year-ending-march-2018.xlsx")),
+        read_pop_thousands(f("pfa-population-mid2001-2010-thousands.csv")),
+        read_pop_lad(f("lad-population-2001-2020.csv.gz"), f("csp-to-pfa-lookup.csv")),
         mye[mye["year"] < REBASED_FROM],  # for the vintage comparison only
     ]
     allp = pd.concat([p.assign(priority=i) for i, p in enumerate(pieces)], ignore_index=True)
@@ -305,7 +312,7 @@ def vintage_break(pieces: pd.DataFrame, year: int = 2018) -> pd.DataFrame:
 def population_step(b: Build) -> None:
     """The population table (offered as ``population``) and ``population_vintage``; the checks
     of its pieces go to the quality log."""
-    pop, pieces = build_population(b.raw, return_pieces=True)
+    pop, pieces = build_population(b.files, return_pieces=True)
     checks = population_checks(pieces)
     b.log.add(
         "consistency",
