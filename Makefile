@@ -128,18 +128,15 @@ report: $(REPORT) ## One HTML document of the study: results/report/html/index.h
 LAB_ARGS ?=
 NBDIME := $(if $(filter 1,$(RASSO_USE_CONDA)),,$(CURDIR)/.venv/bin/)
 .PHONY: lab nbdime-git
-lab: $(ENV_STAMP) $(PANEL) ## JupyterLab on notebooks/ with the same environment settings as make
+lab: $(ENV_STAMP) $(PANEL) ## JupyterLab with the environment, thread and malloc settings of make
 	@echo "[lab] OMP_NUM_THREADS=$$OMP_NUM_THREADS MALLOC_MMAP_THRESHOLD_=$$MALLOC_MMAP_THRESHOLD_"
 	@$(PY) -m jupyterlab --notebook-dir=. $(LAB_ARGS)
 
-# readable notebook diffs: .gitattributes names the drivers, this sets them in .git/config
-# (this clone only); `git diff` then shows cell sources and outputs, not JSON
-nbdime-git: $(ENV_STAMP) ## Let git diff and merge notebooks with nbdime (this clone's config)
+# readable notebook diffs: .gitattributes names the diff driver of *.ipynb, this defines it in
+# .git/config (this clone only); `git diff` then shows cell sources and outputs, not JSON
+nbdime-git: $(ENV_STAMP) ## Let git diff show notebooks cell by cell (nbdime; this clone's config)
 	@git config diff.jupyternotebook.command "$(NBDIME)git-nbdiffdriver diff --ignore-metadata --ignore-id"
-	@git config merge.jupyternotebook.driver "$(NBDIME)git-nbmergedriver merge %O %A %B %L %P"
-	@git config merge.jupyternotebook.name "jupyter notebook merge driver"
-	@echo "[nbdime] git diff and git merge of *.ipynb now go through nbdime (see docs/REVIEWING.md)"
-
+	@echo "[nbdime] git diff of *.ipynb now goes through nbdime (docs/REVIEWING.md)"
 
 # ---- quality -------------------------------------------------------------------------------
 .PHONY: all test lint format bench clean distclean help

@@ -87,8 +87,10 @@ def test_a_missing_table_is_named_not_invented(tmp_path):
     assert ans.estimates == [] and "its_national_estimands.csv` is not there yet" in ans.notes[0]
     assert all(not x.target for x in ans.links)  # no link to a chapter that is not built
     page = F.render(tmp_path, tmp_path, tmp_path, tmp_path)
-    assert "no estimate yet" in page and "Notebook 03 writes no conclusion table yet" in page
-    assert "Nor is `tables/its_force_west-midlands-2018q4_annual_effects.csv` there" in page
+    assert page.count("no estimate yet") == 3
+    assert "`tables/its_force_west-midlands-2018q4_annual_effects.csv` is not there yet" in page
+    assert "`tables/soteria_exclude_effects.csv` is not there yet" in page
+    assert "Validation" not in page and "paper run at commit" not in page
 
 
 def test_the_force_answer_falls_back_to_the_annual_estimates(tmp_path):
@@ -97,7 +99,7 @@ def test_the_force_answer_falls_back_to_the_annual_estimates(tmp_path):
     )
     annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_effects.csv")
     ans = F.force_answer(tmp_path, tmp_path, chapter)
-    assert "Notebook 03 writes no conclusion table yet" in ans.notes[0]
+    assert "Notebook 03 declares no single primary estimate" in ans.notes[0]
     (e,) = ans.estimates  # the synthetic-DiD row of the target series only
     assert (e.estimate, e.ci, e.mde, e.p_value) == ("-7.17", "-15.1 to 0.74", "11.3", "0.073")
     assert e.what.endswith("(synthetic DiD)") and e.verdict.startswith("No change")
@@ -175,3 +177,78 @@ def test_every_figure_and_table_has_an_owner_and_a_description():
         "recorded rape 2017/18, an early release against the latest"
     )
     assert describe_figure("a_new_figure") == "A new figure"
+
+
+def soteria_tables(tables, unknown="exclude"):
+    base = dict(estimator="Callaway-Sant'Anna", se=3.3, perm_p=0.455, n_perm=999, n_units=13)
+    base |= dict(n_cohorts_identified=1, n_treated_identified=5)
+    eff = [
+        base
+        | dict(series="Sexual offences: charges (closed) per 100,000", aggregation=agg)
+        | dict(estimate=2.63, ci_low=-3.91, ci_high=9.17, mde=9.35)
+        for agg in ("group", "simple")
+    ]
+    eff.append(eff[0] | dict(estimator="Sun-Abraham", aggregation="dynamic", estimate=9.9))
+    pd.DataFrame(eff).to_csv(tables / f"soteria_{unknown}_effects.csv", index=False)
+    neg = [eff[0] | dict(series="All other offence groups", perm_p=0.01)]
+    pd.DataFrame(neg).to_csv(tables / f"soteria_{unknown}_negative_control.csv", index=False)
+    pre = [dict(series="s", estimator="Callaway-Sant'Anna", p_value=p) for p in (0.7, 0.02)]
+    pd.DataFrame(pre).to_csv(tables / f"soteria_{unknown}_pretrend.csv", index=False)
+
+
+def test_the_soteria_answer_is_the_headline_estimators(tmp_path):
+    chapter = notebook(
+        tmp_path / "07_soteria.ipynb",
+        ["**Question.** Did it change\nwhen they joined?\n\nMore.", "## The aggregated effect"],
+        "series = ['sexual_closed']\nunknown = 'exclude'\nestimator = 'cs'",
+    )
+    soteria_tables(tmp_path)
+    (tmp_path / "soteria_exclude_sexual-closed_event.png").write_bytes(b"png")
+    ans = F.soteria_answer(tmp_path, tmp_path, chapter)
+    assert ans.question == "Did it change when they joined?"
+    (e,) = ans.estimates  # Callaway-Sant'Anna, aggregated by cohort only
+    assert (e.estimate, e.ci, e.mde, e.p_value) == ("2.63", "-3.91 to 9.17", "9.35", "0.46")
+    assert e.verdict.startswith("No change the data can detect")
+    notes = " ".join(ans.notes)
+    assert "999 permutations" in notes and "5 treated forces in 1 cohort(s)" in notes
+    assert "1 of 2 series depart from parallel trends" in notes
+    assert "1 of 1 moved at the 0.05 level" in notes
+    targets = [x.target for x in ans.links]
+    assert "chapters/07_soteria.ipynb#the-aggregated-effect" in targets
+    assert "figures.md#soteria_exclude_sexual-closed_event" in targets
+    assert "tables/soteria_exclude_effects.csv" in targets
+
+
+def test_the_soteria_answer_follows_the_notebooks_parameters(tmp_path):
+    chapter = notebook(
+        tmp_path / "07_soteria.ipynb", [], "unknown = 'soteria_expansion'\nestimator = 'sa'"
+    )
+    soteria_tables(tmp_path, "soteria_expansion")
+    (e,) = F.soteria_answer(tmp_path, tmp_path, chapter).estimates
+    assert e.what.endswith("(Sun-Abraham)") and e.estimate == "9.9"
+
+
+def test_the_soteria_headline_is_notebook_07s():
+    from rasso_research.views.staggered import HEADLINE
+
+    assert F.SOTERIA_HEADLINE == HEADLINE
+
+
+def test_the_validation_line_counts_numbers_not_run_apart(tmp_path):
+    rows = [dict(reference="A (2015)", status="reproduced")] * 3
+    rows += [dict(reference="B (2021)", status="not run: b.csv absent (optional registry row)")]
+    pd.DataFrame(rows).to_csv(tmp_path / "validation.csv", index=False)
+    line = F.validation_line(tmp_path, tmp_path)
+    assert "3 of 3 published numbers from 1 method papers" in line
+    assert "1 more, from 1 paper(s), are not run" in line
+    rows[0] = dict(reference="A (2015)", status="outside tolerance")
+    pd.DataFrame(rows).to_csv(tmp_path / "validation.csv", index=False)
+    assert "2 of 3 published numbers" in F.validation_line(tmp_path, tmp_path)
+
+
+def test_the_page_says_which_run_it_shows(tmp_path):
+    manifest = {"git": {"commit": "0123456789abcdef", "dirty": False}, "written": "2026-12-03"}
+    (tmp_path / "manifest.json").write_text(__import__("json").dumps(manifest))
+    assert F.built_from(tmp_path) == (
+        " Tables of the paper run at commit `0123456789`, written 2026-12-03."
+    )

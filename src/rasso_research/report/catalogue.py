@@ -22,6 +22,7 @@ OWNERS = [
     ("spec_curve", "04"),
     ("fig", "05"),
     ("claims", "06"),
+    ("soteria", "07"),
 ]
 
 #: Notebook numbers and their chapter titles when the executed notebook is missing.
@@ -33,6 +34,7 @@ CHAPTERS = {
     "04": "Sensitivity",
     "05": "Paper figures",
     "06": "Claims ledger",
+    "07": "Operation Soteria",
 }
 
 
@@ -51,6 +53,14 @@ def _words(slug: str) -> str:
     text = re.sub(r"\b(\d{1,3}) (000)\b", r"\1,\2", text)  # 100,000
     return re.sub(r"\b(cps|ols|its|moj|ons)\b", lambda m: m.group(1).upper(), text)
 
+
+#: Series named by a study's key in a file name (notebook 07), in words.
+SERIES_WORDS = {
+    "sexual closed": "sexual-offence charges per 100,000, closed in the year",
+    "sexual cohort": "sexual-offence charges per 100,000, offences recorded in the year",
+    "rape adult charges q": "adult rape charges per 100,000, quarterly",
+    "rape adult charge rate q": "adult rape charges per 100 adult rapes recorded, quarterly",
+}
 
 _WIDTH = re.compile(r"_(one|two)col$")
 
@@ -133,6 +143,12 @@ FIGURES = [
         "one panel per inference method, and the date curve",
     ),
     (
+        r"soteria_(?P<unknown>[a-z_]+?)_(?P<series>[a-z0-9-]+)_event",
+        "Operation Soteria ({series}; forces of unknown cohort: {unknown}): (a) Callaway-"
+        "Sant'Anna effects by cohort and years from adoption, (b) the effects aggregated over "
+        "cohorts, Callaway-Sant'Anna with its permutation band and Sun-Abraham with its 95% CIs",
+    ),
+    (
         r"claims_claim7_(?P<what>.+)",
         "Claim 7: each series as a percentage of its 2016 level ({what})",
     ),
@@ -147,6 +163,8 @@ def describe_figure(stem: str) -> str:
         m = re.fullmatch(pattern, base)
         if m:
             words = {k: _words(v) for k, v in m.groupdict().items()}
+            if "series" in words:
+                words["series"] = SERIES_WORDS.get(words["series"], words["series"])
             if "force" in words:
                 words["force"] = words["force"].title()
             if "quarter" in words:

@@ -30,6 +30,15 @@ NATIONAL_TABLE = "its_national_estimands"
 #: synthetic-DiD estimates of the target series (:data:`FORCE_FALLBACK`).
 FORCE_CONCLUSION = "its_force_{slug}_conclusion"
 FORCE_FALLBACK = "its_force_{slug}_annual_effects"
+#: Notebook 07's tables (prefix ``soteria_<unknown>``, ``unknown`` being its parameter).
+SOTERIA_TABLE = "soteria_{unknown}_{what}"
+#: Notebook 07's headline estimator and aggregation per value of its ``estimator`` parameter
+#: (the same as ``views.staggered.HEADLINE``, which this layer may not import; a test checks).
+SOTERIA_HEADLINE = {
+    "cs": ("Callaway-Sant'Anna", "group"),
+    "sa": ("Sun-Abraham", "dynamic"),
+    "twfe": ("two-way fixed effects", "static"),
+}
 ALPHA = 0.05
 
 
@@ -171,6 +180,22 @@ def notebook_parameters(notebook: Path) -> dict:
     return out
 
 
+def notebook_question(notebook: Path) -> str:
+    """The ``**Question.**`` paragraph of a notebook's markdown, on one line ('' when the
+    notebook is not there or asks none)."""
+    if not notebook.exists():
+        return ""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"\*\*Question\.?\*\*\s*(.+?)(?:\n\s*\n|$)", cell.source, re.S)
+            if m:
+                return " ".join(m.group(1).split())
+    return ""
+
+
 def _secondary_note(ev: pd.DataFrame) -> str:
     sec = ev[(ev["role"] == "secondary") & ev["p_value"].notna()]
     if sec.empty:
@@ -199,7 +224,8 @@ def national_answer(tables: Path, figures: Path, config: Path, chapter: Path) ->
     """The national question: notebook 02's declared primary estimand."""
     ans = Answer(
         "England and Wales: the 2020-2021 reforms",
-        "Did rape charging in England and Wales change when the 2020-2021 reforms (the CPS "
+        notebook_question(chapter)
+        or "Did rape charging in England and Wales change when the 2020-2021 reforms (the CPS "
         "strategy RASSO 2025, the police-CPS Joint National Action Plan and the End-to-End Rape "
         "Review) began?",
     )
@@ -234,7 +260,7 @@ def national_answer(tables: Path, figures: Path, config: Path, chapter: Path) ->
     joint = f"its_joint_{slugify(r['series'])}"
     ans.links += [
         section_link(chapter, [r"declared estimands"], "Section: the declared estimands"),
-        section_link(chapter, [r"^conclusion"], "Section: notebook 02's conclusion"),
+        section_link(chapter, [r"^answer$", r"^conclusion"], "Section: notebook 02's answer"),
         figure_link(figures, [joint, "fig1_national_its_twocol"], "Figure: the joint model"),
         table_link(tables, NATIONAL_TABLE),
     ]
@@ -252,14 +278,14 @@ def _force_rows(tables: Path, slug: str) -> tuple[pd.DataFrame | None, str, str]
         return df, stem, ""
     fallback = FORCE_FALLBACK.format(slug=slug)
     note = (
-        f"Notebook 03 writes no conclusion table yet (`tables/{stem}.csv`). Until it does, this "
-        "page shows the annual synthetic difference-in-differences estimates of the target "
-        f"series per 100,000 from `tables/{fallback}.csv`; notebook 03 does not declare one of "
-        "them primary, so read them as its headline estimates, not as a declared answer."
+        "Notebook 03 declares no single primary estimate. Shown is its headline design: the "
+        "annual synthetic difference-in-differences estimate of each target series per 100,000 "
+        f"against every other force (`tables/{fallback}.csv`; the synthetic control and the "
+        "plain DiD beside it are in the table and the chapter)."
     )
     df = read_table(tables, fallback)
     if df is None:
-        return None, fallback, note.split(" Until")[0] + f" Nor is `tables/{fallback}.csv` there."
+        return None, fallback, f"`tables/{fallback}.csv` is not there yet: run notebook 03."
     keep = (df["method"] == "sdid") & (df["role"] == "target")
     if "per_100k" in df.columns:
         keep &= df["per_100k"].astype(str).str.lower() == "true"
@@ -295,8 +321,8 @@ def force_answer(tables: Path, figures: Path, chapter: Path) -> Answer:
     slug = slugify(f"{force} {quarter}")
     ans = Answer(
         f"{force}: {timeline.label(intervention)}",
-        f"Did the series of {force} change after {timeline.label(intervention)} "
-        f"(interruption {quarter}), relative to the other forces?",
+        f"Did charging in {force} change after {timeline.label(intervention)} (interruption "
+        f"{quarter}), relative to the other forces?",
     )
     rows, stem, note = _force_rows(tables, slug)
     if note:
@@ -327,18 +353,112 @@ def force_answer(tables: Path, figures: Path, chapter: Path) -> Answer:
     return ans
 
 
+def _soteria_notes(tables: Path, unknown: str, name: str, kind: str, rows) -> list[str]:
+    """What stands behind notebook 07's headline: the inference, the forces it rests on, the
+    pre-trend test and the negative control."""
+    r = rows.iloc[0]
+    notes = [
+        "*p*, the CI and the MDE come from randomization inference: the adoption dates "
+        f"reassigned among the forces ({int(r['n_perm'])} permutations). The estimate rests on "
+        f"{int(r['n_treated_identified'])} treated forces in {int(r['n_cohorts_identified'])} "
+        f"cohort(s) against forces not yet treated ({int(r['n_units'])} forces in all; forces of "
+        f"unknown cohort: `{unknown}`)."
+    ]
+    pre = read_table(tables, SOTERIA_TABLE.format(unknown=unknown, what="pretrend"))
+    if pre is not None and not pre.empty:
+        pre = pre[pre["estimator"] == name]
+        bad = int((pre["p_value"] < ALPHA).sum())
+        notes.append(
+            f"Pre-trends ({name}): {bad} of {len(pre)} series depart from parallel trends "
+            f"before adoption at the {ALPHA:g} level."
+        )
+    neg = read_table(tables, SOTERIA_TABLE.format(unknown=unknown, what="negative_control"))
+    if neg is not None and not neg.empty:
+        neg = neg[(neg["estimator"] == name) & (neg["aggregation"] == kind)]
+        moved = int((neg["perm_p"] < ALPHA).sum())
+        notes.append(
+            f"Negative control (all other offence groups): {moved} of {len(neg)} moved at the "
+            f"{ALPHA:g} level"
+            + (
+                " - a shift shared with other offences points to something force-wide."
+                if moved
+                else "."
+            )
+        )
+    return notes
+
+
+def soteria_answer(tables: Path, figures: Path, chapter: Path) -> Answer:
+    """Notebook 07's question (Operation Soteria as staggered adoption): its headline
+    estimator's aggregated effect of each series, with the executed notebook's parameters."""
+    p = notebook_parameters(chapter)
+    unknown, estimator = p.get("unknown", "exclude"), p.get("estimator", "cs")
+    name, kind = SOTERIA_HEADLINE.get(estimator, SOTERIA_HEADLINE["cs"])
+    ans = Answer(
+        "Operation Soteria: forces as they joined",
+        notebook_question(chapter)
+        or "Did police forces' sexual-offence charging change when they joined Operation "
+        "Soteria, compared with forces that had not joined yet?",
+    )
+    stem = SOTERIA_TABLE.format(unknown=unknown, what="effects")
+    df = read_table(tables, stem)
+    rows = df[(df["estimator"] == name) & (df["aggregation"] == kind)] if df is not None else None
+    if rows is None or rows.empty:
+        ans.notes.append(
+            f"`tables/{stem}.csv` is not there yet, or has no {name} row: run notebook 07."
+        )
+        ans.links.append(section_link(chapter, [], "Notebook 07"))
+        return ans
+    for r in rows.itertuples():
+        ans.estimates.append(
+            Estimate(
+                what=f"{r.series} ({name})",
+                estimate=fmt_num(r.estimate),
+                ci=f"{fmt_num(r.ci_low)} to {fmt_num(r.ci_high)}",
+                mde=fmt_num(r.mde) if _finite(r.mde) else "n/a",
+                p_value=fmt_num(r.perm_p, 2),
+                verdict=verdict(r.estimate, r.ci_low, r.ci_high, r.mde),
+            )
+        )
+    ans.notes += _soteria_notes(tables, unknown, name, kind, rows)
+    keys = p.get("series") or []
+    drawn = [f"soteria_{unknown}_{slugify(k)}_event" for k in keys]
+    labels = list(dict.fromkeys(rows["series"]))
+    figs = [
+        figure_link(figures, [stem_], f"Figure: {label}, by years from adoption")
+        for stem_, label in zip(drawn, labels, strict=False)
+    ]
+    ans.links += [
+        section_link(chapter, [r"aggregated effect"], "Section: the aggregated effect"),
+        section_link(chapter, [r"^conclusion"], "Section: notebook 07's conclusion"),
+        *figs,
+        table_link(tables, stem),
+    ]
+    return ans
+
+
 def validation_line(tables: Path, notebooks: Path) -> str:
-    """How many published numbers the code reproduces (notebook 00), or '' without the table."""
+    """How many published numbers the code reproduces (notebook 00), or '' without the table.
+    Numbers whose data are absent (status 'not run: ...') are counted apart."""
     v = read_table(tables, "validation")
     if v is None or v.empty:
         return ""
-    ok = int(v["within"].astype(str).str.lower().eq("true").sum())
-    refs = v["reference"].nunique()
+    status = v["status"].astype(str) if "status" in v else v["within"].astype(str)
+    ran = ~status.str.startswith("not run")
+    ok = int(status.isin(["reproduced", "True"]).sum())
+    refs = v.loc[ran, "reference"].nunique()
     where = [section_link(Path(notebooks) / "00_its_validation.ipynb", [], "notebook 00")]
     where.append(table_link(tables, "validation"))
+    skipped = v.loc[~ran]
+    absent = (
+        f" {len(skipped)} more, from {skipped['reference'].nunique()} paper(s), are not run: "
+        "their data are not in this build (an optional registry file)."
+        if len(skipped)
+        else ""
+    )
     return (
-        f"**Validation.** {ok} of {len(v)} published numbers from {refs} method papers are "
-        f"reproduced within their tolerance by the package's code ({_links(where)})."
+        f"**Validation.** {ok} of {int(ran.sum())} published numbers from {refs} method papers "
+        f"are reproduced within their tolerance by the package's code ({_links(where)}).{absent}"
     )
 
 
@@ -391,6 +511,20 @@ def at_a_glance(answers: list[Answer]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def built_from(tables: Path) -> str:
+    """' Built from commit <sha> (tables written <time>).' from the paper's manifest, or ''."""
+    path = Path(tables) / "manifest.json"
+    if not path.exists():
+        return ""
+    import json
+
+    m = json.loads(path.read_text(encoding="utf-8"))
+    git = m.get("git") or {}
+    sha = str(git.get("commit") or "")[:10]
+    dirty = " with uncommitted changes" if git.get("dirty") else ""
+    return f" Tables of the paper run at commit `{sha}`{dirty}, written {m.get('written', '?')}."
+
+
 def render(
     tables: Path | None = None,
     figures: Path | None = None,
@@ -406,13 +540,22 @@ def render(
     answers = [
         national_answer(tables, figures, config, notebooks / "02_national_its.ipynb"),
         force_answer(tables, figures, notebooks / "03_force_comparison.ipynb"),
+        soteria_answer(tables, figures, notebooks / "07_soteria.ipynb"),
     ]
     head = [
         "# What the study found",
         "",
         "*Every number on this page is read from the result tables in `tables/` when the "
         "report is built (`make report`); each links to the chapter section, the figure and "
-        "the table behind it. The chapters are the executed notebooks, with their code folded.*",
+        "the table behind it. The chapters are the executed notebooks, with their code folded."
+        + built_from(tables)
+        + "*",
+        "",
+        "**How to read a verdict.** It says whether the 95% confidence interval (CI) excludes "
+        "zero, and compares the estimate with the minimum detectable effect (MDE): the "
+        "smallest true effect the design would detect four times in five at the 5% level. A CI "
+        "that includes zero around an estimate smaller than its MDE means *too little data to "
+        "tell*, not *no effect*.",
         "",
     ]
     body = [at_a_glance(answers)] + [render_answer(a) for a in answers]

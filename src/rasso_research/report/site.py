@@ -22,6 +22,7 @@ fails when one is broken.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -30,7 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rasso_research import __version__, paths
+import rasso_research
+from rasso_research import paths
 
 from . import frontpage
 from .catalogue import CHAPTERS, describe_figure, owner
@@ -40,7 +42,7 @@ from .htmlcheck import check_site
 CONF = {
     "project": "rasso_research",
     "author": "rasso_research contributors",
-    "release": __version__,
+    "release": rasso_research.__version__,
     "extensions": ["myst_nb"],
     "nb_execution_mode": "off",  # render the executed notebooks as they are
     "nb_output_stderr": "remove",
@@ -98,6 +100,7 @@ def prepare_chapter(src: Path, dest: Path) -> str:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
+    nb.metadata.setdefault("language_info", {"name": "python"})  # the code cells' lexer
     title = _chapter_title(nb) or src.stem
     number, heading = src.name[:2], ""
     for cell in nb.cells:
@@ -193,8 +196,9 @@ def tables_page(tables: Path, dest: Path) -> str:
     return "\n".join(out)
 
 
-def data_page(dest: Path) -> str:
-    """``docs/DATA.md`` and a summary of ``data/raw/registry.csv`` (the registry to download)."""
+def data_page(dest: Path, tables: Path | None = None) -> str:
+    """``docs/DATA.md``, a summary of ``data/raw/registry.csv`` (the registry to download) and
+    the provenance of this build from the paper's manifest (``tables/manifest.json``)."""
     text = (paths.ROOT / "docs" / "DATA.md").read_text(encoding="utf-8").rstrip()
     reg_path = paths.DATA_RAW / "registry.csv"
     reg = pd.read_csv(reg_path, dtype=str, keep_default_na=False)
@@ -221,13 +225,59 @@ def data_page(dest: Path) -> str:
             "|---|---|---|",
             *[r.replace("\n", " ") for r in rows],
             "",
+            *provenance(Path(tables or paths.TABLES), dest),
         ]
     )
 
 
-def index_page(chapters: list[tuple[str, str]], missing: list[str], tables: Path) -> str:
+def provenance(tables: Path, dest: Path) -> list[str]:
+    """The section on this build's provenance, from ``tables/manifest.json`` (copied to be
+    downloaded): the commit, the time, Python and package versions, every notebook's
+    parameters and how many inputs were hashed. A note when there is no manifest."""
+    out = ["## Provenance of this build", ""]
+    path = tables / "manifest.json"
+    if not path.exists():
+        return out + ["No `tables/manifest.json` (the paper's manifest): run `make all`.", ""]
+    m = json.loads(path.read_text(encoding="utf-8"))
+    _copy(path, dest / "data")
+    git = m.get("git") or {}
+    dirty = " (with uncommitted changes)" if git.get("dirty") else ""
+    out += [
+        f"The paper run's tables and figures were written {m.get('written', '?')} at commit "
+        f"`{git.get('commit', '?')}`{dirty}, with Python {m.get('python', '?')}; the sha256 of "
+        f"its {len(m.get('inputs', {}))} inputs (raw files, configuration, processed panel) "
+        "and every notebook's parameters are in [manifest.json](data/manifest.json).",
+        "",
+        "| package | version |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in sorted((m.get("packages") or {}).items())],
+        "",
+        "| notebook | parameters of the paper run |",
+        "|---|---|",
+    ]
+    for nb, params in sorted((m.get("parameters") or {}).items()):
+        shown = ", ".join(f"`{k}={v!r}`" for k, v in params.items()).replace("|", "\\|")
+        out.append(f"| {nb} | {shown or '(none)'} |")
+    return out + [""]
+
+
+def methods_page() -> str:
+    """``docs/METHODS.md`` with a pointer to its limitations section under the title."""
+    text = (paths.ROOT / "docs" / "METHODS.md").read_text(encoding="utf-8")
+    title, _, rest = text.partition("\n")
+    if "\n## Known threats to validity" in rest:
+        title += (
+            "\n\n*Limitations: [Known threats to validity](#known-threats-to-validity), and the "
+            "Caveats section of each chapter.*\n"
+        )
+    return title + "\n" + rest
+
+
+def index_page(
+    chapters: list[tuple[str, str]], missing: list[str], tables: Path, figures: Path, notebooks
+) -> str:
     """The front page and the table of contents (``chapters``: (document, title))."""
-    page = frontpage.render(tables=tables)
+    page = frontpage.render(tables=tables, figures=figures, notebooks=notebooks)
     if missing:
         page += (
             "\n**Not executed yet** (run `make notebooks`): "
@@ -265,11 +315,11 @@ def stage(
         title = prepare_chapter(done, source / "chapters" / nb.name)
         chapters.append((f"chapters/{nb.stem}", title))
     pages = {
-        "index.md": index_page(chapters, missing, tables),
+        "index.md": index_page(chapters, missing, tables, figures, notebooks),
         "figures.md": figures_page(figures, source),
         "tables.md": tables_page(tables, source),
-        "data.md": data_page(source),
-        "methods.md": (paths.ROOT / "docs" / "METHODS.md").read_text(encoding="utf-8"),
+        "data.md": data_page(source, tables),
+        "methods.md": methods_page(),
     }
     for name, text in pages.items():
         (source / name).write_text(text, encoding="utf-8")
@@ -297,6 +347,14 @@ def build(source: Path, html: Path, log: Path | None = None) -> int:
     return sum(1 for line in warnings.getvalue().splitlines() if "WARNING" in line)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=REPORT, help="report folder (results/report)")
@@ -313,8 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_site(html)
     secs = time.perf_counter() - start
     print(
-        f"[report] {html / 'index.html'} in {secs:.0f}s; {n_warn} Sphinx warning(s) "
-        f"(see {args.out / 'build.log'})"
+        f"[report] {_shown(html / 'index.html')} in {secs:.0f}s; {n_warn} Sphinx warning(s) "
+        f"(see {_shown(args.out / 'build.log')})"
     )
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
