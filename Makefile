@@ -100,12 +100,48 @@ fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a
 # checked before a kernel starts, papermill in that process (SIGTERM shuts its kernel down)
 override NB_OUT := results/notebooks
 RUN := $(PY) -m rasso_research
+# the report's own modules: no notebook imports them, so editing them rebuilds only the report
+REPORT_SITE_SRC := $(addprefix src/rasso_research/report/,site.py frontpage.py catalogue.py \
+                     htmlcheck.py)
 include notebooks.mk
+
+# ---- report (Sphinx + myst-nb over the executed notebooks) --------------------------------
+# One HTML document, results/report/html/index.html: the front page generated from tables/,
+# the executed notebooks as chapters (code folded, nothing re-executed), every figure and
+# table, data and provenance (docs/DATA.md, the registry, the paper's manifest), methods and
+# limitations (docs/METHODS.md). About a minute on two cores. The build fails when a link,
+# image or alt text of the built pages is broken (report/htmlcheck.py).
+REPORT     := results/report/html/index.html
+REPORT_SRC := $(wildcard src/rasso_research/report/*.py) docs/DATA.md docs/METHODS.md \
+              data/raw/registry.csv config/estimands.csv
+
+$(REPORT): $(EXECUTED) $(MANIFEST) $(REPORT_SRC) $(ENV_STAMP)
+	@echo "[report] building results/report/html (Sphinx + myst-nb)"
+	@$(PY) -m rasso_research.report.site
+
+.PHONY: report
+report: $(REPORT) ## One HTML document of the study: results/report/html/index.html
+
+# ---- reviewing -----------------------------------------------------------------------------
+# JupyterLab in the environment `make` uses, with its thread and malloc settings (exported
+# above); LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+NBDIME := $(if $(filter 1,$(RASSO_USE_CONDA)),,$(CURDIR)/.venv/bin/)
+.PHONY: lab nbdime-git
+lab: $(ENV_STAMP) $(PANEL) ## JupyterLab with the environment, thread and malloc settings of make
+	@echo "[lab] OMP_NUM_THREADS=$$OMP_NUM_THREADS MALLOC_MMAP_THRESHOLD_=$$MALLOC_MMAP_THRESHOLD_"
+	@$(PY) -m jupyterlab --notebook-dir=. $(LAB_ARGS)
+
+# readable notebook diffs: .gitattributes names the diff driver of *.ipynb, this defines it in
+# .git/config (this clone only); `git diff` then shows cell sources and outputs, not JSON
+nbdime-git: $(ENV_STAMP) ## Let git diff show notebooks cell by cell (nbdime; this clone's config)
+	@git config diff.jupyternotebook.command "$(NBDIME)git-nbdiffdriver diff --ignore-metadata --ignore-id"
+	@echo "[nbdime] git diff of *.ipynb now goes through nbdime (docs/REVIEWING.md)"
 
 # ---- quality -------------------------------------------------------------------------------
 .PHONY: all test lint format bench clean distclean help
 
-all: data notebooks $(MANIFEST) ## Run the whole pipeline: data, models, notebooks, figures and tables
+all: data notebooks $(MANIFEST) report ## Run the whole pipeline: data, models, notebooks, figures, tables and the report
 
 # nbval reruns every notebook into results/runs/nbval/ (never tables/ or figures/); notebook 05
 # reads the paper's tables, so the paper run comes first

@@ -4,7 +4,7 @@
 # on their executed outputs; the others are independent.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED  := $(patsubst notebooks/%,$(NB_OUT)/%,$(NOTEBOOKS))
-NB_DEPS   := $(PANEL) $(SRC) config/interventions.csv config/claims.csv config/validation.csv
+NB_DEPS   := $(PANEL) $(filter-out $(REPORT_SITE_SRC),$(SRC)) config/interventions.csv config/claims.csv config/validation.csv
 
 # The paper run: the notebook's defaults, tables/ and figures/ (RASSO_PAPER_RUN, set by the
 # command line's --paper); notebook 00's run also fails when a published number is not

@@ -80,7 +80,7 @@ def test_make_help_lists_required_targets():
     out = subprocess.run(
         ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
-    for target in ["all", "data", "test", "lint", "clean", "bench"]:
+    for target in ["all", "data", "test", "lint", "clean", "bench", "report", "lab", "nbdime-git"]:
         assert re.search(rf"^\s+{target}\s", out, re.M), f"make help does not list {target}"
 
 

@@ -31,6 +31,19 @@ def test_compare_tables(tmp_path, capsys):
     assert ct.main([str(old), str(new), "--strict"]) == 1
 
 
+def test_compare_tables_compares_numbers_as_numbers(tmp_path, capsys):
+    """Full-precision tables: a rounded older file equals the new one where the numbers agree,
+    and a last-bit difference is within the tolerance; a real change is not."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    _write(old, "a", "x,n\n1.000,2220.000\n0.3,\n")
+    _write(new, "a", "x,n\n1,2220\n0.30000000000000004,\n")
+    assert ct.main([str(old), str(new), "--strict"]) == 0
+    assert "a: numbers identical, identical" in capsys.readouterr().out
+    _write(new, "a", "x,n\n1.0000001,2220\n0.3,\n")
+    assert ct.main([str(old), str(new)]) == 1
+    assert ct.main([str(old), str(new), "--rtol", "1e-6"]) == 0
+
+
 def test_keep_outputs_keeps_the_reference_of_every_tagged_cell():
     import nbformat
 

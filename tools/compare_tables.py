@@ -1,13 +1,15 @@
 """Compare two folders of result tables (CSV), as written by the pipeline.
 
 For every table in either folder: rows and columns added or removed, and for the columns in
-both, whether every cell is the same. Numeric cells are compared as written (the pipeline writes
-a fixed number of decimals, so equal text means equal numbers); for text columns that differ the
-distinct old -> new replacements are listed, so a renamed label is told apart from a changed
-number. Exit status 1 when a numeric cell differs (or with ``--strict``, when anything does).
+both, whether every cell is the same. Numeric cells are compared as numbers, equal within
+``--rtol`` (relative, default 1e-9) or ``--atol`` (absolute, default 1e-12): the pipeline writes
+every digit, so the last bits of a float may move with the BLAS or the platform, and ``1.000``
+(an older file's rounding) equals ``1``. For text columns that differ the distinct old -> new
+replacements are listed, so a renamed label is told apart from a changed number. Exit status 1
+when a numeric cell differs (or with ``--strict``, when anything does).
 
-Usage: ``python tools/compare_tables.py OLD_DIR NEW_DIR [--strict] [--rename OLD=NEW ...]``
-(``--rename`` maps a table renamed between the two folders).
+Usage: ``python tools/compare_tables.py OLD_DIR NEW_DIR [--strict] [--rtol R] [--atol A]
+[--rename OLD=NEW ...]`` (``--rename`` maps a table renamed between the two folders).
 """
 
 from __future__ import annotations
@@ -16,14 +18,28 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+RTOL, ATOL = 1e-9, 1e-12
 
 
 def _numeric(s: pd.Series) -> bool:
     return pd.to_numeric(s.dropna(), errors="coerce").notna().all() and s.notna().any()
 
 
-def compare(old: Path, new: Path) -> tuple[list[str], bool, bool]:
+def _numbers_differ(x: pd.Series, y: pd.Series, rtol: float, atol: float) -> pd.Series:
+    """Cell by cell: the two numeric columns (as text) differ beyond the tolerance (an empty
+    cell equals only an empty cell)."""
+    a = pd.to_numeric(x.replace("", None), errors="coerce").to_numpy(dtype=float)
+    b = pd.to_numeric(y.replace("", None), errors="coerce").to_numpy(dtype=float)
+    same = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+    return pd.Series(~same, index=x.index)
+
+
+def compare(
+    old: Path, new: Path, rtol: float = RTOL, atol: float = ATOL
+) -> tuple[list[str], bool, bool]:
     """Lines describing the differences of two CSV tables, whether a number differs and
     whether anything differs."""
     a = pd.read_csv(old, dtype=str, keep_default_na=False)
@@ -44,15 +60,18 @@ def compare(old: Path, new: Path) -> tuple[list[str], bool, bool]:
         x, y = a[c], b[c]
         if x.equals(y):
             continue
-        any_diff = True
         diff = x != y
         if _numeric(x.replace("", None)) and _numeric(y.replace("", None)):
-            num_diff = True
+            diff = _numbers_differ(x, y, rtol, atol)
+            if not diff.any():
+                continue
+            any_diff = num_diff = True
             i = diff.idxmax()
             out.append(
                 f"  {c}: {int(diff.sum())} numbers differ (first: row {i}, {x[i]} -> {y[i]})"
             )
         else:
+            any_diff = True
             pairs = sorted({(p, q) for p, q in zip(x[diff], y[diff], strict=True)})
             shown = "; ".join(f"{p!r} -> {q!r}" for p, q in pairs[:6])
             more = f" (+{len(pairs) - 6} more)" if len(pairs) > 6 else ""
@@ -66,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("new", type=Path)
     ap.add_argument("--strict", action="store_true", help="fail on any difference")
     ap.add_argument("--rename", nargs="*", default=[], help="OLD=NEW table stems")
+    ap.add_argument("--rtol", type=float, default=RTOL, help="relative tolerance of numbers")
+    ap.add_argument("--atol", type=float, default=ATOL, help="absolute tolerance of numbers")
     args = ap.parse_args(argv)
     ren = dict(r.split("=", 1) for r in args.rename)
     olds = {p.stem: p for p in sorted(args.old.glob("*.csv"))}
@@ -77,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stem}: only in {args.old}")
             bad = bad or args.strict
             continue
-        lines, num, anyd = compare(p, news[target])
+        lines, num, anyd = compare(p, news[target], args.rtol, args.atol)
         name = stem if target == stem else f"{stem} -> {target}"
         print(
             f"{name}: "

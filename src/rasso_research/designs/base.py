@@ -63,7 +63,7 @@ class DesignResult(ABC):
         return {name: getattr(self, method)() for name, method in self.table_methods.items()}
 
     def write(self, prefix: str, outdir) -> list[Path]:
-        """Write :meth:`tables` as ``outdir/<prefix>_<name>.csv`` and ``.tex``."""
+        """Write :meth:`tables` as ``outdir/<prefix>_<name>.csv`` (and ``.tex`` when short)."""
         return write_tables(self.tables(), prefix, outdir)
 
 
