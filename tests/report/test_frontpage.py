@@ -106,6 +106,50 @@ def test_the_force_answer_falls_back_to_the_annual_estimates(tmp_path):
     assert ans.links[0].target.endswith("#annual-sexual-offence-charges-against-all")
 
 
+def test_the_force_answer_reads_the_primary_two_unit_design(tmp_path):
+    """Without a conclusion table: notebook 03's units table, synthetic DiD in the primary
+    window under the notebook's treatment of the part-exposed year, one row per unit."""
+    chapter = notebook(tmp_path / "03_force_comparison.ipynb", ["## Conclusion"])
+    annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_effects.csv")
+    rows = []
+    for unit, e in (("CPS West Midlands", -2.333), ("West Midlands", -3.65)):
+        for timing, window, method in (
+            ("pre", "primary", "sdid"),
+            ("pre", "primary", "sc"),
+            ("pre", "long", "sdid"),
+            ("dropped", "primary", "sdid"),
+        ):
+            rows.append(
+                dict(
+                    unit=unit,
+                    timing=timing,
+                    window=window,
+                    method=method,
+                    estimate=e,
+                    ci_low=e - 4.5,
+                    ci_high=e + 4.5,
+                    placebo_p=0.42,
+                    mde=6.505,
+                    series="Sexual offences per 100,000",
+                    timing_label="2018/19 in the pre-period",
+                    first_year="2019/20",
+                    last_year="2020/21",
+                )  # fmt: skip
+            )
+            e += 1
+    units = pd.DataFrame(rows)
+    units.to_csv(tmp_path / "its_force_west-midlands-2018q4_units_timing.csv", index=False)
+    ans = F.force_answer(tmp_path, tmp_path, chapter)
+    assert [e.estimate for e in ans.estimates] == ["-2.33", "-3.65"]
+    assert ans.estimates[0].what.startswith("CPS West Midlands: Sexual offences")
+    assert ans.estimates[0].mde == "6.5" and ans.estimates[0].p_value == "0.42"
+    assert "primary window 2019/20-2020/21, 2018/19 in the pre-period" in ans.notes[0]
+    # the notebook's treatment of the part-exposed year picks the rows
+    notebook(chapter, ["## Conclusion"], "annual_timing = 'dropped'")
+    ans = F.force_answer(tmp_path, tmp_path, chapter)
+    assert [e.estimate for e in ans.estimates] == ["0.667", "-0.65"]
+
+
 def test_the_force_answer_prefers_notebook_03s_conclusion(tmp_path):
     chapter = notebook(
         tmp_path / "03_force_comparison.ipynb",

@@ -29,6 +29,7 @@ NATIONAL_TABLE = "its_national_estimands"
 #: ``mde``, ``verdict``). Until notebook 03 writes it the page says so and shows the annual
 #: synthetic-DiD estimates of the target series (:data:`FORCE_FALLBACK`).
 FORCE_CONCLUSION = "its_force_{slug}_conclusion"
+FORCE_UNITS = "its_force_{slug}_units_timing"
 FORCE_FALLBACK = "its_force_{slug}_annual_effects"
 #: Notebook 07's tables (prefix ``soteria_<unknown>``, ``unknown`` being its parameter).
 SOTERIA_TABLE = "soteria_{unknown}_{what}"
@@ -267,15 +268,35 @@ def national_answer(tables: Path, figures: Path, config: Path, chapter: Path) ->
     return ans
 
 
-def _force_rows(tables: Path, slug: str) -> tuple[pd.DataFrame | None, str, str]:
-    """Notebook 03's conclusion rows, else the fallback's synthetic-DiD target rows; with the
-    table's stem and a note when it is the fallback."""
+def _force_rows(
+    tables: Path, slug: str, timing: str = "pre"
+) -> tuple[pd.DataFrame | None, str, str]:
+    """Notebook 03's conclusion rows, else its primary two-unit design (synthetic DiD, the
+    primary window, the part-exposed year treated as ``timing``), else the single-force
+    synthetic-DiD target rows; with the table's stem and a note saying which."""
     stem = FORCE_CONCLUSION.format(slug=slug)
     df = read_table(tables, stem)
     if df is not None and {"series", "estimate", "ci_low", "ci_high"} <= set(df.columns):
         if "role" in df.columns and (df["role"] == "primary").any():
             df = df[df["role"] == "primary"]
         return df, stem, ""
+    units = FORCE_UNITS.format(slug=slug)
+    df = read_table(tables, units)
+    if df is not None and not df.empty:
+        keep = (df["timing"] == timing) & (df["window"] == "primary") & (df["method"] == "sdid")
+        df = df[keep].assign(series=lambda d: d["unit"] + ": " + d["series"])
+        df = df.drop(columns="unit")  # the treated unit, not the estimate's unit
+        part = df["timing_label"].iloc[0] if len(df) else ""
+        note = (
+            "The primary design of notebook 03: annual synthetic difference-in-differences on "
+            "two treated units (the CPS Area against the other Areas, the force against the "
+            "forces outside its Area), the primary window "
+            + (f"{df['first_year'].iloc[0]}-{df['last_year'].iloc[0]}, " if len(df) else "")
+            + (f"{part}; " if part else "")
+            + f"effects per 100,000 a year (`tables/{units}.csv` holds every unit, window, "
+            "treatment of the part-exposed year and method)."
+        )
+        return df, units, note
     fallback = FORCE_FALLBACK.format(slug=slug)
     note = (
         "Notebook 03 declares no single primary estimate. Shown is its headline design: the "
@@ -324,7 +345,7 @@ def force_answer(tables: Path, figures: Path, chapter: Path) -> Answer:
         f"Did charging in {force} change after {timeline.label(intervention)} (interruption "
         f"{quarter}), relative to the other forces?",
     )
-    rows, stem, note = _force_rows(tables, slug)
+    rows, stem, note = _force_rows(tables, slug, p.get("annual_timing", "pre"))
     if note:
         ans.notes.append(note)
     if rows is not None and "placebo_p" in rows.columns:
