@@ -157,10 +157,10 @@ format: $(ENV_STAMP) ## Apply ruff formatting and fixes
 	@$(PY) -m ruff check --fix .
 	@$(PY) -m ruff format .
 
-bench: $(ENV_STAMP) $(PANEL) ## Benchmarks: panel build, workbook reads, ITS fit time, specifications per second, synthetic designs
+bench: $(ENV_STAMP) $(PANEL) ## Benchmarks, each figure with its target and MET/MISSED: panel build, ITS fit, specifications per CPU-second, notebook fixed cost, synthetic designs
 	@$(PY) benchmarks/bench_data.py
 	@$(PY) benchmarks/bench_its.py
-	@$(PY) benchmarks/bench_designs.py || status=1; $(PY) benchmarks/bench_synthetic.py || status=1; exit $${status:-0}
+	@status=0; for b in designs notebook synthetic; do $(PY) benchmarks/bench_$$b.py || status=1; done; exit $$status
 
 clean: ## Remove generated outputs (keeps data/raw registry and the environment)
 	rm -rf results .pytest_cache .hypothesis .ruff_cache

@@ -156,19 +156,24 @@ def spec_for(row, base: ITSSpec, breaks: Sequence[Interruption] = ()) -> ITSSpec
     return at(sp, str(q0), phase_in=int(row["phase_in"]))
 
 
+def _head(row: dict, spec: ITSSpec) -> dict:
+    segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != FOCUS]
+    return {
+        "spec_id": int(row["spec_id"]),
+        "interruption": focus_quarter(spec),
+        "segments": ";".join(segs) or "none",
+    }
+
+
 def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
+    """One specification by the reference path: its spec, ``fit_series`` and the effect."""
     spec = spec_for(row, base, breaks)
     s = s[row["series"]] if isinstance(s, Mapping) else s
     d = s[s["quarter"] >= quarter(row["start"])].reset_index(drop=True)
     if INCOMPLETE in spec.covariates and not d[INCOMPLETE].any():
         # a later start leaves out every quarter the covariate marks
         spec = spec.replace(covariates=tuple(c for c in spec.covariates if c != INCOMPLETE))
-    segs = [str(quarter(x.at)) for x in spec.interruptions if x.name != FOCUS]
-    out = {
-        "spec_id": int(row["spec_id"]),
-        "interruption": focus_quarter(spec),
-        "segments": ";".join(segs) or "none",
-    }
+    out = _head(row, spec)
     try:
         fit = fit_series(d, spec, horizons=(horizon,))
         e = fit.result.effects(horizons=(horizon,))
@@ -176,6 +181,12 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
         dg = fit.counts()
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {**out, "ok": False, "error": str(exc)}
+    return _result(out, e, dg, fit.result.ci_method)
+
+
+def _result(out: dict, e, dg, ci_method: str) -> dict:
+    """The curve's row of a fitted specification: ``e`` its effect (``rel_diff`` and the
+    interval of the relative change, ``counterfactual``), ``dg`` its quarter counts."""
     cf = float(e["counterfactual"])
     bounded = cf > 0 and np.isfinite(e["rel_ci_low"]) and np.isfinite(e["rel_ci_high"])
     why = REASONS["at_or_below_0" if cf <= 0 else "interval_reaches_0"]
@@ -190,11 +201,34 @@ def _fit_one(s, row: dict, base: ITSSpec, horizon: int, breaks) -> dict:
         "n": int(dg["n"]),
         "n_pre": int(dg["n_pre"]),
         "n_post": int(dg["n_post"]),
-        "ci_method": fit.result.ci_method,
+        "ci_method": ci_method,
         "estimate": 100 * float(e["rel_diff"]),
         "ci_low": 100 * float(e["rel_ci_low"]),
         "ci_high": 100 * float(e["rel_ci_high"]),
     }
+
+
+def _engine_rows(s, rows: list[dict], base: ITSSpec, horizon: int, breaks) -> list[dict]:
+    """The rows by the multiverse engine (:mod:`.multiverse`), each row it does not cover by
+    the reference path (:func:`_fit_one`)."""
+    from . import multiverse
+
+    def finish(row, fit):
+        out = {"spec_id": int(row["spec_id"])}
+        out.update(interruption=fit["interruption"], segments=fit["segments"])
+        return _result(out, fit, fit, fit["ci_method"])
+
+    return multiverse.fit_rows(
+        s,
+        rows,
+        base,
+        horizon,
+        tuple(breaks),
+        MODELS,
+        SEASONS,
+        fallback=lambda row: _fit_one(s, row, base, horizon, breaks),
+        finish=finish,
+    )
 
 
 @dataclass
@@ -257,12 +291,24 @@ def jobs(n_jobs: int | None = None) -> int:
         raise ValueError(f"RASSO_N_JOBS must be a whole number of workers, got {raw!r}") from None
 
 
-def _fit_many(s, rows: list[dict], base: ITSSpec, horizon: int, breaks) -> list[dict]:
+#: How the curve's specifications are fitted: "engine" (:mod:`.multiverse`, one numeric design
+#: per series and start, compiled AR-errors kernels; equal to the reference to 1e-10 in
+#: ``tests/designs/test_multiverse.py``) or "reference" (``fit_series`` per specification).
+ENGINES = ("engine", "reference")
+DEFAULT_ENGINE = "engine"
+
+
+def _fit_many(s, rows: list[dict], base: ITSSpec, horizon: int, breaks, engine) -> list[dict]:
+    if engine == "engine":
+        return _engine_rows(s, rows, base, horizon, breaks)
     return [_fit_one(s, r, base, horizon, breaks) for r in rows]
 
 
-def _run(s, rows, base, horizon, breaks, n_jobs, progress=None) -> pd.DataFrame:
+def _run(s, rows, base, horizon, breaks, n_jobs, progress=None, engine=None) -> pd.DataFrame:
     n_jobs = jobs(n_jobs)
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
     # a progress bar on a terminal (tqdm turns itself off where output is not a terminal,
     # e.g. in a notebook run by papermill; progress=False turns it off everywhere)
     bar = tqdm(
@@ -272,12 +318,12 @@ def _run(s, rows, base, horizon, breaks, n_jobs, progress=None) -> pd.DataFrame:
     size = max(1, -(-len(rows) // (4 * n_jobs)))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
     if n_jobs == 1:
-        parts = (_fit_many(s, c, base, horizon, tuple(breaks)) for c in chunks)
+        parts = (_fit_many(s, c, base, horizon, tuple(breaks), engine) for c in chunks)
     else:
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_fit_many)(s, c, base, horizon, tuple(breaks)) for c in chunks
+            delayed(_fit_many)(s, c, base, horizon, tuple(breaks), engine) for c in chunks
         )
     res = []
     for part in parts:
@@ -310,6 +356,7 @@ def fit_spec_curve(
     shifts: Sequence[int] | None = SHIFTS,
     progress: bool = True,
     default_covid: str | None = None,
+    engine: str | None = None,
 ) -> SpecCurve:
     """Fit every spec of ``grid`` to series ``s`` (or, given ``label -> series``, to each
     series as the ``series`` choice); one row per spec with estimate and CI.
@@ -321,7 +368,8 @@ def fit_spec_curve(
     curve, every modelling choice at the base spec's (:func:`default_row`; ``None``: none). ``n_jobs`` workers
     (default :func:`jobs`: 1, in this process, as ``make -j2`` already uses both cores, or
     ``RASSO_N_JOBS``); ``progress``: a progress bar when run from a terminal;
-    ``default_covid``: the Covid-19 choice of the date curve (default: ``base``'s).
+    ``default_covid``: the Covid-19 choice of the date curve (default: ``base``'s);
+    ``engine``: :data:`ENGINES` (default :data:`DEFAULT_ENGINE`).
     A grid with ``covid="days"`` needs the :data:`COVID_DAYS` column in every series
     (:func:`rasso_research.designs.base.with_covid`)."""
     many = isinstance(s, Mapping)
@@ -349,7 +397,7 @@ def fit_spec_curve(
     g = g[~moot].reset_index(drop=True)
     g.loc[after[~moot] & (g["allan"] == "segment").to_numpy() & bool(breaks), "allan"] = AFTER_BREAK
     g["spec_id"] = range(1, len(g) + 1)
-    run = dict(base=base, horizon=horizon, breaks=breaks, n_jobs=n_jobs)
+    run = dict(base=base, horizon=horizon, breaks=breaks, n_jobs=n_jobs, engine=engine)
     out = _finish(g, _run(s, g.to_dict("records"), progress=progress, **run))
     dates = pd.DataFrame()
     if shifts is not None:
