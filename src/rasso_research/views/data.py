@@ -40,7 +40,7 @@ def plot_series_panels(
             )
             mark_periods(ax, interruptions, covid, label=ax is axes[0, 0])
             ax.set_title(title, loc="left")
-            ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=6.5)
+            ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=7)
         axes[-1, 0].set_xlabel("Quarter (calendar)")
         fig.tight_layout()
         if source:  # after the layout, so it sits under the x label
@@ -79,11 +79,11 @@ def plot_force_grid(
             col = OKABE_ITO["vermillion"] if f in highlight else OKABE_ITO["blue"]
             ax.plot(to_x(g["quarter"]), g["value"], lw=0.8, color=col)
             mark_periods(ax, interruptions, (), label=False)
-            ax.set_title(f, fontsize=6, pad=1, color=col if f in highlight else "black")
-            ax.tick_params(labelsize=6, length=2, pad=1)
+            ax.set_title(f, fontsize=7, pad=1, color=col if f in highlight else "black")
+            ax.tick_params(labelsize=7, length=2, pad=1)
             ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
             if (g["value"] == 0).all():
-                ax.text(0.5, 0.5, "all zero", transform=ax.transAxes, ha="center", fontsize=6)
+                ax.text(0.5, 0.5, "all zero", transform=ax.transAxes, ha="center", fontsize=7)
         # two year ticks (first full year and last year) so the labels never collide
         years = pd.PeriodIndex(d["quarter"].astype(str), freq="Q").year
         y0, y1 = int(years.min()) + 1, int(years.max())
@@ -118,10 +118,10 @@ def plot_revision(rev: pd.DataFrame, width: str = "one"):
     d = rev[rev["force"] != NATIONAL].sort_values("pct_difference")
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, ax = plt.subplots(figsize=(w, 0.11 * len(d) + 0.8))
+        fig, ax = plt.subplots(figsize=(w, 0.14 * len(d) + 0.8))
         ax.barh(d["force"], d["pct_difference"], color=OKABE_ITO["blue"])
         ax.axvline(0, color="black", lw=0.6)
-        ax.tick_params(axis="y", labelsize=5)
+        ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel("2026 release vs 2018 release, recorded rape 2017/18 (%)")
         source_note(fig, "Source: Home Office PFA tables, 2018 and 2026 releases.")
     return fig
@@ -169,14 +169,16 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
             xycoords=("axes fraction", "data"),
             xytext=(2, 2),
             textcoords="offset points",
-            fontsize=6,
+            fontsize=7,
             color="0.3",
         )
-        ax.set_xlabel("Year (financial year starting in April; calendar year for MoJ)")
+        ax.set_xlabel(
+            textwrap.fill("Year (financial year starting in April; calendar year for MoJ)", 44)
+        )
         ax.set_ylabel("% of the 2016 level")
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1)
-        source_note(fig, SOURCE_CLAIM7)
+        fig.tight_layout()
+        legend_below(fig, *ax.get_legend_handles_labels(), ncol=1, source=SOURCE_CLAIM7)
     return fig
 
 

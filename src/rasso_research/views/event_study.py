@@ -63,9 +63,9 @@ def plot_event_study(
         ax.set_xticks(x)
         step = max(1, int(np.ceil(len(x) / (10 if width == "two" else 6))))
         ax.set_xticklabels(
-            [p if i % step == 0 else "" for i, p in enumerate(e["period"])], fontsize=6
+            [p if i % step == 0 else "" for i, p in enumerate(e["period"])], fontsize=7
         )
-        ax.set_xlabel(f"{xlabel}; treated from the dotted line")
+        ax.set_xlabel(textwrap.fill(f"{xlabel}; treated from the dotted line", 48))
         ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
         ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
         fig.tight_layout()

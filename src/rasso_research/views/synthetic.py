@@ -43,12 +43,12 @@ def _paths_panels(ax, axg, p: pd.DataFrame, treated_unit, name, n_ticks, xlabel)
     axg.axvline(first_post - 0.5, color="black", lw=0.8, ls=":")
     axg.set_ylabel("Gap")
     axg.set_xticks(x[::step])
-    axg.set_xticklabels(p["period"].iloc[::step], fontsize=6)
+    axg.set_xticklabels(p["period"].iloc[::step], fontsize=7)
     axg.set_xlim(ax.get_xlim())
-    axg.set_xlabel(f"{xlabel}; treated from the dotted line")
+    axg.set_xlabel(textwrap.fill(f"{xlabel}; treated from the dotted line", 48))
 
 
-def _placebo_panel(axp, pl: pd.DataFrame) -> None:
+def _placebo_panel(axp, pl: pd.DataFrame, unit: str = "") -> None:
     """Panel (b): the donors' placebo effects, the treated unit's estimate marked."""
     eff = pl.loc[~pl["is_treated"], "effect"].astype(float)
     obs = float(pl.loc[pl["is_treated"], "effect"].iloc[0])
@@ -59,7 +59,7 @@ def _placebo_panel(axp, pl: pd.DataFrame) -> None:
         loc="left",
         fontsize=7,
     )
-    axp.set_xlabel("Average post-period effect")
+    axp.set_xlabel("Average post-period effect" + (f" ({unit})" if unit else ""))
     axp.set_ylabel("Donors")
     axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
 
@@ -103,7 +103,7 @@ def plot_synthetic(
             loc="left",
             fontsize=7,
         )
-        _placebo_panel(axp, pl)
+        _placebo_panel(axp, pl, "per 100,000" if "per 100,000" in ylabel else "")
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {treated_unit} (b)")
