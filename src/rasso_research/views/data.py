@@ -18,7 +18,16 @@ from rasso_research.periods import quarter
 from rasso_research.report.format import fmt_num, fmt_pct
 
 from .its import mark_periods, to_x
-from .style import LINE_COLOURS, OKABE_ITO, RC, SOURCE_HO, figsize, legend_below, source_note
+from .style import (
+    LINE_COLOURS,
+    OKABE_ITO,
+    RC,
+    SOURCE_HO,
+    figsize,
+    legend_below,
+    panel_letters,
+    source_note,
+)
 
 
 def plot_series_panels(
@@ -183,14 +192,30 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
 
 
 def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
-    """The attrition funnel (:func:`rasso_research.data.series.funnel`): each stage's count
-    per financial year on a log scale, with its unit in the legend; a year a stage lacks
-    breaks its line, and the calendar-year stage is dashed."""
+    """The attrition funnel (:func:`rasso_research.data.series.funnel`) as small multiples,
+    one panel per unit counted (offences, suspects, defendants, offenders: a count of one is
+    not a count of another), each y axis labelled with its unit, on one log scale and one
+    year axis; each stage's count per financial year, a year a stage lacks breaking its line,
+    the calendar-year stage dashed; panels lettered, the stages in one legend below."""
+    f = funnel.assign(group=funnel["unit"].astype(str).str.split(",").str[0].str.strip())
+    groups = list(dict.fromkeys(f.sort_values("step")["group"]))
+    two = width == "two"
+    ncols = 4 if two and len(groups) == 4 else 2
+    nrows = int(np.ceil(len(groups) / ncols))
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, ax = plt.subplots(figsize=(w, w * (0.62 if width == "two" else 0.8)))
+        fig, axes = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(w, (2.0 if two else 1.75) * nrows),
+            sharex=True,
+            sharey=True,
+            squeeze=False,
+        )
+        years = f["fiscal_year"].str[:4].astype(int)
         handles = []
-        for i, (_step, d) in enumerate(funnel.groupby("step", sort=True)):
+        for i, (_step, d) in enumerate(f.groupby("step", sort=True)):
+            ax = axes.flat[groups.index(d["group"].iloc[0])]
             h = _year_line(
                 ax,
                 d["fiscal_year"].str[:4].astype(int),
@@ -200,15 +225,25 @@ def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
                 f"{d['stage'].iloc[0]} ({d['unit'].iloc[0]})",
             )
             handles.append(h)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
-        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_ylabel("Rape cases per year (log scale)")
-        ax.set_xlabel("Financial year starting in April (sentencing: calendar year)")
-        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        fig.tight_layout()
-        legend_below(fig, handles, ncol=2 if width == "two" else 1, source=SOURCE_FUNNEL)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(groups):
+                ax.set_visible(False)
+                continue
+            ax.set_title(f"{groups[k].capitalize()} per year", loc="left", fontsize=8)
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 3.0)))
+            ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_major_locator(mpl.ticker.MultipleLocator(5 if not two else 4))
+            if k % ncols == 0:
+                ax.set_ylabel("Count (log scale)")
+            ax.grid(axis="y", color="#EEEEEE", lw=0.6)
+        ax0 = axes.flat[0]
+        ax0.set_xlim(years.min() - 0.5, years.max() + 0.5)
+        panel_letters([ax for ax in axes.flat if ax.get_visible()])
+        fig.supxlabel("Financial year starting in April (sentencing: calendar year)", fontsize=8)
+        fig.tight_layout(h_pad=0.8, w_pad=0.6)
+        legend_below(fig, handles, ncol=2 if two else 1, source=SOURCE_FUNNEL)
     return fig
 
 
