@@ -17,7 +17,7 @@ from rasso_research.constants import NATIONAL
 from rasso_research.periods import quarter
 from rasso_research.report.format import fmt_num, fmt_pct
 
-from .its import mark_periods, to_x
+from .its import interruption_key, mark_periods, number_interruptions, to_x
 from .style import (
     LINE_COLOURS,
     OKABE_ITO,
@@ -37,7 +37,9 @@ def plot_series_panels(
     width: str = "two",
     source: str | None = SOURCE_HO,
 ):
-    """Stacked line panels: each ``(title, frame with quarter/value, y label)``."""
+    """Stacked line panels: each ``(title, frame with quarter/value, y label)``; the
+    interruptions dotted lines, numbered in a strip above the first panel with their key
+    above the source line (:func:`~rasso_research.views.its.number_interruptions`)."""
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, axes = plt.subplots(
@@ -47,13 +49,21 @@ def plot_series_panels(
             ax.plot(
                 to_x(df["quarter"]), df["value"], color=OKABE_ITO["blue"], lw=1.2, marker="o", ms=2
             )
-            mark_periods(ax, interruptions, covid, label=ax is axes[0, 0])
+            mark_periods(ax, interruptions, covid, label=ax is axes[0, 0], names=False)
             ax.set_title(title, loc="left")
             ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=7)
         axes[-1, 0].set_xlabel("Quarter (calendar)")
         fig.tight_layout()
-        if source:  # after the layout, so it sits under the x label
-            source_note(fig, source)
+        key = ""
+        if interruptions:
+            ax0 = axes[0, 0]
+            strip = number_interruptions(ax0, interruptions)
+            ax0.set_title(ax0.get_title(loc="left"), loc="left", pad=strip + 3)
+            fig.tight_layout()
+            key = interruption_key(interruptions)
+        text = "\n".join(t for t in (key, source) if t)
+        if text:  # after the layout, so it sits under the x label
+            source_note(fig, text)
     return fig
 
 

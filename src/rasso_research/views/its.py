@@ -355,23 +355,29 @@ def plot_its_table(
         )
         _draw_fitted(ax, x, cf, is_dis)
         _label_axes(ax, fig, cf, ylabel, xlabel, title)
-        if own and legend and width == "one":  # too narrow for a legend at the side
-            fig.tight_layout()
-            legend_below(fig, *ax.get_legend_handles_labels(), ncol=2, source=source)
-            return fig
-        if legend:
-            ax.legend(
-                frameon=False,
-                fontsize=7,
-                loc="upper left",
-                bbox_to_anchor=(1.0, 1.0),
-                borderaxespad=0.2,
-            )
-        if own:
-            fig.tight_layout()
-        if source:
-            source_note(fig, source)
+        _finish(fig, ax, own, legend, width, source)
     return fig
+
+
+def _finish(fig, ax, own: bool, legend: bool, width, source) -> None:
+    """The legend (beside the axes, or below them on a one-column figure of its own), the
+    layout of a figure of its own, and the source line."""
+    if own and legend and width == "one":  # too narrow for a legend at the side
+        fig.tight_layout()
+        legend_below(fig, *ax.get_legend_handles_labels(), ncol=2, source=source)
+        return
+    if legend:
+        ax.legend(
+            frameon=False,
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            borderaxespad=0.2,
+        )
+    if own:
+        fig.tight_layout()
+    if source:
+        source_note(fig, source)
 
 
 def plot_its(
@@ -467,33 +473,8 @@ def plot_its_panels(
             ax.xaxis.set_major_locator(mpl.dates.YearLocator(4 if width == "two" else 2))
             ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y"))
         panel_letters(shown)
-        handles, labels = {}, []
-        for ax in axes.flat:
-            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-                if lab not in handles:
-                    handles[lab] = h
-                    labels.append(lab)
-        # one counterfactual entry: "cut at the axis" when the band of any panel is cut
-        cfl = [lab for lab in labels if lab.startswith("Counterfactual")]
-        if len(cfl) > 1:
-            keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
-            labels = [lab for lab in labels if lab == keep or lab not in cfl]
-        # the layout twice: the y labels are fitted to the axes' height, the numbers' strip to
-        # their width, and each moves the axes
-        fig.tight_layout()
-        for ax, (_label, ylab) in zip(shown, panels, strict=False):
-            height = ax.get_position().height * fig.get_figheight()
-            text, size = two_line_label(ylab, height, mpl.rcParams["axes.labelsize"])
-            ax.set_ylabel(text, fontsize=size)
-        fig.tight_layout()
-        for ax in shown:
-            strip = number_interruptions(ax, interruptions)
-            width_pt = ax.get_position().width * fig.get_figwidth() * 72
-            title = textwrap.fill(
-                ax.get_title(loc="left").replace("\n", " "), int(width_pt / (8 * 0.56))
-            )
-            ax.set_title(title, loc="left", pad=strip + 3, fontsize=8)
-        fig.tight_layout()
+        handles, labels = _shared_handles(axes.flat)
+        _panels_layout(fig, shown, panels, interruptions)
         hs = [handles[lab] for lab in labels]
         key = interruption_key(interruptions)
         legend_below(
@@ -504,3 +485,39 @@ def plot_its_panels(
             source=key + (f"\n{source}" if source else ""),
         )
     return fig
+
+
+def _shared_handles(axes) -> tuple[dict, list[str]]:
+    """The panels' legend entries, each once, with one counterfactual entry ("cut at the
+    axis" when the band of any panel is cut)."""
+    handles, labels = {}, []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    cfl = [lab for lab in labels if lab.startswith("Counterfactual")]
+    if len(cfl) > 1:
+        keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
+        labels = [lab for lab in labels if lab == keep or lab not in cfl]
+    return handles, labels
+
+
+def _panels_layout(fig, shown, panels, interruptions) -> None:
+    """The layout of the panels, in steps (each moves the axes): the y labels fitted in two
+    lines to the axes' height, then the interruptions' numbers in a strip above each panel
+    with the title raised over it and wrapped to the panel's width."""
+    fig.tight_layout()
+    for ax, (_label, ylab) in zip(shown, panels, strict=False):
+        height = ax.get_position().height * fig.get_figheight()
+        text, size = two_line_label(ylab, height, mpl.rcParams["axes.labelsize"])
+        ax.set_ylabel(text, fontsize=size)
+    fig.tight_layout()
+    for ax in shown:
+        strip = number_interruptions(ax, interruptions)
+        width_pt = ax.get_position().width * fig.get_figwidth() * 72
+        title = textwrap.fill(
+            ax.get_title(loc="left").replace("\n", " "), int(width_pt / (8 * 0.56))
+        )
+        ax.set_title(title, loc="left", pad=strip + 3, fontsize=8)
+    fig.tight_layout()

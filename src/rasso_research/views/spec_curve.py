@@ -427,8 +427,8 @@ def _layout(w: float, n: int, n_levels: int, has_dates: bool):
     None). At two-column width the facets stand side by side, at one column one above the
     other (the date panel beside the first)."""
     side = _side_by_side(w, n)
-    row_h = 0.13 if side else 0.095
-    est_h, ch_h = (2.0 if side else 1.15), row_h * n_levels + 0.1
+    row_h = 0.13 if side else 0.085
+    est_h, ch_h = (2.0 if side else 1.05), row_h * n_levels + 0.1
     if side:
         h = est_h + ch_h + 1.1
         shape = (2, n + has_dates)

@@ -59,7 +59,7 @@ def _placebo_panel(axp, pl: pd.DataFrame, unit: str = "") -> None:
         loc="left",
         fontsize=7,
     )
-    axp.set_xlabel("Average post-period effect" + (f" ({unit})" if unit else ""))
+    axp.set_xlabel(textwrap.fill("Average post-period effect" + (f" ({unit})" if unit else ""), 28))
     axp.set_ylabel("Donors")
     axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
 
