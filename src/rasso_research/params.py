@@ -24,6 +24,7 @@ import nbformat
 import pandas as pd
 
 from rasso_research import paths, periods, timeline
+from rasso_research.constants import SYNTHETIC_METHODS
 from rasso_research.data.series import geography_of
 from rasso_research.designs.base import COVID_CHOICES, coverage_around
 from rasso_research.errors import ProjectError
@@ -433,6 +434,8 @@ def _rules() -> dict[str, Callable]:
         "covid_sensitivity": _each(_choice(COVID_CHOICES), empty=False),
         "joint_slopes": _choice(SLOPE_CHOICES),
         "negative_controls": _each(_string),
+        "force_series": _string,  # notebook 05: a series of notebook 03's annual tables
+        "force_method": _choice(tuple(SYNTHETIC_METHODS)),
         "drop_soteria_pathfinders": _bool,
         "source": _source,
         "panel_path": _path_or_none,

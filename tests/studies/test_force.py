@@ -51,8 +51,8 @@ def test_compare_area_runs_every_step_and_reports_short_series(make_panel):
     text = V.describe_area(cmp)
     assert "Controlled design and placebos" in text and "fewer than 20 placebos" in text
     fig = V.plot_area(cmp, "rate", ylabel="Rate per 100,000")
-    assert fig.axes[0].get_title(loc="left") == "(a) A against 4 other forces"
-    assert "4 placebo" in fig.axes[1].get_title(loc="left")
+    assert fig.axes[0].get_title(loc="left").replace("\n", " ") == "(a) A against 4 other forces"
+    assert "4 placebo" in fig.axes[1].get_title(loc="left").replace("\n", " ")
     single = V.plot_area(cmp, "rate", ylabel="Rate per 100,000", comparison=False)
     assert single.axes[0].get_title(loc="left") == "A: Rate per 100,000"
     assert "reform" in [x.get_text() for x in single.axes[0].texts]

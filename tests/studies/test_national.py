@@ -118,6 +118,18 @@ def _write_results(folder):
         ),
         "its_national_diagnostics": pd.DataFrame({**keys, "ci_method": ["bootstrap"]}),
         "its_national_slopes": pd.DataFrame({**keys, "basis": ["rate ratio - 1"], **pct}),
+        "its_joint_terms": pd.DataFrame(
+            {
+                **keys,
+                "kind": ["level"],
+                **{c: [0.1] for c in ("estimate", "estimate_pct", "mde", "mde_pct")},
+                **{c: [0.0] for c in ("ci_low", "ci_high", "ci_low_pct", "ci_high_pct")},
+            }
+        ),
+        "its_joint_effects": pd.DataFrame({**keys, "horizon": [8], "end": [False], **pct}),
+        "its_national_estimands": pd.DataFrame(
+            {**keys, "role": ["primary"], "kind": ["package"], "horizon": [8.0], "mde_pct": [50.0]}
+        ),
         "spec_curve": pd.DataFrame({"spec_id": [1], "significant": [False], **curve}),
         "spec_curve_dates": pd.DataFrame({"shift": [0], "significant": [False], **curve}),
     }

@@ -201,7 +201,7 @@ def test_distance_to_2016_breaks_at_gaps_and_keeps_the_legend_off_the_data():
     assert np.isnan(np.asarray(cps.get_ydata(), float)[1])  # 2008 missing: the line breaks
     assert ax.lines[1].get_linestyle() == "--"  # calendar-year series dashed
     fig.canvas.draw()
-    leg = ax.get_legend().get_window_extent()
+    leg = fig.legends[0].get_window_extent()
     assert leg.y1 <= ax.get_window_extent().y0  # below the axes, over no data
     assert any("MoJ" in t.get_text() for t in fig.texts)  # the source line names it
     plt.close(fig)

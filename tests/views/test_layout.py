@@ -18,6 +18,7 @@ from rasso_research.views import controlled_its as VCI  # noqa: E402
 from rasso_research.views import data as VD  # noqa: E402
 from rasso_research.views import force as VF  # noqa: E402
 from rasso_research.views import its as VI  # noqa: E402
+from rasso_research.views import joint_its as VJ  # noqa: E402
 from rasso_research.views import national_its as VN  # noqa: E402
 from rasso_research.views import spec_curve as VSC  # noqa: E402
 from rasso_research.views import style as VS  # noqa: E402
@@ -120,8 +121,13 @@ def _figures():
                 cf, panels, MARKS, intervention="RASSO 2025", width=width, source=VS.SOURCE_HO
             ),
         )
+        terms, effects, estimands, short = _joint()
         yield (
             f"fig2 {width}",
+            VJ.plot_joint_estimates(terms, effects, estimands, width=width, labels=short),
+        )
+        yield (
+            f"single-date effects {width}",
             VN.plot_effects(
                 eff,
                 horizons=(0, 8) if width == "one" else (0, 4, 8),
@@ -132,7 +138,7 @@ def _figures():
             ),
         )
         yield (
-            f"fig3 {width}",
+            f"ITS panel {width}",
             VI.plot_its_table(
                 _cf("x").assign(covid=False),
                 "Recorded rapes per 100,000 population per quarter",
@@ -188,7 +194,7 @@ def _figures():
         )[["force", "quarter", "value"]]
         placebo = pd.DataFrame({"estimate": [-3.0, 1.0, 2.0], "observed": 0.5, "p_perm": 0.75})
         yield (
-            f"fig3 comparison {width}",
+            f"area comparison {width}",
             VCI.plot_area_comparison(
                 one,
                 ctrl,
@@ -201,8 +207,68 @@ def _figures():
         )
         annual = _annual_comparison()
         label = next(iter(annual.fits))
-        yield f"synthetic DiD {width}", VF.plot_annual(annual, label, "sdid", width=width)
+        yield f"fig3 {width}", VF.plot_annual(annual, label, "sdid", width=width)
         yield f"event study {width}", VF.plot_annual(annual, label, "event", width=width)
+
+
+def _joint():
+    """Small tables of the joint model: terms (levels at three dates and a slope, one series
+    with no % estimates, as the OLS rate), the reforms together at 0/4/8 quarters, and the
+    declared primary estimand with its MDE."""
+    rows = []
+    for s, pct in (("Recorded rape (count)", True), ("Rape charges (count)", True), ("OLS", False)):
+        for i, (iv, kind) in enumerate(
+            (
+                ("RASSO 2025", "level"),
+                ("JNAP", "level"),
+                ("E2E Review", "level"),
+                ("RASSO 2025", "slope"),
+            )
+        ):
+            e = 0.05 * (i - 1)
+            rows.append(
+                {
+                    "series": s,
+                    "intervention": iv,
+                    "kind": kind,
+                    "estimate": e,
+                    "ci_low": e - 0.3,
+                    "ci_high": e + 0.3,
+                    "mde": 0.4,
+                    "estimate_pct": 100 * np.expm1(e) if pct else np.nan,
+                    "ci_low_pct": 100 * np.expm1(e - 0.3) if pct else np.nan,
+                    "ci_high_pct": 100 * np.expm1(e + 0.3) if pct else np.nan,
+                    "mde_pct": 100 * np.expm1(0.4) if pct else np.nan,
+                }
+            )
+    terms = pd.DataFrame(rows)
+    effects = pd.DataFrame(
+        [
+            {
+                "series": s,
+                "intervention": "reforms",
+                "horizon": h,
+                "end": False,
+                "effect_pct": 10.0 * h,
+                "ci_low_pct": -30.0 - 5 * h,
+                "ci_high_pct": 50.0 + 40 * h,
+            }
+            for s in ("Recorded rape (count)", "Rape charges (count)", "OLS")
+            for h in (0, 4, 8)
+        ]
+    )
+    estimands = pd.DataFrame(
+        {
+            "series": ["Rape charges (count)"],
+            "intervention": ["reforms"],
+            "role": ["primary"],
+            "kind": ["package"],
+            "horizon": [8.0],
+            "mde_pct": [250.0],
+        }
+    )
+    labels = {"Recorded rape (count)": "Recorded rape per 100k, quasi-Poisson"}
+    return terms, effects, estimands, labels
 
 
 def _annual_comparison():
@@ -305,11 +371,13 @@ def test_layout_check_catches_overprinted_text_and_lost_lines():
     plt.close(fig)
 
 
-def test_layout_check_catches_text_under_six_points():
-    fig, ax = plt.subplots()
-    ax.set_title("tiny title", fontsize=5)
-    ax.set_xlabel("fine label", fontsize=6)
+def test_layout_check_catches_text_under_seven_points_and_beyond_the_width():
+    fig, ax = plt.subplots(figsize=(3.4, 2))
+    ax.set_title("tiny title", fontsize=6)
+    ax.set_xlabel("fine label", fontsize=7)
+    ax.annotate("far out", xy=(1.2, 0.5), xycoords="axes fraction", annotation_clip=False)
     problems = layout_problems(fig)
-    assert any("'tiny title' is 5 pt" in p for p in problems)
+    assert any("'tiny title' is 6 pt" in p for p in problems)
     assert not any("fine label" in p for p in problems)
+    assert any("'far out' reaches beyond the figure's width" in p for p in problems)
     plt.close(fig)

@@ -66,9 +66,11 @@ def test_a_facet_per_inference_method_with_its_count():
     assert len(fig.axes) == 4  # estimates and choices, per method
     titles = [ax.get_title(loc="left").replace("\n", " ") for ax in fig.axes[::2]]
     m = S.by_method(c).query("family == 'all'").set_index("errors")
-    for title, errors in zip(titles, (AR, NW), strict=True):
+    for title, errors, letter in zip(titles, (AR, NW), "ab", strict=True):
         k, n = int(m.loc[errors, "significant"]), int(m.loc[errors, "fitted"])
-        assert title == f"{errors}: {k} of {n} fitted CIs exclude 0"
+        bad = int(m.loc[errors, "specs"]) - n
+        tail = f"; {bad} not estimable (x, +)" if bad else ""
+        assert title == f"({letter}) {errors}: {k} of {n} fitted CIs exclude 0{tail}"
     # side by side, one y scale
     ar, nw = fig.axes[0], fig.axes[2]
     assert ar.get_position().x1 < nw.get_position().x0
@@ -123,7 +125,28 @@ def test_the_figure_is_legible_at_both_widths(width):
 def test_a_curve_without_known_models_is_one_facet():
     c = _curve().drop(columns="model")
     fig = V.plot_spec_curve(c, width="two")
-    assert len(fig.axes) == 2 and fig.axes[0].get_title(loc="left") == ""
+    assert len(fig.axes) == 2  # one panel: no letter, the count of not-estimable ones
+    assert fig.axes[0].get_title(loc="left") == f"{int((~c['ok']).sum())} not estimable (x, +)"
+    plt.close(fig)
+
+
+def test_the_default_specification_is_ringed_and_zero_lies_beneath_the_median():
+    c = _curve()
+    c["spec_id"] = np.arange(1, len(c) + 1)
+    ok = c[c["ok"]]
+    d0 = ok[ok["model"] == "quasi-Poisson, AR errors"].iloc[[3]]
+    dates = pd.concat([d0.assign(shift=0), d0.assign(shift=1, estimate=5.0)])
+    assert V.default_spec(c, dates) == int(d0["spec_id"].iloc[0])
+    fig = V.plot_spec_curve(c, width="two", dates=dates)
+    rings = [ln for ax in fig.axes for ln in ax.lines if ln.get_gid() == V.DEFAULT_GID]
+    assert len(rings) == 1 and rings[0].axes is fig.axes[0]  # in the AR-errors facet
+    assert np.isclose(rings[0].get_ydata()[0], 1 + d0["estimate"].iloc[0] / 100)
+    ax = fig.axes[0]
+    zero = next(ln for ln in ax.lines if ln.get_ydata()[0] == 1 and ln.get_color() == "black")
+    median = next(ln for ln in ax.lines if ln.get_color() == V.MEDIAN_STYLE["color"])
+    assert zero.get_zorder() < median.get_zorder() and median.get_linestyle() != "-"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "default specification" in legend and "zero (no change)" in legend
     plt.close(fig)
 
 

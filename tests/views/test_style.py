@@ -20,8 +20,8 @@ from rasso_research.views.style import (  # noqa: E402
 
 
 def test_sizes_and_palette():
-    assert figsize("one")[0] == ONE_COLUMN == 3.5
-    assert figsize("two")[0] == TWO_COLUMN == 7.2
+    assert figsize("one")[0] == ONE_COLUMN == 3.4
+    assert figsize("two")[0] == TWO_COLUMN == 7.0
     assert figsize(5.0, aspect=0.5) == (5.0, 2.5)
     with pytest.raises(ValueError):
         figsize("three")

@@ -48,6 +48,17 @@ RESULT_SCHEMAS = {
     "its_national_effects": _schema(**_KEYS, horizon=int, quarter=str, end=bool, **_PCT),
     "its_national_diagnostics": _schema(**_KEYS, ci_method=str),
     "its_national_slopes": _schema(**_KEYS, basis=str, **_PCT),
+    "its_joint_terms": _schema(
+        **_KEYS,
+        kind=str,
+        **dict.fromkeys(
+            ["estimate", "ci_low", "ci_high", "estimate_pct", "ci_low_pct", "ci_high_pct", "mde"],
+            float,
+        ),
+        mde_pct=float,
+    ),
+    "its_joint_effects": _schema(**_KEYS, horizon=int, end=bool, **_PCT),
+    "its_national_estimands": _schema(**_KEYS, role=str, kind=str, horizon=float, mde_pct=float),
     "spec_curve": _schema(
         spec_id=int, ok=bool, estimate=float, ci_low=float, ci_high=float, significant=bool
     ),
@@ -59,12 +70,18 @@ RESULT_SCHEMAS = {
 
 @dataclass
 class NationalResults:
-    """The saved tables of notebooks 02 and 04, each checked against its schema."""
+    """The saved tables of notebooks 02 and 04, each checked against its schema: the joint
+    model's counterfactual (figure 1), terms, effects of the reforms together and the declared
+    estimands (figure 2), the single-date effects and slopes, and the specification curve
+    (figure 4)."""
 
     counterfactual: pd.DataFrame
     effects: pd.DataFrame
     diagnostics: pd.DataFrame
     slopes: pd.DataFrame
+    joint_terms: pd.DataFrame
+    joint_effects: pd.DataFrame
+    estimands: pd.DataFrame
     curve: pd.DataFrame
     dates: pd.DataFrame
 

@@ -14,7 +14,7 @@ import pandas as pd
 from rasso_research.report.format import fmt_num
 
 from .its import plot_its, plot_its_table
-from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below
+from .style import OKABE_ITO, RC, SOURCE_HO, figsize, legend_below, panel_letters
 
 
 def describe_controlled(
@@ -62,12 +62,15 @@ def plot_area_comparison(
     width: str = "two",
     source: str | None = SOURCE_HO,
     units: str = "forces",
+    exclude: tuple[str, ...] = ("City of London",),
 ):
     """One area against the others: (a) its ITS panel (counterfactual table) over the control
     areas' series (``controls``: force, quarter, value) as faint lines; (b) the placebo-in-space
     distribution (``placebo``: one ``estimate`` per control area treated as if it had the
     intervention, ``observed`` the area's own estimate, ``p_perm``) with the area's value
-    marked; ``units``: what the areas are ("forces", "CPS Areas")."""
+    marked; ``units``: what the areas are ("forces", "CPS Areas"). The ``exclude`` areas (the
+    City of London, whose rates per 100,000 residents are not comparable, as the annual designs
+    leave it out) are not drawn; every drawn line stays inside the axes."""
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         two = width == "two"
@@ -79,20 +82,23 @@ def plot_area_comparison(
         )
         ctrl = controls.rename(columns={"force": "unit", "quarter": "period", "value": "observed"})
         ctrl = ctrl[ctrl["unit"] != area].assign(period=lambda d: d["period"].astype(str))
+        left_out = sorted(set(exclude) & set(ctrl["unit"]))
+        ctrl = ctrl[~ctrl["unit"].isin(left_out)]
         plot_its_table(
             cf,
             ylabel,
-            title=f"(a) {area} against {ctrl['unit'].nunique()} other {units}",
+            title=f"(a) {area} against {ctrl['unit'].nunique()} other {units}"
+            + (f" ({', '.join(left_out)} not drawn)" if left_out else ""),
             interruptions=interruptions,
             ax=ax,
             controls=ctrl,
             legend=False,
         )
-        # the y range covers the area and the middle 90% of the controls (an outlying force,
-        # such as the City of London's rate, would flatten the rest)
+        # the y range covers the area and every control drawn (the City of London, whose
+        # outlying rate would flatten the rest, is not drawn)
         own = pd.concat([cf["observed"], cf["fitted"], cf["counterfactual_ci_high"]]).dropna()
-        lo = min(own.min(), ctrl["observed"].quantile(0.05))
-        hi = max(own.max(), ctrl["observed"].quantile(0.95))
+        lo = min(own.min(), ctrl["observed"].min())
+        hi = max(own.max(), ctrl["observed"].max())
         ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
         est = placebo["estimate"].astype(float)
         obs = float(placebo["observed"].iloc[0])
@@ -113,6 +119,15 @@ def plot_area_comparison(
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {area} (b)")
+        panel_letters([ax, axp])
+        fig.tight_layout()
+        for a in (ax, axp):  # the titles wrapped to their axes' width
+            width_pt = a.get_position().width * fig.get_figwidth() * 72
+            a.set_title(
+                textwrap.fill(a.get_title(loc="left").replace("\n", " "), int(width_pt / 3.9)),
+                loc="left",
+                fontsize=7,
+            )
         fig.tight_layout()
         legend_below(fig, handles, labels, ncol=min(len(labels), 6 if two else 3), source=source)
     return fig

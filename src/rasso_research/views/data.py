@@ -17,8 +17,17 @@ from rasso_research.constants import NATIONAL
 from rasso_research.periods import quarter
 from rasso_research.report.format import fmt_num, fmt_pct
 
-from .its import mark_periods, to_x
-from .style import LINE_COLOURS, OKABE_ITO, RC, SOURCE_HO, figsize, legend_below, source_note
+from .its import interruption_key, mark_periods, number_interruptions, to_x
+from .style import (
+    LINE_COLOURS,
+    OKABE_ITO,
+    RC,
+    SOURCE_HO,
+    figsize,
+    legend_below,
+    panel_letters,
+    source_note,
+)
 
 
 def plot_series_panels(
@@ -28,7 +37,9 @@ def plot_series_panels(
     width: str = "two",
     source: str | None = SOURCE_HO,
 ):
-    """Stacked line panels: each ``(title, frame with quarter/value, y label)``."""
+    """Stacked line panels: each ``(title, frame with quarter/value, y label)``; the
+    interruptions dotted lines, numbered in a strip above the first panel with their key
+    above the source line (:func:`~rasso_research.views.its.number_interruptions`)."""
     with mpl.rc_context(RC):
         w, _ = figsize(width)
         fig, axes = plt.subplots(
@@ -38,13 +49,21 @@ def plot_series_panels(
             ax.plot(
                 to_x(df["quarter"]), df["value"], color=OKABE_ITO["blue"], lw=1.2, marker="o", ms=2
             )
-            mark_periods(ax, interruptions, covid, label=ax is axes[0, 0])
+            mark_periods(ax, interruptions, covid, label=ax is axes[0, 0], names=False)
             ax.set_title(title, loc="left")
-            ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=6.5)
+            ax.set_ylabel(textwrap.fill(ylabel, 24), fontsize=7)
         axes[-1, 0].set_xlabel("Quarter (calendar)")
         fig.tight_layout()
-        if source:  # after the layout, so it sits under the x label
-            source_note(fig, source)
+        key = ""
+        if interruptions:
+            ax0 = axes[0, 0]
+            strip = number_interruptions(ax0, interruptions)
+            ax0.set_title(ax0.get_title(loc="left"), loc="left", pad=strip + 3)
+            fig.tight_layout()
+            key = interruption_key(interruptions)
+        text = "\n".join(t for t in (key, source) if t)
+        if text:  # after the layout, so it sits under the x label
+            source_note(fig, text)
     return fig
 
 
@@ -79,11 +98,11 @@ def plot_force_grid(
             col = OKABE_ITO["vermillion"] if f in highlight else OKABE_ITO["blue"]
             ax.plot(to_x(g["quarter"]), g["value"], lw=0.8, color=col)
             mark_periods(ax, interruptions, (), label=False)
-            ax.set_title(f, fontsize=6, pad=1, color=col if f in highlight else "black")
-            ax.tick_params(labelsize=6, length=2, pad=1)
+            ax.set_title(f, fontsize=7, pad=1, color=col if f in highlight else "black")
+            ax.tick_params(labelsize=7, length=2, pad=1)
             ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
             if (g["value"] == 0).all():
-                ax.text(0.5, 0.5, "all zero", transform=ax.transAxes, ha="center", fontsize=6)
+                ax.text(0.5, 0.5, "all zero", transform=ax.transAxes, ha="center", fontsize=7)
         # two year ticks (first full year and last year) so the labels never collide
         years = pd.PeriodIndex(d["quarter"].astype(str), freq="Q").year
         y0, y1 = int(years.min()) + 1, int(years.max())
@@ -118,10 +137,10 @@ def plot_revision(rev: pd.DataFrame, width: str = "one"):
     d = rev[rev["force"] != NATIONAL].sort_values("pct_difference")
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, ax = plt.subplots(figsize=(w, 0.11 * len(d) + 0.8))
+        fig, ax = plt.subplots(figsize=(w, 0.14 * len(d) + 0.8))
         ax.barh(d["force"], d["pct_difference"], color=OKABE_ITO["blue"])
         ax.axvline(0, color="black", lw=0.6)
-        ax.tick_params(axis="y", labelsize=5)
+        ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel("2026 release vs 2018 release, recorded rape 2017/18 (%)")
         source_note(fig, "Source: Home Office PFA tables, 2018 and 2026 releases.")
     return fig
@@ -169,26 +188,44 @@ def plot_distance_to_2016(dist: pd.DataFrame, width: str = "one"):
             xycoords=("axes fraction", "data"),
             xytext=(2, 2),
             textcoords="offset points",
-            fontsize=6,
+            fontsize=7,
             color="0.3",
         )
-        ax.set_xlabel("Year (financial year starting in April; calendar year for MoJ)")
+        ax.set_xlabel(
+            textwrap.fill("Year (financial year starting in April; calendar year for MoJ)", 44)
+        )
         ax.set_ylabel("% of the 2016 level")
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(-0.02, -0.2), ncol=1)
-        source_note(fig, SOURCE_CLAIM7)
+        fig.tight_layout()
+        legend_below(fig, *ax.get_legend_handles_labels(), ncol=1, source=SOURCE_CLAIM7)
     return fig
 
 
 def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
-    """The attrition funnel (:func:`rasso_research.data.series.funnel`): each stage's count
-    per financial year on a log scale, with its unit in the legend; a year a stage lacks
-    breaks its line, and the calendar-year stage is dashed."""
+    """The attrition funnel (:func:`rasso_research.data.series.funnel`) as small multiples,
+    one panel per unit counted (offences, suspects, defendants, offenders: a count of one is
+    not a count of another), each y axis labelled with its unit, on one log scale and one
+    year axis; each stage's count per financial year, a year a stage lacks breaking its line,
+    the calendar-year stage dashed; panels lettered, the stages in one legend below."""
+    f = funnel.assign(group=funnel["unit"].astype(str).str.split(",").str[0].str.strip())
+    groups = list(dict.fromkeys(f.sort_values("step")["group"]))
+    two = width == "two"
+    ncols = 4 if two and len(groups) == 4 else 2
+    nrows = int(np.ceil(len(groups) / ncols))
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, ax = plt.subplots(figsize=(w, w * (0.62 if width == "two" else 0.8)))
+        fig, axes = plt.subplots(
+            nrows,
+            ncols,
+            figsize=(w, (2.0 if two else 1.75) * nrows),
+            sharex=True,
+            sharey=True,
+            squeeze=False,
+        )
+        years = f["fiscal_year"].str[:4].astype(int)
         handles = []
-        for i, (_step, d) in enumerate(funnel.groupby("step", sort=True)):
+        for i, (_step, d) in enumerate(f.groupby("step", sort=True)):
+            ax = axes.flat[groups.index(d["group"].iloc[0])]
             h = _year_line(
                 ax,
                 d["fiscal_year"].str[:4].astype(int),
@@ -198,15 +235,25 @@ def plot_funnel(funnel: pd.DataFrame, width: str = "one"):
                 f"{d['stage'].iloc[0]} ({d['unit'].iloc[0]})",
             )
             handles.append(h)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
-        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_ylabel("Rape cases per year (log scale)")
-        ax.set_xlabel("Financial year starting in April (sentencing: calendar year)")
-        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
-        fig.tight_layout()
-        legend_below(fig, handles, ncol=2 if width == "two" else 1, source=SOURCE_FUNNEL)
+        for k, ax in enumerate(axes.flat):
+            if k >= len(groups):
+                ax.set_visible(False)
+                continue
+            ax.set_title(f"{groups[k].capitalize()} per year", loc="left", fontsize=8)
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 3.0)))
+            ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_major_locator(mpl.ticker.MultipleLocator(5 if not two else 4))
+            if k % ncols == 0:
+                ax.set_ylabel("Count (log scale)")
+            ax.grid(axis="y", color="#EEEEEE", lw=0.6)
+        ax0 = axes.flat[0]
+        ax0.set_xlim(years.min() - 0.5, years.max() + 0.5)
+        panel_letters([ax for ax in axes.flat if ax.get_visible()])
+        fig.supxlabel("Financial year starting in April (sentencing: calendar year)", fontsize=8)
+        fig.tight_layout(h_pad=0.8, w_pad=0.6)
+        legend_below(fig, handles, ncol=2 if two else 1, source=SOURCE_FUNNEL)
     return fig
 
 

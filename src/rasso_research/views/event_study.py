@@ -37,7 +37,7 @@ def plot_event_study(
     title: str | None = None,
     xlabel: str = "Period",
     marks: pd.DataFrame | None = None,
-    text_size: float = 6,
+    text_size: float = 7,
 ):
     """Event-study coefficients by period with the 95% placebo band (each donor as if
     treated); the reference period is 0 by construction and drawn hollow. ``marks`` (period,
@@ -86,7 +86,7 @@ def plot_event_study(
             label="reference period (0)",
         )
         _period_ticks(ax, axis, width, text_size)
-        ax.set_xlabel(f"{xlabel}; treated from the dotted line")
+        ax.set_xlabel(textwrap.fill(f"{xlabel}; treated from the dotted line", 48))
         ax.set_ylabel(textwrap.fill(ylabel or "Coefficient", 34))
         ax.set_title(textwrap.fill(title or e["series"].iloc[0], 50), loc="left", fontsize=7)
         fig.tight_layout()

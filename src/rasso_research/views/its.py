@@ -8,6 +8,7 @@ made from a fresh fit are the same figure.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -18,7 +19,15 @@ import pandas as pd
 
 from rasso_research.its import its_table
 
-from .style import OKABE_ITO, RC, figsize, legend_below, source_note
+from .style import (
+    MIN_FONT_PT,
+    OKABE_ITO,
+    RC,
+    figsize,
+    legend_below,
+    panel_letters,
+    source_note,
+)
 
 LINE_COLUMNS = ("fitted", "counterfactual", "counterfactual_ci_low", "counterfactual_ci_high")
 
@@ -51,7 +60,7 @@ def mark_interruption(ax, x, name: str | None = None, y: float = 1.0) -> None:
             textcoords="offset points",
             ha="left",
             va="top",
-            fontsize=6,
+            fontsize=7,
         )
 
 
@@ -69,10 +78,11 @@ def mark_periods(
     disrupted: Sequence = (),
     label: bool = True,
     disrupted_label: str = "Covid-19 disrupted",
+    names: bool = True,
 ) -> None:
-    """Shade the ``disrupted`` periods and draw a dotted line (with its name) at each
-    interruption (a period label, drawn at its start, or an integer time, drawn half a period
-    before it)."""
+    """Shade the ``disrupted`` periods and draw a dotted line (with its name unless ``names``
+    is false: :func:`number_interruptions` then labels them) at each interruption (a period
+    label, drawn at its start, or an integer time, drawn half a period before it)."""
     for i, q in enumerate(disrupted):
         a, b = _span(q)
         lab = disrupted_label if i == 0 and label else None
@@ -82,7 +92,81 @@ def mark_periods(
         sorted((interruptions or {}).items(), key=lambda kv: _span(kv[1])[0])
     ):
         x = _span(q)[0]
-        mark_interruption(ax, x, name if label else None, y=1.0 - 0.08 * (i % 3))
+        mark_interruption(ax, x, name if label and names else None, y=1.0 - 0.08 * (i % 3))
+
+
+#: the strip of interruption numbers above an axes: row height and gap to the axes (points)
+STRIP_ROW_PT, STRIP_GAP_PT = 9.0, 2.0
+
+
+def number_interruptions(ax, interruptions: Mapping[str, object], fontsize: float = 7) -> int:
+    """Number the interruptions' dotted lines in a strip above ``ax`` (1, 2, ... in date
+    order, each centred over its line), a number moved up a row where it would touch the one
+    before: labels never overprint each other, the data or the lines' own labels. Returns the
+    strip's height in points (raise the axes' title by it); :func:`interruption_key` is the
+    key to the numbers. Call once the axes have their final x range and size."""
+    ordered = sorted(interruptions.items(), key=lambda kv: _span(kv[1])[0])
+    if not ordered:
+        return 0
+    fig = ax.figure
+    lo, hi = ax.get_xlim()
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    xs = []
+    for _name, q in ordered:
+        x = _span(q)[0]
+        xs.append(mpl.dates.date2num(x) if not isinstance(x, float) else x)
+    rows_end: list[float] = []  # right end (points) of the last number in each row
+    rows = []
+    for k, x in enumerate(xs, start=1):
+        half = 0.5 * (0.62 * fontsize * len(str(k))) + 1.5  # half a number's width, padded
+        centre = (x - lo) / (hi - lo) * width_pt
+        row = next((r for r, end in enumerate(rows_end) if centre - half > end), None)
+        if row is None:
+            row = len(rows_end)
+            rows_end.append(-np.inf)
+        rows_end[row] = centre + half
+        rows.append(row)
+    for k, (x, row) in enumerate(zip(xs, rows, strict=True), start=1):
+        ax.annotate(
+            str(k),
+            xy=(x, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, STRIP_GAP_PT + STRIP_ROW_PT * row),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            annotation_clip=False,
+        )
+    return STRIP_GAP_PT + STRIP_ROW_PT * (max(rows) + 1)
+
+
+def interruption_key(interruptions: Mapping[str, object]) -> str:
+    """The key to :func:`number_interruptions`: "Dotted lines: 1 name (period); 2 ..."."""
+    ordered = sorted(interruptions.items(), key=lambda kv: _span(kv[1])[0])
+    return (
+        "Dotted lines: "
+        + "; ".join(f"{k} {name} ({q})" for k, (name, q) in enumerate(ordered, start=1))
+        + "."
+    )
+
+
+def two_line_label(text: str, height_in: float, fontsize: float = 8) -> tuple[str, float]:
+    """An axis label in at most two lines that fit ``height_in``: "(mean of the previous N
+    quarters)" shortened, wrapped at about half its length, and set at 7 pt where the axis is
+    too short for ``fontsize``. Returns (label, font size)."""
+    text = re.sub(r"\(mean of the previous (\d+) quarters\)", r"(mean of previous \1 q)", text)
+    for size in (fontsize, MIN_FONT_PT):
+        per_line = int(height_in * 72 / (size * 0.55))
+        if len(text) <= per_line:
+            return text, size
+        wrapped = textwrap.wrap(text, max(per_line, int(np.ceil(len(text) / 2)) + 2))
+        if len(wrapped) <= 2 and max(len(w) for w in wrapped) <= per_line:
+            return "\n".join(wrapped), size
+    w = int(np.ceil(len(text) / 2))
+    while len(textwrap.wrap(text, w)) > 2:
+        w += 1
+    return "\n".join(textwrap.wrap(text, w)), MIN_FONT_PT
 
 
 def _line(ax, x, y, **kw):
@@ -207,6 +291,7 @@ def plot_its_table(
     disrupted_label: str = "Covid-19 disrupted",
     xlabel: str | None = None,
     band_horizon: int | None = None,
+    interruption_names: bool = True,
 ):
     """Draw one ITS panel from a counterfactual table (:func:`rasso_research.its.its_table` or
     a design's ``counterfactual()``): observed points (hollow if left out of the fit), fitted
@@ -214,9 +299,12 @@ def plot_its_table(
     ``covid``); lines break at disrupted periods, each of which has its own indicator in the
     model. ``controls`` (``period``, ``unit``, ``observed``) are drawn as faint lines.
     ``band_horizon`` draws the CI only to that many periods after the interruption (far out
-    it can span the whole axis and says nothing); the legend says so."""
+    it can span the whole axis and says nothing); the legend says so. With
+    ``interruption_names`` false the interruptions' lines are drawn without their names
+    (:func:`number_interruptions` labels them in a strip above the axes)."""
     with mpl.rc_context(RC):
-        if ax is None:
+        own = ax is None
+        if own:
             fig, ax = plt.subplots(figsize=figsize(width))
         else:
             fig = ax.figure
@@ -225,7 +313,12 @@ def plot_its_table(
         flag_col = "disrupted" if "disrupted" in cf else ("covid" if "covid" in cf else None)
         is_dis = cf[flag_col].astype(bool).to_numpy() if flag_col else np.zeros(len(cf), bool)
         mark_periods(
-            ax, interruptions or {}, cf.loc[is_dis, "period"].tolist(), True, disrupted_label
+            ax,
+            interruptions or {},
+            cf.loc[is_dis, "period"].tolist(),
+            True,
+            disrupted_label,
+            names=interruption_names,
         )
         if controls is not None:
             for i, (_u, sub) in enumerate(controls.groupby("unit", sort=False)):
@@ -262,17 +355,29 @@ def plot_its_table(
         )
         _draw_fitted(ax, x, cf, is_dis)
         _label_axes(ax, fig, cf, ylabel, xlabel, title)
-        if legend:
-            ax.legend(
-                frameon=False,
-                fontsize=6,
-                loc="upper left",
-                bbox_to_anchor=(1.0, 1.0),
-                borderaxespad=0.2,
-            )
-        if source:
-            source_note(fig, source)
+        _finish(fig, ax, own, legend, width, source)
     return fig
+
+
+def _finish(fig, ax, own: bool, legend: bool, width, source) -> None:
+    """The legend (beside the axes, or below them on a one-column figure of its own), the
+    layout of a figure of its own, and the source line."""
+    if own and legend and width == "one":  # too narrow for a legend at the side
+        fig.tight_layout()
+        legend_below(fig, *ax.get_legend_handles_labels(), ncol=2, source=source)
+        return
+    if legend:
+        ax.legend(
+            frameon=False,
+            fontsize=7,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            borderaxespad=0.2,
+        )
+    if own:
+        fig.tight_layout()
+    if source:
+        source_note(fig, source)
 
 
 def plot_its(
@@ -329,21 +434,24 @@ def plot_its_panels(
     band_horizon: int | None = None,
 ):
     """Several ITS panels (one per ``(series label, y label)``) from one counterfactual table,
-    with one legend shared by all panels, placed below them (never over the data), on one
-    common time range; ``titles`` maps series labels to panel titles; ``band_horizon`` as in
-    :func:`plot_its_table`."""
+    lettered (a), (b), ..., with one legend shared by all panels, placed below them (never
+    over the data), on one common time range; the interruptions are numbered in a strip above
+    each panel (:func:`number_interruptions`) with their key above the source line; y labels
+    in at most two lines; ``titles`` maps series labels to panel titles; ``band_horizon`` as
+    in :func:`plot_its_table`."""
     ncols = ncols or (len(panels) if width == "two" else 1)
     nrows = int(np.ceil(len(panels) / ncols))
     with mpl.rc_context(RC):
         w, _ = figsize(width)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(w, 2.2 * nrows), squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(w, (2.5 if width == "two" else 2.1) * nrows), squeeze=False
+        )
         for ax, (label, ylab) in zip(axes.flat, panels, strict=False):
             d = cf[cf["series"] == label]
             if intervention is not None:
                 d = d[d["intervention"] == intervention]
             if d.empty:
                 raise ValueError(f"no counterfactual rows for {label!r} / {intervention!r}")
-            ylab = textwrap.fill(ylab, 30)
             title = (titles or {}).get(label, label)
             plot_its_table(
                 d,
@@ -353,6 +461,7 @@ def plot_its_panels(
                 ax=ax,
                 legend=False,
                 band_horizon=band_horizon,
+                interruption_names=False,
             )
         for ax in list(axes.flat)[len(panels) :]:
             ax.set_visible(False)
@@ -361,18 +470,54 @@ def plot_its_panels(
         hi = max(ax.get_xlim()[1] for ax in shown)
         for ax in shown:
             ax.set_xlim(lo, hi)
-        handles, labels = {}, []
-        for ax in axes.flat:
-            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-                if lab not in handles:
-                    handles[lab] = h
-                    labels.append(lab)
-        # one counterfactual entry: "cut at the axis" when the band of any panel is cut
-        cfl = [lab for lab in labels if lab.startswith("Counterfactual")]
-        if len(cfl) > 1:
-            keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
-            labels = [lab for lab in labels if lab == keep or lab not in cfl]
-        fig.tight_layout()
+            ax.xaxis.set_major_locator(mpl.dates.YearLocator(4 if width == "two" else 2))
+            ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%Y"))
+        panel_letters(shown)
+        handles, labels = _shared_handles(axes.flat)
+        _panels_layout(fig, shown, panels, interruptions)
         hs = [handles[lab] for lab in labels]
-        legend_below(fig, hs, labels, ncol=len(labels) if width == "two" else 2, source=source)
+        key = interruption_key(interruptions)
+        legend_below(
+            fig,
+            hs,
+            labels,
+            ncol=len(labels) if width == "two" else 2,
+            source=key + (f"\n{source}" if source else ""),
+        )
     return fig
+
+
+def _shared_handles(axes) -> tuple[dict, list[str]]:
+    """The panels' legend entries, each once, with one counterfactual entry ("cut at the
+    axis" when the band of any panel is cut)."""
+    handles, labels = {}, []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    cfl = [lab for lab in labels if lab.startswith("Counterfactual")]
+    if len(cfl) > 1:
+        keep = next((lab for lab in cfl if "cut at the axis" in lab), cfl[0])
+        labels = [lab for lab in labels if lab == keep or lab not in cfl]
+    return handles, labels
+
+
+def _panels_layout(fig, shown, panels, interruptions) -> None:
+    """The layout of the panels, in steps (each moves the axes): the y labels fitted in two
+    lines to the axes' height, then the interruptions' numbers in a strip above each panel
+    with the title raised over it and wrapped to the panel's width."""
+    fig.tight_layout()
+    for ax, (_label, ylab) in zip(shown, panels, strict=False):
+        height = ax.get_position().height * fig.get_figheight()
+        text, size = two_line_label(ylab, height, mpl.rcParams["axes.labelsize"])
+        ax.set_ylabel(text, fontsize=size)
+    fig.tight_layout()
+    for ax in shown:
+        strip = number_interruptions(ax, interruptions)
+        width_pt = ax.get_position().width * fig.get_figwidth() * 72
+        title = textwrap.fill(
+            ax.get_title(loc="left").replace("\n", " "), int(width_pt / (8 * 0.56))
+        )
+        ax.set_title(title, loc="left", pad=strip + 3, fontsize=8)
+    fig.tight_layout()

@@ -280,7 +280,7 @@ def _effect_rows(d: pd.DataFrame, labels, groups, width: str):
 def _label_rows(ax, ticks, ticklabels, heads) -> None:
     """The interventions as tick labels and each series block's title in bold beside them."""
     ax.set_yticks(ticks)
-    ax.set_yticklabels(ticklabels, fontsize=6)
+    ax.set_yticklabels(ticklabels, fontsize=7)
     for yy, g in heads:
         ax.annotate(
             g,
@@ -290,7 +290,7 @@ def _label_rows(ax, ticks, ticklabels, heads) -> None:
             textcoords="offset points",
             ha="right",
             va="center",
-            fontsize=6,
+            fontsize=7,
             fontweight="bold",
         )
 
@@ -360,7 +360,7 @@ def plot_effects(
                 )
             ax.axvline(0, color="black", lw=0.7)
             ax.set_title(title, fontsize=7)
-            ax.tick_params(axis="x", labelsize=6)
+            ax.tick_params(axis="x", labelsize=7)
             ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(3))
         ax0 = axes[0, 0]
         _label_rows(ax0, ticks, ticklabels, heads)

@@ -23,7 +23,7 @@ from rasso_research.designs.spec_curve import (
 )
 from rasso_research.report.format import fmt_num, fmt_pct
 
-from .style import OKABE_ITO, RC, figsize
+from .style import OKABE_ITO, RC, figsize, panel_letters
 
 #: The coverage of nominal 95% Newey-West intervals in the package's simulations (the
 #: "Coverage" tables of docs/METHODS.md; a test checks that METHODS still says so).
@@ -185,6 +185,7 @@ def plot_spec_curve(
     width: str = "two",
     ylabel: str = "Change at interruption (%)",
     dates: pd.DataFrame | None = None,
+    default_id: int | None = None,
 ):
     """Specification-curve figure, one facet per inference method (the errors part of the
     ``model`` choice: AR errors with bootstrap intervals, Newey-West), side by side at two
@@ -193,9 +194,15 @@ def plot_spec_curve(
     labelled in %, its count of significant ones in the title, then the not-estimable ones as
     crosses in a shaded strip at the right, one marker per reason; the choices below. With
     ``dates``, the date curve (interruption moved, a different estimand) in a panel of its own
-    on the right, on the same scale. A curve without known models is one facet."""
+    on the right, on the same scale. A curve without known models is one facet. The default
+    specification (``default_id``, else :func:`default_spec` from ``dates``) is ringed, with
+    a dotted line down through its choices; the median is a dotted green line over the zero
+    line, which is drawn beneath everything; each facet's title counts its not-estimable
+    specifications; the panels are lettered."""
+    if default_id is None:
+        default_id = default_spec(curve, dates)
     with mpl.rc_context({**RC, "font.size": FONT, "xtick.labelsize": FONT}):
-        return _plot_spec_curve(curve, title, width, ylabel, dates)
+        return _plot_spec_curve(curve, title, width, ylabel, dates, default_id)
 
 
 #: the smallest text of the figure (pt, at print size)
@@ -204,6 +211,33 @@ FONT = 7
 REASON_MARKERS = ("x", "+", "1", "*")
 #: the ``gid`` of the not-estimable crosses (so a test or an SVG can find them)
 NOT_ESTIMABLE_GID = "not-estimable"
+#: the ``gid`` of the default specification's ring
+DEFAULT_GID = "default-spec"
+#: the median line: dotted green, over the zero line drawn beneath it in solid black
+MEDIAN_STYLE = {"color": OKABE_ITO["bluish_green"], "lw": 1.0, "ls": (0, (1.5, 1.5))}
+#: the default specification: a black ring round its estimate
+DEFAULT_STYLE = {"marker": "o", "ms": 6, "mfc": "none", "mec": "black", "mew": 0.9, "ls": "none"}
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Values as text, a missing value as "" (so two missing values compare equal)."""
+    return s.map(lambda v: "" if pd.isna(v) else str(v))
+
+
+def default_spec(curve: pd.DataFrame, dates: pd.DataFrame | None) -> int | None:
+    """The ``spec_id`` of the analysis default in ``curve``: the specification with every
+    choice of the date curve's unmoved row (``shift`` 0; the date curve runs every choice at
+    its default), or None without a date curve or a match."""
+    if dates is None or not len(dates) or "shift" not in dates or "spec_id" not in curve:
+        return None
+    row = dates[dates["shift"] == 0]
+    if row.empty:
+        return None
+    cols = [c for c in CHOICE_LABELS if c != "shift" and c in curve and c in row]
+    m = np.ones(len(curve), bool)
+    for c in cols:
+        m &= (_as_text(curve[c]) == _as_text(row[c]).iloc[0]).to_numpy()
+    return int(curve.loc[m, "spec_id"].iloc[0]) if m.sum() == 1 else None
 
 
 def _ratio(pct):
@@ -232,21 +266,24 @@ def _intervals(ax, x, ok, lo, hi, col):
     ax.scatter(x[cut_lo], np.full(cut_lo.sum(), lo), marker="v", s=5, c=col[cut_lo], lw=0)
     ax.scatter(x[cut_hi], np.full(cut_hi.sum(), hi), marker="^", s=5, c=col[cut_hi], lw=0)
     ax.scatter(x, _ratio(ok["estimate"]), c=col, s=6, zorder=3)
-    ax.axhline(1, color="black", lw=0.7)
+    ax.axhline(1, color="black", lw=0.7, zorder=0.5)  # zero: beneath everything drawn
 
 
 def _marker(ls="none", **kw):
     return mpl.lines.Line2D([], [], ls=ls, **kw)
 
 
-def _curve_handles(reasons: list[str]) -> list:
-    """Legend entries: significant and not, the median, a CI beyond the axis, and one cross
-    per reason a specification is not estimable."""
+def _curve_handles(reasons: list[str], default: bool = True) -> list:
+    """Legend entries: significant and not, the median over the zero line, the default
+    specification (where ``default``), a CI beyond the axis, and one cross per reason a
+    specification is not estimable."""
     grey = "#7f7f7f"
     out = [
         _marker(marker="o", ms=3, color=OKABE_ITO["vermillion"], label="95% CI excludes 0"),
         _marker(marker="o", ms=3, color=grey, label="95% CI includes 0"),
-        _marker(ls="--", color=OKABE_ITO["blue"], lw=0.7, label="median of the panel"),
+        _marker(label="median of the panel", **MEDIAN_STYLE),
+        _marker(label="zero (no change)", color="black", lw=0.7, ls="-"),
+        *([_marker(label="default specification", **DEFAULT_STYLE)] if default else []),
         _marker(marker="^", ms=3, color=grey, label="CI beyond the axis"),
     ]
     for r, m in zip(reasons, REASON_MARKERS, strict=False):
@@ -294,7 +331,7 @@ def _choice_rows(axc, d: pd.DataFrame, levels, labels: bool) -> None:
         axc.scatter(x[m], np.full(m.sum(), i), marker="|", s=10, color="black", lw=0.6)
     axc.set_yticks(range(len(levels)))
     axc.set_yticklabels(
-        [textwrap.shorten(f"{CHOICE_LABELS[c]}: {v}", 40) for c, v in levels], fontsize=FONT
+        [textwrap.shorten(choice_label(c, v), 40) for c, v in levels], fontsize=FONT
     )
     axc.tick_params(axis="y", labelleft=labels, length=2 if labels else 0)
     axc.set_ylim(len(levels) - 0.5, -0.5)
@@ -317,23 +354,35 @@ def _not_estimable_marks(ax, axc, d: pd.DataFrame, reasons: list[str], lo, hi) -
         ax.collections[-1].set_gid(NOT_ESTIMABLE_GID)
 
 
-def _facet(ax, axc, d, label, counts, lo, hi, levels, reasons, first: bool, wrap: int) -> None:
+def _facet(
+    ax, axc, d, label, counts, lo, hi, levels, reasons, first: bool, wrap: int, default_id=None
+) -> None:
     """One inference method: estimates, not-estimable crosses and choice rows (the choices'
-    labels where ``first``; the title wrapped at ``wrap`` characters)."""
+    labels where ``first``; the title wrapped at ``wrap`` characters); the default
+    specification ringed, a dotted line through its choices."""
     ok = d[d["ok"]]
     x = ok["x"].to_numpy()
     col = np.where(ok["significant"].to_numpy(bool), OKABE_ITO["vermillion"], "#7f7f7f")
     _intervals(ax, x, ok, lo, hi, col)
-    ax.axhline(_ratio(ok["estimate"].median()), color=OKABE_ITO["blue"], lw=0.7, ls="--")
+    ax.axhline(_ratio(ok["estimate"].median()), zorder=1, **MEDIAN_STYLE)
     _pct_axis(ax, lo, hi)
     ax.set_xlim(-0.02 * len(d) - 1, d["x"].max() + 0.02 * len(d) + 1)
     step = 50 if len(ok) > 120 else 20 if len(ok) > 40 else 5
     ax.set_xticks(np.arange(0, len(ok), step))  # positions of fitted specifications only
     _not_estimable_marks(ax, axc, d, reasons, lo, hi)
+    if default_id is not None and "spec_id" in ok and (ok["spec_id"] == default_id).any():
+        r0 = ok[ok["spec_id"] == default_id].iloc[0]
+        ax.plot(r0["x"], _ratio(r0["estimate"]), zorder=4, gid=DEFAULT_GID, **DEFAULT_STYLE)
+        for a in (ax, axc):
+            a.axvline(r0["x"], color="black", lw=0.5, ls=":", zorder=0.4)
+    n_bad = int((~d["ok"]).sum())
     if label is not None:
         r = counts.loc[label]
         head = f"{label}: {int(r['significant'])} of {int(r['fitted'])} fitted CIs exclude 0"
+        head += f"; {n_bad} not estimable (x, +)" if n_bad else ""
         ax.set_title(textwrap.fill(head, wrap), fontsize=FONT, loc="left")
+    elif n_bad:
+        ax.set_title(f"{n_bad} not estimable (x, +)", fontsize=FONT, loc="left")
     if not first:
         ax.tick_params(axis="y", labelleft=False)
     plt.setp(ax.get_xticklabels(), visible=False)
@@ -351,7 +400,21 @@ def _date_panel(axd, dates: pd.DataFrame, lo: float, hi: float) -> None:
     axd.set_xticks(shown.astype(float))
     axd.set_xticklabels([f"{v:+d}" if v else "0" for v in shown], fontsize=FONT)
     axd.set_xlim(shifts.min() - 0.6, shifts.max() + 0.6)
-    axd.set_title("other dates:\nmoved by\n(quarters)", fontsize=FONT, loc="left")
+    axd.set_title("date\nmoved", fontsize=FONT, loc="left")
+    axd.set_xlabel("by (q)")
+
+
+def _date_panel_below(axd, lo: float, hi: float) -> None:
+    """The date panel in a row of its own (one column): the facets' y range with its own
+    tick labels (thinned to fit its height), a full title."""
+    from .joint_its import thin_ticks
+
+    _pct_axis(axd, lo, hi)
+    axd.tick_params(axis="y", labelleft=True)
+    axd.figure.canvas.draw()
+    thin_ticks(axd, "y")
+    axd.set_title("Interruption date moved (a different estimand)", fontsize=FONT, loc="left")
+    axd.set_xlabel("Date moved by (quarters)")
 
 
 def _side_by_side(w: float, n: int) -> bool:
@@ -364,16 +427,16 @@ def _layout(w: float, n: int, n_levels: int, has_dates: bool):
     None). At two-column width the facets stand side by side, at one column one above the
     other (the date panel beside the first)."""
     side = _side_by_side(w, n)
-    row_h = 0.13 if side else 0.1
-    est_h, ch_h = (2.0 if side else 1.25), row_h * n_levels + 0.1
+    row_h = 0.13 if side else 0.085
+    est_h, ch_h = (2.0 if side else 1.05), row_h * n_levels + 0.1
     if side:
         h = est_h + ch_h + 1.1
         shape = (2, n + has_dates)
         ratios = dict(height_ratios=[est_h, ch_h], width_ratios=[5] * n + [1.1] * has_dates)
-    else:
-        h = n * (est_h + ch_h + 0.85)
-        shape = (2 * n, 1 + has_dates)
-        ratios = dict(height_ratios=[est_h, ch_h] * n, width_ratios=[4] + [1.2] * has_dates)
+    else:  # the date panel in a row of its own at the bottom
+        h = n * (est_h + ch_h + 0.85) + has_dates * (0.7 * est_h + 0.6)
+        shape = (2 * n + has_dates, 1)
+        ratios = dict(height_ratios=[est_h, ch_h] * n + [0.7 * est_h] * has_dates)
     fig = plt.figure(figsize=(w, h), layout="constrained")
     gs = fig.add_gridspec(*shape, **ratios)
     ax0 = None
@@ -386,11 +449,12 @@ def _layout(w: float, n: int, n_levels: int, has_dates: bool):
         pairs.append((ax, axc))
     axd = None
     if has_dates:
-        axd = fig.add_subplot(gs[0, n] if side else gs[0, 1], sharey=ax0)
+        # beside the facets it shares their y axis; in a row of its own it has its own ticks
+        axd = fig.add_subplot(gs[0, n] if side else gs[2 * n, 0], sharey=ax0 if side else None)
     return fig, pairs, axd
 
 
-def _plot_spec_curve(curve, title, width, ylabel, dates=None):
+def _plot_spec_curve(curve, title, width, ylabel, dates=None, default_id=None):
     facets = _facets(curve)
     allrows = pd.concat([d for _, d in facets])
     choices = [c for c in CHOICE_LABELS if c in allrows and allrows[c].astype(str).nunique() > 1]
@@ -412,15 +476,38 @@ def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     side = _side_by_side(w, len(facets))
     for k, ((label, d), (ax, axc)) in enumerate(zip(facets, pairs, strict=True)):
         first = k == 0 or not side
-        _facet(ax, axc, d, label, counts, lo, hi, levels, reasons, first, 34 if side else 22)
+        _facet(
+            ax,
+            axc,
+            d,
+            label,
+            counts,
+            lo,
+            hi,
+            levels,
+            reasons,
+            first,
+            34 if side else 44,
+            default_id,
+        )
     for ax, _ in pairs if not side else pairs[:1]:  # the long label fits a short panel
         ax.set_ylabel(textwrap.fill(ylabel, 28 if side else 22), fontsize=8 if side else FONT)
     if has_dates:
         _date_panel(axd, dates, lo, hi)
+        if not side:
+            _date_panel_below(axd, lo, hi)
+    lettered = [ax for ax, _ in pairs] + ([axd] if has_dates else [])
+    if len(lettered) > 1:
+        panel_letters(lettered)
+    fig.canvas.draw()  # the constrained layout: each title wrapped to its axes' width
+    for ax in lettered:
+        t = ax._left_title
+        width_pt = ax.get_position().width * fig.get_figwidth() * 72
+        t.set_text(textwrap.fill(t.get_text().replace("\n", " "), int(width_pt / (FONT * 0.56))))
     if title:
         fig.suptitle(title, fontsize=8, x=0.01, ha="left")
     fig.legend(  # below the figure, clear of the data (outside the constrained layout)
-        handles=_curve_handles(reasons),
+        handles=_curve_handles(reasons, default_id is not None),
         fontsize=FONT,
         frameon=False,
         loc="upper center",
@@ -430,17 +517,24 @@ def _plot_spec_curve(curve, title, width, ylabel, dates=None):
     return fig
 
 
+def choice_label(choice: str, value) -> str:
+    """A row label of the choices panel: the choice's short name and its value, long values
+    abbreviated ("previous 4 quarters (mean)" as "previous 4 q, mean")."""
+    v = str(value).replace(" quarters (mean)", " q, mean").replace(" quarter", " q")
+    return f"{CHOICE_LABELS[choice]}: {v}"
+
+
 #: Short names of the specification-curve choices for the figure's rows.
 CHOICE_LABELS = {
     "series": "series",
     "model": "model",
     "family": "family",
     "seasonality": "seasonality",
-    "start": "series starts",
+    "start": "starts",
     "allan": "R v Allan",
     "covid": "Covid-19",
     "shift": "date moved (quarters)",
-    "phase_in": "phase-in (quarters)",
+    "phase_in": "phase-in (q)",
 }
 
 

@@ -74,7 +74,7 @@ def plot_structural(
             ax.plot(r[cols[0]], y, "o", ms=3, color=c)
         ax.axvline(0, color="black", lw=0.7)
         ax.set_yticks(range(len(d)))
-        ax.set_yticklabels([textwrap.fill(s, 36) for s in d["series"]], fontsize=6)
+        ax.set_yticklabels([textwrap.fill(s, 36) for s in d["series"]], fontsize=7)
         ax.set_ylim(len(d) - 0.5, -0.5)
         ax.set_xlabel("Level change (%), 95% CI" if pct else "Level change, 95% CI")
         if title:

@@ -10,9 +10,11 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-ONE_COLUMN = 3.5  # inches, one-column figure width
-TWO_COLUMN = 7.2  # inches, two-column (full-width) figure width
+ONE_COLUMN = 3.4  # inches, one-column figure width (the saved file's width)
+TWO_COLUMN = 7.0  # inches, two-column (full-width) figure width (the saved file's width)
 DPI = 300
+#: smallest font a journal accepts at the final (saved) size; figures are saved at print size
+MIN_FONT_PT = 7.0
 
 # Okabe & Ito (2008) colour-blind-safe palette
 OKABE_ITO = {
@@ -32,7 +34,7 @@ SHADES = ["#DCEAF5", "#F3E0C8", "#E8E8E8"]
 
 RC = {
     "font.size": 8,
-    "axes.titlesize": 9,
+    "axes.titlesize": 8,
     "axes.labelsize": 8,
     "legend.fontsize": 7,
     "xtick.labelsize": 7,
@@ -42,7 +44,6 @@ RC = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "figure.dpi": 100,
     "savefig.dpi": DPI,
-    "savefig.bbox": "tight",
     "pdf.fonttype": 42,
     "svg.hashsalt": "rasso_research",
 }
@@ -66,20 +67,20 @@ def new_figure(width: str | float = "one", aspect: float = 0.62, **kwargs):
         return plt.subplots(figsize=figsize(width, aspect), **kwargs)
 
 
-def source_note(target, text: str, fontsize: float = 6) -> None:
+def source_note(target, text: str, fontsize: float = MIN_FONT_PT) -> None:
     """Write a 'Source: ...' line under everything already drawn on the figure (axes, tick and
     axis labels, legends below the axes), left-aligned and wrapped to the figure's width, so it
-    never overprints a label. Call it last."""
+    never overprints a label; each line of ``text`` is wrapped on its own. Call it last."""
     fig = target if isinstance(target, mpl.figure.Figure) else target.figure
     _renderable(fig).draw_without_rendering()  # lay out (ticks, legends) without rasterising
     bb = fig.get_tightbbox(fig.canvas.get_renderer())
     bottom = bb.y0 / fig.get_figheight()
     left = bb.x0 / fig.get_figwidth()
-    width_chars = max(40, int(fig.get_figwidth() * 72 / (fontsize * 0.55)))
+    width_chars = max(40, int((1 - left) * fig.get_figwidth() * 72 / (fontsize * 0.56)))
     fig.text(
         left,
         bottom - 0.01,
-        textwrap.fill(text, width_chars),
+        "\n".join(textwrap.fill(line, width_chars) for line in text.split("\n")),
         ha="left",
         va="top",
         fontsize=fontsize,
@@ -88,21 +89,46 @@ def source_note(target, text: str, fontsize: float = 6) -> None:
     )
 
 
+def saved_bbox(fig, pad: float = 0.03):
+    """The region :func:`save_figure` writes, in inches: the figure's own width (the column
+    width it was made at) and, in height, everything drawn (a legend and source line below
+    the axes included) with ``pad`` inches to spare. Text reaching beyond the figure's sides
+    widens it (and fails the width test) rather than being cut off."""
+    _renderable(fig).canvas.draw()
+    bb = fig.get_tightbbox(fig.canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    return mpl.transforms.Bbox.from_extents(
+        min(bb.x0, 0.0), min(bb.y0 - pad, 0.0), max(bb.x1, w), max(bb.y1 + pad, h)
+    )
+
+
 def save_figure(fig, stem: str, outdir, dpi: int = DPI) -> list[Path]:
-    """Save ``fig`` as ``outdir/stem.pdf`` and ``.png`` with no timestamps or software tags,
-    so reruns give byte-identical files. Returns the paths written."""
+    """Save ``fig`` as ``outdir/stem.pdf`` and ``.png`` at its own width (the height grows to
+    hold a legend or source line below the axes: :func:`saved_bbox`), with no timestamps or
+    software tags, so reruns give byte-identical files. Returns the paths written."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     pdf, png = outdir / f"{stem}.pdf", outdir / f"{stem}.png"
     with mpl.rc_context({"pdf.fonttype": 42, "svg.hashsalt": "rasso_research"}):
+        box = saved_bbox(fig)
         fig.savefig(
             pdf,
             dpi=dpi,
-            bbox_inches="tight",
+            bbox_inches=box,
             metadata={"CreationDate": None, "Producer": None, "Creator": None},
         )
-        fig.savefig(png, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(png, dpi=dpi, bbox_inches=box, metadata={"Software": None})
     return [pdf, png]
+
+
+def panel_letters(axes, start: int = 0) -> None:
+    """Mark each of ``axes`` with its panel letter, (a), (b), ..., at the start of its left
+    title (or as that title when it has none); the title keeps its size and padding."""
+    for k, ax in enumerate(axes, start=start):
+        letter = f"({chr(ord('a') + k)})"
+        t = ax._left_title
+        t.set_text(f"{letter} {t.get_text()}" if t.get_text() else letter)
+        t.set_fontsize(max(MIN_FONT_PT, t.get_fontsize()))
 
 
 def _renderable(fig):
@@ -146,10 +172,6 @@ def drawn_texts(fig) -> list:
     return out
 
 
-#: smallest font a journal accepts at the final (saved) size; figures are saved at print size
-MIN_FONT_PT = 6.0
-
-
 def layout_problems(fig, pad: float = 1.0) -> list[str]:
     """What a referee would see as broken, checked with the renderer: texts that overprint each
     other (tick labels, titles, labels, annotations, legends, source lines), texts smaller than
@@ -162,6 +184,10 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
         for (a, ba), (b, bb) in itertools.combinations(boxes, 2)
         if ba.overlaps(bb)
     ]
+    width_px = fig.get_figwidth() * fig.dpi
+    for name, bb in boxes:
+        if bb.x0 < -pad or bb.x1 > width_px + pad:
+            out.append(f"text {name[:40]!r} reaches beyond the figure's width")
     for t in texts:
         if t.get_fontsize() < MIN_FONT_PT:
             out.append(
@@ -190,23 +216,46 @@ def layout_problems(fig, pad: float = 1.0) -> list[str]:
 
 
 def legend_below(
-    fig, handles, labels=None, ncol: int = 2, source: str | None = None, fontsize: float = 6
+    fig,
+    handles,
+    labels=None,
+    ncol: int = 2,
+    source: str | None = None,
+    fontsize: float = MIN_FONT_PT,
 ):
     """The figure's one legend, centred below every axes (never over the data), then the
-    source line under it (:func:`source_note`), both at ``fontsize``. Call after
-    ``tight_layout``; ``labels`` default to the handles' own."""
-    labels = [h.get_label() for h in handles] if labels is None else labels
-    fig.legend(
-        handles,
-        labels,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=ncol,
-        frameon=False,
-        fontsize=fontsize,
-    )
+    source line under it (:func:`source_note`). Call after the layout (``tight_layout``);
+    ``labels`` default to the handles' own. The columns are cut (to one at the least, then
+    the labels wrapped) until the legend fits the figure's width."""
+    labels = [h.get_label() for h in handles] if labels is None else list(labels)
+    r = _renderable(fig).canvas.get_renderer()
+    width_px = fig.get_figwidth() * fig.dpi
+    wrap = None
+    ncol = max(1, min(ncol, len(labels)))
+    while True:
+        shown = labels if wrap is None else [textwrap.fill(s, wrap) for s in labels]
+        leg = fig.legend(
+            handles,
+            shown,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=ncol,
+            frameon=False,
+            fontsize=max(fontsize, MIN_FONT_PT),
+            handlelength=1.6,
+            columnspacing=1.0,
+        )
+        if leg.get_window_extent(r).width <= 0.98 * width_px or (wrap or 99) <= 20:
+            break
+        leg.remove()
+        if ncol > 1:
+            ncol -= 1
+        else:
+            longest = max(len(s) for s in labels)
+            wrap = max(20, int((wrap or longest) * 0.85))
     if source:
-        source_note(fig, source, fontsize)
+        source_note(fig, source, max(fontsize, MIN_FONT_PT))
+    return leg
 
 
 SOURCE_HO = "Source: Home Office police recorded crime and outcomes open data; ONS population."

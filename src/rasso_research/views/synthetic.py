@@ -44,7 +44,7 @@ def _mark_left_out(axes, x, a: pd.DataFrame) -> list:
 
 
 def _paths_panels(
-    ax, axg, p: pd.DataFrame, treated_unit, name, xlabel, extra=None, tick_size=6, turn=45
+    ax, axg, p: pd.DataFrame, treated_unit, name, xlabel, extra=None, tick_size=7, turn=45
 ) -> list:
     """Panel (a): the treated unit and its counterpart by period, with the gap beneath; the
     first treated period marked by a dotted line. Periods in ``extra`` (not fitted: a year left
@@ -81,11 +81,11 @@ def _paths_panels(
     )
     axg.set_xlim(-0.6, len(a) - 0.4)
     ax.set_xlim(axg.get_xlim())
-    axg.set_xlabel(f"{xlabel}; treated from the dotted line")
+    axg.set_xlabel(textwrap.fill(f"{xlabel}; treated from the dotted line", 48))
     return shades
 
 
-def _placebo_panel(axp, pl: pd.DataFrame) -> None:
+def _placebo_panel(axp, pl: pd.DataFrame, unit: str = "") -> None:
     """Panel (b): the donors' placebo effects, the treated unit's estimate marked."""
     eff = pl.loc[~pl["is_treated"], "effect"].astype(float)
     obs = float(pl.loc[pl["is_treated"], "effect"].iloc[0])
@@ -96,7 +96,7 @@ def _placebo_panel(axp, pl: pd.DataFrame) -> None:
         loc="left",
         fontsize=7,
     )
-    axp.set_xlabel("Average post-period effect")
+    axp.set_xlabel(textwrap.fill("Average post-period effect" + (f" ({unit})" if unit else ""), 28))
     axp.set_ylabel("Donors")
     axp.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
 
@@ -111,7 +111,7 @@ def plot_synthetic(
     title: str | None = None,
     xlabel: str = "Period",
     extra: pd.DataFrame | None = None,
-    text_size: float = 6,
+    text_size: float = 7,
 ):
     """A synthetic comparison (:class:`rasso_research.designs.synthetic.SyntheticComparison`):
     (a) the treated unit and its synthetic counterpart by period, the first treated period
@@ -140,13 +140,13 @@ def plot_synthetic(
         shades = _paths_panels(
             ax, axg, p, treated_unit, name, xlabel, extra, text_size, 45 if two else 90
         )
-        ax.set_ylabel(textwrap.fill(ylabel, 34) if ylabel else "")
+        ax.set_ylabel(textwrap.fill(ylabel, 34 if two else 24) if ylabel else "")
         ax.set_title(
             textwrap.fill(title or f"(a) {treated_unit} and its {name} counterpart", 50),
             loc="left",
             fontsize=7,
         )
-        _placebo_panel(axp, pl)
+        _placebo_panel(axp, pl, "per 100,000" if "per 100,000" in ylabel else "")
         handles, labels = ax.get_legend_handles_labels()
         handles.append(mpl.lines.Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.3))
         labels.append(f"estimate for {treated_unit} (b)")
