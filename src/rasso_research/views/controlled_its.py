@@ -87,7 +87,7 @@ def plot_area_comparison(
         plot_its_table(
             cf,
             ylabel,
-            title=f"(a) {area} against {ctrl['unit'].nunique()} other {units}"
+            title=f"{area} against {ctrl['unit'].nunique()} other {units}"
             + (f" ({', '.join(left_out)} not drawn)" if left_out else ""),
             interruptions=interruptions,
             ax=ax,
@@ -106,7 +106,7 @@ def plot_area_comparison(
         axp.axvline(obs, color=OKABE_ITO["vermillion"], lw=1.3)
         axp.set_title(
             textwrap.fill(
-                f"(b) Level change vs controls, {len(est)} placebo {units} "
+                f"Level change vs controls, {len(est)} placebo {units} "
                 f"(p = {float(placebo['p_perm'].iloc[0]):.2f})",
                 40,
             ),
