@@ -403,6 +403,7 @@ def _rules() -> dict[str, Callable]:
         "annual_end": _fiscal_year,
         "primary_end": _fiscal_year_or_none,
         "annual_timing": _choice(TIMINGS),
+        "force_unit": _choice(("force", "area")),
         "annual_group": _string,
         "claim_reading": _string,
         "hygiene_threshold": _number(0),

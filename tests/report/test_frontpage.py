@@ -88,7 +88,7 @@ def test_a_missing_table_is_named_not_invented(tmp_path):
     assert all(not x.target for x in ans.links)  # no link to a chapter that is not built
     page = F.render(tmp_path, tmp_path, tmp_path, tmp_path)
     assert page.count("no estimate yet") == 3
-    assert "`tables/its_force_west-midlands-2018q4_annual_effects.csv` is not there yet" in page
+    assert "`tables/its_force_west-midlands-2018q4_annual_force_effects.csv` is not there yet" in page
     assert "`tables/soteria_exclude_effects.csv` is not there yet" in page
     assert "Validation" not in page and "paper run at commit" not in page
 
@@ -97,7 +97,7 @@ def test_the_force_answer_falls_back_to_the_annual_estimates(tmp_path):
     chapter = notebook(
         tmp_path / "03_force_comparison.ipynb", ["## Annual sexual-offence charges against all"]
     )
-    annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_effects.csv")
+    annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_force_effects.csv")
     ans = F.force_answer(tmp_path, tmp_path, chapter)
     assert "Notebook 03 declares no single primary estimate" in ans.notes[0]
     (e,) = ans.estimates  # the synthetic-DiD row of the target series only
@@ -110,7 +110,7 @@ def test_the_force_answer_reads_the_primary_two_unit_design(tmp_path):
     """Without a conclusion table: notebook 03's units table, synthetic DiD in the primary
     window under the notebook's treatment of the part-exposed year, one row per unit."""
     chapter = notebook(tmp_path / "03_force_comparison.ipynb", ["## Conclusion"])
-    annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_effects.csv")
+    annual_effects().to_csv(tmp_path / "its_force_west-midlands-2018q4_annual_force_effects.csv")
     rows = []
     for unit, e in (("CPS West Midlands", -2.333), ("West Midlands", -3.65)):
         for timing, window, method in (

@@ -30,7 +30,7 @@ NATIONAL_TABLE = "its_national_estimands"
 #: synthetic-DiD estimates of the target series (:data:`FORCE_FALLBACK`).
 FORCE_CONCLUSION = "its_force_{slug}_conclusion"
 FORCE_UNITS = "its_force_{slug}_units_timing"
-FORCE_FALLBACK = "its_force_{slug}_annual_effects"
+FORCE_FALLBACK = "its_force_{slug}_annual_force_effects"
 #: Notebook 07's tables (prefix ``soteria_<unknown>``, ``unknown`` being its parameter).
 SOTERIA_TABLE = "soteria_{unknown}_{what}"
 #: Notebook 07's headline estimator and aggregation per value of its ``estimator`` parameter
