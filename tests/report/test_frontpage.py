@@ -88,7 +88,9 @@ def test_a_missing_table_is_named_not_invented(tmp_path):
     assert all(not x.target for x in ans.links)  # no link to a chapter that is not built
     page = F.render(tmp_path, tmp_path, tmp_path, tmp_path)
     assert page.count("no estimate yet") == 3
-    assert "`tables/its_force_west-midlands-2018q4_annual_force_effects.csv` is not there yet" in page
+    assert (
+        "`tables/its_force_west-midlands-2018q4_annual_force_effects.csv` is not there yet" in page
+    )
     assert "`tables/soteria_exclude_effects.csv` is not there yet" in page
     assert "Validation" not in page and "paper run at commit" not in page
 
