@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pandas as pd
@@ -174,3 +175,37 @@ def test_notebook_03_west_midlands_parameters():
     assert "primary_end='2020': write a financial year" in msg
     assert "hygiene_threshold=-1: use a number above 0" in msg
     assert "drop_flagged_donors=1: use True or False" in msg
+
+
+def test_the_paper_build_removes_outputs_no_notebook_writes(monkeypatch, tmp_path):
+    """A table or figure that no notebook's last paper run wrote (one a notebook stopped
+    writing) is removed when the paper's manifest is written; nothing is removed while a
+    notebook has no record yet; the manifest and .gitkeep stay."""
+    tables, figures, nbs = tmp_path / "tables", tmp_path / "figures", tmp_path / "nb"
+    for d in (tables, figures, nbs):
+        d.mkdir()
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    monkeypatch.setattr(paths, "TABLES", tables)
+    monkeypatch.setattr(paths, "FIGURES", figures)
+    monkeypatch.setattr(runs, "PAPER_NOTEBOOKS", nbs)
+    fake = {"01": tmp_path / "01_a.ipynb", "02": tmp_path / "02_b.ipynb"}
+    monkeypatch.setattr(runs, "notebooks", lambda: fake)
+    monkeypatch.setattr(runs, "defaults", lambda p: {})
+    monkeypatch.setattr(runs, "manifest", lambda params: {})
+    old = tables / "old_table.csv"
+    old.write_text("x\n")
+    (figures / ".gitkeep").write_text("")
+    start = old.stat().st_mtime_ns + 1
+    os.utime(old, ns=(start - 10**9, start - 10**9))
+    kept = [tables / "t1.csv", figures / "f1.png", tables / "t2.csv"]
+    for f in kept:
+        f.write_text("y\n")
+        os.utime(f, ns=(start + 10**9, start + 10**9))
+    runs.record_outputs("01_a", start)
+    assert runs.stale_outputs() == []  # 02 has no record yet
+    runs.record_outputs("02_b", start)
+    assert runs.stale_outputs() == [old]
+    runs.write_paper_manifest()
+    assert not old.exists() and all(f.exists() for f in kept)
+    assert (figures / ".gitkeep").exists() and (tables / "manifest.json").exists()
+    assert runs.stale_outputs() == []

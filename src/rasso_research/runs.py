@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -125,9 +126,54 @@ def write_json(obj, path: Path) -> Path:
     return path
 
 
+#: files in tables/ and figures/ that no notebook writes but the build keeps
+KEEP = {"manifest.json", ".gitkeep"}
+
+
+def _paper_files() -> list[Path]:
+    return sorted(
+        f for d in (paths.TABLES, paths.FIGURES) if d.exists() for f in d.iterdir() if f.is_file()
+    )
+
+
+def record_outputs(stem: str, since_ns: int) -> Path:
+    """``results/notebooks/<stem>.outputs.json``: the files of tables/ and figures/ written
+    since ``since_ns`` (the paper run of notebook ``stem``; under ``make -j2`` a file another
+    notebook wrote meanwhile is listed too, which only keeps it)."""
+    written = [
+        f.relative_to(paths.ROOT).as_posix()
+        for f in _paper_files()
+        if f.name not in KEEP and f.stat().st_mtime_ns >= since_ns
+    ]
+    return write_json(written, PAPER_NOTEBOOKS / f"{stem}.outputs.json")
+
+
+def stale_outputs() -> list[Path]:
+    """Files in tables/ and figures/ that the last paper run of no notebook wrote (a table or
+    figure a notebook no longer makes, or a stray copy): ``make all`` owns both folders, so
+    :func:`write_paper_manifest` removes them. Nothing is stale until every notebook has a
+    record of its outputs."""
+    records = [PAPER_NOTEBOOKS / f"{p.stem}.outputs.json" for p in notebooks().values()]
+    if not all(r.exists() for r in records):
+        return []
+    owned = {x for r in records for x in json.loads(r.read_text())}
+    return [
+        f
+        for f in _paper_files()
+        if f.name not in KEEP and f.relative_to(paths.ROOT).as_posix() not in owned
+    ]
+
+
 def write_paper_manifest() -> list[Path]:
     """``tables/manifest.json`` and ``figures/manifest.json``: the paper run's manifest, with
-    every notebook's (default) parameters."""
+    every notebook's (default) parameters, after removing the stale outputs
+    (:func:`stale_outputs`, each named on stderr)."""
+    for f in stale_outputs():
+        print(
+            f"[manifest] removed {f.relative_to(paths.ROOT).as_posix()}: no notebook writes it",
+            file=sys.stderr,
+        )
+        f.unlink()
     params = {
         p.stem: {k: v for k, v in defaults(p).items() if k not in OUTPUT_PARAMS}
         for p in notebooks().values()
@@ -192,6 +238,7 @@ def execute(path: Path, params: Mapping, run: Run) -> Run:
     os.environ.pop(RUN_ENV, None)
     os.environ[PAPER_ENV if run.paper else RUN_ENV] = "1" if run.paper else str(run.folder)
     quiet = os.environ.get("RASSO_DEBUG") != "1"
+    start_ns = time.time_ns() - 1_000_000_000  # file times are coarser than the clock
     saved = _stderr_to_devnull() if quiet else None  # the kernel's own warnings, not ours
     try:
         pm.execute_notebook(
@@ -220,7 +267,9 @@ def execute(path: Path, params: Mapping, run: Run) -> Run:
             os.close(saved)
     os.replace(part, run.notebook)
     failed.unlink(missing_ok=True)
-    if not run.paper:
+    if run.paper:
+        record_outputs(path.stem, start_ns)
+    else:
         write_json(
             manifest({path.stem: {k: v for k, v in params.items() if k not in OUTPUT_PARAMS}}),
             run.folder / "manifest.json",
