@@ -31,53 +31,69 @@ def describe_force_year(
             f"{fmt_num(r.placebo_p, 2)}); MDE {fmt_num(r.mde)} from {r.n_pre} pre-years and "
             f"{r.n_post} post-years."
         )
-    tgt = sd[sd["role"] == "target"]
-    found = tgt[(tgt["ci_low"] > 0) | (tgt["ci_high"] < 0)]
+    lines += _force_year_counts(sd, eff)
+    return "\n".join(lines)
+
+
+def _excl(d: pd.DataFrame) -> pd.Series:
+    return (d["ci_low"] > 0) | (d["ci_high"] < 0)
+
+
+def _force_year_counts(sd: pd.DataFrame, eff: pd.DataFrame) -> list[str]:
+    """The k-of-n sentences of :func:`describe_force_year`: the target series per 100,000
+    (primary; counts apart, secondary) and the negative controls, each counted by 95% placebo
+    CI excluding zero and by placebo p <= 0.05, from the rows listed above them."""
+    rate = sd["per_100k"].astype(bool) if "per_100k" in sd else pd.Series(True, sd.index)
+    tgt, counts = sd[(sd["role"] == "target") & rate], sd[(sd["role"] == "target") & ~rate]
     neg = sd[sd["role"] == "negative control"]
-    neg_found = neg[(neg["ci_low"] > 0) | (neg["ci_high"] < 0)]
-    if found.empty:
-        both = "per_100k" in tgt and tgt["per_100k"].astype(bool).any()
-        rates = tgt[tgt["per_100k"].astype(bool)] if both else tgt
-        lines.append(
-            f"None of the {len(tgt)} target series moved by more than the placebo spread: with "
-            f"{int(tgt['n_pre'].min())} pre-years the smallest detectable change is "
-            f"{fmt_num(rates['mde'].min())} to {fmt_num(rates['mde'].max())}"
-            f"{' per 100,000' if both else ''} a year, so a smaller effect cannot be told from "
-            "none."
-        )
-    else:
-        moved = "; ".join(
-            f"{r.series}, {'below' if r.estimate < 0 else 'above'} its synthetic counterpart"
-            for r in found.itertuples()
-        )
-        lines.append(
-            f"{len(found)} of {len(tgt)} target series moved beyond the placebo spread ({moved})."
+    out = []
+
+    def count(d) -> str:
+        return (
+            f"{int(_excl(d).sum())} of {len(d)} with a 95% placebo CI excluding zero, "
+            f"{int((d['placebo_p'] <= 0.05).sum())} with placebo p <= 0.05"
         )
 
-    def _count(d):
-        ci = int(((d["ci_low"] > 0) | (d["ci_high"] < 0)).sum())
-        return f"{ci} of {len(d)} with a 95% CI excluding zero, {int((d['placebo_p'] <= 0.05).sum())} with placebo p <= 0.05"
-
-    if eff["method"].nunique() > 1:
-        allt, alln = eff[eff["role"] == "target"], eff[eff["role"] == "negative control"]
-        tail = f"; negative controls: {_count(alln)}" if len(alln) else ""
-        overall = (
-            f"Over all {eff['method'].nunique()} methods, target estimates: {_count(allt)}{tail}."
-        )
-    else:
-        overall = ""
+    found = tgt[_excl(tgt)]
+    if len(tgt):
+        text = f"Target series per 100,000 (primary): {count(tgt)}"
+        if len(found):
+            text += (
+                " ("
+                + "; ".join(
+                    f"{r.series}, {'below' if r.estimate < 0 else 'above'} its synthetic counterpart"
+                    for r in found.itertuples()
+                )
+                + ")"
+            )
+        else:
+            text += (
+                f"; with {int(tgt['n_pre'].min())} pre-years the smallest detectable change is "
+                f"{fmt_num(tgt['mde'].min())} to {fmt_num(tgt['mde'].max())} per 100,000 a year, "
+                "so a smaller effect cannot be told from none"
+            )
+        out.append(text + ".")
+    if len(counts):
+        out.append(f"Target series as counts (secondary): {count(counts)}.")
     if len(neg):
-        lines.append(
-            f"{len(neg_found)} of {len(neg)} negative-control series did"
+        both = len(found) and _excl(neg).any()
+        out.append(
+            f"Of the negative-control series: {count(neg)}"
             + (
-                " too: a force-wide change, not a RASSO-specific one, is the simpler reading."
-                if len(neg_found) and len(found)
+                "; the target and a control moved alike, so a force-wide change, not a "
+                "RASSO-specific one, is the simpler reading."
+                if both
                 else "."
             )
         )
-    if overall:
-        lines.append(overall)
-    return "\n".join(lines)
+    if eff["method"].nunique() > 1:
+        allt, alln = eff[eff["role"] == "target"], eff[eff["role"] == "negative control"]
+        tail = f"; negative controls: {count(alln)}" if len(alln) else ""
+        out.append(
+            f"Over all {eff['method'].nunique()} methods (rates and counts), target estimates: "
+            f"{count(allt)}{tail}."
+        )
+    return out
 
 
 def describe_area(cmp) -> str:
