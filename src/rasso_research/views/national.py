@@ -8,6 +8,8 @@ import pandas as pd
 
 from rasso_research.report.format import fmt_num, fmt_pct
 
+from .text import inseparable
+
 
 def describe_answer(
     terms: pd.DataFrame,
@@ -32,13 +34,11 @@ def describe_answer(
         f"**Jointly modelled, {len(sig)} of {len(terms)} reform terms have a 95% CI excluding "
         "zero**" + (f": {named}" if named else "") + "."
     ]
-    bad = ident[ident["verdict"] != "separable"]
-    if len(bad):
-        per = bad.groupby("intervention", sort=False)["series"].nunique()
-        n = ident["series"].nunique()
+    bad = inseparable(ident)
+    if bad:
         out.append(
             "Terms the data cannot separate from the other reforms: "
-            + "; ".join(f"{k} in {v} of {n} series" for k, v in per.items())
+            + "; ".join(f"{k} in {v} of {n} series" for k, v, n in bad)
             + "."
         )
     level = terms[(terms["kind"] == "level") & terms["mde_pct"].notna()]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from rasso_research.report.format import fmt_num, fmt_pct
 
-from .text import ci_verdict
+from .text import ci_verdict, inseparable
 
 ALPHA = 0.05
 #: the Covid-19 choices in words
@@ -297,11 +297,11 @@ def _cannot(primary, ident: pd.DataFrame, incomplete: list[str]) -> str:
         "(charging for every offence had its own post-Covid-19 recovery)."
     ]
     if len(bad):
-        per = bad.groupby("intervention", sort=False)["series"].nunique()
-        n = ident["series"].nunique()
         cannot.append(
             "The reforms cannot be told apart: "
-            + "; ".join(f"{k}'s terms not separable in {v} of {n} series" for k, v in per.items())
+            + "; ".join(
+                f"{k}'s terms not separable in {v} of {n} series" for k, v, n in inseparable(ident)
+            )
             + ", so only their sum is read."
         )
     if incomplete:

@@ -11,6 +11,15 @@ import pandas as pd
 from rasso_research.report.format import fmt_pct
 
 
+def inseparable(ident: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """From the joint model's identifiability table: each reform whose terms some series
+    cannot separate, with in how many of how many series (``verdict != "separable"``)."""
+    bad = ident[ident["verdict"] != "separable"]
+    n = ident["series"].nunique()
+    per = bad.groupby("intervention", sort=False)["series"].nunique()
+    return [(k, int(v), n) for k, v in per.items()]
+
+
 def ci_verdict(lo: float, hi: float) -> str:
     if lo > 0:
         return "above the counterfactual (95% CI excludes zero)"
