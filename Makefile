@@ -29,6 +29,14 @@ RASSO_INTERRUPTION := $(value INTERRUPTION)
 RASSO_INTERVENTION := $(value INTERVENTION)
 export RASSO_FORCE RASSO_INTERRUPTION RASSO_INTERVENTION
 unexport FORCE INTERRUPTION INTERVENTION
+# make grid's options, the same way: JOBS (workers), BACKEND (loky or dask), SCHEDULER (a
+# Dask scheduler's address), GRID_OUT (the run's folder)
+RASSO_GRID_JOBS      := $(value JOBS)
+RASSO_GRID_BACKEND   := $(value BACKEND)
+RASSO_GRID_SCHEDULER := $(value SCHEDULER)
+RASSO_GRID_OUT       := $(value GRID_OUT)
+export RASSO_GRID_JOBS RASSO_GRID_BACKEND RASSO_GRID_SCHEDULER RASSO_GRID_OUT
+unexport JOBS BACKEND SCHEDULER GRID_OUT
 
 # ---- environment ---------------------------------------------------------------------------
 # A local virtualenv built from pyproject.toml, pinned by constraints.txt; with
@@ -100,10 +108,17 @@ fetch: $(ENV_STAMP) ## Fetch again: replace any missing or changed raw file by a
 # checked before a kernel starts, papermill in that process (SIGTERM shuts its kernel down)
 override NB_OUT := results/notebooks
 RUN := $(PY) -m rasso_research
-# the report's own modules: no notebook imports them, so editing them rebuilds only the report
-REPORT_SITE_SRC := $(addprefix src/rasso_research/report/,site.py frontpage.py catalogue.py \
-                     htmlcheck.py)
 include notebooks.mk
+
+# ---- the force grid at scale ----------------------------------------------------------------
+# Every force's specification curve at three dates (43 x 3 x 288 specifications), fitted in
+# chunks written to results/runs/grid/chunks/ as they finish; stopped, it resumes where it
+# stopped. Not part of `make all` (a robustness map, about 3 minutes on 2 idle cores):
+#   make grid JOBS=2
+#   make grid BACKEND=dask SCHEDULER=tcp://host:8786     (pip install -e ".[cluster]")
+.PHONY: grid
+grid: $(ENV_STAMP) $(PANEL) ## The force grid in resumable chunks: make grid JOBS=2 (or BACKEND=dask SCHEDULER=tcp://...)
+	@$(RUN) grid
 
 # ---- report (Sphinx + myst-nb over the executed notebooks) --------------------------------
 # One HTML document, results/report/html/index.html: the front page generated from tables/,
@@ -157,10 +172,11 @@ format: $(ENV_STAMP) ## Apply ruff formatting and fixes
 	@$(PY) -m ruff check --fix .
 	@$(PY) -m ruff format .
 
-bench: $(ENV_STAMP) $(PANEL) ## Benchmarks, each figure with its target and MET/MISSED: panel build, ITS fit, specifications per CPU-second, notebook fixed cost, synthetic designs
+# (bench_make runs the notebooks in a scratch copy, results/bench/project: never tables/ or figures/)
+bench: $(ENV_STAMP) $(PANEL) ## Benchmarks, each figure with its target and MET/MISSED: panel build, ITS fit, the multiverse on 2 workers, the force grid, notebook fixed cost, make -j2 notebooks, synthetic designs
 	@$(PY) benchmarks/bench_data.py
 	@$(PY) benchmarks/bench_its.py
-	@status=0; for b in designs notebook synthetic; do $(PY) benchmarks/bench_$$b.py || status=1; done; exit $$status
+	@status=0; for b in designs notebook make synthetic; do $(PY) benchmarks/bench_$$b.py || status=1; done; exit $$status
 
 clean: ## Remove generated outputs (keeps data/raw registry and the environment)
 	rm -rf results .pytest_cache .hypothesis .ruff_cache

@@ -1,10 +1,24 @@
 # Notebook rules, included by the Makefile. Each executed notebook in $(NB_OUT) is a file target
-# depending on its source notebook, the panel, the package source and the timeline.
+# depending on its source notebook, the panel, the config tables and the package modules it
+# imports, directly or through others (.make/nbdeps.mk, written by tools/nbdeps.py from the
+# notebooks' and modules' imports): an edit to a view reruns only the notebooks drawing with it.
 # `make -j2` is safe: 05 (paper figures) reads the tables written by 02, 03 and 04, so it depends
 # on their executed outputs; the others are independent.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED  := $(patsubst notebooks/%,$(NB_OUT)/%,$(NOTEBOOKS))
-NB_DEPS   := $(PANEL) $(filter-out $(REPORT_SITE_SRC),$(SRC)) config/interventions.csv config/claims.csv config/validation.csv
+NB_DEPS   := $(PANEL) config/interventions.csv config/claims.csv config/validation.csv
+NB_IMPORTS := .make/nbdeps.mk
+
+$(NB_IMPORTS): tools/nbdeps.py $(NOTEBOOKS) $(SRC)
+	@mkdir -p $(@D)
+	@$(PYTHON3) tools/nbdeps.py $(NB_OUT) $(NOTEBOOKS) > $@.tmp
+	@mv $@.tmp $@
+
+# (not for the targets that run nothing: make help, clean and distclean stay instant)
+ifeq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),help)),)
+else
+include $(NB_IMPORTS)
+endif
 
 # The paper run: the notebook's defaults, tables/ and figures/ (RASSO_PAPER_RUN, set by the
 # command line's --paper); notebook 00's run also fails when a published number is not

@@ -1,6 +1,8 @@
 """Benchmark (``make bench``): the fixed cost of a notebook run, in CPU-seconds.
 
-papermill executes a two-cell notebook (a parameters cell, then the imports every analysis
+papermill executes, in a process that has loaded what ``python -m rasso_research run`` loads
+(the command line, its parameter checks, papermill without rfc3987-syntax's grammar), a
+two-cell notebook (a parameters cell, then the imports every analysis
 notebook makes: pandas, the series accessor, the notebook helpers, the ITS library, the
 designs, the views) in a child process; the CPU-seconds of that process and its kernel
 (``RUSAGE_CHILDREN``) are the cost every notebook of ``make all`` pays before its own work.
@@ -36,7 +38,11 @@ def _children_cpu() -> float:
 
 def _run(nb: Path, out: Path) -> float:
     before = _children_cpu()
-    code = "import papermill as pm, sys; pm.execute_notebook(sys.argv[1], sys.argv[2], progress_bar=False, kernel_name='python3')"
+    code = (
+        "import sys; from rasso_research import cli, runs; runs.without_iri_grammar(); "
+        "import papermill as pm; "
+        "pm.execute_notebook(sys.argv[1], sys.argv[2], progress_bar=False, kernel_name='python3')"
+    )
     subprocess.run([sys.executable, "-c", code, str(nb), str(out)], check=True)
     return _children_cpu() - before
 

@@ -75,3 +75,35 @@ def test_the_shipped_config_passes():
         "config/interventions.csv",
     )
     assert len(ledger.load_readings()) > 0
+
+
+def test_content_that_passed_is_remembered_and_a_change_is_checked_again(tmp_path, monkeypatch):
+    """The pass cache skips pandera for content that passed; one changed cell is a new key,
+    checked and refused as before, and never remembered."""
+    monkeypatch.setattr(config, "PASSED", tmp_path / "passed")
+    df = pd.read_csv(paths.CONFIG / "interventions.csv", dtype=str, keep_default_na=False)
+    config.check(df, "INTERVENTIONS", "config/interventions.csv")
+    assert len(list((tmp_path / "passed").iterdir())) == 1
+    bad = df.copy()
+    bad.loc[3, "model_quarter"] = "2018-Q1"
+    for _ in range(2):
+        with pytest.raises(ProjectError, match=r"line 5, column 'model_quarter'"):
+            config.check(bad, "INTERVENTIONS", "config/interventions.csv")
+    assert len(list((tmp_path / "passed").iterdir())) == 1
+
+
+def test_a_remembered_table_is_read_without_importing_pandera(tmp_path):
+    """The point of the cache: a kernel reading the shipped timeline a second time does not
+    pay pandera's import (0.3 CPU-s a notebook, make bench)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from rasso_research import config, timeline; "
+        f"config.PASSED = __import__('pathlib').Path({str(tmp_path)!r}); "
+        "timeline.load_interventions(); print('pandera' in sys.modules)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True) for _ in "ab"
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr for r in runs]

@@ -201,3 +201,71 @@ def manifest():
             _say(f"[manifest] {errors.rel(p)}")
     except Exception as exc:
         sys.exit(errors.fail(exc))
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="RASSO_GRID_OUT",
+    help="the run's folder (default results/runs/grid); a stopped run resumes from it",
+)
+@click.option("--force", "forces", multiple=True, help="a force (repeat; default every force)")
+@click.option("--date", "dates", multiple=True, help="an intervention id (repeat)")
+@click.option(
+    "--jobs", "n_jobs", type=click.IntRange(1, 256), envvar="RASSO_GRID_JOBS", help="workers"
+)
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=None)
+@click.option(
+    "--backend", type=click.Choice(["loky", "dask"]), default="loky", envvar="RASSO_GRID_BACKEND"
+)
+@click.option(
+    "--scheduler", envvar="RASSO_GRID_SCHEDULER", help="a Dask scheduler's address (dask)"
+)
+def grid(out, forces, dates, n_jobs, chunk_size, backend, scheduler):
+    """The force grid: every force's specification curve at three dates, fitted in chunks
+    written as they finish (make grid). Writes <out>/curves.parquet and .csv."""
+    from rasso_research import timeline
+    from rasso_research.data import series as S
+    from rasso_research.designs.grid_runner import CHUNK_SIZE
+    from rasso_research.studies import force_grid as FG
+
+    try:
+        panel = S.load_panel()
+        known = FG.forces(panel)
+        for f in forces:
+            if f not in known:
+                raise errors.ProjectError(
+                    f"--force {f!r}",
+                    "not a force of the panel" + params.close(f, known),
+                    "a force's name as the panel writes it, e.g. 'West Midlands'",
+                )
+        ids = set(timeline.load_interventions()["id"])
+        for d in dates:
+            if d not in ids:
+                raise errors.ProjectError(
+                    f"--date {d!r}",
+                    "not an id of config/interventions.csv" + params.close(d, ids),
+                    f"one of {', '.join(sorted(ids))}",
+                )
+        out = out or paths.RESULTS / "runs" / "grid"
+        start = time.time()
+        curves = FG.run(
+            panel,
+            out,
+            which=list(forces) or None,
+            dates=list(dates) or FG.DATES,
+            chunk_size=chunk_size or CHUNK_SIZE,
+            n_jobs=n_jobs,
+            backend=backend,
+            scheduler=scheduler,
+        )
+        curves.to_parquet(out / "curves.parquet", index=False)
+        curves.to_csv(out / "curves.csv", index=False)
+    except Exception as exc:
+        sys.exit(errors.fail(exc))
+    _say(
+        f"[grid] {len(curves)} specifications, {curves['key'].nunique()} curves in "
+        f"{time.time() - start:.0f} s -> {errors.rel(out)}/curves.parquet"
+    )

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
 from rasso_research import paths, periods, timeline
@@ -169,10 +168,13 @@ def notebook(name: str) -> Path:
 
 def defaults(path: Path) -> dict:
     """The names and values the notebook's ``parameters`` cell assigns."""
-    nb = nbformat.read(path, as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    # plain JSON, not nbformat: its schema validation imports jsonschema's format checkers
+    # (a Lark grammar built at import, over a CPU-second), and every kernel calls this
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
     out = {}
-    for node in ast.parse(cell.source).body:
+    for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             out[node.targets[0].id] = ast.literal_eval(node.value)
     return out

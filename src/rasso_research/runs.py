@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-import nbformat
-
 from rasso_research import paths
 from rasso_research.errors import ProjectError
 from rasso_research.params import (
@@ -223,11 +221,21 @@ def injected(path: Path, params: Mapping, run: Run) -> dict:
     return out
 
 
+def without_iri_grammar() -> None:
+    """Keep rfc3987-syntax out of this process. jsonschema (under nbformat and papermill)
+    imports it when installed, to check the "iri" string formats, and it builds a Lark grammar
+    at import: 1.1-1.5 CPU-s of each notebook run's fixed cost (make bench). No notebook
+    schema uses those formats, so nothing is checked less."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None: its import raises ImportError
+
+
 def execute(path: Path, params: Mapping, run: Run) -> Run:
     """Run the notebook with papermill in this process (no shell), into ``run``: the
     executed notebook is written beside as ``.part`` and renamed when the run succeeds; a
     failed run leaves ``<notebook>.failed.ipynb`` (one per notebook, replaced by the next)
     and raises naming it with the error. A run outside the paper writes its manifest."""
+    without_iri_grammar()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -290,6 +298,8 @@ def _stderr_to_devnull() -> int:
 
 def headline(run: Run) -> str | None:
     """The executed notebook's first bold sentence of Markdown output (its headline), if any."""
+    import nbformat
+
     nb = nbformat.read(run.notebook, as_version=4)
     for c in nb.cells:
         for o in c.get("outputs", []):

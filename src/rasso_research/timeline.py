@@ -107,7 +107,7 @@ def load_interventions(path: str | Path | None = None) -> pd.DataFrame:
     """Read and validate ``config/interventions.csv`` (or ``path``)."""
     path = Path(path) if path is not None else paths.CONFIG / "interventions.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate_interventions(config.check(df, config.INTERVENTIONS, path))
+    return validate_interventions(config.check(df, "INTERVENTIONS", path))
 
 
 def interruption_quarter(

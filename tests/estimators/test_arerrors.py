@@ -167,3 +167,15 @@ def test_bootstrap_world_has_the_fits_innovation_variance_and_the_same_t():
     # the refits' variance estimates now centre on the data's, not (n - k - p) / n of it
     ratio = np.mean(new.covs[5, 5]) / fit.cov[5, 5]
     assert 0.85 < ratio < 1.2 and ratio > 1.15 * np.mean(old.covs[5, 5]) / fit.cov[5, 5]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_whitened_rows_equal_scipy_lfilter_bit_for_bit(seed):
+    """The AR(p) transform's body is computed without scipy.signal (half a second of import);
+    it must equal lfilter's FIR output exactly, so no estimate moves in its last digit."""
+    rng = np.random.default_rng(seed)
+    for p in range(1, 6):
+        A = rng.normal(size=(60, 7)) * 10.0 ** rng.integers(-3, 4)
+        phi = pacf_to_ar(rng.uniform(-0.9, 0.9, size=(1, p)))[0]  # stationary
+        ref = lfilter(np.r_[1.0, -phi], [1.0], A, axis=0)[p:]
+        assert np.array_equal(whiten(A, phi)[p:], ref)

@@ -110,7 +110,7 @@ def load_readings(path: Path | str | None = None) -> pd.DataFrame:
     from :data:`KINDS` and a non-negative tolerance; errors name the row and column."""
     path = Path(path) if path else paths.CONFIG / "claims.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df = config.check(df, config.CLAIMS, path)
+    df = config.check(df, "CLAIMS", path)
     if "not_comparable" not in df.columns:  # optional: why the data's basis differs
         df["not_comparable"] = ""
     miss = [c for c in CONFIG_COLUMNS if c not in df.columns]

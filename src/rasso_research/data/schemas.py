@@ -7,14 +7,15 @@ import gzip
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 
-from rasso_research.constants import GEOGRAPHIES
 from rasso_research.errors import ProjectError
 
-FY_REGEX = r"^\d{4}/\d{2}$"
+if TYPE_CHECKING:
+    from pandera.pandas import DataFrameSchema
+
 RAPE_CODES = ("19C", "19D", "19E", "19F", "19G", "19H", "19J", "19K")
 #: rape of a female / male aged 16 and over (the Home Office code list's descriptions)
 RAPE_ADULT_CODES = ("19C", "19F")
@@ -137,120 +138,30 @@ def parse_counts(df: pd.DataFrame, col: str, path: Path | str, notes: list) -> p
     return num
 
 
-_fy = pa.Column(str, pa.Check.str_matches(FY_REGEX))
-_q = pa.Column(int, pa.Check.isin([1, 2, 3, 4]))
-
-#: columns shared by the Home Office recorded-crime and outcomes frames
-_HO_KEYS = {
-    "fiscal_year": _fy,
-    "fiscal_q": _q,
-    "force_name": pa.Column(str),
-    "offence_code": pa.Column(str),
-}
-
-RECORDED_CRIME = pa.DataFrameSchema(
-    {
-        **_HO_KEYS,
-        "offence_description": pa.Column(str, nullable=True),
-        # quarterly counts can be negative (crimes cancelled after the quarter was published)
-        "offences": pa.Column(float, nullable=True),
-    },
-    strict=False,
-    coerce=True,
-)
-
-OUTCOMES = pa.DataFrameSchema(
-    {
-        **_HO_KEYS,
-        "outcome_type": pa.Column(int, pa.Check.in_range(0, 30)),
-        "outcomes_cohort": pa.Column(float, nullable=True),
-        "outcomes_in_quarter": pa.Column(float, nullable=True),  # adjustments can be negative,
-    },
-    strict=False,
-    coerce=True,
-)
-
-CHARGED_NATIONAL = pa.DataFrameSchema(
-    {
-        "fiscal_year": _fy,
-        "fiscal_q": _q,
-        "offence_code": pa.Column(str),
-        "charged": pa.Column(float, pa.Check.ge(0)),
-    },
-    strict=False,
-    coerce=True,
-)
-
-CPS_POC = pa.DataFrameSchema(
-    {
-        "period": pa.Column(str),
-        "period_type": pa.Column(str, pa.Check.isin(["quarter", "month"])),
-        "area": pa.Column(str),
-        "category": pa.Column(str),
-        "convictions": pa.Column(float, pa.Check.ge(0), nullable=True),
-        "unsuccessful": pa.Column(float, pa.Check.ge(0), nullable=True),
-    },
-    strict=False,
-    coerce=True,
-)
-
-CPS_TRANSCRIBED = pa.DataFrameSchema(
-    {
-        "period_type": pa.Column(str, pa.Check.isin(["financial_year", "rolling_year", "quarter"])),
-        "period": pa.Column(str),
-        "measure": pa.Column(str),
-        "value": pa.Column(float),
-        "unit": pa.Column(str, pa.Check.isin(["count", "percent"])),
-        "source_url": pa.Column(str),
-    },
-    strict=False,
-    coerce=True,
-)
-
-POPULATION = pa.DataFrameSchema(
-    {
-        "force": pa.Column(str),
-        "year": pa.Column(int, pa.Check.in_range(1990, 2100)),
-        "population": pa.Column(float, pa.Check.gt(0)),
-        "source": pa.Column(str),
-        "interpolated": pa.Column(bool),
-    },
-    strict=False,
-    coerce=True,
-)
-
-FORCE_YEAR = pa.DataFrameSchema(
-    {
-        "fiscal_year": _fy,
-        "force": pa.Column(str),
-        "force_code": pa.Column(str),
-        "offence_group": pa.Column(str),
-        "measure": pa.Column(str),
-        "value": pa.Column(float, pa.Check.ge(0), nullable=True),
-        "flag": pa.Column(str),
-    },
-    strict=False,
-    coerce=True,
-)
-
-PANEL = pa.DataFrameSchema(
-    {
-        "fiscal_quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}/\d{2} Q[1-4]$")),
-        "quarter": pa.Column(str, pa.Check.str_matches(r"^\d{4}Q[1-4]$")),
-        "geography": pa.Column(str, pa.Check.isin(list(GEOGRAPHIES))),
-        "force": pa.Column(str),
-        "force_code": pa.Column(str),
-        "measure": pa.Column(str),
-        "value": pa.Column(float, nullable=True),
-        "source": pa.Column(str),
-    },
-    strict=False,
-    coerce=True,
+_SCHEMAS = (
+    "RECORDED_CRIME",
+    "OUTCOMES",
+    "CHARGED_NATIONAL",
+    "CPS_POC",
+    "CPS_TRANSCRIBED",
+    "POPULATION",
+    "FORCE_YEAR",
+    "PANEL",
 )
 
 
-def validate(schema: pa.DataFrameSchema, df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+def __getattr__(name: str):
+    if name in _SCHEMAS:  # built on first use (pandera's import: 0.3 CPU-s)
+        from rasso_research.data import frame_schemas
+
+        return getattr(frame_schemas, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def validate(schema: DataFrameSchema, df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
     """Validate ``df``; re-raise pandera errors as :class:`InputFormatError` naming the file."""
+    import pandera.pandas as pa
+
     try:
         return schema.validate(df, lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:

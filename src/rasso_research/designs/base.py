@@ -17,6 +17,7 @@ only: it neither draws nor writes prose (its view in :mod:`rasso_research.views`
 from __future__ import annotations
 
 import functools
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -315,3 +316,16 @@ def labelled(df: pd.DataFrame, labels: Mapping[str, object]) -> pd.DataFrame:
     for i, (k, v) in enumerate(labels.items()):
         out.insert(i, k, v)
     return out
+
+
+def jobs(n_jobs: int | None = None) -> int:
+    """Worker processes: ``n_jobs`` if given, else the ``RASSO_N_JOBS`` environment variable,
+    else 1, so that under ``make -j2`` (two notebooks at once on two cores) nothing starts
+    workers of its own unless asked to."""
+    if n_jobs is not None:
+        return int(n_jobs)
+    raw = os.environ.get("RASSO_N_JOBS", "1")
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ValueError(f"RASSO_N_JOBS must be a whole number of workers, got {raw!r}") from None

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +47,7 @@ from .base import (
     disrupted_periods,
     focus_index,
     focus_quarter,
+    jobs,
 )
 from .national_its import fit_series
 
@@ -278,19 +278,6 @@ class SpecCurve(DesignResult):
         return not_estimable_reasons(self.curve)
 
 
-def jobs(n_jobs: int | None = None) -> int:
-    """Worker processes: ``n_jobs`` if given, else the ``RASSO_N_JOBS`` environment variable,
-    else 1, so that under ``make -j2`` (two notebooks at once on two cores) nothing starts
-    workers of its own unless asked to."""
-    if n_jobs is not None:
-        return int(n_jobs)
-    raw = os.environ.get("RASSO_N_JOBS", "1")
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        raise ValueError(f"RASSO_N_JOBS must be a whole number of workers, got {raw!r}") from None
-
-
 #: How the curve's specifications are fitted: "engine" (:mod:`.multiverse`, one numeric design
 #: per series and start, compiled AR-errors kernels; equal to the reference to 1e-10 in
 #: ``tests/designs/test_multiverse.py``) or "reference" (``fit_series`` per specification).
@@ -298,7 +285,8 @@ ENGINES = ("engine", "reference")
 DEFAULT_ENGINE = "engine"
 
 
-def _fit_many(s, rows: list[dict], base: ITSSpec, horizon: int, breaks, engine) -> list[dict]:
+def fit_specs(s, rows: list[dict], base: ITSSpec, horizon: int, breaks, engine) -> list[dict]:
+    """One result dict per row of :func:`curve_grid` (by ``engine``), in the rows' order."""
     if engine == "engine":
         return _engine_rows(s, rows, base, horizon, breaks)
     return [_fit_one(s, r, base, horizon, breaks) for r in rows]
@@ -318,18 +306,23 @@ def _run(s, rows, base, horizon, breaks, n_jobs, progress=None, engine=None) -> 
     size = max(1, -(-len(rows) // (4 * n_jobs)))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
     if n_jobs == 1:
-        parts = (_fit_many(s, c, base, horizon, tuple(breaks), engine) for c in chunks)
+        parts = (fit_specs(s, c, base, horizon, tuple(breaks), engine) for c in chunks)
     else:
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_fit_many)(s, c, base, horizon, tuple(breaks), engine) for c in chunks
+            delayed(fit_specs)(s, c, base, horizon, tuple(breaks), engine) for c in chunks
         )
     res = []
     for part in parts:
         res += part
         bar.update(len(part))
     bar.close()
+    return frame_results(res)
+
+
+def frame_results(res: list[dict]) -> pd.DataFrame:
+    """Result dicts as one frame, with the numeric columns a chunk of failures lacks."""
     res = pd.DataFrame(res)
     for c in ("counterfactual", "n", "n_pre", "n_post", "estimate", "ci_low", "ci_high"):
         if c not in res.columns:
@@ -337,13 +330,51 @@ def _run(s, rows, base, horizon, breaks, n_jobs, progress=None, engine=None) -> 
     return res
 
 
-def _finish(g: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+def finish_curve(g: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+    """The grid ``g`` joined to its results: significance and rank by estimate."""
     out = g.merge(res, on="spec_id", how="left")
     # only a fitted specification can be significant (a counterfactual significantly below 0
     # gives a bounded Fieller interval of the ratio, below -100%, that means nothing)
     out["significant"] = out["ok"] & ((out["ci_low"] > 0) | (out["ci_high"] < 0))
     out["rank"] = out["estimate"].rank(method="first").astype("Int64")
     return out
+
+
+def curve_grid(
+    s: pd.DataFrame | Mapping[str, pd.DataFrame],
+    grid: dict | None = None,
+    breaks: Sequence[Interruption] = (),
+) -> pd.DataFrame:
+    """The specifications :func:`fit_spec_curve` fits for series ``s`` (one frame, or
+    ``label -> series``), one row each with its ``spec_id``: ``grid`` over the defaults,
+    starts resolved to the series' first quarter, and the ``allan`` choices that make no
+    difference after every break dropped or named so."""
+    many = isinstance(s, Mapping)
+    grid = {**(grid or {})}
+    if "days" in grid.get("covid", DEFAULT_GRID["covid"]):
+        for k, v in s.items() if many else [("the series", s)]:
+            if COVID_DAYS not in v.columns:
+                raise ValueError(
+                    f"{k}: covid='days' needs the {COVID_DAYS!r} column; join it with "
+                    "designs.base.with_covid(series, spec, 'days', timeline.lockdown_days())"
+                )
+    first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
+    if many:
+        grid.setdefault("series", list(s))
+    g = spec_grid(grid)
+    g["start"] = [
+        first_q[k if many else None] if x is None or pd.isna(x) else str(x)
+        for k, x in zip(g["series"], g["start"], strict=True)
+    ]
+    if not many:
+        g["series"] = None
+    last_break = max((quarter(b.at) for b in breaks), default=None)
+    after = np.array([last_break is None or quarter(x) >= last_break for x in g["start"]])
+    moot = (g["allan"] == "none").to_numpy() & after
+    g = g[~moot].reset_index(drop=True)
+    g.loc[after[~moot] & (g["allan"] == "segment").to_numpy() & bool(breaks), "allan"] = AFTER_BREAK
+    g["spec_id"] = range(1, len(g) + 1)
+    return g
 
 
 def fit_spec_curve(
@@ -372,39 +403,15 @@ def fit_spec_curve(
     ``engine``: :data:`ENGINES` (default :data:`DEFAULT_ENGINE`).
     A grid with ``covid="days"`` needs the :data:`COVID_DAYS` column in every series
     (:func:`rasso_research.designs.base.with_covid`)."""
-    many = isinstance(s, Mapping)
-    grid = {**(grid or {})}
-    if "days" in grid.get("covid", DEFAULT_GRID["covid"]):
-        for k, v in s.items() if many else [("the series", s)]:
-            if COVID_DAYS not in v.columns:
-                raise ValueError(
-                    f"{k}: covid='days' needs the {COVID_DAYS!r} column; join it with "
-                    "designs.base.with_covid(series, spec, 'days', timeline.lockdown_days())"
-                )
-    first_q = {k: str(v["quarter"].min()) for k, v in (s.items() if many else [(None, s)])}
-    if many:
-        grid.setdefault("series", list(s))
-    g = spec_grid(grid)
-    g["start"] = [
-        first_q[k if many else None] if x is None else str(x)
-        for k, x in zip(g["series"], g["start"], strict=True)
-    ]
-    if not many:
-        g["series"] = None
-    last_break = max((quarter(b.at) for b in breaks), default=None)
-    after = np.array([last_break is None or quarter(x) >= last_break for x in g["start"]])
-    moot = (g["allan"] == "none").to_numpy() & after
-    g = g[~moot].reset_index(drop=True)
-    g.loc[after[~moot] & (g["allan"] == "segment").to_numpy() & bool(breaks), "allan"] = AFTER_BREAK
-    g["spec_id"] = range(1, len(g) + 1)
+    g = curve_grid(s, grid, breaks)
     run = dict(base=base, horizon=horizon, breaks=breaks, n_jobs=n_jobs, engine=engine)
-    out = _finish(g, _run(s, g.to_dict("records"), progress=progress, **run))
+    out = finish_curve(g, _run(s, g.to_dict("records"), progress=progress, **run))
     dates = pd.DataFrame()
     if shifts is not None:
         d0 = default_row(g, base, default_covid).drop(columns="shift")
         dg = d0.merge(pd.DataFrame({"shift": list(shifts)}), how="cross")
         dg.insert(0, "spec_id", range(1, len(dg) + 1))
-        dates = _finish(dg, _run(s, dg.to_dict("records"), progress=False, **run))
+        dates = finish_curve(dg, _run(s, dg.to_dict("records"), progress=False, **run))
     return SpecCurve(out, dates)
 
 

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.signal import lfilter
+
+from .arfilter import ar_innovations, ar_recursion
 
 R_MIN, R_MAX = -0.95, 0.99
 #: largest modulus of a root of the AR polynomial the fit may reach: closer to a unit root
@@ -147,9 +148,8 @@ def whiten(A: np.ndarray, phi: np.ndarray) -> np.ndarray:
     p = len(phi)
     if p == 0:
         return A.copy()
-    body = lfilter(np.r_[1.0, -phi], [1.0], A, axis=0)[p:]
     head = np.linalg.solve(_head_chol(phi[None])[0], A[:p])
-    return np.concatenate([head, body])
+    return np.concatenate([head, ar_innovations(A, phi)])
 
 
 @dataclass
@@ -545,7 +545,7 @@ class BootstrapDraws:
 
 def _simulate(phi: np.ndarray, e: np.ndarray, n: int, reps: int, rng) -> np.ndarray:
     shocks = rng.choice(e, size=(n + BURN_IN, reps), replace=True)
-    return lfilter([1.0], np.r_[1.0, -phi], shocks, axis=0)[BURN_IN:]
+    return ar_recursion(phi, shocks)[BURN_IN:]
 
 
 def ar_bootstrap(

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.stattools import durbin_watson
-from statsmodels.tsa.stattools import acf, pacf
 
 from .spec import COUNT_FAMILIES
 
@@ -50,7 +49,9 @@ def diagnostics(res, lags: int | None = None) -> pd.DataFrame:
             "p_value": np.nan,
         }
     ]
-    lb = sm.stats.acorr_ljungbox(e, lags=[lags], return_df=True)
+    from statsmodels.stats.diagnostic import acorr_ljungbox  # lazy: tsa imports cost 0.2 s
+
+    lb = acorr_ljungbox(e, lags=[lags], return_df=True)
     rows.append(
         {
             "statistic": "ljung_box",
@@ -65,7 +66,7 @@ def diagnostics(res, lags: int | None = None) -> pd.DataFrame:
         if res.spec.family == "arima":
             X = X[1:]
         L = np.column_stack([np.r_[np.zeros(k), e[:-k]] for k in range(1, lags + 1)])
-        aux = sm.OLS(e, np.column_stack([X, L])).fit()
+        aux = OLS(e, np.column_stack([X, L])).fit()
         lm = len(e) * aux.rsquared
         rows.append(
             {
@@ -122,9 +123,12 @@ def acf_pacf_table(x, nlags: int = 12) -> pd.DataFrame:
     """ACF and PACF of residuals (an ITSResult) or of a series, with Ljung-Box p-values."""
     e = x.residuals() if hasattr(x, "residuals") else np.asarray(x, dtype=float)
     nlags = min(nlags, len(e) // 2 - 1)
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.tsa.stattools import acf, pacf
+
     a = acf(e, nlags=nlags, fft=False)
     p = pacf(e, nlags=nlags, method="ywm")
-    lb = sm.stats.acorr_ljungbox(e, lags=list(range(1, nlags + 1)), return_df=True)
+    lb = acorr_ljungbox(e, lags=list(range(1, nlags + 1)), return_df=True)
     bound = stats.norm.ppf(0.975) / np.sqrt(len(e))
     return pd.DataFrame(
         {

@@ -10,9 +10,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
-from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS, OLSResults, RegressionResultsWrapper
 
 from rasso_research.estimators.arerrors import ar_bootstrap, fit_ar_errors, whiten
 from rasso_research.estimators.covariance import (
@@ -110,7 +111,7 @@ def _fit_ols_ewc(design: Design, fit: pd.DataFrame):
     """OLS with the equal-weighted cosine (EWC) covariance and t(nu) inference (Lazarus,
     Lewis, Stock & Watson 2018)."""
     spec = design.spec
-    ols = sm.OLS(*_endog_exog(design, fit)).fit()._results
+    ols = OLS(*_endog_exog(design, fit)).fit()._results
     X = np.asarray(ols.model.exog)
     n, k = X.shape
     nu = ewc_dof(n)
@@ -128,11 +129,9 @@ def _fit_panel(design: Design, fit: pd.DataFrame, cov: str, lags: int):
     panel covariance ``cov`` (ITSSpec): a sandwich bread S bread built from the scores."""
     spec = design.spec
     if spec.family in ("ols", "ols_log"):
-        res = sm.OLS(*_endog_exog(design, fit)).fit()
+        res = OLS(*_endog_exog(design, fit)).fit()
     else:
-        mod = sm.GLM(
-            *_endog_exog(design, fit), family=sm.families.Poisson(), offset=fit["log_offset"]
-        )
+        mod = GLM(*_endog_exog(design, fit), family=families.Poisson(), offset=fit["log_offset"])
         res = mod.fit(scale="X2" if spec.family == "quasipoisson" else None)
     if cov == "nonrobust":
         return res, "nonrobust"
@@ -165,7 +164,7 @@ def _fit_ar(design: Design, fit: pd.DataFrame):
     n, k = X.shape
     _check_df(n - k - ar.p, "the AR-errors fit (n - k - p)")
     names = [INTERCEPT, *design.terms]
-    model = sm.OLS(
+    model = OLS(
         pd.Series(whiten(y[:, None], ar.phi)[:, 0], name="y"),
         pd.DataFrame(whiten(X, ar.phi), columns=names),
     )
@@ -192,14 +191,14 @@ def _fit_count_ar(design: Design, fit: pd.DataFrame):
     off = fit["log_offset"].to_numpy(dtype=float)
     alpha = 0.0
     if spec.family == "negbin":
-        nb = sm.NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
+        nb = NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = nb.fit(disp=0, maxiter=500)
         alpha = float(start.params["alpha"])
         beta = np.asarray(start.params)[:-1]
     else:
-        start = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
+        start = GLM(y, X, family=families.Poisson(), offset=off).fit()
         beta = np.asarray(start.params)
     eta = X @ beta + off
     mu = np.exp(eta)
@@ -208,7 +207,7 @@ def _fit_count_ar(design: Design, fit: pd.DataFrame):
     ar = fit_ar_errors(Xw, zw, order=spec.ar_order, ar_max=spec.ar_max)
     n, k = X.shape
     _check_df(n - k - ar.p, "the AR-errors fit (n - k - p)")
-    model = sm.OLS(
+    model = OLS(
         pd.Series(whiten(zw[:, None], ar.phi)[:, 0], name="y"),
         pd.DataFrame(whiten(Xw, ar.phi), columns=names),
     )
@@ -269,15 +268,13 @@ def _fit_statsmodels(design: Design):
     if fam in ("ols", "ols_log"):
         if cov == "HAC" and spec.small_sample:
             _check_df(len(fit) - len(design.terms) - 1, "OLS with HAC errors (n - k)")
-        res = sm.OLS(*_endog_exog(design, fit)).fit(use_t=spec.small_sample, **kw)
+        res = OLS(*_endog_exog(design, fit)).fit(use_t=spec.small_sample, **kw)
     elif fam in ("poisson", "quasipoisson"):
-        mod = sm.GLM(
-            *_endog_exog(design, fit), family=sm.families.Poisson(), offset=fit["log_offset"]
-        )
+        mod = GLM(*_endog_exog(design, fit), family=families.Poisson(), offset=fit["log_offset"])
         scale = "X2" if fam == "quasipoisson" else None
         res = mod.fit(scale=scale, **kw)
     elif fam == "negbin":
-        mod = sm.NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
+        mod = NegativeBinomial(*_endog_exog(design, fit), offset=fit["log_offset"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = mod.fit(disp=0, maxiter=500, **kw)
@@ -286,6 +283,8 @@ def _fit_statsmodels(design: Design):
         exog = full[design.terms].copy()
         exog.insert(0, INTERCEPT, 1.0)
         endog = full["y"].where(full["in_fit"])
+        from statsmodels.tsa.statespace.sarimax import SARIMAX  # lazy: 0.2 s to import
+
         # sigma2 concentrated out of the likelihood: same estimates, faster and more stable
         mod = SARIMAX(
             endog.to_numpy(),

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from patsy import DesignInfo
 from scipy import stats
-from statsmodels.tsa.arima_process import arma_acovf
 
 from rasso_research.estimators.arerrors import BootstrapDraws, ar_autocov, design_draws, whiten
 from rasso_research.estimators.covariance import fieller
@@ -182,6 +181,8 @@ class ITSResult:
         if self.spec.family in ("ols", "ols_log"):
             return float(r.scale)
         if self.spec.family == "arima":
+            from statsmodels.tsa.arima_process import arma_acovf  # lazy, as its model is
+
             ar = np.r_[1, -np.asarray(r.arparams)] if len(r.arparams) else np.array([1.0])
             ma = np.r_[1, np.asarray(r.maparams)] if len(r.maparams) else np.array([1.0])
             s2 = float(r.scale)  # concentrated-out innovation variance
