@@ -45,7 +45,9 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
             out |= {a.name for a in node.names if a.name.split(".")[0] == PKG}
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = ".".join(here[: len(here) - node.level + 1] + ([node.module] if node.module else []))
+                base = ".".join(
+                    here[: len(here) - node.level + 1] + ([node.module] if node.module else [])
+                )
             else:
                 base = node.module or ""
             if base.split(".")[0] != PKG:
@@ -90,7 +92,9 @@ def notebook_modules(path: Path) -> set[str]:
         if cell["cell_type"] != "code":
             continue
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        code = "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
+        code = "\n".join(
+            line for line in src.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
         mods |= _imports(ast.parse(code), "__main__", False)
     return mods
 
