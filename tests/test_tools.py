@@ -64,3 +64,41 @@ def test_keep_outputs_keeps_the_reference_of_every_tagged_cell():
     assert cleaned.cells[0].metadata["keep_output"] is True
     assert cleaned.cells[0].outputs[0]["text"] == "1\n" and cleaned.cells[0].execution_count == 1
     assert cleaned.cells[1].outputs == [] and cleaned.cells[1].execution_count is None
+
+
+def _nbdeps():
+    spec = importlib.util.spec_from_file_location("nbdeps", ROOT / "tools/nbdeps.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _deps_of(nd, notebook: str) -> set[str]:
+    files = nd.closure(nd.notebook_modules(ROOT / "notebooks" / notebook))
+    return {str(p.relative_to(ROOT / "src" / "rasso_research")) for p in files}
+
+
+def test_nbdeps_gives_each_notebook_the_modules_it_imports():
+    """make reruns a notebook when a module it imports changes, and only then: a view reruns
+    the notebooks drawing with it; the report's own code reruns none."""
+    nd = _nbdeps()
+    wm, curve = _deps_of(nd, "03_force_comparison.ipynb"), _deps_of(nd, "04_sensitivity.ipynb")
+    assert "views/wm_answer.py" in wm and "views/wm_answer.py" not in curve
+    assert "views/spec_curve.py" in curve and "designs/multiverse.py" in curve
+    # through the lazy `its` package (its TYPE_CHECKING imports) and by import_module
+    assert {"its/fitting.py", "estimators/arkernels.py", "data/sources/cps.py"} <= curve
+    for nb in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        deps = _deps_of(nd, nb.name)
+        assert "__init__.py" in deps and "report/site.py" not in deps, nb.name
+
+
+def test_nbdeps_counts_an_import_inside_a_function(tmp_path, monkeypatch):
+    nd = _nbdeps()
+    pkg = tmp_path / "src" / "rasso_research"
+    (pkg / "sub").mkdir(parents=True)
+    for f in ("__init__.py", "sub/__init__.py", "sub/b.py", "c.py"):
+        (pkg / f).write_text("")
+    (pkg / "a.py").write_text("def f():\n    from .sub import b\n")
+    monkeypatch.setattr(nd, "SRC", tmp_path / "src")
+    got = {p.relative_to(pkg).as_posix() for p in nd.closure({"rasso_research.a"})}
+    assert got == {"__init__.py", "a.py", "sub/__init__.py", "sub/b.py"}
