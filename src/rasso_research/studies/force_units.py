@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rasso_research import periods, timeline
+from rasso_research import fitcache, periods, timeline
 from rasso_research.claims.ledger import load_readings
 from rasso_research.data.series import force_year_series
 from rasso_research.data.sources.cps_areas import PREFIX
@@ -439,6 +439,7 @@ def _pool_rows(u: Unit, info: pd.Series, fit: SyntheticComparison, hyg: pd.DataF
     return rows
 
 
+@fitcache.cached
 def compare_units(
     fy: pd.DataFrame,
     units: Sequence[Unit],

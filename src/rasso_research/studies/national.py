@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rasso_research import timeline
+from rasso_research import fitcache, timeline
 from rasso_research.constants import MIN_POST, MIN_PRE
 from rasso_research.data import catalog
 from rasso_research.data import series as S
@@ -469,6 +469,7 @@ def cps_feasibility(
     return pd.DataFrame(rows)
 
 
+@fitcache.cached
 def fit_sensitivity(
     panel: pd.DataFrame,
     measure: str = "rape_charged_in_quarter",

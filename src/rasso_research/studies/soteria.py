@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rasso_research import fitcache
 from rasso_research.data import catalog
 from rasso_research.data import series as S
 from rasso_research.data.forces import FORCES
@@ -387,6 +388,7 @@ def _fit_one(
         ) from exc
 
 
+@fitcache.cached
 def fit_soteria(
     fy: pd.DataFrame | None,
     panel: pd.DataFrame | None = None,
