@@ -73,6 +73,8 @@ def test_a_nested_result_comes_back_identical_from_typed_files(tmp_path):
 def test_a_value_the_store_does_not_type_is_not_kept(tmp_path):
     assert not FC.save({"model": object()}, tmp_path / "entry")
     assert not (tmp_path / "entry").exists()
+    why = (tmp_path / "not-cached.txt").read_text()
+    assert why == "entry: Uncacheable: result['model'] is a builtins.object\n"
 
 
 def test_cached_calls_once_per_key_and_only_when_asked(store, monkeypatch):

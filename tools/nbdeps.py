@@ -2,8 +2,8 @@
 
 A notebook depends on the modules of ``rasso_research`` its code cells import, and on what
 those import in turn (imports inside functions and under ``TYPE_CHECKING`` count), with every
-parent package's ``__init__.py``; a module that imports by name (``importlib.import_module``)
-depends on its whole package folder. So an edit to a view reruns only the notebooks that draw
+parent package's ``__init__.py``; a module below the top level that imports by name
+(``importlib.import_module``) depends on its whole package folder. So an edit to a view reruns only the notebooks that draw
 with it, and an edit to the report's code reruns none. Standard library only: make runs it
 before the environment exists.
 
@@ -78,7 +78,9 @@ def closure(modules: set[str]) -> set[Path]:
         files.add(f)
         text = f.read_text(encoding="utf-8")
         found = _imports(ast.parse(text), m, f.name == "__init__.py")
-        if "import_module(" in text:  # by name: its whole package folder
+        # by name: its whole package folder (not for the top level: fitcache imports by name
+        # only the classes of stored results, whose modules the caller has imported already)
+        if "import_module(" in text and f.parent != SRC / PKG:
             found |= {_module_of(p) for p in f.parent.rglob("*.py")}
         for n in found:
             todo |= _with_parents(n) - seen

@@ -145,9 +145,9 @@ class _Writer:
         self.n += 1
         return f"{self.n:04d}{suffix}"
 
-    def encode(self, v):
+    def encode(self, v, at: str = "result"):
         if isinstance(v, np.generic):  # before float: np.float64 is a float
-            return {"t": "np", "dtype": v.dtype.str, "v": self.encode(v.item())}
+            return {"t": "np", "dtype": v.dtype.str, "v": self.encode(v.item(), at)}
         if isinstance(v, float) and not math.isfinite(v):
             return {"t": "float", "v": repr(v)}
         if isinstance(v, _SCALARS):
@@ -161,14 +161,23 @@ class _Writer:
             np.save(self.folder / name, v, allow_pickle=False)
             return {"t": "nd", "f": name}
         if isinstance(v, list | tuple):
-            return {"t": type(v).__name__, "v": [self.encode(x) for x in v]}
+            return {
+                "t": type(v).__name__,
+                "v": [self.encode(x, f"{at}[{i}]") for i, x in enumerate(v)],
+            }
         if isinstance(v, dict):
-            return {"t": "dict", "v": [[self.encode(k), self.encode(x)] for k, x in v.items()]}
+            return {
+                "t": "dict",
+                "v": [[self.encode(k, at), self.encode(x, f"{at}[{k!r}]")] for k, x in v.items()],
+            }
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             cls = type(v)
-            fields = {f.name: self.encode(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            fields = {
+                f.name: self.encode(getattr(v, f.name), f"{at}.{f.name}")
+                for f in dataclasses.fields(v)
+            }
             return {"t": "dc", "cls": f"{cls.__module__}:{cls.__qualname__}", "v": fields}
-        raise Uncacheable(type(v).__name__)
+        raise Uncacheable(f"{at} is a {type(v).__module__}.{type(v).__qualname__}")
 
 
 def _decode(node, folder: Path):
@@ -232,23 +241,31 @@ def load(folder: Path):
 
 
 def save(value, folder: Path) -> bool:
-    """Store ``value`` in ``folder`` if it comes back identical; whether it was kept."""
+    """Store ``value`` in ``folder`` if it comes back identical; whether it was kept. Why not
+    is written beside, in ``not-cached.txt``."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".part-"))
+    why = ""
     try:
         w = _Writer(tmp)
         (tmp / "value.json").write_text(json.dumps(w.encode(value)), encoding="utf-8")
         if not same(value, load(tmp)):
-            return False
-        try:
-            tmp.rename(folder)
-        except OSError:  # another process stored it first
-            return folder.exists()
-        return True
-    except (Uncacheable, ValueError, TypeError, OSError):
-        return False
+            why = "the stored copy did not come back identical"
+        else:
+            try:
+                tmp.rename(folder)
+            except OSError:  # another process stored it first
+                return folder.exists()
+            return True
+    except (Uncacheable, ValueError, TypeError, OSError) as exc:
+        why = f"{type(exc).__name__}: {exc}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        (folder.parent / "not-cached.txt").write_text(f"{folder.name}: {why}\n", encoding="utf-8")
+    except OSError:
+        pass
+    return False
 
 
 def cached(fn):

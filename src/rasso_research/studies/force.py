@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from rasso_research import fitcache, timeline
+from rasso_research import timeline
 from rasso_research.constants import FOCUS, MIN_POST, MIN_PRE
 from rasso_research.data.series import control_panel, force_year_series, series, unknown
 from rasso_research.designs.base import QUARTERLY, DesignResult, at, check_feasible, covid_disrupted
@@ -278,7 +278,6 @@ class AreaComparison(DesignResult):
         }
 
 
-@fitcache.cached
 def compare_area(
     panel: pd.DataFrame,
     area: str,

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rasso_research import fitcache
 from rasso_research.constants import MIN_POST, MIN_PRE
 from rasso_research.data.derived import rate_rows
 from rasso_research.data.measures import RATE, measure, rate_name
@@ -117,7 +116,6 @@ class ProsecutionComparison:
         return write_tables(self.tables(), prefix, outdir)
 
 
-@fitcache.cached
 def compare_prosecution(
     panel: pd.DataFrame,
     units: Sequence[Unit],
