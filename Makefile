@@ -30,7 +30,7 @@ RASSO_INTERVENTION := $(value INTERVENTION)
 export RASSO_FORCE RASSO_INTERRUPTION RASSO_INTERVENTION
 unexport FORCE INTERRUPTION INTERVENTION
 # make grid's options, the same way: JOBS (workers), BACKEND (loky or dask), SCHEDULER (a
-# Dask scheduler's address), GRID_OUT (the run's folder)
+# Dask scheduler's address), GRID_OUT (the run's folder, under results/)
 RASSO_GRID_JOBS      := $(value JOBS)
 RASSO_GRID_BACKEND   := $(value BACKEND)
 RASSO_GRID_SCHEDULER := $(value SCHEDULER)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def _tree(folder: Path) -> dict[str, str]:
 def test_no_make_variable_reaches_a_shell_at_parse(tmp_path):
     marker = tmp_path / "PWNED"
     for value in _hostile(marker):
-        for var in ("FORCE", "INTERRUPTION", "INTERVENTION"):
+        for var in ("FORCE", "INTERRUPTION", "INTERVENTION", "JOBS", "BACKEND", "SCHEDULER"):
             r = _make("-n", "help", f"{var}={value}")
             assert r.returncode == 0, r.stderr
             assert not marker.exists(), (var, value)
@@ -82,6 +83,77 @@ def test_make_its_refuses_hostile_values_and_writes_nothing(tmp_path):
     after = set(runs.RUNS.iterdir()) if runs.RUNS.exists() else set()
     assert after == before and not (ROOT / "PWNED").exists()
     assert not any((d / "rasso-escape").exists() for d in (ROOT, ROOT.parent))
+
+
+@pytest.mark.slow
+@needs_env
+def test_make_grid_refuses_hostile_values_before_anything_runs(tmp_path):
+    """JOBS, BACKEND, SCHEDULER and GRID_OUT reach Python as environment variables only; each
+    bad value is one error line naming it, and no folder is made."""
+    marker = tmp_path / "PWNED"
+    before = set(runs.RUNS.iterdir()) if runs.RUNS.exists() else set()
+    for value in _hostile(marker):
+        for var, what in (
+            ("JOBS", "not a whole number"),
+            ("BACKEND", "not a backend"),
+            ("GRID_OUT", "outside the project's results/ folder"),
+        ):
+            r = _make(*OLD, "grid", f"{var}={value}")
+            errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
+            assert r.returncode != 0 and len(errors) == 1 and what in errors[0], (var, r.stderr)
+            assert not marker.exists(), (var, value)
+    r = _make(*OLD, "grid", "SCHEDULER=tcp://localhost:8786")
+    assert "error: SCHEDULER: is for BACKEND=dask only" in r.stderr
+    after = set(runs.RUNS.iterdir()) if runs.RUNS.exists() else set()
+    assert after == before and not (ROOT / "PWNED").exists()
+    assert not any((d / "rasso-escape").exists() for d in (ROOT, ROOT.parent))
+
+
+@pytest.mark.slow
+@needs_env
+def test_the_grid_command_fits_one_curve_and_resumes(tmp_path):
+    """python -m rasso_research grid for one force and date: 288 specifications in 3 chunk
+    files; a second call finds every chunk on disk and gives the same curves."""
+    out = runs.RUNS / f"grid-test-{os.getpid()}"
+    cmd = [sys.executable, "-m", "rasso_research", "grid", "--force", "West Midlands"]
+    cmd += ["--date", "jnap", "--out", str(out)]
+    try:
+        first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        assert "[grid] 288 specifications, 1 curves" in first.stderr
+        chunks = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()}
+        curves = (out / "curves.parquet").read_bytes()
+        again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert len(chunks) == 3 and chunks == {
+            p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()
+        }
+        assert (out / "curves.parquet").read_bytes() == curves
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.mark.slow
+@needs_env
+def test_an_edit_to_a_view_reruns_only_the_notebooks_drawing_with_it():
+    """make's what-if (-W: as if the file had just changed, nothing touched): a view of the
+    specification curve reruns notebooks 04 and 05, the West Midlands answer's view 03 (and 05,
+    which draws from 03's tables), the report's code no notebook, an estimator every analysis
+    notebook."""
+    if _make(*OLD, "-q", "notebooks").returncode != 0:
+        pytest.fail("the executed notebooks are not up to date: run make notebooks first")
+
+    def rerun(path: str) -> set[str]:
+        r = _make(*OLD, "-n", "-W", f"src/rasso_research/{path}", "notebooks")
+        assert r.returncode == 0, r.stderr
+        return {
+            ln.split("notebooks/")[1][:2] for ln in r.stdout.splitlines() if " run notebooks/" in ln
+        }
+
+    assert rerun("views/spec_curve.py") == {"04", "05"}
+    assert rerun("views/wm_answer.py") == {"03", "05"}  # 05 draws from 03's tables
+    assert rerun("report/site.py") == set()
+    assert {"02", "03", "04", "07"} <= rerun("estimators/arerrors.py")
 
 
 @pytest.mark.slow

@@ -203,35 +203,69 @@ def manifest():
         sys.exit(errors.fail(exc))
 
 
+def _grid_options(out, n_jobs, chunk_size, backend, scheduler) -> dict:
+    """The grid's options checked before anything runs (make passes JOBS, BACKEND, SCHEDULER
+    and GRID_OUT as environment variables): one error naming the option and the fix."""
+    from rasso_research.designs.grid_runner import BACKENDS, CHUNK_SIZE
+
+    def whole(name, value, default, top):
+        if value in (None, ""):
+            return default
+        text = str(value)
+        if not text.isdigit() or not 1 <= int(text) <= top:
+            raise errors.ProjectError(
+                f"{name}={text[:60]!r}", "not a whole number", f"one from 1 to {top}, e.g. 2"
+            )
+        return int(text)
+
+    backend = backend or "loky"
+    if backend not in BACKENDS:
+        raise errors.ProjectError(
+            f"BACKEND={backend[:60]!r}", "not a backend", f"one of {', '.join(BACKENDS)}"
+        )
+    if scheduler and backend != "dask":
+        raise errors.ProjectError(
+            "SCHEDULER", "is for BACKEND=dask only", "add BACKEND=dask, or leave SCHEDULER out"
+        )
+    runs_dir = paths.RESULTS / "runs"
+    folder = (Path(out) if out else runs_dir / "grid").resolve()
+    if not folder.is_relative_to(paths.RESULTS.resolve()):
+        raise errors.ProjectError(
+            f"GRID_OUT={str(out)[:60]!r}",
+            "outside the project's results/ folder",
+            "a folder under results/, e.g. results/runs/grid-2",
+        )
+    return {
+        "out": folder,
+        "n_jobs": whole("JOBS", n_jobs, None, 256),
+        "chunk_size": whole("--chunk-size", chunk_size, CHUNK_SIZE, 100_000),
+        "backend": backend,
+        "scheduler": scheduler or None,
+    }
+
+
 @main.command()
 @click.option(
     "--out",
-    type=click.Path(path_type=Path),
-    default=None,
     envvar="RASSO_GRID_OUT",
-    help="the run's folder (default results/runs/grid); a stopped run resumes from it",
+    help="the run's folder, under results/ "
+    "(default results/runs/grid); a stopped run resumes from it",
 )
 @click.option("--force", "forces", multiple=True, help="a force (repeat; default every force)")
 @click.option("--date", "dates", multiple=True, help="an intervention id (repeat)")
-@click.option(
-    "--jobs", "n_jobs", type=click.IntRange(1, 256), envvar="RASSO_GRID_JOBS", help="workers"
-)
-@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=None)
-@click.option(
-    "--backend", type=click.Choice(["loky", "dask"]), default="loky", envvar="RASSO_GRID_BACKEND"
-)
-@click.option(
-    "--scheduler", envvar="RASSO_GRID_SCHEDULER", help="a Dask scheduler's address (dask)"
-)
+@click.option("--jobs", "n_jobs", envvar="RASSO_GRID_JOBS", help="workers (default 1)")
+@click.option("--chunk-size", help="specifications per chunk (default 96)")
+@click.option("--backend", envvar="RASSO_GRID_BACKEND", help="loky (default) or dask")
+@click.option("--scheduler", envvar="RASSO_GRID_SCHEDULER", help="a Dask scheduler's address")
 def grid(out, forces, dates, n_jobs, chunk_size, backend, scheduler):
     """The force grid: every force's specification curve at three dates, fitted in chunks
     written as they finish (make grid). Writes <out>/curves.parquet and .csv."""
     from rasso_research import timeline
     from rasso_research.data import series as S
-    from rasso_research.designs.grid_runner import CHUNK_SIZE
     from rasso_research.studies import force_grid as FG
 
     try:
+        opts = _grid_options(out, n_jobs, chunk_size, backend, scheduler)
         panel = S.load_panel()
         known = FG.forces(panel)
         for f in forces:
@@ -249,17 +283,10 @@ def grid(out, forces, dates, n_jobs, chunk_size, backend, scheduler):
                     "not an id of config/interventions.csv" + params.close(d, ids),
                     f"one of {', '.join(sorted(ids))}",
                 )
-        out = out or paths.RESULTS / "runs" / "grid"
         start = time.time()
+        out = opts.pop("out")
         curves = FG.run(
-            panel,
-            out,
-            which=list(forces) or None,
-            dates=list(dates) or FG.DATES,
-            chunk_size=chunk_size or CHUNK_SIZE,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
+            panel, out, which=list(forces) or None, dates=list(dates) or FG.DATES, **opts
         )
         curves.to_parquet(out / "curves.parquet", index=False)
         curves.to_csv(out / "curves.csv", index=False)
