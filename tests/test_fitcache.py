@@ -116,7 +116,7 @@ def test_the_key_follows_the_fit_code_and_the_inputs_not_the_views(monkeypatch):
     assert {"studies/national.py", "designs/multiverse.py", "estimators/arerrors.py"} <= pkg
     assert not any(n.startswith("views/") for n in pkg) and "params.py" not in pkg
     k0 = FC.key(_frame, (1.5,), {})
-    monkeypatch.setattr(FC, "_code_digest", lambda: b"edited")
+    monkeypatch.setattr(FC, "code_digest", lambda: b"edited")
     k1 = FC.key(_frame, (1.5,), {})
     monkeypatch.setattr(FC, "_inputs_digest", lambda: b"new data")
     assert len({k0, k1, FC.key(_frame, (1.5,), {})}) == 3

@@ -68,7 +68,8 @@ def fit_code() -> list[Path]:
 
 
 @functools.cache
-def _code_digest() -> bytes:
+def code_digest() -> bytes:
+    """A digest of :func:`fit_code` and the numeric libraries' versions."""
     files = fit_code()
     versions = [f"{m.__name__} {m.__version__}" for m in (np, pd)]
     for name in ("scipy", "statsmodels", "numba"):
@@ -130,7 +131,7 @@ def _feed(h, value) -> None:
 
 def key(fn, args: tuple, kwargs: dict) -> str:
     h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}".encode())
-    h.update(_code_digest() + _inputs_digest())
+    h.update(code_digest() + _inputs_digest())
     _feed(h, args)
     _feed(h, sorted(kwargs.items()))
     return h.hexdigest()

@@ -6,8 +6,8 @@ specification curve each, as :func:`~rasso_research.designs.spec_curve.fit_spec_
 it). Their specifications are cut into chunks of ``chunk_size``; each chunk is fitted by the
 multiverse engine in a worker and written by this process to ``<out>/chunks/`` (a temporary
 file renamed when complete). ``<out>/grid.json`` records what the run is (a hash of every
-task's series, spec, grid and breaks); rerunning the same run skips the chunks on disk, and a
-different run refuses the folder. The curves are assembled at the end, equal to one process's
+task's series, spec, grid and breaks, and of the fit code); rerunning the same run skips the
+chunks on disk, and a different run refuses the folder. The curves are assembled at the end, equal to one process's
 :func:`fit_spec_curve` row for row.
 
 Backends (``backend``):
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rasso_research import fitcache
 from rasso_research.errors import ProjectError
 from rasso_research.its import Interruption, ITSSpec
 
@@ -65,7 +66,8 @@ class _Chunk:
 
 
 def _fingerprint(tasks: Sequence[CurveTask], engine: str) -> str:
-    h = hashlib.sha256(engine.encode())
+    # the fit code too: chunks fitted by other code are another grid, never mixed in
+    h = hashlib.sha256(engine.encode() + fitcache.code_digest())
     for t in tasks:
         h.update(t.key.encode())
         h.update(pd.util.hash_pandas_object(t.series, index=True).to_numpy().tobytes())
@@ -99,7 +101,7 @@ def _open(out: Path, fingerprint: str, n_tasks: int) -> Path:
         if had != fingerprint:
             raise ProjectError(
                 out,
-                "holds chunks of a different grid (other series, specs or engine)",
+                "holds chunks of a different grid (other series, specs, engine or fit code)",
                 "choose another folder, or delete this one to start again",
             )
     else:
