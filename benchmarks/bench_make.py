@@ -97,13 +97,15 @@ def _run_once() -> tuple[float, float]:
         ".venv/.stamp",
     ]
     before, t0 = _children_cpu(), time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         ["make", "-j2", "--no-print-directory", *keep, "notebooks"],
         cwd=SCRATCH,
         env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        sys.exit(f"bench_make: make notebooks failed in {SCRATCH}:\n{done.stderr}")
     return _children_cpu() - before, time.perf_counter() - t0
 
 
