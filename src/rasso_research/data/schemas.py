@@ -138,23 +138,13 @@ def parse_counts(df: pd.DataFrame, col: str, path: Path | str, notes: list) -> p
     return num
 
 
-_SCHEMAS = (
-    "RECORDED_CRIME",
-    "OUTCOMES",
-    "CHARGED_NATIONAL",
-    "CPS_POC",
-    "CPS_TRANSCRIBED",
-    "POPULATION",
-    "FORCE_YEAR",
-    "PANEL",
-)
-
-
 def __getattr__(name: str):
-    if name in _SCHEMAS:  # built on first use (pandera's import: 0.3 CPU-s)
+    """The schemas, from :mod:`.frame_schemas` on first use (pandera's import: 0.3 CPU-s)."""
+    if name.isupper():
         from rasso_research.data import frame_schemas
 
-        return getattr(frame_schemas, name)
+        if hasattr(frame_schemas, name):
+            return getattr(frame_schemas, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
