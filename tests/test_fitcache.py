@@ -120,3 +120,24 @@ def test_the_key_follows_the_fit_code_and_the_inputs_not_the_views(monkeypatch):
     k1 = FC.key(_frame, (1.5,), {})
     monkeypatch.setattr(FC, "_inputs_digest", lambda: b"new data")
     assert len({k0, k1, FC.key(_frame, (1.5,), {})}) == 3
+
+
+def test_the_store_never_stops_a_fit(store):
+    """An argument it cannot hash (a list in a cell) is computed; an unreadable entry is
+    removed and fitted again."""
+    calls = []
+
+    @FC.cached
+    def fit(df):
+        calls.append(1)
+        return pd.DataFrame({"n": [len(df)]})
+
+    odd = pd.DataFrame({"cells": [[1, 2], [3]]})
+    fit(odd), fit(odd)
+    assert len(calls) == 2
+    df = pd.DataFrame({"y": [1.0]})
+    fit(df)
+    (entry,) = store.rglob("value.json")
+    entry.write_text("{not json")
+    assert FC.same(fit(df), pd.DataFrame({"n": [1]})) and len(calls) == 4
+    assert fit(df) is not None and len(calls) == 4  # stored again, loaded

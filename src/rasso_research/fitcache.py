@@ -276,12 +276,15 @@ def cached(fn):
     def wrapper(*args, **kwargs):
         if not enabled():
             return fn(*args, **kwargs)
-        try:
+        try:  # the store never stops a fit: an argument it cannot hash is computed
             folder = STORE / fn.__qualname__ / key(fn, args, kwargs)
-        except Uncacheable:
+        except (Uncacheable, TypeError, ValueError):
             return fn(*args, **kwargs)
         if (folder / "value.json").exists():
-            return load(folder)
+            try:
+                return load(folder)
+            except (OSError, ValueError, KeyError, AttributeError, ImportError):
+                shutil.rmtree(folder, ignore_errors=True)  # unreadable: fitted again below
         value = fn(*args, **kwargs)
         save(value, folder)
         return value
